@@ -1,0 +1,1 @@
+"""Code shared by every datalake-events function, shipped as the SharedLayer."""

@@ -1,0 +1,12 @@
+"""One Logger, Tracer and Metrics per function process.
+
+Powertools reads POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE from the environment the
+template sets, so every function gets correctly labelled telemetry without code of its own.
+Building them is cheap and needs no AWS access, so module scope is fine here.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
