@@ -1,0 +1,129 @@
+"""DynamoDB adapter for the file tracker table (FileTrackerTable in template.yaml)."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Final
+
+import boto3
+from file_tracking import LANDED_STATUS, PutResult, TrackedFile
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+UNMATCHED_SOURCE_TABLE: Final = "__unmatched__"
+UNMATCHED_STATUS: Final = "unmatched_key"
+PENDING_STATUS_ATTRIBUTE: Final = "pending_status"
+PENDING_ORDER_ATTRIBUTE: Final = "pending_order"
+ANNOUNCED_ATTRIBUTE: Final = "landed_event_published"
+_WRITE_ONCE: Final = "attribute_not_exists(file_id)"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _attribute(value: str | int | bool) -> "AttributeValueTypeDef":
+    if isinstance(value, bool):  # before int: bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    return {"S": value}
+
+
+def pending_order(file: TrackedFile) -> str:
+    """Sort key of the pending-files index: one table's files in landing order."""
+    return f"{file.source_table}#{file.event_time}#{file.file_id}"
+
+
+class DynamoFileTrackerStore:
+    """One item per landed file, keyed (source_table, file_id), written once.
+
+    Items of files still waiting to be merged carry ``pending_status`` ("raw_file_landed") and
+    ``pending_order``, the keys of the sparse ``pending-files-index``; whoever marks a file
+    processed sets its status to "raw_file_processed" and REMOVEs those two attributes, which
+    takes the file out of the index while the item stays as history.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        client: "DynamoDBClient | None" = None,
+        now: Callable[[], str] = _now_iso,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._now = now
+
+    @cached_property
+    def client(self) -> "DynamoDBClient":
+        # Created on first use, never at import: importing needs no AWS and cold starts stay short.
+        return self._client or boto3.client("dynamodb")
+
+    def item(self, file: TrackedFile) -> dict[str, "AttributeValueTypeDef"]:
+        item: dict[str, AttributeValueTypeDef] = {}
+        for field in fields(file):
+            value = getattr(file, field.name)
+            if value is not None:  # optional S3 fields (etag, version id...) are left out
+                item[field.name] = _attribute(value)
+        item["tracked_at"] = _attribute(self._now())
+        item[ANNOUNCED_ATTRIBUTE] = _attribute(False)
+        item[PENDING_STATUS_ATTRIBUTE] = _attribute(LANDED_STATUS)
+        item[PENDING_ORDER_ATTRIBUTE] = _attribute(pending_order(file))
+        return item
+
+    def put_if_absent(self, file: TrackedFile) -> PutResult:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=self.item(file),
+                ConditionExpression=_WRITE_ONCE,
+                # The existing item comes back in the error, so a duplicate needs no GetItem
+                # (and the function needs no read permission) to know if it was announced.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            response: Mapping[str, object] = error.response
+            old_item = response.get("Item")
+            # Without the old item we cannot know: announcing again is the safe side
+            # ("File Landed" is at-least-once; consumers dedupe by file_id).
+            announced = isinstance(old_item, Mapping) and old_item.get(ANNOUNCED_ATTRIBUTE) == {
+                "BOOL": True
+            }
+            return PutResult(created=False, announced=announced)
+        return PutResult(created=True, announced=False)
+
+    def mark_announced(self, file: TrackedFile) -> None:
+        self.client.update_item(
+            TableName=self.table_name,
+            Key={"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
+            UpdateExpression="SET #announced = :true",
+            # Never create a stray item that holds nothing but the flag.
+            ConditionExpression="attribute_exists(file_id)",
+            ExpressionAttributeNames={"#announced": ANNOUNCED_ATTRIBUTE},
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
+
+    def record_unmatched(
+        self, bucket: str, key: str, file_id: str, event_time: str, reason: str
+    ) -> None:
+        """Quarantine record for a key the pattern does not map: kept apart, never pending."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "source_table": {"S": UNMATCHED_SOURCE_TABLE},
+                    "file_id": {"S": file_id},
+                    "bucket": {"S": bucket},
+                    "key": {"S": key},
+                    "event_time": {"S": event_time},
+                    "reason": {"S": reason},
+                    "status": {"S": UNMATCHED_STATUS},
+                    "tracked_at": {"S": self._now()},
+                },
+                ConditionExpression=_WRITE_ONCE,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # already quarantined by an earlier delivery

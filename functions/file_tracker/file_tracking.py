@@ -1,0 +1,221 @@
+"""File tracking domain logic: which landed objects are tracked, under which id, and when the
+"File Landed" event is announced. Pure Python: the store and the publisher are protocols, so the
+rules are tested with in-memory fakes and the AWS adapters stay small.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Final, Literal, Protocol
+
+from datalake_shared.s3_events import S3ObjectCreatedEvent
+
+LoadType = Literal["full", "cdc"]
+LANDED_STATUS: Final = "raw_file_landed"
+
+# AWS DMS names full-load files LOAD00000001.parquet / .csv / .csv.gz; CDC files are named by
+# timestamp (20261122-101500123.parquet).
+_FULL_LOAD_FILE = re.compile(r"LOAD\d+(?:\.|$)")
+# Objects written while bucket versioning is suspended all carry the version id "null", so it
+# cannot tell two writes of a key apart: fall through to the sequencer instead.
+_SUSPENDED_VERSION_ID = "null"
+FILE_ID_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class KeyParts:
+    schema: str
+    table: str
+    file_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLayout:
+    """Maps an object key to (schema, table, file name) with a configurable regex.
+
+    The key must start with ``prefix``; the rest is matched (anchored at its start, as
+    ``re.match`` does) against ``pattern``, which names the groups ``schema`` and ``table`` and
+    optionally ``file_name`` (default: the key's last segment).
+    """
+
+    prefix: str
+    pattern: str
+
+    def parse(self, key: str) -> KeyParts | None:
+        if not key.startswith(self.prefix):
+            return None
+        match = re.match(self.pattern, key[len(self.prefix) :])  # re caches compiled patterns
+        if match is None:
+            return None
+        groups = match.groupdict()
+        schema, table = groups.get("schema"), groups.get("table")
+        if not schema or not table:
+            return None
+        file_name = groups.get("file_name") or key.rsplit("/", 1)[-1]
+        return KeyParts(schema=schema, table=table, file_name=file_name)
+
+
+def load_type(file_name: str) -> LoadType:
+    return "full" if _FULL_LOAD_FILE.match(file_name) else "cdc"
+
+
+def is_ignored_object(key: str, size: int) -> bool:
+    """Folder markers ("sales/orders/") and zero-byte objects carry no data to merge."""
+    return key.endswith("/") or size == 0
+
+
+def file_id(
+    bucket: str, key: str, version_id: str | None, sequencer: str | None, etag: str | None
+) -> str:
+    """Deterministic id of one written object version.
+
+    Redelivering an event gives the same id (so a conditional write never duplicates a file);
+    a new write of the same key gives a new one (new version id, else a new sequencer). The
+    discriminator's kind is hashed too, and the parts are JSON-encoded, so no two different
+    inputs share an encoding.
+    """
+    if version_id == _SUSPENDED_VERSION_ID:
+        version_id = None
+    discriminator: tuple[str, str] | None = next(
+        (
+            (kind, value)
+            for kind, value in (("version", version_id), ("sequencer", sequencer), ("etag", etag))
+            if value
+        ),
+        None,
+    )
+    encoded = json.dumps([bucket, key, discriminator], separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()[:FILE_ID_LENGTH]
+
+
+def event_time_iso(moment: datetime) -> str:
+    """Fixed-width UTC ISO-8601 ("2026-11-22T10:15:00Z") so strings sort in time order.
+
+    EventBridge event times have second resolution; a naive time is taken as UTC.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackedFile:
+    source_table: str
+    file_id: str
+    bucket: str
+    key: str
+    size: int
+    etag: str | None
+    version_id: str | None
+    sequencer: str | None
+    event_time: str
+    event_id: str
+    schema_name: str
+    table_name: str
+    file_name: str
+    load_type: LoadType
+    status: str = LANDED_STATUS
+
+    @classmethod
+    def from_event(cls, event: S3ObjectCreatedEvent, parts: KeyParts) -> "TrackedFile":
+        obj = event.detail.object
+        bucket = event.detail.bucket.name
+        return cls(
+            source_table=f"{parts.schema}.{parts.table}",
+            file_id=file_id(bucket, obj.key, obj.version_id, obj.sequencer, obj.etag),
+            bucket=bucket,
+            key=obj.key,
+            size=obj.size,
+            etag=obj.etag,
+            version_id=obj.version_id,
+            sequencer=obj.sequencer,
+            event_time=event_time_iso(event.time),
+            event_id=event.id,
+            schema_name=parts.schema,
+            table_name=parts.table,
+            file_name=parts.file_name,
+            load_type=load_type(parts.file_name),
+        )
+
+
+class TrackOutcome(StrEnum):
+    TRACKED = "tracked"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    created: bool
+    """False when an earlier delivery already wrote the item."""
+    announced: bool
+    """Whether the stored item's "File Landed" event was published (always False if created)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackResult:
+    outcome: TrackOutcome
+    bucket: str
+    key: str
+    file: TrackedFile | None = None
+    published: bool = False
+
+
+class TrackerStore(Protocol):
+    def put_if_absent(self, file: TrackedFile) -> PutResult: ...
+
+    def mark_announced(self, file: TrackedFile) -> None: ...
+
+    def record_unmatched(
+        self, bucket: str, key: str, file_id: str, event_time: str, reason: str
+    ) -> None: ...
+
+
+class LandedEventPublisher(Protocol):
+    def publish_landed(self, file: TrackedFile) -> None: ...
+
+
+class FileTracker:
+    """Records one landed object exactly once and announces it at least once."""
+
+    def __init__(
+        self, layout: KeyLayout, store: TrackerStore, publisher: LandedEventPublisher
+    ) -> None:
+        self.layout = layout
+        self.store = store
+        self.publisher = publisher
+
+    def track(self, event: S3ObjectCreatedEvent) -> TrackResult:
+        bucket, obj = event.detail.bucket.name, event.detail.object
+        if is_ignored_object(obj.key, obj.size):
+            return TrackResult(TrackOutcome.IGNORED, bucket, obj.key)
+
+        parts = self.layout.parse(obj.key)
+        if parts is None:
+            # Quarantined rather than dropped, so a wrong pattern never silently loses files.
+            self.store.record_unmatched(
+                bucket=bucket,
+                key=obj.key,
+                file_id=file_id(bucket, obj.key, obj.version_id, obj.sequencer, obj.etag),
+                event_time=event_time_iso(event.time),
+                reason=(
+                    f"key does not match STAGING_KEY_PATTERN {self.layout.pattern!r} "
+                    f"under STAGING_PREFIX {self.layout.prefix!r}"
+                ),
+            )
+            return TrackResult(TrackOutcome.UNMATCHED, bucket, obj.key)
+
+        file = TrackedFile.from_event(event, parts)
+        put = self.store.put_if_absent(file)
+        # An item written by a delivery that crashed before publishing is announced now; once
+        # announced, redeliveries publish nothing.
+        publish = put.created or not put.announced
+        if publish:
+            self.publisher.publish_landed(file)
+            self.store.mark_announced(file)
+        outcome = TrackOutcome.TRACKED if put.created else TrackOutcome.DUPLICATE
+        return TrackResult(outcome, bucket, obj.key, file=file, published=publish)

@@ -1,0 +1,227 @@
+"""DynamoFileTrackerStore against moto, on a table built from template.yaml's definition."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from file_tracker_fakes import FakeLambdaContext, FakePublisher, app, load_event, object_created
+from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
+from file_tracker_store import DynamoFileTrackerStore
+from file_tracking import FileTracker, KeyLayout, KeyParts, TrackedFile
+from moto import mock_aws
+
+TABLE_NAME = "file-tracker-test"
+PENDING_INDEX = "pending-files-index"
+FIXED_NOW = "2026-11-22T10:15:02.345Z"
+
+
+@pytest.fixture
+def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
+    """A moto DynamoDB client with the file tracker table exactly as the template declares it."""
+    properties = sam_template["Resources"]["FileTrackerTable"]["Properties"]
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName=TABLE_NAME,
+            BillingMode=properties["BillingMode"],
+            AttributeDefinitions=properties["AttributeDefinitions"],
+            KeySchema=properties["KeySchema"],
+            GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
+        )
+        yield client
+
+
+@pytest.fixture
+def dynamo_store(dynamodb: Any) -> DynamoFileTrackerStore:
+    return DynamoFileTrackerStore(TABLE_NAME, client=dynamodb, now=lambda: FIXED_NOW)
+
+
+def landed_file(key: str = "sales/orders/20261122-101500123.parquet") -> TrackedFile:
+    return TrackedFile.from_event(object_created(key), KeyParts("sales", "orders", key))
+
+
+def get_item(dynamodb: Any, file: TrackedFile) -> dict[str, Any]:
+    response = dynamodb.get_item(
+        TableName=TABLE_NAME,
+        Key={"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
+    )
+    item: dict[str, Any] = response["Item"]
+    return item
+
+
+def test_first_put_creates_the_item_with_every_attribute(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given a file not tracked yet
+    file = landed_file()
+    # When it is put
+    result = dynamo_store.put_if_absent(file)
+    # Then the item holds the file, its tracking time, the unannounced flag and pending keys
+    assert (result.created, result.announced) == (True, False)
+    assert get_item(dynamodb, file) == {
+        "source_table": {"S": "sales.orders"},
+        "file_id": {"S": file.file_id},
+        "bucket": {"S": "datalake-staging-example"},
+        "key": {"S": file.key},
+        "size": {"N": "1024"},
+        "etag": {"S": "b1946ac92492d2347c6235b4d2611184"},
+        "version_id": {"S": "v1"},
+        "sequencer": {"S": "0062F4A7B3C1D2E3F4"},
+        "event_time": {"S": "2026-11-22T10:15:00Z"},
+        "event_id": {"S": file.event_id},
+        "schema_name": {"S": "sales"},
+        "table_name": {"S": "orders"},
+        "file_name": {"S": file.key},
+        "load_type": {"S": "cdc"},
+        "status": {"S": "raw_file_landed"},
+        "tracked_at": {"S": FIXED_NOW},
+        "landed_event_published": {"BOOL": False},
+        "pending_status": {"S": "raw_file_landed"},
+        "pending_order": {"S": f"sales.orders#2026-11-22T10:15:00Z#{file.file_id}"},
+    }
+
+
+def test_missing_optional_s3_fields_are_left_out(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given an unversioned object without etag
+    key = "sales/orders/20261122-101500123.parquet"
+    file = TrackedFile.from_event(
+        object_created(key, version_id=None, etag=None), KeyParts("sales", "orders", key)
+    )
+    # When it is put / Then the item has no attributes for them (DynamoDB has no None)
+    dynamo_store.put_if_absent(file)
+    assert {"etag", "version_id"}.isdisjoint(get_item(dynamodb, file))
+
+
+def test_second_put_of_the_same_file_reports_it_exists_unannounced(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given a file written by a delivery that never announced it
+    file = landed_file()
+    dynamo_store.put_if_absent(file)
+    # When the same file is put again
+    result = dynamo_store.put_if_absent(file)
+    # Then the store says it existed and was not announced (read from the conditional failure)
+    assert (result.created, result.announced) == (False, False)
+    assert dynamodb.scan(TableName=TABLE_NAME)["Count"] == 1
+
+
+def test_second_put_after_announcement_reports_announced(
+    dynamo_store: DynamoFileTrackerStore,
+) -> None:
+    # Given a tracked and announced file
+    file = landed_file()
+    dynamo_store.put_if_absent(file)
+    dynamo_store.mark_announced(file)
+    # When the same file is put again
+    result = dynamo_store.put_if_absent(file)
+    # Then the store reports it as already announced
+    assert (result.created, result.announced) == (False, True)
+
+
+def test_redelivered_put_does_not_overwrite_the_first_item(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given a tracked file, announced
+    file = landed_file()
+    dynamo_store.put_if_absent(file)
+    dynamo_store.mark_announced(file)
+    # When a redelivery puts it again with a later tracking time
+    DynamoFileTrackerStore(TABLE_NAME, client=dynamodb, now=lambda: "later").put_if_absent(file)
+    # Then the first write stands
+    item = get_item(dynamodb, file)
+    assert (item["tracked_at"], item["landed_event_published"]) == (
+        {"S": FIXED_NOW},
+        {"BOOL": True},
+    )
+
+
+def test_mark_announced_on_a_missing_item_creates_nothing(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given a file never put
+    file = landed_file()
+    # When it is marked announced / Then the update is refused and no stray item appears
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamo_store.mark_announced(file)
+    assert dynamodb.scan(TableName=TABLE_NAME)["Count"] == 0
+
+
+def test_pending_index_lists_tracked_files_of_a_table_in_landing_order(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given two files of sales.orders landed in reverse key order, and one of crm.customers
+    later = TrackedFile.from_event(
+        object_created("sales/orders/a.parquet", time="2026-11-22T10:20:00Z"),
+        KeyParts("sales", "orders", "a.parquet"),
+    )
+    earlier = TrackedFile.from_event(
+        object_created("sales/orders/b.parquet", time="2026-11-22T10:10:00Z"),
+        KeyParts("sales", "orders", "b.parquet"),
+    )
+    other = TrackedFile.from_event(
+        object_created("crm/customers/c.csv"), KeyParts("crm", "customers", "c.csv")
+    )
+    for file in (later, earlier, other):
+        dynamo_store.put_if_absent(file)
+    # When the pending index is queried for sales.orders
+    response = dynamodb.query(
+        TableName=TABLE_NAME,
+        IndexName=PENDING_INDEX,
+        KeyConditionExpression="pending_status = :landed AND begins_with(pending_order, :table)",
+        ExpressionAttributeValues={
+            ":landed": {"S": "raw_file_landed"},
+            ":table": {"S": "sales.orders#"},
+        },
+    )
+    # Then it returns that table's files, oldest first
+    assert [item["key"]["S"] for item in response["Items"]] == [
+        "sales/orders/b.parquet",
+        "sales/orders/a.parquet",
+    ]
+
+
+def test_unmatched_key_is_quarantined_once_and_never_pending(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given an unmatched key recorded twice (a redelivery)
+    for _ in range(2):
+        dynamo_store.record_unmatched(
+            "datalake-staging-example", "readme.txt", "abc123", "2026-11-22T10:16:00Z", "no match"
+        )
+    # When the table and the pending index are read
+    items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
+    pending = dynamodb.scan(TableName=TABLE_NAME, IndexName=PENDING_INDEX)["Items"]
+    # Then one quarantine item exists, apart from real tables, and nothing is pending
+    assert items == [
+        {
+            "source_table": {"S": "__unmatched__"},
+            "file_id": {"S": "abc123"},
+            "bucket": {"S": "datalake-staging-example"},
+            "key": {"S": "readme.txt"},
+            "event_time": {"S": "2026-11-22T10:16:00Z"},
+            "reason": {"S": "no match"},
+            "status": {"S": "unmatched_key"},
+            "tracked_at": {"S": FIXED_NOW},
+        }
+    ]
+    assert pending == []
+
+
+def test_handler_with_dynamodb_store_keeps_one_item_per_file_on_redelivery(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given the handler writing to the template's table
+    publisher = FakePublisher()
+    tracker = FileTracker(KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), dynamo_store, publisher)
+    # When the sample batch is delivered, then partly redelivered
+    for name in ("sqs_batch.json", "redelivery.json"):
+        response = app.lambda_handler(load_event(name), FakeLambdaContext(), tracker=tracker)
+        assert response == {"batchItemFailures": []}
+    # Then there is one item per file, each announced exactly once
+    items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
+    assert len(items) == 3
+    assert all(item["landed_event_published"] == {"BOOL": True} for item in items)
+    assert len(publisher.published) == 3
