@@ -1,0 +1,233 @@
+"""file_tracker: throughput of the handler and cold import time, each next to a naive baseline.
+
+- ``file_tracker.records_per_s``: ``app.lambda_handler`` over SQS batches of 25 records shaped
+  like events/file_tracker/sqs_batch.json (varied keys, full-load and CDC files). It runs with
+  the real DynamoDB adapter over an in-memory fake client (so building items and the conditional
+  write path are measured) and an in-memory publisher; logs go to /dev/null at the template's
+  INFO level. Baseline, same batches, same run: the source post's naive handler, which
+  json-parses each body, splits the key on "/" by position, takes uuid4 as the file id and calls
+  ``put_item`` on an in-memory table with no condition and no partial batch failures.
+- ``file_tracker.cold_import_ms``: median over fresh processes of ``import app`` from
+  functions/file_tracker with the shared layer on the path. Baseline: a fresh-process
+  ``import boto3``, everything the naive handler imports besides the standard library.
+"""
+
+import contextlib
+import copy
+import importlib.util
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from benchmarks.results import ROOT, BenchResult, cold_import_ms, median_seconds
+
+BATCH_SIZE = 25
+BATCHES = 40
+TABLES = [("sales", "orders"), ("sales", "order_items"), ("crm", "customers"), ("hr", "staff")]
+SAMPLE = ROOT / "events" / "file_tracker" / "sqs_batch.json"
+FUNCTION_DIR = ROOT / "functions" / "file_tracker"
+
+
+def sqs_batches() -> list[dict[str, Any]]:
+    """BATCHES SQS events of BATCH_SIZE distinct objects, each a copy of the sample record shape."""
+    template = json.loads(SAMPLE.read_text())["Records"][1]
+    body_template = json.loads(template["body"])
+    batches = []
+    for batch_number in range(BATCHES):
+        records = []
+        for position in range(BATCH_SIZE):
+            n = batch_number * BATCH_SIZE + position
+            schema, table = TABLES[n % len(TABLES)]
+            file_name = f"LOAD{n:08d}.parquet" if n % 50 == 0 else f"20261122-10{n:07d}.parquet"
+            body = copy.deepcopy(body_template)
+            body["id"] = str(uuid.UUID(int=n))
+            body["detail"]["object"].update(
+                key=f"{schema}/{table}/2026/11/22/{file_name}",
+                size=1024 + n,
+                **{"version-id": f"v{n:012d}", "sequencer": f"{n:018X}"},
+            )
+            record = copy.deepcopy(template)
+            record["messageId"] = str(uuid.UUID(int=10**9 + n))
+            record["body"] = json.dumps(body, separators=(",", ":"))
+            records.append(record)
+        batches.append({"Records": records})
+    return batches
+
+
+class _ConditionalCheckFailedError(Exception):
+    def __init__(self, old_item: dict[str, Any]) -> None:
+        super().__init__("The conditional request failed")
+        self.response = {"Item": old_item}
+
+
+class _Exceptions:
+    ConditionalCheckFailedException = _ConditionalCheckFailedError
+
+
+class InMemoryDynamoClient:
+    """The slice of the DynamoDB client the store uses, over a dict."""
+
+    exceptions = _Exceptions
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def put_item(self, **request: Any) -> dict[str, Any]:
+        item = request["Item"]
+        key = (item["source_table"]["S"], item["file_id"]["S"])
+        if "ConditionExpression" in request and key in self.items:
+            raise _ConditionalCheckFailedError(self.items[key])
+        self.items[key] = item
+        return {}
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        key = (request["Key"]["source_table"]["S"], request["Key"]["file_id"]["S"])
+        self.items[key]["landed_event_published"] = {"BOOL": True}
+        return {}
+
+
+class InMemoryTable:
+    """What the naive handler writes to: boto3's resource Table.put_item, over a dict."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def put_item(self, Item: dict[str, Any]) -> dict[str, Any]:
+        self.items[Item["file_id"]] = Item
+        return {}
+
+
+def naive_handler(event: dict[str, Any], context: object, table: InMemoryTable) -> dict[str, int]:
+    """The source post's approach: positional key split, random id, unconditional put."""
+    for record in event["Records"]:
+        body = json.loads(record["body"])
+        detail = body["detail"]
+        key = detail["object"]["key"]
+        parts = key.split("/")
+        table.put_item(
+            Item={
+                "file_id": str(uuid.uuid4()),
+                "source_table": f"{parts[0]}.{parts[1]}",
+                "schema_name": parts[0],
+                "table_name": parts[1],
+                "file_name": parts[-1],
+                "bucket": detail["bucket"]["name"],
+                "key": key,
+                "size": detail["object"]["size"],
+                "event_time": body["time"],
+                "status": "raw_file_landed",
+            }
+        )
+    return {"statusCode": 200}
+
+
+@dataclass(frozen=True)
+class _Context:
+    function_name: str = "file-tracker-bench"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:file-tracker"
+    aws_request_id: str = "bench"
+
+
+class _ListPublisher:
+    def __init__(self) -> None:
+        self.published: list[object] = []
+
+    def publish_landed(self, file: object) -> None:
+        self.published.append(file)
+
+
+@contextlib.contextmanager
+def _quiet_telemetry() -> Iterator[None]:
+    """Send Powertools logs and EMF metrics to /dev/null (still formatted, as in Lambda)."""
+    from datalake_shared.observability import logger  # noqa: PLC0415
+
+    handler = logger.registered_handler
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        previous = handler.setStream(devnull)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def _handler_module() -> ModuleType:
+    """file_tracker's app.py by path: every function has an ``app`` module on run.py's path."""
+    name = "file_tracker_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, FUNCTION_DIR / "app.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _throughput() -> BenchResult:
+    # The function's own modules resolve through run.py's sys.path (one folder per function).
+    app = _handler_module()
+    from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN  # noqa: PLC0415
+    from file_tracker_store import DynamoFileTrackerStore  # noqa: PLC0415
+    from file_tracking import FileTracker, KeyLayout  # noqa: PLC0415
+
+    batches = sqs_batches()
+    records = BATCH_SIZE * BATCHES
+    context = _Context()
+
+    def ours() -> None:
+        client = InMemoryDynamoClient()
+        tracker = FileTracker(
+            KeyLayout("", DEFAULT_STAGING_KEY_PATTERN),
+            DynamoFileTrackerStore("bench", client=client),  # type: ignore[arg-type]
+            _ListPublisher(),
+        )
+        for event in batches:
+            response = app.lambda_handler(event, context, tracker=tracker)
+            assert not response["batchItemFailures"]
+        assert len(client.items) == records
+
+    def naive() -> None:
+        table = InMemoryTable()
+        for event in batches:
+            naive_handler(event, context, table)
+        assert len(table.items) == records
+
+    with _quiet_telemetry():
+        ours()  # warm up: first call builds lazily-initialised Powertools state
+        ours_s = median_seconds(ours)
+        naive_s = median_seconds(naive)
+    return BenchResult(
+        name="file_tracker.records_per_s",
+        value=records / ours_s,
+        unit="records/s",
+        better="higher",
+        baseline=records / naive_s,
+    )
+
+
+def _cold_import() -> BenchResult:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "file_tracker",
+        "POWERTOOLS_METRICS_NAMESPACE": "DatalakeEvents",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }
+    paths = [FUNCTION_DIR, ROOT / "layers" / "shared"]
+    return BenchResult(
+        name="file_tracker.cold_import_ms",
+        value=cold_import_ms("import app", extra_paths=paths, env=env),
+        unit="ms",
+        better="lower",
+        baseline=cold_import_ms("import boto3", env=env),
+    )
+
+
+def run() -> list[BenchResult]:
+    return [_throughput(), _cold_import()]

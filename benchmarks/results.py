@@ -1,0 +1,84 @@
+"""Benchmark results: one entry per measurement, printed as a table and written as JSON."""
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    name: str
+    value: float
+    unit: str
+    better: Literal["lower", "higher"]
+    baseline: float | None = None
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        if self.baseline is None:
+            del data["baseline"]
+        return data
+
+    def ratio(self) -> str:
+        """How many times better than the baseline ("3.2x"), or "" without one."""
+        if not self.baseline or not self.value:
+            return ""
+        factor = (
+            self.baseline / self.value if self.better == "lower" else self.value / self.baseline
+        )
+        return f"{factor:.1f}x"
+
+
+def median_seconds(action: Callable[[], object], repeat: int = 5) -> float:
+    """Median wall time of several runs of ``action``."""
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def cold_import_ms(
+    statement: str,
+    extra_paths: Sequence[Path] = (),
+    repeat: int = 7,
+    env: dict[str, str] | None = None,
+) -> float:
+    """Median time (ms) a fresh interpreter takes to run ``statement`` (an import)."""
+    paths = [str(p) for p in extra_paths]
+    code = (
+        "import sys, time\n"
+        f"sys.path[:0] = {paths!r}\n"
+        "t = time.perf_counter()\n"
+        f"{statement}\n"
+        "print((time.perf_counter() - t) * 1000)\n"
+    )
+    samples = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def print_table(results: Sequence[BenchResult]) -> None:
+    header = f"{'benchmark':<48} {'value':>12} {'unit':<10} {'baseline':>12} {'vs naive':>9}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        baseline = f"{r.baseline:,.2f}" if r.baseline is not None else ""
+        print(f"{r.name:<48} {r.value:>12,.2f} {r.unit:<10} {baseline:>12} {r.ratio():>9}")
+
+
+def write_json(results: Sequence[BenchResult], path: Path) -> None:
+    path.write_text(json.dumps([r.as_json() for r in results], indent=2) + "\n")

@@ -1,0 +1,38 @@
+"""`make bench`: run every benchmark module, print a table, write benchmarks/results.json.
+
+Each ``benchmarks/bench_*.py`` exposes ``run() -> list[BenchResult]``. Values are measured in
+this run, and so are the baselines (the source posts' naive approach, side by side).
+"""
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def main() -> int:
+    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+    sys.path[:0] = [str(d) for d in sorted((ROOT / "functions").iterdir()) if d.is_dir()]
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DatalakeEvents")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+    from benchmarks.results import BenchResult, print_table, write_json  # noqa: PLC0415
+
+    only = sys.argv[1:]
+    results: list[BenchResult] = []
+    for module_path in sorted(HERE.glob("bench_*.py")):
+        if only and not any(name in module_path.stem for name in only):
+            continue
+        module = importlib.import_module(f"benchmarks.{module_path.stem}")
+        results.extend(module.run())
+    print_table(results)
+    write_json(results, HERE / "results.json")
+    print(f"\nwrote {HERE / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
