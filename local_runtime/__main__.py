@@ -1,0 +1,47 @@
+"""python -m local_runtime demo | invoke FUNCTION EVENT_FILE"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from local_runtime.demo import run_demo
+from local_runtime.runtime import LocalRuntime
+
+
+def invoke(function: str, event_file: Path) -> int:
+    """`sam local invoke` without Docker: the deployed-into-moto function, one event."""
+    event = json.loads(event_file.read_text())
+    with LocalRuntime() as runtime:
+        invocation = runtime.invoke(function, event)
+    sys.stderr.write(invocation.logs)
+    if not invocation.ok:
+        sys.stderr.write(f"\n{function} failed: {invocation.error}\n")
+        return 1
+    print(json.dumps(invocation.response, indent=2))
+    sys.stderr.write(
+        f"\n{function}: {invocation.duration_ms:.0f} ms, "
+        f"{invocation.records} records, {invocation.failed_records} failed\n"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_runtime", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="run the event graph on moto and print what happened")
+    invoke_parser = commands.add_parser("invoke", help="invoke one function with one event")
+    invoke_parser.add_argument(
+        "function", help="logical id in template.yaml, e.g. FileTrackerFunction"
+    )
+    invoke_parser.add_argument(
+        "event", type=Path, help="event file, e.g. events/file_tracker/sqs_batch.json"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return run_demo()
+    return invoke(args.function, args.event)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""What happened in the local runtime, in the order it happened: the demo's report and a
+handle for tests to assert on routing without peeking into moto."""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RoutedEvent:
+    """One event delivered by a rule (or a subscription, a schedule...) to one target."""
+
+    via: str  # e.g. "rule StagingObjectCreatedRule"
+    target: str  # ARN of the target
+    event: dict[str, Any]
+
+
+@dataclass
+class ActivityLog:
+    routed: list[RoutedEvent] = field(default_factory=list)
+    unrouted: list[RoutedEvent] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # (bus, source, detail-type) of every PutEvents entry: what our functions announced
+    published: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def publish(self, bus: str, source: str, detail_type: str) -> None:
+        self.published.append((bus, source, detail_type))
+
+    def route(self, via: str, target: str, event: dict[str, Any]) -> None:
+        self.routed.append(RoutedEvent(via, target, event))
+
+    def cannot_route(self, via: str, target: str, event: dict[str, Any]) -> None:
+        """A target type the local runtime does not emulate yet: recorded, never dropped."""
+        self.unrouted.append(RoutedEvent(via, target, event))
+        self.notes.append(f"{via}: no local route to {target}")
+
+    def routes(self) -> Counter[tuple[str, str]]:
+        return Counter((r.via, r.target.rsplit(":", 1)[-1]) for r in self.routed)
+
+
+def emitted_metrics(logs: str) -> Counter[str]:
+    """Sum the CloudWatch embedded-metric-format lines a function printed, by metric name."""
+    totals: Counter[str] = Counter()  # values are floats in EMF; Counter adds them fine
+    for line in logs.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        try:
+            blob = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        for directive in blob.get("_aws", {}).get("CloudWatchMetrics", []):
+            for metric in directive.get("Metrics", []):
+                name = metric.get("Name")
+                value = blob.get(name)
+                values = value if isinstance(value, list) else [value]
+                totals[name] += int(sum(v for v in values if isinstance(v, int | float)))
+    return totals

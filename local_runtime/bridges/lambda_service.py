@@ -1,0 +1,100 @@
+"""Lambda in-process: moto's Invoke API runs our handler, and async invocations are queued.
+
+moto's simple Lambda backend (``use_docker: False``) answers Invoke with a canned payload; we
+patch it so that an Invoke of a function deployed from the template runs its handler here.
+Asynchronous invocations (InvocationType=Event, EventBridge and S3 targets) go through a queue
+with Lambda's retry policy: the first attempt plus two retries.
+"""
+
+import json
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from local_runtime.bridges import RuntimeServices
+from local_runtime.functions import Invocation
+
+# Lambda's default MaximumRetryAttempts for asynchronous invocations.
+ASYNC_RETRY_ATTEMPTS = 2
+
+
+@dataclass
+class _PendingInvocation:
+    function: str
+    event: dict[str, Any]
+    trigger: str
+    attempts: int = 0
+
+
+class LambdaBridge:
+    def __init__(self) -> None:
+        self._services: RuntimeServices | None = None
+        self._original_invoke: Any = None
+        self._pending: deque[_PendingInvocation] = deque()
+        self.failed_async: list[Invocation] = []
+
+    # ------------------------------------------------------------------ Bridge
+    def install(self, services: RuntimeServices) -> None:
+        self._services = services
+        self._original_invoke = LambdaSimpleBackend.invoke
+        bridge = self
+
+        def invoke(  # noqa: PLR0917 - moto calls it positionally
+            backend: LambdaSimpleBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> str | bytes | None:
+            return bridge._invoke_api(function_name, body, headers, response_headers)
+
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        if self._original_invoke is not None:
+            LambdaSimpleBackend.invoke = self._original_invoke  # type: ignore[method-assign]
+        self._original_invoke = None
+        self._pending.clear()
+
+    def pump(self) -> int:
+        done = 0
+        for _ in range(len(self._pending)):
+            pending = self._pending.popleft()
+            pending.attempts += 1
+            invocation = self._runner.invoke(pending.function, pending.event, pending.trigger)
+            done += 1
+            if invocation.ok:
+                continue
+            if pending.attempts <= ASYNC_RETRY_ATTEMPTS:
+                self._pending.append(pending)
+            else:
+                # Where an OnFailure destination is configured a later bridge delivers it;
+                # either way the failure is on record.
+                self.failed_async.append(invocation)
+        return done
+
+    # ------------------------------------------------------------------ async
+    def submit(self, function: str, event: dict[str, Any], trigger: str) -> None:
+        self._pending.append(_PendingInvocation(function, event, trigger))
+
+    @property
+    def _runner(self) -> Any:
+        assert self._services is not None, "LambdaBridge used before install()"
+        return self._services.runner
+
+    def _invoke_api(
+        self, function_name: str, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
+        event = json.loads(body) if body else {}
+        if headers.get("X-Amz-Invocation-Type") == "Event":
+            self.submit(function_name, event, trigger="Invoke (Event)")
+            return b""
+        invocation = self._runner.invoke(function_name, event, trigger="Invoke")
+        if not invocation.ok:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            error_type, _, message = (invocation.error or "").partition(": ")
+            return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+        return json.dumps(invocation.response).encode()

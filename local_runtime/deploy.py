@@ -1,0 +1,164 @@
+"""Deploys the translated template into moto's CloudFormation, then applies what moto skips.
+
+moto creates the resources but leaves out a few properties our wiring depends on (measured on
+moto 5.2.x): S3 bucket versioning and the bucket's EventBridge notification switch. We read
+those properties from the same translated template and apply them with the S3 API, so the
+template stays the only description of the wiring.
+"""
+
+import contextlib
+import io
+import logging
+import time
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from local_runtime.template import ARTIFACT_BUCKET, TranslatedTemplate
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_s3 import S3Client
+
+_DEPLOY_TIMEOUT_S = 60.0
+_DONE = {"CREATE_COMPLETE"}
+_FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS"}
+
+
+class DeployError(RuntimeError):
+    """The template did not deploy into moto."""
+
+
+@dataclass
+class DeployedStack:
+    name: str
+    outputs: dict[str, str]
+    # logical id → physical id (name, URL or ARN, whatever CloudFormation's Ref returns)
+    resources: dict[str, str]
+    resource_types: dict[str, str]
+    skipped_by_moto: list[str] = field(default_factory=list)
+
+    def physical_ids(self, resource_type: str) -> dict[str, str]:
+        return {
+            logical: self.resources[logical]
+            for logical, kind in self.resource_types.items()
+            if kind == resource_type and logical in self.resources
+        }
+
+
+def _placeholder_zip() -> bytes:
+    """Lambda wants a zip at the code location; the code itself runs from the working tree."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Code runs in-process from the working tree.\n")
+    return buffer.getvalue()
+
+
+def deploy(
+    translated: TranslatedTemplate,
+    stack_name: str,
+    parameters: dict[str, str],
+    session: boto3.session.Session,
+) -> DeployedStack:
+    s3: S3Client = session.client("s3")
+    cloudformation: CloudFormationClient = session.client("cloudformation")
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+    archive = _placeholder_zip()
+    for key in translated.placeholder_keys:
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=archive)
+
+    # moto warns once per resource it cannot create (alarms, resource policies); keep those
+    # notes for the report instead of the terminal.
+    with _moto_notes() as notes:
+        cloudformation.create_stack(
+            StackName=stack_name,
+            TemplateBody=translated.body,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        stack = _wait_for(cloudformation, stack_name)
+        resources: dict[str, str] = {}
+        resource_types: dict[str, str] = {}
+        paginator = cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=stack_name):
+            for summary in page["StackResourceSummaries"]:
+                resource_types[summary["LogicalResourceId"]] = summary["ResourceType"]
+                if summary.get("PhysicalResourceId"):
+                    resources[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+    deployed = DeployedStack(
+        name=stack_name,
+        outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+        resources=resources,
+        resource_types=resource_types,
+        skipped_by_moto=sorted(set(notes)),
+    )
+    apply_bucket_settings(translated, deployed, s3)
+    return deployed
+
+
+class _CollectingHandler(logging.Handler):
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.notes.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _moto_notes() -> Iterator[list[str]]:
+    notes: list[str] = []
+    moto_logger = logging.getLogger("moto")
+    handler = _CollectingHandler(notes)
+    propagate = moto_logger.propagate
+    moto_logger.addHandler(handler)
+    moto_logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            yield notes
+    finally:
+        moto_logger.removeHandler(handler)
+        moto_logger.propagate = propagate
+
+
+def _wait_for(cloudformation: "CloudFormationClient", stack_name: str) -> Any:
+    deadline = time.monotonic() + _DEPLOY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        if stack["StackStatus"] in _DONE:
+            return stack
+        if stack["StackStatus"] in _FAILED:
+            events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+            reasons = [
+                f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
+                for e in events
+                if e.get("ResourceStatusReason")
+            ]
+            raise DeployError(f"stack {stack_name} is {stack['StackStatus']}: {reasons}")
+        time.sleep(0.05)
+    raise DeployError(f"stack {stack_name} did not finish deploying in {_DEPLOY_TIMEOUT_S} s")
+
+
+def apply_bucket_settings(
+    translated: TranslatedTemplate, deployed: DeployedStack, s3: "S3Client"
+) -> None:
+    """Versioning and EventBridge notifications, as the template declares them."""
+    for logical, resource in translated.resources_of_type("AWS::S3::Bucket").items():
+        bucket = deployed.resources.get(logical)
+        if bucket is None:  # a conditional bucket that was not created
+            continue
+        props = resource.get("Properties", {})
+        versioning = props.get("VersioningConfiguration", {}).get("Status")
+        if versioning:
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": versioning})
+        notifications = props.get("NotificationConfiguration", {})
+        if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket,
+                NotificationConfiguration={"EventBridgeConfiguration": {}},
+            )

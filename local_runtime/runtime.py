@@ -1,0 +1,201 @@
+"""LocalRuntime: template.yaml deployed into moto, with our handlers running in-process.
+
+with LocalRuntime() as runtime:
+    runtime.s3.put_object(Bucket=runtime.outputs["StagingBucketName"], Key=..., Body=...)
+    runtime.settle()            # run the event graph until nothing is left to do
+    runtime.invocations         # what ran, with which records, and what it returned
+"""
+
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import boto3
+from moto import mock_aws
+
+from local_runtime.activity import ActivityLog
+from local_runtime.bridges import Bridge, RuntimeServices
+from local_runtime.bridges.eventbridge import EventBridgeBridge
+from local_runtime.bridges.lambda_service import LambdaBridge
+from local_runtime.bridges.sqs import SqsEventSourceBridge
+from local_runtime.deploy import DeployedStack, deploy
+from local_runtime.functions import DeployedFunction, FunctionRunner, Invocation
+from local_runtime.template import TranslatedTemplate, translate
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
+DEFAULT_STACK_NAME = "datalake-events-local"
+LOCAL_REGION = "us-east-1"
+_MOTO_CONFIG: Any = {
+    "lambda": {"use_docker": False},
+    "stepfunctions": {"execute_state_machine": True},
+}
+# Fake credentials: moto accepts anything, and nothing may ever reach a real account.
+_LOCAL_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": LOCAL_REGION,
+    "AWS_REGION": LOCAL_REGION,
+}
+_ACTIVE = threading.Lock()
+
+
+class NotSettledError(RuntimeError):
+    """The event graph kept producing work: most likely a loop between functions."""
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        template_path: Path = DEFAULT_TEMPLATE,
+        parameters: dict[str, str] | None = None,
+        stack_name: str = DEFAULT_STACK_NAME,
+    ) -> None:
+        self.template_path = template_path
+        self.parameters = {"Stage": "local", **(parameters or {})}
+        self.stack_name = stack_name
+        self.activity = ActivityLog()
+        self.runner = FunctionRunner(template_path.parent)
+        self.lambda_bridge = LambdaBridge()
+        self.eventbridge_bridge = EventBridgeBridge()
+        self.sqs_bridge = SqsEventSourceBridge()
+        # Order matters only for readability of the activity log: sources before consumers.
+        self.bridges: list[Bridge] = [self.eventbridge_bridge, self.sqs_bridge, self.lambda_bridge]
+        self._mock: Any = None
+        self._saved_environment: dict[str, str] | None = None
+        self._template: TranslatedTemplate | None = None
+        self._stack: DeployedStack | None = None
+        self._session: boto3.session.Session | None = None
+        self._installed: list[Bridge] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if not _ACTIVE.acquire(blocking=False):
+            raise RuntimeError("another LocalRuntime is running in this process")
+        try:
+            self._saved_environment = dict(os.environ)
+            os.environ.update(_LOCAL_AWS_ENVIRONMENT)
+            self._mock = mock_aws(config=_MOTO_CONFIG)
+            self._mock.start()
+            self._session = boto3.session.Session(region_name=LOCAL_REGION)
+            self._template = translate(self.template_path, self.parameters)
+            self._stack = deploy(self._template, self.stack_name, self.parameters, self._session)
+            self._register_functions()
+            self.runner.start()
+            services = RuntimeServices(
+                session=self._session,
+                runner=self.runner,
+                activity=self.activity,
+                stack=self._stack,
+                template=self._template,
+                async_invoker=self.lambda_bridge,
+            )
+            for bridge in self.bridges:
+                bridge.install(services)
+                self._installed.append(bridge)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for bridge in reversed(self._installed):
+            bridge.uninstall()
+        self._installed.clear()
+        self.runner.stop()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+            self._saved_environment = None
+        if _ACTIVE.locked():
+            _ACTIVE.release()
+
+    def _register_functions(self) -> None:
+        assert self._template is not None
+        assert self._stack is not None
+        lambda_client = self.client("lambda")
+        for logical_id, source in self._template.functions.items():
+            name = self._stack.resources[logical_id]
+            config = lambda_client.get_function_configuration(FunctionName=name)
+            self.runner.register(
+                DeployedFunction(
+                    source=source,
+                    name=config["FunctionName"],
+                    arn=config["FunctionArn"],
+                    environment=dict(config.get("Environment", {}).get("Variables", {})),
+                    memory_mb=int(config.get("MemorySize", 128)),
+                    timeout_s=int(config.get("Timeout", 3)),
+                )
+            )
+
+    # ------------------------------------------------------------------ running
+    def settle(self, max_rounds: int = 1000) -> int:
+        """Pump every bridge until a full round does no work; returns the work done."""
+        total = 0
+        for _ in range(max_rounds):
+            done = sum(bridge.pump() for bridge in self._installed)
+            if done == 0:
+                return total
+            total += done
+        raise NotSettledError(f"still busy after {max_rounds} rounds ({total} units of work)")
+
+    def invoke(self, function: str, event: Any) -> Invocation:
+        """Invoke a function by logical id, name or ARN, as `sam local invoke` would."""
+        return self.runner.invoke(function, event, trigger="local invoke")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def stack(self) -> DeployedStack:
+        if self._stack is None:
+            raise RuntimeError("LocalRuntime is not started")
+        return self._stack
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.stack.outputs
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        return self.runner.invocations
+
+    def client(self, service: Any) -> Any:
+        if self._session is None:
+            raise RuntimeError("LocalRuntime is not started")
+        return self._session.client(service)
+
+    @property
+    def s3(self) -> "S3Client":
+        client: S3Client = self.client("s3")
+        return client
+
+    @property
+    def sqs(self) -> "SQSClient":
+        client: SQSClient = self.client("sqs")
+        return client
+
+    @property
+    def dynamodb(self) -> "DynamoDBClient":
+        client: DynamoDBClient = self.client("dynamodb")
+        return client
