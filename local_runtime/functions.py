@@ -10,6 +10,7 @@ per invocation instead of flooding the terminal.
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -88,10 +89,13 @@ class _RoutedStdout(io.TextIOBase):
 
     def write(self, text: str) -> int:
         target = self.sinks[-1] if self.sinks else self.terminal
+        if getattr(target, "closed", False):
+            target = sys.__stdout__
         return int(target.write(text))
 
     def flush(self) -> None:
-        if not self.sinks:
+        # The stream it fell through to may be gone (a test runner's capture, at exit).
+        if not self.sinks and not getattr(self.terminal, "closed", False):
             self.terminal.flush()
 
 
@@ -114,14 +118,9 @@ class FunctionRunner:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        if sys.stdout is not _ROUTER:
-            _ROUTER.terminal = sys.stdout
-            sys.stdout = _ROUTER
         self._stdout = _ROUTER
 
     def stop(self) -> None:
-        if sys.stdout is _ROUTER:
-            sys.stdout = _ROUTER.terminal
         self._stdout = None
         self._sandboxes.clear()
         self._handlers.clear()
@@ -154,7 +153,7 @@ class FunctionRunner:
             self._lock,
             self._environment(function),
             self._sandbox(function.source),
-            self._captured(sink),
+            self._captured(sink, function.environment.get("POWERTOOLS_SERVICE_NAME")),
         ):
             started = time.perf_counter()
             try:
@@ -246,12 +245,28 @@ class FunctionRunner:
             os.environ.update(saved)
 
     @contextmanager
-    def _captured(self, sink: io.StringIO) -> Iterator[None]:
-        if self._stdout is None:
+    def _captured(self, sink: io.StringIO, service: str | None) -> Iterator[None]:
+        """Everything the invocation prints goes to ``sink``. sys.stdout is swapped for the
+        duration only (test runners swap it too); the function's Powertools logger may have
+        been built earlier against another stream, so its handlers are pointed here as well."""
+        router = self._stdout
+        if router is None:
             yield
             return
-        self._stdout.sinks.append(sink)
+        saved_stdout = sys.stdout
+        if saved_stdout is not router:
+            router.terminal = saved_stdout
+        sys.stdout = router
+        retargeted: list[tuple[logging.StreamHandler[Any], Any]] = []
+        if service:
+            for handler in logging.getLogger(service).handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is not router:
+                    retargeted.append((handler, handler.setStream(router)))
+        router.sinks.append(sink)
         try:
             yield
         finally:
-            self._stdout.sinks.pop()
+            router.sinks.pop()
+            for handler, stream in retargeted:
+                handler.setStream(stream)
+            sys.stdout = saved_stdout
