@@ -1,0 +1,122 @@
+"""The local runtime's pure parts: template translation, SQS batch semantics, EventBridge
+target input, metric extraction. The deployed graph is covered in tests/integration."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from local_runtime.activity import emitted_metrics
+from local_runtime.bridges.eventbridge import target_input
+from local_runtime.bridges.sqs import SqsEventSourceBridge, SqsMapping, lambda_record
+from local_runtime.report import table
+from local_runtime.template import ARTIFACT_BUCKET, translate
+
+ROOT = Path(__file__).resolve().parents[3]
+MAPPING = SqsMapping(
+    uuid="u",
+    queue_arn="arn:aws:sqs:us-east-1:123456789012:q",
+    queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/q",
+    function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+    batch_size=10,
+    report_batch_item_failures=True,
+)
+MESSAGES = [
+    {"MessageId": "m1", "ReceiptHandle": "r1", "Body": "{}", "MD5OfBody": "x"},
+    {"MessageId": "m2", "ReceiptHandle": "r2", "Body": "{}", "MD5OfBody": "y"},
+]
+
+
+def failed(ok: bool, response: object, mapping: SqsMapping = MAPPING) -> set[str]:
+    return SqsEventSourceBridge._failed_message_ids(ok, response, mapping, MESSAGES)  # type: ignore[arg-type]
+
+
+def test_translation_maps_each_function_to_its_code_and_layer_folders() -> None:
+    # Given the project's template
+    # When it is translated offline
+    translated = translate(ROOT / "template.yaml", {"Stage": "local"})
+
+    # Then the function runs from its folder with the shared layer, and code points at placeholders
+    source = translated.functions["FileTrackerFunction"]
+    assert source.code_dir == ROOT / "functions" / "file_tracker"
+    assert source.handler == "app.lambda_handler"
+    assert source.layer_dirs == (ROOT / "layers" / "shared",)
+    code = translated.cloudformation["Resources"]["FileTrackerFunction"]["Properties"]["Code"]
+    assert code == {"S3Bucket": ARTIFACT_BUCKET, "S3Key": "FileTrackerFunction.zip"}
+
+
+def test_translation_turns_the_sqs_event_into_a_mapping_with_partial_failures() -> None:
+    translated = translate(ROOT / "template.yaml", {"Stage": "local"})
+
+    mappings = translated.resources_of_type("AWS::Lambda::EventSourceMapping")
+
+    [mapping] = mappings.values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_successful_batch_without_failures_deletes_every_message() -> None:
+    assert failed(ok=True, response={"batchItemFailures": []}) == set()
+
+
+def test_reported_failures_are_the_only_ones_kept() -> None:
+    assert failed(ok=True, response={"batchItemFailures": [{"itemIdentifier": "m2"}]}) == {"m2"}
+
+
+def test_function_error_keeps_the_whole_batch() -> None:
+    assert failed(ok=False, response=None) == {"m1", "m2"}
+
+
+@pytest.mark.parametrize(
+    "failures",
+    [[{"itemIdentifier": "unknown"}], [{"itemIdentifier": ""}], [{"other": "m1"}]],
+)
+def test_an_invalid_failure_report_keeps_the_whole_batch(failures: list[dict[str, str]]) -> None:
+    # Lambda treats a malformed batchItemFailures response as a failure of every message
+    assert failed(ok=True, response={"batchItemFailures": failures}) == {"m1", "m2"}
+
+
+def test_failure_reports_are_ignored_without_report_batch_item_failures() -> None:
+    mapping = SqsMapping(**{**MAPPING.__dict__, "report_batch_item_failures": False})
+    assert failed(True, {"batchItemFailures": [{"itemIdentifier": "m1"}]}, mapping) == set()
+
+
+def test_lambda_record_has_the_shape_lambda_delivers() -> None:
+    message = {
+        **MESSAGES[0],
+        "Attributes": {"ApproximateReceiveCount": "2"},
+        "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "cdc"}},
+    }
+
+    record = lambda_record(message, MAPPING.queue_arn, "us-east-1")  # type: ignore[arg-type]
+
+    assert record["messageId"] == "m1"
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == MAPPING.queue_arn
+    assert record["attributes"] == {"ApproximateReceiveCount": "2"}
+    assert record["messageAttributes"]["kind"]["stringValue"] == "cdc"
+
+
+def test_target_input_is_the_event_unless_the_target_says_otherwise() -> None:
+    event = {"source": "aws.s3", "detail": {"bucket": {"name": "b"}}}
+
+    assert target_input({"Arn": "a"}, event, transform=True) == event
+    assert target_input({"Arn": "a", "Input": '{"fixed": 1}'}, event, transform=True) == {
+        "fixed": 1
+    }
+    assert target_input({"Arn": "a", "Input": '{"fixed": 1}'}, event, transform=False) == event
+
+
+def test_emitted_metrics_sums_embedded_metric_format_lines() -> None:
+    emf = {
+        "_aws": {"CloudWatchMetrics": [{"Metrics": [{"Name": "FilesTracked"}]}]},
+        "FilesTracked": [1.0, 1.0],
+    }
+    logs = "\n".join(['{"level": "INFO"}', json.dumps(emf), "not json", json.dumps(emf)])
+
+    assert emitted_metrics(logs) == {"FilesTracked": 4}
+
+
+def test_table_aligns_columns() -> None:
+    text = table(["a", "bb"], [["xxx", 1]])
+
+    assert text.splitlines() == ["  a    bb", "  ---  --", "  xxx  1"]
