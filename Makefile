@@ -1,0 +1,91 @@
+# datalake-events: the verbs. `make demo` and `make test` set everything up on a fresh clone.
+SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(VENV)/bin
+PY          := $(BIN)/python
+STAMP       := $(VENV)/.installed
+REQUIREMENTS := requirements-dev.txt layers/shared/requirements.txt $(wildcard functions/*/requirements.txt)
+FUNCTION_DIRS := $(patsubst %/,%,$(wildcard functions/*/))
+empty :=
+space := $(empty) $(empty)
+# Function module names are unique across functions (tests/unit/test_function_modules.py), so
+# tooling that spans functions (benchmarks) can see them all at once.
+ALL_CODE_PATH := layers/shared:$(subst $(space),:,$(FUNCTION_DIRS))
+REGION      ?= us-east-1
+CONFIG_ENV  ?= default
+
+.PHONY: help venv demo test lint format typecheck validate test-unit test-integration test-e2e \
+        invoke build deploy bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): $(REQUIREMENTS)
+	@python_313="$$(scripts/find-python313)" || exit 1; \
+	if [ ! -x "$(PY)" ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+	  echo "creating $(VENV) with $$python_313"; rm -rf $(VENV); "$$python_313" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv from Python 3.13 and install the pinned dependencies
+
+demo: $(STAMP) ## run the event graph locally (template.yaml on moto, in-process) and print what happened
+	$(PY) -m local_runtime demo
+
+test: lint typecheck validate test-unit test-integration ## everything CI runs
+
+lint: $(STAMP) ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Each function is its own Lambda package (its modules sit at the top level, next to app.py),
+# so each is type-checked on its own with the shared layer beside it, as Lambda would see it.
+typecheck: $(STAMP) ## mypy (strict, pydantic plugin) per function, layer and tooling
+	@set -e; for dir in $(FUNCTION_DIRS); do \
+	  echo "mypy $$dir"; MYPYPATH=layers/shared:$$dir $(BIN)/mypy $$dir; \
+	done
+	MYPYPATH=$(ALL_CODE_PATH) $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks
+
+validate: $(STAMP) ## sam validate --lint (cfn-lint) on template.yaml
+	$(BIN)/sam validate --lint --template template.yaml --region $(REGION)
+
+test-unit: $(STAMP) ## unit tests: pure logic and handlers with fakes, network blocked
+	$(PY) -m pytest tests/unit -q
+
+test-integration: $(STAMP) ## template.yaml deployed into moto, events end to end
+	$(PY) -m pytest tests/integration -q
+
+test-e2e: $(STAMP) ## against a deployed stack: AWS_SAM_STACK_NAME=<stack> make test-e2e
+	$(PY) -m pytest tests/e2e -q
+
+invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json: Docker-free local invoke
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { \
+	  echo "usage: make invoke FUNCTION=FileTrackerFunction EVENT=events/file_tracker/sqs_batch.json"; exit 2; }
+	$(PY) -m local_runtime invoke $(FUNCTION) $(EVENT)
+
+# No container: SAM's python3.13 builder needs python3.13 on PATH, which the venv provides.
+build: $(STAMP) ## sam build (cached, parallel, arm64, no container)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --config-env $(CONFIG_ENV)
+
+deploy: build ## sam deploy --guided (first time); later: make deploy CONFIG_ENV=dev|prod
+	@if [ "$(CONFIG_ENV)" = "default" ]; then \
+	  $(BIN)/sam deploy --guided; \
+	else \
+	  $(BIN)/sam deploy --config-env $(CONFIG_ENV); \
+	fi
+
+bench: $(STAMP) ## benchmarks against the source posts' naive approach; writes benchmarks/results.json
+	$(PY) -m benchmarks.run
+
+clean: ## remove build output and caches (keeps .venv)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
