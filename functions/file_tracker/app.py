@@ -98,7 +98,8 @@ def default_tracker() -> FileTracker:
     )
 
 
-@tracer.capture_method
+# Not traced per record: an X-Ray subsegment per file costs more than tracking it (measured in
+# benchmarks/); the handler's segment and the boto3 calls it makes are traced.
 def track_record(record: S3ObjectCreatedSqsRecord, tracker: FileTracker) -> TrackOutcome:
     event = record.body
     obj = event.detail.object

@@ -5,8 +5,15 @@ template sets, so every function gets correctly labelled telemetry without code 
 Building them is cheap and needs no AWS access, so module scope is fine here.
 """
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+# Every metric carries the stage (template Globals set STAGE), so dev and prod never mix.
+_stage = os.environ.get("STAGE")
+if _stage:
+    metrics.set_default_dimensions(stage=_stage)
