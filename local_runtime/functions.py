@@ -199,30 +199,28 @@ class FunctionRunner:
     def _project_roots(self) -> tuple[str, ...]:
         return tuple(str(self.project_root / part) for part in ("functions", "layers"))
 
-    @contextmanager
-    def _sandbox(self, source: FunctionSource) -> Iterator[None]:
-        """sys.path and our modules as this function's Lambda sandbox would have them."""
-        saved_path = list(sys.path)
-        outside = {
+    def _take_project_modules(self) -> dict[str, ModuleType]:
+        """Removes our modules from sys.modules and returns them."""
+        taken = {
             name: module
             for name, module in list(sys.modules.items())
             if self._is_project_module(name, module)
         }
-        for name in outside:
+        for name in taken:
             del sys.modules[name]
+        return taken
+
+    @contextmanager
+    def _sandbox(self, source: FunctionSource) -> Iterator[None]:
+        """sys.path and our modules as this function's Lambda sandbox would have them."""
+        saved_path = list(sys.path)
+        outside = self._take_project_modules()
         sys.modules.update(self._sandboxes.get(source.logical_id, {}))
         sys.path[:0] = [str(source.code_dir), *(str(path) for path in source.layer_dirs)]
         try:
             yield
         finally:
-            own = {
-                name: module
-                for name, module in list(sys.modules.items())
-                if self._is_project_module(name, module)
-            }
-            for name in own:
-                del sys.modules[name]
-            self._sandboxes[source.logical_id] = own
+            self._sandboxes[source.logical_id] = self._take_project_modules()
             sys.modules.update(outside)
             sys.path[:] = saved_path
 
