@@ -2,11 +2,16 @@
 
 - ``file_tracker.records_per_s``: ``app.lambda_handler`` over SQS batches of 25 records shaped
   like events/file_tracker/sqs_batch.json (varied keys, full-load and CDC files). It runs with
-  the real DynamoDB adapter over an in-memory fake client (so building items and the conditional
-  write path are measured) and an in-memory publisher; logs go to /dev/null at the template's
-  INFO level. Baseline, same batches, same run: the source post's naive handler, which
-  json-parses each body, splits the key on "/" by position, takes uuid4 as the file id and calls
-  ``put_item`` on an in-memory table with no condition and no partial batch failures.
+  the real DynamoDB and EventBridge adapters over in-memory fake clients (so building items,
+  the conditional write path, "File Landed" entries and the flagging transaction are measured);
+  logs go to /dev/null at the template's INFO level. Baseline, same batches, same run: the
+  source post's naive handler, which json-parses each body, splits the key on "/" by position,
+  takes uuid4 as the file id and calls ``put_item`` on an in-memory table with no condition, no
+  announcement and no partial batch failures.
+- ``file_tracker.aws_calls_per_file``: AWS API calls per new file over the same batches,
+  counted on the fake clients (PutItem, PutEvents, TransactWriteItems...). Baseline: the naive
+  handler's calls per file, counted on its in-memory table the same way. (The per-file design
+  this replaced made three calls per file: PutItem, PutEvents, UpdateItem.)
 - ``file_tracker.cold_import_ms``: median over fresh processes of ``import app`` from
   functions/file_tracker with the shared layer on the path. Baseline: a fresh-process
   ``import boto3``, everything the naive handler imports besides the standard library.
@@ -19,6 +24,7 @@ import json
 import os
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -76,8 +82,10 @@ class InMemoryDynamoClient:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.calls: Counter[str] = Counter()
 
     def put_item(self, **request: Any) -> dict[str, Any]:
+        self.calls["PutItem"] += 1
         item = request["Item"]
         key = (item["source_table"]["S"], item["file_id"]["S"])
         if "ConditionExpression" in request and key in self.items:
@@ -85,10 +93,31 @@ class InMemoryDynamoClient:
         self.items[key] = item
         return {}
 
-    def update_item(self, **request: Any) -> dict[str, Any]:
-        key = (request["Key"]["source_table"]["S"], request["Key"]["file_id"]["S"])
-        self.items[key]["landed_event_published"] = {"BOOL": True}
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls["TransactWriteItems"] += 1
+        assert len(TransactItems) <= 100
+        keys = [
+            (action["Update"]["Key"]["source_table"]["S"], action["Update"]["Key"]["file_id"]["S"])
+            for action in TransactItems
+        ]
+        assert all(key in self.items for key in keys)  # attribute_exists(file_id)
+        for key in keys:
+            self.items[key]["landed_event_published"] = {"BOOL": True}
         return {}
+
+
+class InMemoryEventsClient:
+    """EventBridge's put_events, accepting every entry."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.calls: Counter[str] = Counter()
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls["PutEvents"] += 1
+        assert len(Entries) <= 10
+        self.entries += len(Entries)
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
 
 
 class InMemoryTable:
@@ -96,8 +125,10 @@ class InMemoryTable:
 
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
+        self.calls: Counter[str] = Counter()
 
     def put_item(self, Item: dict[str, Any]) -> dict[str, Any]:
+        self.calls["PutItem"] += 1
         self.items[Item["file_id"]] = Item
         return {}
 
@@ -134,14 +165,6 @@ class _Context:
     aws_request_id: str = "bench"
 
 
-class _ListPublisher:
-    def __init__(self) -> None:
-        self.published: list[object] = []
-
-    def publish_landed(self, file: object) -> None:
-        self.published.append(file)
-
-
 @contextlib.contextmanager
 def _quiet_telemetry() -> Iterator[None]:
     """Send Powertools logs and EMF metrics to /dev/null (still formatted, as in Lambda)."""
@@ -169,46 +192,64 @@ def _handler_module() -> ModuleType:
     return sys.modules[name]
 
 
-def _throughput() -> BenchResult:
+def _handler_runs() -> list[BenchResult]:
     # The function's own modules resolve through run.py's sys.path (one folder per function).
     app = _handler_module()
     from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN  # noqa: PLC0415
     from file_tracker_store import DynamoFileTrackerStore  # noqa: PLC0415
     from file_tracking import FileTracker, KeyLayout  # noqa: PLC0415
+    from landed_events import EventBridgeLandedPublisher  # noqa: PLC0415
+
+    from datalake_shared.event_publisher import EventPublisher  # noqa: PLC0415
 
     batches = sqs_batches()
     records = BATCH_SIZE * BATCHES
     context = _Context()
 
-    def ours() -> None:
-        client = InMemoryDynamoClient()
+    def ours() -> Counter[str]:
+        client, events = InMemoryDynamoClient(), InMemoryEventsClient()
         tracker = FileTracker(
             KeyLayout("", DEFAULT_STAGING_KEY_PATTERN),
             DynamoFileTrackerStore("bench", client=client),  # type: ignore[arg-type]
-            _ListPublisher(),
+            EventBridgeLandedPublisher(
+                EventPublisher("file-tracker", "bench", client=events)  # type: ignore[arg-type]
+            ),
         )
         for event in batches:
             response = app.lambda_handler(event, context, tracker=tracker)
             assert not response["batchItemFailures"]
         assert len(client.items) == records
+        assert events.entries == records
+        return client.calls + events.calls
 
-    def naive() -> None:
+    def naive() -> Counter[str]:
         table = InMemoryTable()
         for event in batches:
             naive_handler(event, context, table)
         assert len(table.items) == records
+        return table.calls
 
     with _quiet_telemetry():
-        ours()  # warm up: first call builds lazily-initialised Powertools state
+        our_calls = ours()  # also warms up: the first call builds lazily-initialised state
+        naive_calls = naive()
         ours_s = median_seconds(ours)
         naive_s = median_seconds(naive)
-    return BenchResult(
-        name="file_tracker.records_per_s",
-        value=records / ours_s,
-        unit="records/s",
-        better="higher",
-        baseline=records / naive_s,
-    )
+    return [
+        BenchResult(
+            name="file_tracker.records_per_s",
+            value=records / ours_s,
+            unit="records/s",
+            better="higher",
+            baseline=records / naive_s,
+        ),
+        BenchResult(
+            name="file_tracker.aws_calls_per_file",
+            value=our_calls.total() / records,
+            unit="calls/file",
+            better="lower",
+            baseline=naive_calls.total() / records,
+        ),
+    ]
 
 
 def _cold_import() -> BenchResult:
@@ -230,4 +271,4 @@ def _cold_import() -> BenchResult:
 
 
 def run() -> list[BenchResult]:
-    return [_throughput(), _cold_import()]
+    return [*_handler_runs(), _cold_import()]

@@ -1,27 +1,30 @@
 """file_tracker: S3 "Object Created" (EventBridge → SQS) → one item per file in the tracker table.
 
-Thin handler: Powertools parses each SQS record into a typed event, ``FileTracker`` decides, the
-DynamoDB and EventBridge adapters act. Failed records (including malformed ones) are reported
-in ``batchItemFailures`` so SQS redelivers only them; tracking is idempotent, so redelivery
-is safe.
+Thin handler: Powertools parses each SQS record into a typed event and ``FileTracker`` tracks it
+(one conditional write per file); then the files of the whole batch that need announcing are
+announced together (PutEvents ten at a time, one TransactWriteItems per 100 to flag them).
+Failed records, including malformed ones and files whose "File Landed" event was not
+published, are reported in ``batchItemFailures`` so SQS redelivers only them; tracking is
+idempotent, so redelivery is safe.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.base import FailureResponse
 from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.batch.types import (
+    PartialItemFailureResponse,
+    PartialItemFailures,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from file_tracker_settings import get_settings
 from file_tracker_store import DynamoFileTrackerStore
-from file_tracking import FileTracker, KeyLayout, TrackOutcome
+from file_tracking import FileTracker, KeyLayout, TrackedFile, TrackOutcome, TrackResult
 from landed_events import EventBridgeLandedPublisher
 from pydantic import ValidationError
 
@@ -35,6 +38,7 @@ OUTCOME_METRICS: Final = {
     TrackOutcome.IGNORED: "ObjectsIgnored",
 }
 FAILED_METRIC: Final = "RecordsFailed"
+UNMARKED_METRIC: Final = "AnnouncementsUnmarked"
 _MAX_REPORTED_PROBLEMS: Final = 10
 
 
@@ -98,9 +102,17 @@ def default_tracker() -> FileTracker:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HandledRecord:
+    """What ``track_record`` hands back to the batch: the message and how its object fared."""
+
+    message_id: str
+    result: TrackResult
+
+
 # Not traced per record: an X-Ray subsegment per file costs more than tracking it (measured in
 # benchmarks/); the handler's segment and the boto3 calls it makes are traced.
-def track_record(record: S3ObjectCreatedSqsRecord, tracker: FileTracker) -> TrackOutcome:
+def track_record(record: S3ObjectCreatedSqsRecord, tracker: FileTracker) -> HandledRecord:
     event = record.body
     obj = event.detail.object
     with logger.append_context_keys(
@@ -122,10 +134,63 @@ def track_record(record: S3ObjectCreatedSqsRecord, tracker: FileTracker) -> Trac
                     "outcome": result.outcome.value,
                     "source_table": result.file.source_table if result.file else None,
                     "file_id": result.file.file_id if result.file else None,
-                    "landed_event_published": result.published,
+                    "needs_announcing": result.needs_announcing,
                 },
             )
-    return result.outcome
+    return HandledRecord(record.messageId, result)
+
+
+def announce_batch(tracker: FileTracker, handled: Sequence[HandledRecord]) -> list[str]:
+    """Announces the batch's files that need it; returns the message ids SQS must redeliver."""
+    pending: list[tuple[HandledRecord, TrackedFile]] = [
+        (record, record.result.file)
+        for record in handled
+        if record.result.needs_announcing and record.result.file is not None
+    ]
+    report = tracker.announce([file for _, file in pending])
+    redeliver: list[str] = []
+    for record, file in pending:
+        error = report.failed.get(file.file_id)
+        if error is None:
+            continue
+        redeliver.append(record.message_id)
+        logger.error(
+            "Could not announce file; SQS will redeliver it",
+            extra={
+                "message_id": record.message_id,
+                "bucket": file.bucket,
+                "object_key": file.key,
+                "file_id": file.file_id,
+                "error": error,
+            },
+        )
+    for failure in report.mark_failures:
+        # Tracked and announced all the same; a redelivery of these would announce them again,
+        # which "File Landed" (at-least-once) allows.
+        logger.warning(
+            "Announced files not flagged as announced",
+            extra={
+                "files": len(failure.files),
+                "file_ids": [file.file_id for file in failure.files],
+                "error": failure.error,
+            },
+        )
+    if report.unmarked:
+        metrics.add_metric(name=UNMARKED_METRIC, unit=MetricUnit.Count, value=report.unmarked)
+    return redeliver
+
+
+def with_failures(
+    reported: Sequence[PartialItemFailures], message_ids: Sequence[str]
+) -> list[PartialItemFailures]:
+    """``reported`` followed by the other message ids, each message listed once."""
+    failures = list(reported)
+    seen = {failure["itemIdentifier"] for failure in failures}
+    for message_id in message_ids:
+        if message_id not in seen:
+            seen.add(message_id)
+            failures.append({"itemIdentifier": message_id})
+    return failures
 
 
 @logger.inject_lambda_context
@@ -135,14 +200,23 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, tracker: FileTracker | None = None
 ) -> PartialItemFailureResponse:
     """``tracker`` lets tests inject a FileTracker with fakes; Lambda never passes it."""
-    response = process_partial_response(
-        event=event,
-        record_handler=partial(track_record, tracker=tracker or default_tracker()),
-        processor=processor,
-        context=context,
+    tracker = tracker or default_tracker()
+    with processor(records=event["Records"], handler=partial(track_record, tracker=tracker)):
+        processed = processor.process()
+    handled = [
+        result
+        for status, result, _ in processed
+        if status == "success" and isinstance(result, HandledRecord)
+    ]
+    redeliver = announce_batch(tracker, handled)
+
+    # Records that failed tracking are already in the processor's response; a record whose file
+    # was tracked but not announced is added, so SQS redelivers it and the redelivery announces.
+    failures = with_failures(processor.response()["batchItemFailures"], redeliver)
+    if failures:
+        metrics.add_metric(name=FAILED_METRIC, unit=MetricUnit.Count, value=len(failures))
+    logger.info(
+        "Batch handled",
+        extra={"records": len(event["Records"]), "failed": len(failures)},
     )
-    failed = len(response["batchItemFailures"])
-    if failed:
-        metrics.add_metric(name=FAILED_METRIC, unit=MetricUnit.Count, value=failed)
-    logger.info("Batch handled", extra={"records": len(event["Records"]), "failed": failed})
-    return response
+    return {"batchItemFailures": failures}

@@ -1,17 +1,21 @@
 """DynamoDB adapter for the file tracker table (FileTrackerTable in template.yaml)."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Final
 
 import boto3
-from file_tracking import LANDED_STATUS, PutResult, TrackedFile
+from botocore.exceptions import BotoCoreError, ClientError
+from file_tracking import LANDED_STATUS, MarkFailure, PutResult, TrackedFile
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+    )
 
 UNMATCHED_SOURCE_TABLE: Final = "__unmatched__"
 UNMATCHED_STATUS: Final = "unmatched_key"
@@ -19,6 +23,10 @@ PENDING_STATUS_ATTRIBUTE: Final = "pending_status"
 PENDING_ORDER_ATTRIBUTE: Final = "pending_order"
 ANNOUNCED_ATTRIBUTE: Final = "landed_event_published"
 _WRITE_ONCE: Final = "attribute_not_exists(file_id)"
+# Never create a stray item that holds nothing but the flag.
+_UPDATE_ONLY: Final = "attribute_exists(file_id)"
+# TransactWriteItems takes at most 100 actions.
+MAX_ITEMS_PER_TRANSACTION: Final = 100
 
 
 def _now_iso() -> str:
@@ -95,16 +103,36 @@ class DynamoFileTrackerStore:
             return PutResult(created=False, announced=announced)
         return PutResult(created=True, announced=False)
 
-    def mark_announced(self, file: TrackedFile) -> None:
-        self.client.update_item(
-            TableName=self.table_name,
-            Key={"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
-            UpdateExpression="SET #announced = :true",
-            # Never create a stray item that holds nothing but the flag.
-            ConditionExpression="attribute_exists(file_id)",
-            ExpressionAttributeNames={"#announced": ANNOUNCED_ATTRIBUTE},
-            ExpressionAttributeValues={":true": {"BOOL": True}},
-        )
+    def _mark_announced(self, file: TrackedFile) -> "TransactWriteItemTypeDef":
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
+                "UpdateExpression": "SET #announced = :true",
+                "ConditionExpression": _UPDATE_ONLY,
+                "ExpressionAttributeNames": {"#announced": ANNOUNCED_ATTRIBUTE},
+                "ExpressionAttributeValues": {":true": {"BOOL": True}},
+            }
+        }
+
+    def mark_announced_batch(self, files: Sequence[TrackedFile]) -> list[MarkFailure]:
+        """Sets the announced flag with one TransactWriteItems call per 100 files.
+
+        A transaction is all or nothing, so a failed call (throttled, or an item missing) leaves
+        its whole chunk unflagged and is reported, not raised: the files are tracked and
+        announced either way. A transaction cannot touch one item twice, so callers pass each
+        file once.
+        """
+        failures: list[MarkFailure] = []
+        for start in range(0, len(files), MAX_ITEMS_PER_TRANSACTION):
+            chunk = tuple(files[start : start + MAX_ITEMS_PER_TRANSACTION])
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[self._mark_announced(file) for file in chunk]
+                )
+            except (BotoCoreError, ClientError) as error:
+                failures.append(MarkFailure(chunk, f"{type(error).__name__}: {error}"))
+        return failures
 
     def record_unmatched(
         self, bucket: str, key: str, file_id: str, event_time: str, reason: str

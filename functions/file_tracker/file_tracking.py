@@ -6,7 +6,8 @@ rules are tested with in-memory fakes and the AWS adapters stay small.
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final, Literal, Protocol
@@ -162,13 +163,38 @@ class TrackResult:
     bucket: str
     key: str
     file: TrackedFile | None = None
-    published: bool = False
+    needs_announcing: bool = False
+    """True for a file whose "File Landed" event was never published: new, or stored by a
+    delivery that did not get to announce it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkFailure:
+    """Files announced whose items could not be flagged announced, and why."""
+
+    files: tuple[TrackedFile, ...]
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceReport:
+    failed: Mapping[str, str] = field(default_factory=dict)
+    """file_id -> why its "File Landed" event was not published; its deliveries must be retried."""
+    published: tuple[TrackedFile, ...] = ()
+    mark_failures: tuple[MarkFailure, ...] = ()
+    """Published, but still flagged unannounced: a redelivery would announce them again."""
+
+    @property
+    def unmarked(self) -> int:
+        return sum(len(failure.files) for failure in self.mark_failures)
 
 
 class TrackerStore(Protocol):
     def put_if_absent(self, file: TrackedFile) -> PutResult: ...
 
-    def mark_announced(self, file: TrackedFile) -> None: ...
+    def mark_announced_batch(self, files: Sequence[TrackedFile]) -> list[MarkFailure]:
+        """Flags the (existing) items announced; returns the files it could not flag."""
+        ...
 
     def record_unmatched(
         self, bucket: str, key: str, file_id: str, event_time: str, reason: str
@@ -176,11 +202,18 @@ class TrackerStore(Protocol):
 
 
 class LandedEventPublisher(Protocol):
-    def publish_landed(self, file: TrackedFile) -> None: ...
+    def publish_landed_batch(self, files: Sequence[TrackedFile]) -> dict[str, str]:
+        """Announces each file; returns file_id -> error for those not published."""
+        ...
 
 
 class FileTracker:
-    """Records one landed object exactly once and announces it at least once."""
+    """Records each landed object exactly once and announces it at least once.
+
+    ``track`` handles one object and says whether it needs announcing; ``announce`` then
+    publishes a whole batch of those and flags them announced, so a batch costs one write per
+    file plus a few calls for all of them.
+    """
 
     def __init__(
         self, layout: KeyLayout, store: TrackerStore, publisher: LandedEventPublisher
@@ -211,11 +244,27 @@ class FileTracker:
 
         file = TrackedFile.from_event(event, parts)
         put = self.store.put_if_absent(file)
-        # An item written by a delivery that crashed before publishing is announced now; once
+        # An item written by a delivery that failed before announcing is announced now; once
         # announced, redeliveries publish nothing.
-        publish = put.created or not put.announced
-        if publish:
-            self.publisher.publish_landed(file)
-            self.store.mark_announced(file)
         outcome = TrackOutcome.TRACKED if put.created else TrackOutcome.DUPLICATE
-        return TrackResult(outcome, bucket, obj.key, file=file, published=publish)
+        return TrackResult(
+            outcome, bucket, obj.key, file=file, needs_announcing=put.created or not put.announced
+        )
+
+    def announce(self, files: Sequence[TrackedFile]) -> AnnounceReport:
+        """Publishes "File Landed" for each file, then flags the published ones announced.
+
+        A file listed twice (the same object delivered twice in one batch) is announced once.
+        A file whose event was not published stays unflagged, so its redelivery announces it;
+        failing to flag a published file only risks a second announcement later, which
+        at-least-once consumers (deduping by file_id) absorb.
+        """
+        unique = list({file.file_id: file for file in files}.values())
+        if not unique:
+            return AnnounceReport()
+        failed = self.publisher.publish_landed_batch(unique)
+        published = tuple(file for file in unique if file.file_id not in failed)
+        mark_failures = self.store.mark_announced_batch(published) if published else []
+        return AnnounceReport(
+            failed=failed, published=published, mark_failures=tuple(mark_failures)
+        )

@@ -1,10 +1,11 @@
 """Announces tracked files on EventBridge ("File Landed") so users can hook their own consumers."""
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from file_tracking import TrackedFile
 
-from datalake_shared.event_publisher import EventPublisher
+from datalake_shared.event_publisher import Event, EventPublisher
 
 COMPONENT: Final = "file-tracker"
 FILE_LANDED: Final = "File Landed"
@@ -24,8 +25,12 @@ def landed_detail(file: TrackedFile) -> dict[str, Any]:
     }
 
 
+def object_arn(file: TrackedFile) -> str:
+    return f"arn:aws:s3:::{file.bucket}/{file.key}"
+
+
 class EventBridgeLandedPublisher:
-    """Publishes one "File Landed" event per file with source "datalake-events.file-tracker"."""
+    """Publishes a "File Landed" event per file with source "datalake-events.file-tracker"."""
 
     def __init__(self, publisher: EventPublisher) -> None:
         self.publisher = publisher
@@ -34,9 +39,14 @@ class EventBridgeLandedPublisher:
     def for_bus(cls, bus_name: str) -> "EventBridgeLandedPublisher":
         return cls(EventPublisher(component=COMPONENT, bus_name=bus_name))
 
-    def publish_landed(self, file: TrackedFile) -> None:
-        self.publisher.publish(
+    def publish_landed_batch(self, files: Sequence[TrackedFile]) -> dict[str, str]:
+        """One event per file, ten per PutEvents call; file_id -> error for those not put."""
+        outcomes = self.publisher.put_each(
             FILE_LANDED,
-            [landed_detail(file)],
-            resources=[f"arn:aws:s3:::{file.bucket}/{file.key}"],
+            [Event(landed_detail(file), [object_arn(file)]) for file in files],
         )
+        return {
+            file.file_id: outcome.error
+            for file, outcome in zip(files, outcomes, strict=True)
+            if outcome.error is not None
+        }

@@ -4,13 +4,13 @@ from collections.abc import Iterator
 import pytest
 from file_tracker_fakes import (
     CapturedLogs,
+    FakeEventsClient,
     FakeLambdaContext,
-    FakePublisher,
     FakeTrackerStore,
     MetricsReader,
+    tracker_with,
 )
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
-from file_tracking import FileTracker, KeyLayout
+from file_tracking import FileTracker
 
 from datalake_shared.observability import logger
 
@@ -21,13 +21,14 @@ def store() -> FakeTrackerStore:
 
 
 @pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
+def events() -> FakeEventsClient:
+    return FakeEventsClient()
 
 
 @pytest.fixture
-def tracker(store: FakeTrackerStore, publisher: FakePublisher) -> FileTracker:
-    return FileTracker(KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), store, publisher)
+def tracker(store: FakeTrackerStore, events: FakeEventsClient) -> FileTracker:
+    """The real "File Landed" publisher over a fake EventBridge client, and the fake store."""
+    return tracker_with(store, events)
 
 
 @pytest.fixture

@@ -1,18 +1,27 @@
-"""In-memory stand-ins for the file tracker's store and publisher, plus sample-event loading."""
+"""In-memory stand-ins for the file tracker's store and EventBridge, plus sample-event loading."""
 
 import importlib.util
 import io
 import json
 import sys
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
-from file_tracking import PutResult, TrackedFile
+from botocore.exceptions import ClientError
+from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
+from file_tracking import FileTracker, KeyLayout, MarkFailure, PutResult, TrackedFile
+from landed_events import EventBridgeLandedPublisher
 
+from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.s3_events import S3ObjectCreatedEvent, S3ObjectCreatedSqsRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = ROOT / "events" / "file_tracker"
@@ -96,10 +105,17 @@ class StoredFile:
 
 @dataclass
 class FakeTrackerStore:
-    """Dict-backed store with the same write-once semantics as the DynamoDB adapter."""
+    """Dict-backed store with the same write-once semantics as the DynamoDB adapter.
 
+    ``mark_announced_batch`` is all or nothing like a transaction; its first ``mark_outages``
+    calls fail as a throttled TransactWriteItems would. ``mark_calls`` holds the file ids of
+    every call.
+    """
+
+    mark_outages: int = 0
     files: dict[tuple[str, str], StoredFile] = field(default_factory=dict)
     unmatched: dict[str, dict[str, str]] = field(default_factory=dict)
+    mark_calls: list[list[str]] = field(default_factory=list)
 
     def put_if_absent(self, file: TrackedFile) -> PutResult:
         stored = self.files.get((file.source_table, file.file_id))
@@ -108,8 +124,22 @@ class FakeTrackerStore:
         self.files[(file.source_table, file.file_id)] = StoredFile(file)
         return PutResult(created=True, announced=False)
 
-    def mark_announced(self, file: TrackedFile) -> None:
-        self.files[(file.source_table, file.file_id)].announced = True
+    def mark_announced_batch(self, files: Sequence[TrackedFile]) -> list[MarkFailure]:
+        self.mark_calls.append([file.file_id for file in files])
+        if self.mark_outages:
+            self.mark_outages -= 1
+            return [MarkFailure(tuple(files), "ProvisionedThroughputExceededException: slow down")]
+        keys = [(file.source_table, file.file_id) for file in files]
+        if not all(key in self.files for key in keys):
+            return [
+                MarkFailure(tuple(files), "TransactionCanceledException: ConditionalCheckFailed")
+            ]
+        for key in keys:
+            self.files[key].announced = True
+        return []
+
+    def announced_keys(self) -> list[str]:
+        return sorted(stored.file.key for stored in self.files.values() if stored.announced)
 
     def record_unmatched(
         self, bucket: str, key: str, file_id: str, event_time: str, reason: str
@@ -119,22 +149,95 @@ class FakeTrackerStore:
         )
 
 
-class PublishFailedError(RuntimeError):
-    """Stands in for EventBridge being unreachable."""
-
-
 @dataclass
-class FakePublisher:
-    """Records published files; the first ``failures`` calls raise, as an outage would."""
+class FakeEventsClient:
+    """EventBridge's ``put_events`` over a list, answering as the service does.
 
-    failures: int = 0
-    published: list[TrackedFile] = field(default_factory=list)
+    ``rejections`` maps an object key to how many times its entry is rejected (per-entry
+    ``ErrorCode``, counted in ``FailedEntryCount``); ``outages`` holds the numbers (0-based) of
+    the calls that fail as a whole. ``calls`` records the entries of every call, ``accepted``
+    the entries put on the bus.
+    """
 
-    def publish_landed(self, file: TrackedFile) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise PublishFailedError("EventBridge unavailable")
-        self.published.append(file)
+    rejections: dict[str, int] = field(default_factory=dict)
+    outages: set[int] = field(default_factory=set)
+    calls: list[list[dict[str, Any]]] = field(default_factory=list)
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        assert 1 <= len(Entries) <= 10, "PutEvents takes 1 to 10 entries"
+        call_number = len(self.calls)
+        self.calls.append(list(Entries))
+        if call_number in self.outages:
+            raise ClientError(
+                {"Error": {"Code": "InternalException", "Message": "Service unavailable"}},
+                "PutEvents",
+            )
+        answers: list[dict[str, str]] = []
+        for entry in Entries:
+            key = json.loads(entry["Detail"]).get("key", "")
+            if self.rejections.get(key, 0):
+                self.rejections[key] -= 1
+                answers.append({"ErrorCode": "InternalFailure", "ErrorMessage": "try again"})
+            else:
+                self.accepted.append(entry)
+                answers.append({"EventId": str(uuid.uuid4())})
+        failed = sum("ErrorCode" in answer for answer in answers)
+        return {"FailedEntryCount": failed, "Entries": answers}
+
+    def landed_keys(self) -> list[str]:
+        """Object keys of the "File Landed" events put on the bus, sorted."""
+        return sorted(
+            json.loads(entry["Detail"])["key"]
+            for entry in self.accepted
+            if entry["DetailType"] == "File Landed"
+        )
+
+
+def landed_publisher(client: FakeEventsClient) -> EventBridgeLandedPublisher:
+    """The real "File Landed" publisher over the fake EventBridge client."""
+    return EventBridgeLandedPublisher(
+        EventPublisher(
+            component="file-tracker",
+            bus_name="datalake-bus",
+            client=cast("EventBridgeClient", client),
+        )
+    )
+
+
+def tracker_with(store: Any, events: FakeEventsClient) -> FileTracker:
+    """A tracker with the default layout over the given store and fake EventBridge."""
+    return FileTracker(KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), store, landed_publisher(events))
+
+
+def object_keys(count: int, start: int = 0) -> list[str]:
+    """``count`` distinct CDC keys of sales.orders."""
+    return [f"sales/orders/20261122-10{n:07d}.parquet" for n in range(start, start + count)]
+
+
+def sqs_batch_of(keys: Sequence[str]) -> dict[str, Any]:
+    """One SQS batch with an "Object Created" message per key (message ids m0, m1...)."""
+    return sqs_event(*(object_created(key).model_dump(mode="json", by_alias=True) for key in keys))
+
+
+class DynamoCallRecorder:
+    """Records the operations (and their parameters) a real boto3 DynamoDB client makes."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        client.meta.events.register("before-parameter-build.dynamodb", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, params))
+
+    def operations(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for name, _ in self.calls:
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def params_of(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
 
 
 @dataclass(frozen=True)

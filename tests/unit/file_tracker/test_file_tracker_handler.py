@@ -3,18 +3,31 @@ import json
 import pytest
 from file_tracker_fakes import (
     CapturedLogs,
+    FakeEventsClient,
     FakeLambdaContext,
-    FakePublisher,
     FakeTrackerStore,
     MetricsReader,
     app,
     load_event,
     object_created,
+    object_keys,
+    sqs_batch_of,
     sqs_event,
+    tracker_with,
 )
 from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN, get_settings
 from file_tracker_store import DynamoFileTrackerStore
-from file_tracking import FileTracker, KeyLayout
+from file_tracking import FileTracker, KeyLayout, PutResult, TrackedFile
+
+
+class StoreUnavailableError(RuntimeError):
+    """Stands in for DynamoDB being unreachable."""
+
+
+class UnavailableStore(FakeTrackerStore):
+    def put_if_absent(self, file: TrackedFile) -> PutResult:
+        raise StoreUnavailableError("DynamoDB unavailable")
+
 
 SAMPLE_KEYS = [
     "sales/orders/LOAD00000001.parquet",
@@ -26,17 +39,35 @@ SAMPLE_KEYS = [
 def test_sample_batch_tracks_every_file_without_failures(
     tracker: FileTracker,
     store: FakeTrackerStore,
-    publisher: FakePublisher,
+    events: FakeEventsClient,
     lambda_context: FakeLambdaContext,
 ) -> None:
     # Given the sample batch of a full-load and two CDC files
     event = load_event("sqs_batch.json")
     # When the handler runs
     response = app.lambda_handler(event, lambda_context, tracker=tracker)
-    # Then every file is stored and announced, and no record failed
+    # Then every file is stored, announced and flagged so, and no record failed
     assert response == {"batchItemFailures": []}
     assert sorted(stored.file.key for stored in store.files.values()) == sorted(SAMPLE_KEYS)
-    assert sorted(file.key for file in publisher.published) == sorted(SAMPLE_KEYS)
+    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+    assert store.announced_keys() == sorted(SAMPLE_KEYS)
+
+
+def test_batch_of_new_files_is_announced_ten_per_call_and_flagged_in_one_call(
+    tracker: FileTracker,
+    store: FakeTrackerStore,
+    events: FakeEventsClient,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    # Given a full SQS batch of 25 new files
+    event = sqs_batch_of(object_keys(25))
+    # When the handler runs
+    response = app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then all succeed with ceil(25/10) = 3 PutEvents calls and a single flagging call
+    assert response == {"batchItemFailures": []}
+    assert [len(call) for call in events.calls] == [10, 10, 5]
+    assert [len(call) for call in store.mark_calls] == [25]
+    assert store.announced_keys() == sorted(object_keys(25))
 
 
 def test_sample_batch_emits_files_tracked_metric(
@@ -51,7 +82,7 @@ def test_sample_batch_emits_files_tracked_metric(
 def test_redelivery_keeps_one_item_and_one_announcement_per_file(
     tracker: FileTracker,
     store: FakeTrackerStore,
-    publisher: FakePublisher,
+    events: FakeEventsClient,
     lambda_context: FakeLambdaContext,
 ) -> None:
     # Given the sample batch already handled
@@ -61,7 +92,35 @@ def test_redelivery_keeps_one_item_and_one_announcement_per_file(
     # Then nothing fails and each file still has exactly one item and one "File Landed"
     assert response == {"batchItemFailures": []}
     assert len(store.files) == 3
-    assert sorted(file.key for file in publisher.published) == sorted(SAMPLE_KEYS)
+    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+
+
+def test_redelivery_of_announced_files_makes_no_announcement_calls(
+    tracker: FileTracker,
+    store: FakeTrackerStore,
+    events: FakeEventsClient,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    # Given the sample batch already handled and announced
+    app.lambda_handler(load_event("sqs_batch.json"), lambda_context, tracker=tracker)
+    calls_before = (len(events.calls), len(store.mark_calls))
+    # When two of its messages are redelivered
+    app.lambda_handler(load_event("redelivery.json"), lambda_context, tracker=tracker)
+    # Then neither PutEvents nor the flagging transaction is called again
+    assert (len(events.calls), len(store.mark_calls)) == calls_before == (1, 1)
+
+
+def test_same_object_twice_in_one_batch_is_announced_once_and_both_messages_succeed(
+    tracker: FileTracker, events: FakeEventsClient, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a batch carrying the same "Object Created" event twice (EventBridge at-least-once)
+    key = "sales/orders/20261122-101500123.parquet"
+    event = sqs_batch_of([key, key])
+    # When handled
+    response = app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then both messages succeed and the file is announced once
+    assert response == {"batchItemFailures": []}
+    assert events.landed_keys() == [key]
 
 
 def test_redelivery_counts_duplicates(
@@ -133,7 +192,7 @@ def test_failures_are_counted(
 def test_folder_marker_is_ignored_and_counted(
     tracker: FileTracker,
     store: FakeTrackerStore,
-    publisher: FakePublisher,
+    events: FakeEventsClient,
     lambda_context: FakeLambdaContext,
     emitted_metrics: MetricsReader,
 ) -> None:
@@ -143,7 +202,7 @@ def test_folder_marker_is_ignored_and_counted(
     response = app.lambda_handler(event, lambda_context, tracker=tracker)
     # Then nothing is written or announced, nothing fails, and it is counted as ignored
     assert response == {"batchItemFailures": []}
-    assert (store.files, store.unmatched, publisher.published) == ({}, {}, [])
+    assert (store.files, store.unmatched, events.calls) == ({}, {}, [])
     assert emitted_metrics.totals() == {"ObjectsIgnored": 1}
 
 
@@ -163,24 +222,131 @@ def test_unmatched_key_is_quarantined_counted_and_not_failed(
     assert emitted_metrics.totals() == {"UnmatchedKeys": 1}
 
 
-def test_publish_crash_fails_the_record_and_redelivery_announces_once(
+def test_rejected_announcements_fail_only_their_records(
     store: FakeTrackerStore, lambda_context: FakeLambdaContext
 ) -> None:
-    # Given EventBridge failing on the first publish only
-    publisher = FakePublisher(failures=1)
-    tracker = FileTracker(KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), store, publisher)
+    # Given a batch of 25 new files and EventBridge rejecting the entries of files 3 and 17
+    keys = object_keys(25)
+    tracker = tracker_with(store, FakeEventsClient(rejections={keys[3]: 1, keys[17]: 1}))
+    # When the batch is handled
+    response = app.lambda_handler(sqs_batch_of(keys), lambda_context, tracker=tracker)
+    # Then exactly those two messages are reported for redelivery, and the others' files are
+    # announced and flagged
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m3"}, {"itemIdentifier": "m17"}]}
+    assert store.announced_keys() == sorted(set(keys) - {keys[3], keys[17]})
+
+
+def test_redelivery_of_rejected_announcements_announces_each_file_exactly_once(
+    store: FakeTrackerStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a batch whose first file's "File Landed" EventBridge rejected once
     batch = load_event("sqs_batch.json")
-    first_message_id = batch["Records"][0]["messageId"]
-    # When the batch is handled, then its failed message is delivered again
+    rejected_key = SAMPLE_KEYS[0]
+    events = FakeEventsClient(rejections={rejected_key: 1})
+    tracker = tracker_with(store, events)
     first = app.lambda_handler(batch, lambda_context, tracker=tracker)
+    # When SQS redelivers the reported message
     redelivery = {"Records": [batch["Records"][0]]}
     second = app.lambda_handler(redelivery, lambda_context, tracker=tracker)
-    # Then the first delivery reported that message, the redelivery succeeded,
-    # and every file is announced exactly once and marked so
-    assert first == {"batchItemFailures": [{"itemIdentifier": first_message_id}]}
+    # Then the redelivery succeeds, and every file is announced exactly once and flagged so
+    assert first == {"batchItemFailures": [{"itemIdentifier": batch["Records"][0]["messageId"]}]}
     assert second == {"batchItemFailures": []}
-    assert sorted(file.key for file in publisher.published) == sorted(SAMPLE_KEYS)
-    assert all(stored.announced for stored in store.files.values())
+    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+    assert store.announced_keys() == sorted(SAMPLE_KEYS)
+
+
+def test_failed_put_events_call_fails_only_the_records_of_its_chunk(
+    store: FakeTrackerStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given 25 new files and EventBridge failing the second PutEvents call as a whole
+    keys = object_keys(25)
+    events = FakeEventsClient(outages={1})
+    tracker = tracker_with(store, events)
+    # When the batch is handled
+    response = app.lambda_handler(sqs_batch_of(keys), lambda_context, tracker=tracker)
+    # Then the ten messages of that call (m10..m19) fail; the third call still went out
+    assert response == {"batchItemFailures": [{"itemIdentifier": f"m{n}"} for n in range(10, 20)]}
+    assert len(events.calls) == 3
+    assert store.announced_keys() == sorted(keys[:10] + keys[20:])
+
+
+def test_failed_announcement_is_logged_as_an_error_naming_the_object(
+    store: FakeTrackerStore, lambda_context: FakeLambdaContext, logs: CapturedLogs
+) -> None:
+    # Given EventBridge rejecting one file's "File Landed"
+    key = "sales/orders/LOAD00000001.parquet"
+    tracker = tracker_with(store, FakeEventsClient(rejections={key: 1}))
+    event = sqs_batch_of(["sales/orders/20261122-101500123.parquet", key])
+    # When handled
+    app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then one error names its message, bucket and object, with EventBridge's error code
+    errors = [r for r in logs.records() if r["level"] == "ERROR"]
+    assert [(e["message_id"], e["bucket"], e["object_key"]) for e in errors] == [
+        ("m1", "datalake-staging-example", key)
+    ]
+    assert errors[0]["error"].startswith("InternalFailure")
+
+
+def test_failed_announcements_are_counted_as_failed_records(
+    store: FakeTrackerStore, lambda_context: FakeLambdaContext, emitted_metrics: MetricsReader
+) -> None:
+    # Given a batch with a poison message, and EventBridge rejecting one of its good files
+    keys = object_keys(2)
+    tracker = tracker_with(store, FakeEventsClient(rejections={keys[0]: 1}))
+    good = [object_created(key).model_dump(mode="json", by_alias=True) for key in keys]
+    event = sqs_event(*good, "{not json")
+    # When handled
+    response = app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then the poison message and the unannounced file's message fail, each reported once
+    # and counted; both files were tracked
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m0"}]}
+    assert emitted_metrics.totals() == {"FilesTracked": 2, "RecordsFailed": 2}
+
+
+def test_flagging_failure_fails_no_record(
+    events: FakeEventsClient, lambda_context: FakeLambdaContext
+) -> None:
+    # Given the store failing to flag announced files (throttled transaction)
+    store = FakeTrackerStore(mark_outages=1)
+    tracker = tracker_with(store, events)
+    # When the sample batch is handled
+    response = app.lambda_handler(load_event("sqs_batch.json"), lambda_context, tracker=tracker)
+    # Then no record is redelivered: the files are tracked and announced
+    assert response == {"batchItemFailures": []}
+    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+    assert store.announced_keys() == []
+
+
+def test_flagging_failure_is_logged_as_a_warning_and_counted(
+    events: FakeEventsClient,
+    lambda_context: FakeLambdaContext,
+    logs: CapturedLogs,
+    emitted_metrics: MetricsReader,
+) -> None:
+    # Given the store failing to flag announced files
+    tracker = tracker_with(FakeTrackerStore(mark_outages=1), events)
+    # When the sample batch is handled
+    app.lambda_handler(load_event("sqs_batch.json"), lambda_context, tracker=tracker)
+    # Then one warning names the unflagged files and why, and the metric counts them
+    warnings = [r for r in logs.records() if r["level"] == "WARNING"]
+    assert [(w["files"], len(w["file_ids"])) for w in warnings] == [(3, 3)]
+    assert "ProvisionedThroughputExceeded" in warnings[0]["error"]
+    assert emitted_metrics.totals() == {"FilesTracked": 3, "AnnouncementsUnmarked": 3}
+
+
+def test_redelivery_after_a_flagging_failure_announces_again(
+    events: FakeEventsClient, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a batch announced but left unflagged
+    store = FakeTrackerStore(mark_outages=1)
+    tracker = tracker_with(store, events)
+    batch = load_event("sqs_batch.json")
+    app.lambda_handler(batch, lambda_context, tracker=tracker)
+    # When one of its messages is delivered again
+    app.lambda_handler({"Records": batch["Records"][:1]}, lambda_context, tracker=tracker)
+    # Then that file is announced a second time (allowed: at-least-once) and now flagged
+    assert events.landed_keys() == sorted([*SAMPLE_KEYS, SAMPLE_KEYS[0]])
+    assert store.announced_keys() == [SAMPLE_KEYS[0]]
 
 
 def test_default_tracker_is_built_from_settings_without_touching_aws(
@@ -241,21 +407,33 @@ def test_each_invocation_logs_one_batch_summary(
     assert "object_key" not in infos[0]
 
 
-def test_failed_file_is_logged_as_an_error_naming_the_object(
-    store: FakeTrackerStore, lambda_context: FakeLambdaContext, logs: CapturedLogs
+def test_failed_tracking_is_logged_as_an_error_naming_the_object(
+    events: FakeEventsClient, lambda_context: FakeLambdaContext, logs: CapturedLogs
 ) -> None:
-    # Given EventBridge failing on the first publish
-    tracker = FileTracker(
-        KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), store, FakePublisher(failures=1)
-    )
-    event = sqs_event(
-        object_created("sales/orders/LOAD00000001.parquet").model_dump(mode="json", by_alias=True)
-    )
+    # Given a store whose write fails (DynamoDB unavailable)
+    tracker = tracker_with(UnavailableStore(), events)
+    event = sqs_batch_of(["sales/orders/LOAD00000001.parquet"])
     # When handled
-    app.lambda_handler(event, lambda_context, tracker=tracker)
-    # Then one error names the message and the object, with the exception attached
+    response = app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then the record fails, nothing is announced, and one error names the message and the
+    # object, with the exception attached
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert events.calls == []
     errors = [r for r in logs.records() if r["level"] == "ERROR"]
     assert [(e["message_id"], e["object_key"]) for e in errors] == [
         ("m0", "sales/orders/LOAD00000001.parquet")
     ]
-    assert "PublishFailedError" in errors[0]["exception_name"]
+    assert "StoreUnavailableError" in errors[0]["exception_name"]
+
+
+def test_failures_list_each_message_once() -> None:
+    # Given the processor's failures and message ids to redeliver that repeat some of them
+    reported = [{"itemIdentifier": "m2"}]
+    # When they are merged
+    failures = app.with_failures(reported, ["m0", "m2", "m0", "m5"])
+    # Then each message appears once, the processor's first
+    assert failures == [
+        {"itemIdentifier": "m2"},
+        {"itemIdentifier": "m0"},
+        {"itemIdentifier": "m5"},
+    ]

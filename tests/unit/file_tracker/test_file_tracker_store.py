@@ -5,10 +5,19 @@ from typing import Any
 
 import boto3
 import pytest
-from file_tracker_fakes import FakeLambdaContext, FakePublisher, app, load_event, object_created
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
+from file_tracker_fakes import (
+    DynamoCallRecorder,
+    FakeEventsClient,
+    FakeLambdaContext,
+    app,
+    load_event,
+    object_created,
+    object_keys,
+    sqs_batch_of,
+    tracker_with,
+)
 from file_tracker_store import DynamoFileTrackerStore
-from file_tracking import FileTracker, KeyLayout, KeyParts, TrackedFile
+from file_tracking import KeyParts, TrackedFile
 from moto import mock_aws
 
 TABLE_NAME = "file-tracker-test"
@@ -114,7 +123,7 @@ def test_second_put_after_announcement_reports_announced(
     # Given a tracked and announced file
     file = landed_file()
     dynamo_store.put_if_absent(file)
-    dynamo_store.mark_announced(file)
+    assert dynamo_store.mark_announced_batch([file]) == []
     # When the same file is put again
     result = dynamo_store.put_if_absent(file)
     # Then the store reports it as already announced
@@ -127,7 +136,7 @@ def test_redelivered_put_does_not_overwrite_the_first_item(
     # Given a tracked file, announced
     file = landed_file()
     dynamo_store.put_if_absent(file)
-    dynamo_store.mark_announced(file)
+    assert dynamo_store.mark_announced_batch([file]) == []
     # When a redelivery puts it again with a later tracking time
     DynamoFileTrackerStore(TABLE_NAME, client=dynamodb, now=lambda: "later").put_if_absent(file)
     # Then the first write stands
@@ -138,15 +147,55 @@ def test_redelivered_put_does_not_overwrite_the_first_item(
     )
 
 
-def test_mark_announced_on_a_missing_item_creates_nothing(
+def test_flagging_a_missing_item_creates_nothing_and_is_reported(
     dynamo_store: DynamoFileTrackerStore, dynamodb: Any
 ) -> None:
     # Given a file never put
     file = landed_file()
-    # When it is marked announced / Then the update is refused and no stray item appears
-    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
-        dynamo_store.mark_announced(file)
+    # When it is flagged announced
+    failures = dynamo_store.mark_announced_batch([file])
+    # Then the transaction is refused and reported, and no stray item appears
+    assert [(f.files, f.error.split(":")[0]) for f in failures] == [
+        ((file,), "TransactionCanceledException")
+    ]
     assert dynamodb.scan(TableName=TABLE_NAME)["Count"] == 0
+
+
+def test_flagging_is_all_or_nothing_per_transaction(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given one stored file and one never put
+    stored, missing = landed_file("sales/orders/a.parquet"), landed_file("sales/orders/b.parquet")
+    dynamo_store.put_if_absent(stored)
+    # When both are flagged in one batch
+    failures = dynamo_store.mark_announced_batch([stored, missing])
+    # Then the whole transaction is reported failed and the stored item keeps its flag unset
+    assert [f.files for f in failures] == [(stored, missing)]
+    assert get_item(dynamodb, stored)["landed_event_published"] == {"BOOL": False}
+    assert dynamodb.scan(TableName=TABLE_NAME)["Count"] == 1
+
+
+def test_flagging_uses_one_conditional_transaction_per_100_files(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given 250 stored files
+    files = [landed_file(key) for key in object_keys(250)]
+    for file in files:
+        dynamo_store.put_if_absent(file)
+    calls = DynamoCallRecorder(dynamodb)
+    # When they are flagged announced
+    failures = dynamo_store.mark_announced_batch(files)
+    # Then three TransactWriteItems calls of 100, 100 and 50 updates did it, each update only
+    # allowed on an existing item, and every item is flagged
+    transactions = calls.params_of("TransactWriteItems")
+    assert failures == []
+    assert calls.operations() == {"TransactWriteItems": 3}
+    assert [len(t["TransactItems"]) for t in transactions] == [100, 100, 50]
+    updates = [action["Update"] for t in transactions for action in t["TransactItems"]]
+    assert {u["ConditionExpression"] for u in updates} == {"attribute_exists(file_id)"}
+    assert [u["Key"]["file_id"]["S"] for u in updates] == [file.file_id for file in files]
+    items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
+    assert {item["landed_event_published"]["BOOL"] for item in items} == {True}
 
 
 def test_pending_index_lists_tracked_files_of_a_table_in_landing_order(
@@ -214,8 +263,8 @@ def test_handler_with_dynamodb_store_keeps_one_item_per_file_on_redelivery(
     dynamo_store: DynamoFileTrackerStore, dynamodb: Any
 ) -> None:
     # Given the handler writing to the template's table
-    publisher = FakePublisher()
-    tracker = FileTracker(KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), dynamo_store, publisher)
+    events = FakeEventsClient()
+    tracker = tracker_with(dynamo_store, events)
     # When the sample batch is delivered, then partly redelivered
     for name in ("sqs_batch.json", "redelivery.json"):
         response = app.lambda_handler(load_event(name), FakeLambdaContext(), tracker=tracker)
@@ -224,4 +273,24 @@ def test_handler_with_dynamodb_store_keeps_one_item_per_file_on_redelivery(
     items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
     assert len(items) == 3
     assert all(item["landed_event_published"] == {"BOOL": True} for item in items)
-    assert len(publisher.published) == 3
+    assert len(events.landed_keys()) == 3
+
+
+def test_handler_makes_one_write_per_file_and_one_flagging_transaction_per_batch(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given a full SQS batch of 25 new files and the handler writing to the template's table
+    events = FakeEventsClient()
+    tracker = tracker_with(dynamo_store, events)
+    calls = DynamoCallRecorder(dynamodb)
+    # When the batch is handled
+    response = app.lambda_handler(
+        sqs_batch_of(object_keys(25)), FakeLambdaContext(), tracker=tracker
+    )
+    # Then DynamoDB saw 25 conditional puts and one transaction, EventBridge three calls,
+    # and every item is flagged announced
+    assert response == {"batchItemFailures": []}
+    assert calls.operations() == {"PutItem": 25, "TransactWriteItems": 1}
+    assert len(events.calls) == 3
+    items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
+    assert [item["landed_event_published"] for item in items] == [{"BOOL": True}] * 25

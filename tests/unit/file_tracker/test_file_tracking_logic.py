@@ -1,13 +1,25 @@
 import pytest
 from file_tracker_fakes import (
-    FakePublisher,
+    FakeEventsClient,
     FakeTrackerStore,
-    PublishFailedError,
+    landed_publisher,
     object_created,
+    object_keys,
     s3_events,
+    tracker_with,
 )
 from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
 from file_tracking import FileTracker, KeyLayout, TrackedFile, TrackOutcome, file_id
+
+
+def tracked_files(tracker: FileTracker, keys: list[str]) -> list[TrackedFile]:
+    """Tracks one new object per key and returns the files to announce."""
+    files = []
+    for key in keys:
+        result = tracker.track(object_created(key))
+        assert result.file is not None
+        files.append(result.file)
+    return files
 
 
 def test_new_file_is_tracked_with_its_metadata(
@@ -47,32 +59,168 @@ def test_new_file_is_tracked_with_its_metadata(
     ]
 
 
-def test_new_file_is_announced_once_and_marked_announced(
-    tracker: FileTracker, store: FakeTrackerStore, publisher: FakePublisher
+def test_new_file_needs_announcing_and_tracking_publishes_nothing(
+    tracker: FileTracker, store: FakeTrackerStore, events: FakeEventsClient
 ) -> None:
     # Given a CDC file event
     event = s3_events("sqs_batch.json")[1]
     # When it is tracked
     result = tracker.track(event)
-    # Then "File Landed" is published for it and the item records that
-    assert [file.key for file in publisher.published] == [event.detail.object.key]
-    assert result.published
-    assert all(stored.announced for stored in store.files.values())
+    # Then it is stored unannounced and flagged for the batch's announcement, not yet published
+    assert (result.outcome, result.needs_announcing) == (TrackOutcome.TRACKED, True)
+    assert [stored.announced for stored in store.files.values()] == [False]
+    assert events.calls == []
 
 
-def test_redelivered_event_is_a_duplicate_and_not_announced_again(
-    tracker: FileTracker, store: FakeTrackerStore, publisher: FakePublisher
+def test_announced_file_is_published_once_and_flagged(
+    tracker: FileTracker, store: FakeTrackerStore, events: FakeEventsClient
+) -> None:
+    # Given a tracked file
+    [file] = tracked_files(tracker, ["sales/orders/20261122-101500123.parquet"])
+    # When it is announced
+    report = tracker.announce([file])
+    # Then one "File Landed" names it and its item is flagged announced
+    assert events.landed_keys() == [file.key]
+    assert (report.failed, report.published) == ({}, (file,))
+    assert store.announced_keys() == [file.key]
+
+
+def test_batch_of_25_files_is_announced_in_three_calls_and_flagged_in_one(
+    tracker: FileTracker, store: FakeTrackerStore, events: FakeEventsClient
+) -> None:
+    # Given 25 new files of one SQS batch
+    files = tracked_files(tracker, object_keys(25))
+    # When they are announced
+    report = tracker.announce(files)
+    # Then PutEvents is called ceil(25/10) times, 10 + 10 + 5, and the flags are set in one go
+    assert [len(call) for call in events.calls] == [10, 10, 5]
+    assert store.mark_calls == [[file.file_id for file in files]]
+    assert report.failed == {}
+    assert store.announced_keys() == sorted(object_keys(25))
+
+
+def test_nothing_to_announce_makes_no_calls(
+    tracker: FileTracker, store: FakeTrackerStore, events: FakeEventsClient
+) -> None:
+    # Given a batch whose files were all announced before
+    # When nothing is announced / Then neither EventBridge nor the store is called
+    assert tracker.announce([]).published == ()
+    assert (events.calls, store.mark_calls) == ([], [])
+
+
+def test_redelivered_event_is_a_duplicate_that_needs_no_announcement(
+    tracker: FileTracker, store: FakeTrackerStore
 ) -> None:
     # Given a file already tracked and announced
     event = s3_events("sqs_batch.json")[1]
-    tracker.track(event)
+    first = tracker.track(event)
+    assert first.file is not None
+    tracker.announce([first.file])
     # When the same event arrives again
     result = tracker.track(event)
-    # Then it is a duplicate: still one item, still one announcement
-    assert result.outcome is TrackOutcome.DUPLICATE
-    assert not result.published
+    # Then it is a duplicate that needs no announcement, and there is still one item
+    assert (result.outcome, result.needs_announcing) == (TrackOutcome.DUPLICATE, False)
     assert len(store.files) == 1
-    assert len(publisher.published) == 1
+
+
+def test_duplicate_of_a_never_announced_file_needs_announcing(
+    tracker: FileTracker, store: FakeTrackerStore
+) -> None:
+    # Given a file stored by a delivery that never got to announce it
+    event = s3_events("sqs_batch.json")[1]
+    tracker.track(event)
+    # When its event is delivered again
+    result = tracker.track(event)
+    # Then it is a duplicate, announced by this delivery
+    assert (result.outcome, result.needs_announcing) == (TrackOutcome.DUPLICATE, True)
+
+
+def test_same_file_twice_in_one_batch_is_announced_and_flagged_once(
+    tracker: FileTracker, store: FakeTrackerStore, events: FakeEventsClient
+) -> None:
+    # Given one object delivered twice in the same batch (both deliveries need announcing)
+    event = s3_events("sqs_batch.json")[1]
+    first, second = tracker.track(event), tracker.track(event)
+    assert first.file is not None
+    assert second.file is not None
+    # When the batch's files are announced
+    report = tracker.announce([first.file, second.file])
+    # Then one event is published and the item is flagged by a single action
+    # (a DynamoDB transaction may not touch one item twice)
+    assert events.landed_keys() == [event.detail.object.key]
+    assert store.mark_calls == [[first.file.file_id]]
+    assert report.failed == {}
+
+
+def test_rejected_entries_are_reported_and_left_unflagged(
+    store: FakeTrackerStore,
+) -> None:
+    # Given EventBridge rejecting the entries of two of five files
+    keys = object_keys(5)
+    events = FakeEventsClient(rejections={keys[1]: 1, keys[3]: 1})
+    tracker = tracker_with(store, events)
+    files = tracked_files(tracker, keys)
+    # When they are announced
+    report = tracker.announce(files)
+    # Then exactly those two are reported failed, with EventBridge's error code,
+    # and only the three published files are flagged announced
+    assert sorted(report.failed) == sorted([files[1].file_id, files[3].file_id])
+    assert all(error.startswith("InternalFailure") for error in report.failed.values())
+    assert store.announced_keys() == sorted([keys[0], keys[2], keys[4]])
+
+
+def test_failed_put_events_call_fails_only_the_files_of_its_chunk(
+    store: FakeTrackerStore,
+) -> None:
+    # Given 25 files and EventBridge failing the second of the three PutEvents calls
+    events = FakeEventsClient(outages={1})
+    tracker = tracker_with(store, events)
+    files = tracked_files(tracker, object_keys(25))
+    # When they are announced
+    report = tracker.announce(files)
+    # Then the ten files of that call failed, the other fifteen are published and flagged
+    assert set(report.failed) == {file.file_id for file in files[10:20]}
+    assert len(events.calls) == 3
+    assert store.announced_keys() == sorted(file.key for file in files[:10] + files[20:])
+
+
+def test_flagging_failure_is_reported_without_failing_the_announcement(
+    events: FakeEventsClient,
+) -> None:
+    # Given the store failing to flag files announced
+    store = FakeTrackerStore(mark_outages=1)
+    tracker = tracker_with(store, events)
+    files = tracked_files(tracker, object_keys(3))
+    # When they are announced
+    report = tracker.announce(files)
+    # Then they are published and not failed, and the report says three stay unflagged
+    assert report.failed == {}
+    assert events.landed_keys() == sorted(object_keys(3))
+    assert report.unmarked == 3
+    assert store.announced_keys() == []
+
+
+def test_redelivery_after_a_rejected_announcement_announces_exactly_once(
+    store: FakeTrackerStore,
+) -> None:
+    # Given a first delivery whose "File Landed" EventBridge rejected once
+    event = s3_events("sqs_batch.json")[1]
+    events = FakeEventsClient(rejections={event.detail.object.key: 1})
+    tracker = tracker_with(store, events)
+    first = tracker.track(event)
+    assert first.file is not None
+    assert set(tracker.announce([first.file]).failed) == {first.file.file_id}
+    # When the message is delivered twice more, each delivery announcing what needs it
+    outcomes = []
+    for _ in range(2):
+        result = tracker.track(event)
+        outcomes.append(result.needs_announcing)
+        if result.needs_announcing and result.file is not None:
+            tracker.announce([result.file])
+    # Then the first redelivery announces it and flags it; the second publishes nothing
+    assert outcomes == [True, False]
+    assert events.landed_keys() == [event.detail.object.key]
+    assert store.announced_keys() == [event.detail.object.key]
 
 
 def test_new_version_of_the_same_key_is_a_new_file(
@@ -97,7 +245,7 @@ def test_new_version_of_the_same_key_is_a_new_file(
 def test_folder_markers_and_empty_objects_are_ignored_without_writes(
     tracker: FileTracker,
     store: FakeTrackerStore,
-    publisher: FakePublisher,
+    events: FakeEventsClient,
     key: str,
     size: int,
 ) -> None:
@@ -107,11 +255,11 @@ def test_folder_markers_and_empty_objects_are_ignored_without_writes(
     result = tracker.track(event)
     # Then it is ignored: nothing stored, quarantined or announced
     assert result.outcome is TrackOutcome.IGNORED
-    assert (store.files, store.unmatched, publisher.published) == ({}, {}, [])
+    assert (store.files, store.unmatched, events.calls) == ({}, {}, [])
 
 
 def test_unmatched_key_is_quarantined_not_tracked(
-    tracker: FileTracker, store: FakeTrackerStore, publisher: FakePublisher
+    tracker: FileTracker, store: FakeTrackerStore, events: FakeEventsClient
 ) -> None:
     # Given a key the staging pattern cannot map
     event = s3_events("unmatched_key.json")[0]
@@ -123,50 +271,18 @@ def test_unmatched_key_is_quarantined_not_tracked(
         ("readme.txt", "2026-11-22T10:16:00Z")
     ]
     assert "STAGING_KEY_PATTERN" in next(iter(store.unmatched.values()))["reason"]
-    assert (store.files, publisher.published) == ({}, [])
+    assert (store.files, events.calls) == ({}, [])
 
 
 def test_key_outside_the_prefix_is_quarantined(
-    store: FakeTrackerStore, publisher: FakePublisher
+    store: FakeTrackerStore, events: FakeEventsClient
 ) -> None:
     # Given a tracker for keys under "dms/"
-    tracker = FileTracker(KeyLayout("dms/", DEFAULT_STAGING_KEY_PATTERN), store, publisher)
+    tracker = FileTracker(
+        KeyLayout("dms/", DEFAULT_STAGING_KEY_PATTERN), store, landed_publisher(events)
+    )
     # When a key elsewhere arrives
     result = tracker.track(object_created("sales/orders/20261122-101500123.parquet"))
     # Then it is quarantined, not tracked
     assert result.outcome is TrackOutcome.UNMATCHED
     assert len(store.unmatched) == 1
-
-
-def test_publish_failure_after_write_fails_the_delivery(
-    store: FakeTrackerStore,
-) -> None:
-    # Given EventBridge failing once, after the item was written
-    tracker = FileTracker(
-        KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), store, FakePublisher(failures=1)
-    )
-    event = s3_events("sqs_batch.json")[1]
-    # When the file is tracked / Then the error surfaces (so SQS redelivers the message)
-    with pytest.raises(PublishFailedError):
-        tracker.track(event)
-    # And the item is stored but not marked announced
-    assert [stored.announced for stored in store.files.values()] == [False]
-
-
-def test_redelivery_after_a_publish_failure_announces_exactly_once(
-    store: FakeTrackerStore,
-) -> None:
-    # Given a first delivery that wrote the item and then failed to publish
-    publisher = FakePublisher(failures=1)
-    tracker = FileTracker(KeyLayout("", DEFAULT_STAGING_KEY_PATTERN), store, publisher)
-    event = s3_events("sqs_batch.json")[1]
-    with pytest.raises(PublishFailedError):
-        tracker.track(event)
-    # When the message is delivered twice more
-    healed = tracker.track(event)
-    again = tracker.track(event)
-    # Then the first redelivery announces it and marks it; the second publishes nothing
-    assert (healed.outcome, healed.published) == (TrackOutcome.DUPLICATE, True)
-    assert (again.outcome, again.published) == (TrackOutcome.DUPLICATE, False)
-    assert len(publisher.published) == 1
-    assert [stored.announced for stored in store.files.values()] == [True]

@@ -2,7 +2,7 @@ import json
 
 import boto3
 from botocore.stub import Stubber
-from file_tracker_fakes import object_created
+from file_tracker_fakes import FakeEventsClient, landed_publisher, object_created, object_keys
 from file_tracking import KeyParts, TrackedFile
 from landed_events import EventBridgeLandedPublisher
 
@@ -47,9 +47,10 @@ def test_file_landed_event_describes_the_file() -> None:
             },
         )
         # When it is announced
-        publisher.publish_landed(file)
-        # Then the one expected PutEvents call was made
+        failed = publisher.publish_landed_batch([file])
+        # Then the one expected PutEvents call was made and nothing failed
         stub.assert_no_pending_responses()
+    assert failed == {}
 
 
 def test_publisher_for_bus_targets_that_bus_lazily() -> None:
@@ -61,3 +62,19 @@ def test_publisher_for_bus_targets_that_bus_lazily() -> None:
         "datalake-events.file-tracker",
     )
     assert "client" not in vars(publisher.publisher)
+
+
+def test_rejected_entries_are_returned_by_file_id() -> None:
+    # Given three files and EventBridge rejecting the middle one's entry
+    keys = object_keys(3)
+    files = [
+        TrackedFile.from_event(object_created(key), KeyParts("sales", "orders", key))
+        for key in keys
+    ]
+    events = FakeEventsClient(rejections={keys[1]: 1})
+    # When they are announced
+    failed = landed_publisher(events).publish_landed_batch(files)
+    # Then only that file is returned, with EventBridge's error, and one call carried all three
+    assert failed == {files[1].file_id: "InternalFailure: try again"}
+    assert [len(call) for call in events.calls] == [3]
+    assert events.landed_keys() == [keys[0], keys[2]]
