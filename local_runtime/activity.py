@@ -16,24 +16,33 @@ class RoutedEvent:
     event: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class PublishedEvent:
+    bus: str
+    source: str
+    detail_type: str
+    detail: dict[str, Any]
+
+
 @dataclass
 class ActivityLog:
     routed: list[RoutedEvent] = field(default_factory=list)
     unrouted: list[RoutedEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # (bus, source, detail-type) of every PutEvents entry: what our functions announced
-    published: list[tuple[str, str, str]] = field(default_factory=list)
+    # Every PutEvents entry sent (accepted or not): what our functions announced
+    published: list[PublishedEvent] = field(default_factory=list)
 
-    def publish(self, bus: str, source: str, detail_type: str) -> None:
-        self.published.append((bus, source, detail_type))
+    def publish(self, bus: str, source: str, detail_type: str, detail: Any) -> None:
+        parsed = json.loads(detail) if isinstance(detail, str) else detail
+        self.published.append(PublishedEvent(bus, source, detail_type, parsed or {}))
 
     def route(self, via: str, target: str, event: dict[str, Any]) -> None:
         self.routed.append(RoutedEvent(via, target, event))
 
-    def cannot_route(self, via: str, target: str, event: dict[str, Any]) -> None:
+    def cannot_route(self, via: str, target: str, event: dict[str, Any], why: str) -> None:
         """A target type the local runtime does not emulate yet: recorded, never dropped."""
         self.unrouted.append(RoutedEvent(via, target, event))
-        self.notes.append(f"{via}: no local route to {target}")
+        self.notes.append(f"{via} → {target}: {why}")
 
     def routes(self) -> Counter[tuple[str, str]]:
         return Counter((r.via, r.target.rsplit(":", 1)[-1]) for r in self.routed)

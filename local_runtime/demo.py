@@ -156,9 +156,10 @@ def run_demo() -> int:
         rows: list[list[Any]] = [["objects landed", f"s3://{bucket}", len(landed)]]
         for (via, target), count in sorted(runtime.activity.routes().items()):
             rows.append(["events routed", f"{via} → {runtime_logical(runtime, target)}", count])
-        for (bus, source, detail_type), count in sorted(
-            Counter(runtime.activity.published).items()
-        ):
+        published = Counter(
+            (event.source, event.detail_type, event.bus) for event in runtime.activity.published
+        )
+        for (source, detail_type, bus), count in sorted(published.items()):
             rows.append(["events published", f"{source} '{detail_type}' on bus {bus}", count])
         rows.append(["events redelivered", "same events sent to the queue again", REDELIVERED])
         for (function, trigger), (calls, records, failed) in by_function.items():

@@ -113,6 +113,7 @@ class FunctionRunner:
         # Each function's own copies of our modules (functions/, layers/), like separate
         # Lambda sandboxes; swapped into sys.modules for the duration of an invocation.
         self._sandboxes: dict[str, dict[str, ModuleType]] = {}
+        self._outer_environment: dict[str, str] | None = None
         self._lock = threading.RLock()
         self._stdout: _RoutedStdout | None = None
 
@@ -226,7 +227,14 @@ class FunctionRunner:
 
     @contextmanager
     def _environment(self, function: DeployedFunction) -> Iterator[None]:
+        """The function's own variables over the process's; a nested invocation (a handler
+        invoking another function) starts from the process's, not from its caller's."""
         saved = dict(os.environ)
+        if self._outer_environment is None:
+            self._outer_environment = saved
+        base = self._outer_environment
+        os.environ.clear()
+        os.environ.update(base)
         os.environ.update(function.environment)
         os.environ.update(_LOCAL_ENVIRONMENT)
         os.environ.update(
@@ -241,6 +249,8 @@ class FunctionRunner:
         finally:
             os.environ.clear()
             os.environ.update(saved)
+            if saved is base:
+                self._outer_environment = None
 
     @contextmanager
     def _captured(self, sink: io.StringIO, service: str | None) -> Iterator[None]:

@@ -6,6 +6,7 @@ with LocalRuntime() as runtime:
     runtime.invocations         # what ran, with which records, and what it returned
 """
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -45,7 +46,18 @@ _LOCAL_AWS_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": LOCAL_REGION,
     "AWS_REGION": LOCAL_REGION,
 }
+# Shared config/credential files and endpoint overrides could send calls past moto.
+_REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
 _ACTIVE = threading.Lock()
+
+
+def _isolate_from_real_aws() -> None:
+    for name in list(os.environ):
+        if name in _REAL_AWS_VARIABLES or name.startswith("AWS_ENDPOINT_URL_"):
+            del os.environ[name]
+    os.environ.update(_LOCAL_AWS_ENVIRONMENT)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
 class NotSettledError(RuntimeError):
@@ -75,6 +87,7 @@ class LocalRuntime:
         self._stack: DeployedStack | None = None
         self._session: boto3.session.Session | None = None
         self._installed: list[Bridge] = []
+        self._owns_lock = False
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Self:
@@ -92,9 +105,10 @@ class LocalRuntime:
     def start(self) -> None:
         if not _ACTIVE.acquire(blocking=False):
             raise RuntimeError("another LocalRuntime is running in this process")
+        self._owns_lock = True
         try:
             self._saved_environment = dict(os.environ)
-            os.environ.update(_LOCAL_AWS_ENVIRONMENT)
+            _isolate_from_real_aws()
             self._mock = mock_aws(config=_MOTO_CONFIG)
             self._mock.start()
             self._session = boto3.session.Session(region_name=LOCAL_REGION)
@@ -111,26 +125,37 @@ class LocalRuntime:
                 async_invoker=self.lambda_bridge,
             )
             for bridge in self.bridges:
-                bridge.install(services)
+                # Listed before install: a bridge that fails half-way still gets uninstalled.
                 self._installed.append(bridge)
+                bridge.install(services)
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        for bridge in reversed(self._installed):
-            bridge.uninstall()
-        self._installed.clear()
-        self.runner.stop()
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
+        """Undo everything start() did, even when one step of the teardown fails."""
+        if not self._owns_lock:
+            return
+        with contextlib.ExitStack() as teardown:
+            teardown.callback(self._release)
+            teardown.callback(self._restore_environment)
+            if self._mock is not None:
+                teardown.callback(self._mock.stop)
+            teardown.callback(self.runner.stop)
+            for bridge in self._installed:  # callbacks run last-in first-out
+                teardown.callback(bridge.uninstall)
+            self._installed = []
+
+    def _restore_environment(self) -> None:
         if self._saved_environment is not None:
             os.environ.clear()
             os.environ.update(self._saved_environment)
             self._saved_environment = None
-        if _ACTIVE.locked():
-            _ACTIVE.release()
+
+    def _release(self) -> None:
+        self._mock = None
+        self._owns_lock = False
+        _ACTIVE.release()
 
     def _register_functions(self) -> None:
         assert self._template is not None

@@ -1,51 +1,87 @@
 """EventBridge rules: every delivery is recorded, and targets moto cannot reach get a route.
 
-moto delivers rule matches to SQS, log groups, archives and other buses itself, and raises
-NotImplementedError for Lambda, SNS and Step Functions targets. We wrap ``Rule.send_to_targets``:
-targets whose service has a route here (Lambda now; later capabilities register ``states`` or
-``sns``) are delivered by us, the rest go to moto, and all of them are logged as routed.
+moto raises NotImplementedError for Lambda, SNS and Step Functions targets, and skips a target's
+Input/InputPath/InputTransformer on S3 events. We wrap ``Rule.send_to_targets``: an ENABLED
+rule's matching event is rendered for each target as EventBridge would, then delivered by a
+route of ours (Lambda and SQS now; later capabilities register ``states`` or ``sns``) or, for
+the rest moto handles (log groups, archives, other buses), by moto. Every delivery is logged;
+a target without a route, or whose delivery fails, is logged as not routed, never dropped
+silently.
 """
 
+import copy
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.events.models import EventsBackend, Rule
 from moto.events.utils import EventTemplateParser
+from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
 
 from local_runtime.bridges import RuntimeServices
 
-# (services, target ARN, event, via) → None
-TargetRoute = Callable[[RuntimeServices, str, dict[str, Any], str], None]
-_MOTO_DELIVERS = {"sqs", "logs", "events"}
+# (services, target, rendered input, via) → None
+TargetRoute = Callable[[RuntimeServices, dict[str, Any], Any, str], None]
+_MOTO_DELIVERS = {"logs", "events"}
 
 
-def _to_lambda(services: RuntimeServices, arn: str, event: dict[str, Any], via: str) -> None:
+def _to_lambda(services: RuntimeServices, target: dict[str, Any], payload: Any, via: str) -> None:
     # EventBridge invokes Lambda targets asynchronously.
-    services.async_invoker.submit(arn, event, trigger=via)
+    services.async_invoker.submit(target["Arn"], payload, trigger=via)
 
 
-def target_input(target: dict[str, Any], event: dict[str, Any], transform: bool) -> Any:
-    """What the target receives: the event, a constant Input, or the InputTransformer result."""
-    if not transform:
-        return event
+def _to_sqs(services: RuntimeServices, target: dict[str, Any], payload: Any, via: str) -> None:
+    arn = parse_arn(target["Arn"])
+    body = payload if isinstance(payload, str) else json.dumps(payload)
+    sqs_backends[arn.account][arn.region].send_message(
+        queue_name=arn.resource_id,
+        message_body=body,
+        group_id=target.get("SqsParameters", {}).get("MessageGroupId"),
+    )
+
+
+def on_the_wire(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as targets receive it: moto keeps "time" as epoch seconds internally."""
+    wire = copy.deepcopy(event)
+    raw_time = wire.get("time")
+    try:
+        seconds = float(raw_time)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return wire
+    wire["time"] = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return wire
+
+
+def _json_path(document: Any, path: str) -> Any:
+    """The subset of JSONPath EventBridge's InputPath uses: $ and $.dotted.names."""
+    value = document
+    for part in path.removeprefix("$").strip(".").split("."):
+        if part:
+            value = value[part]
+    return value
+
+
+def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What the target receives: the event, a constant Input, InputPath or InputTransformer."""
     if "Input" in target:
         return json.loads(target["Input"])
+    if "InputPath" in target:
+        return _json_path(event, target["InputPath"])
     transformer = target.get("InputTransformer")
     if transformer:
-        rendered = EventTemplateParser.parse(
+        return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
             event=event,  # type: ignore[arg-type]
         )
-        return rendered
     return event
 
 
 class EventBridgeBridge:
     def __init__(self) -> None:
-        self.routes: dict[str, TargetRoute] = {"lambda": _to_lambda}
+        self.routes: dict[str, TargetRoute] = {"lambda": _to_lambda, "sqs": _to_sqs}
         self._services: RuntimeServices | None = None
         self._original: Any = None
         self._original_put_events: Any = None
@@ -56,17 +92,14 @@ class EventBridgeBridge:
     def install(self, services: RuntimeServices) -> None:
         self._services = services
         self._original = Rule.send_to_targets
+        self._original_put_events = EventsBackend.put_events
         bridge = self
+        original_put_events = self._original_put_events
 
         def send_to_targets(
             rule: Rule, original_event: dict[str, Any], transform_input: bool = True
         ) -> None:
             bridge._deliver(rule, original_event, transform_input)
-
-        Rule.send_to_targets = send_to_targets  # type: ignore[assignment,method-assign]
-
-        self._original_put_events = EventsBackend.put_events
-        original_put_events = self._original_put_events
 
         def put_events(backend: EventsBackend, events: list[dict[str, Any]]) -> Any:
             for entry in events:
@@ -74,9 +107,11 @@ class EventBridgeBridge:
                     str(entry.get("EventBusName") or "default"),
                     str(entry.get("Source")),
                     str(entry.get("DetailType")),
+                    entry.get("Detail"),
                 )
             return original_put_events(backend, events)
 
+        Rule.send_to_targets = send_to_targets  # type: ignore[assignment,method-assign]
         EventsBackend.put_events = put_events  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
@@ -92,27 +127,34 @@ class EventBridgeBridge:
 
     def _deliver(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
         assert self._services is not None
-        if not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
+        if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
             return
         services = self._services
         via = f"rule {services.logical_id(rule.name)}"
-        for_moto = []
+        wire = on_the_wire(event)
         for target in rule.targets:
             arn = target["Arn"]
             service = parse_arn(arn).service
-            payload = target_input(target, event, transform_input)
-            if service in self.routes:
-                self.routes[service](services, arn, payload, via)
-                services.activity.route(via, arn, payload)
-            elif service in _MOTO_DELIVERS:
-                for_moto.append(target)
-                services.activity.route(via, arn, payload)
-            else:
-                services.activity.cannot_route(via, arn, payload)
-        if for_moto:
-            all_targets = rule.targets
-            rule.targets = for_moto
             try:
-                self._original(rule, event, transform_input)
-            finally:
-                rule.targets = all_targets
+                payload = target_input(target, wire)
+                if service in self.routes:
+                    self.routes[service](services, target, payload, via)
+                elif service in _MOTO_DELIVERS:
+                    self._moto_delivers(rule, target, event, transform_input)
+                else:
+                    services.activity.cannot_route(via, arn, wire, "no local route")
+                    continue
+            except Exception as error:
+                services.activity.cannot_route(via, arn, wire, f"{type(error).__name__}: {error}")
+                continue
+            services.activity.route(via, arn, payload)
+
+    def _moto_delivers(
+        self, rule: Rule, target: dict[str, Any], event: dict[str, Any], transform_input: bool
+    ) -> None:
+        all_targets = rule.targets
+        rule.targets = [target]
+        try:
+            self._original(rule, event, transform_input)
+        finally:
+            rule.targets = all_targets

@@ -64,21 +64,37 @@ class LambdaBridge:
         for _ in range(len(self._pending)):
             pending = self._pending.popleft()
             pending.attempts += 1
-            invocation = self._runner.invoke(pending.function, pending.event, pending.trigger)
+            try:
+                invocation = self._runner.invoke(pending.function, pending.event, pending.trigger)
+            except KeyError as error:  # not a function of this stack: nothing to retry
+                self._activity.cannot_route(
+                    pending.trigger, pending.function, pending.event, str(error)
+                )
+                done += 1
+                continue
             done += 1
             if invocation.ok:
                 continue
             if pending.attempts <= ASYNC_RETRY_ATTEMPTS:
                 self._pending.append(pending)
             else:
-                # Where an OnFailure destination is configured a later bridge delivers it;
-                # either way the failure is on record.
+                # EventInvokeConfig destinations arrive with the capability that uses them;
+                # until then the failure is on record, never dropped.
                 self.failed_async.append(invocation)
+                self._activity.notes.append(
+                    f"async invoke of {invocation.function} failed {pending.attempts} times: "
+                    f"{invocation.error}"
+                )
         return done
 
     # ------------------------------------------------------------------ async
     def submit(self, function: str, event: dict[str, Any], trigger: str) -> None:
         self._pending.append(_PendingInvocation(function, event, trigger))
+
+    @property
+    def _activity(self) -> Any:
+        assert self._services is not None, "LambdaBridge used before install()"
+        return self._services.activity
 
     @property
     def _runner(self) -> Any:
@@ -89,7 +105,11 @@ class LambdaBridge:
         self, function_name: str, body: Any, headers: Any, response_headers: Any
     ) -> bytes:
         event = json.loads(body) if body else {}
-        if headers.get("X-Amz-Invocation-Type") == "Event":
+        invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type == "DryRun":
+            self._runner.find(function_name)  # validates the name, runs nothing
+            return b""
+        if invocation_type == "Event":
             self.submit(function_name, event, trigger="Invoke (Event)")
             return b""
         invocation = self._runner.invoke(function_name, event, trigger="Invoke")

@@ -7,6 +7,7 @@ again; after maxReceiveCount receives SQS moves a message to the DLQ. We take ov
 mappings and do that. A failed message becomes visible again at once: local time is compressed.
 """
 
+import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,10 @@ def lambda_record(message: "MessageTypeDef", queue_arn: str, region: str) -> dic
     attributes: dict[str, dict[str, Any]] = {
         name: {
             "stringValue": value.get("StringValue"),
-            "binaryValue": value.get("BinaryValue"),
+            # Lambda hands binary attributes over base64-encoded.
+            "binaryValue": (
+                base64.b64encode(value["BinaryValue"]).decode() if "BinaryValue" in value else None
+            ),
             "stringListValues": [],
             "binaryListValues": [],
             "dataType": value["DataType"],
@@ -139,13 +143,14 @@ class SqsEventSourceBridge:
         every = {m["MessageId"] for m in messages}
         if not ok:
             return every
-        if not mapping.report_batch_item_failures or not response:
+        if not mapping.report_batch_item_failures:
             return set()
-        failures = response.get("batchItemFailures") if isinstance(response, dict) else None
-        if failures is None:
+        # Lambda's rules: an empty or null response or list is a full success; anything it
+        # cannot read as a list of known, non-empty itemIdentifiers fails the whole batch.
+        failures = response.get("batchItemFailures") if isinstance(response, dict) else response
+        if not failures:
             return set()
-        ids = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
-        # Lambda treats an unknown or empty identifier as a failure of the whole batch.
-        if not ids <= every or None in ids or "" in ids:
-            return every
-        return {i for i in ids if i}
+        readable = isinstance(failures, list) and all(
+            isinstance(f, dict) and f.get("itemIdentifier") in every for f in failures
+        )
+        return {f["itemIdentifier"] for f in failures} if readable else every

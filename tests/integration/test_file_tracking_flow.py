@@ -127,9 +127,12 @@ def test_folder_markers_and_empty_objects_are_ignored(runtime: LocalRuntime) -> 
     # When they are handled
     runtime.settle()
 
-    # Then nothing is tracked and nothing failed
-    assert tracker_items(runtime) == []
+    # Then the function saw both, ignored both, tracked nothing and failed nothing
+    assert sum(i.records for i in runtime.invocations) == 2
     assert all(i.ok and not i.failed_records for i in runtime.invocations)
+    ignored = sum(emitted_metrics(i.logs)["ObjectsIgnored"] for i in runtime.invocations)
+    assert ignored == 2
+    assert tracker_items(runtime) == []
 
 
 def test_key_outside_the_layout_is_quarantined_not_crashed_on(runtime: LocalRuntime) -> None:
@@ -153,14 +156,20 @@ def test_each_tracked_file_is_announced_on_the_event_bus(runtime: LocalRuntime) 
     # When they are tracked
     runtime.settle()
 
-    # Then one "File Landed" event per file went to the default bus
-    assert (
-        runtime.activity.published
-        == [("default", "datalake-events.file-tracker", "File Landed")] * 2
+    # Then one "File Landed" event per tracked file went to the default bus, naming it
+    published = runtime.activity.published
+    assert {(e.bus, e.source, e.detail_type) for e in published} == {
+        ("default", "datalake-events.file-tracker", "File Landed")
+    }
+    assert sorted(e.detail["file_id"] for e in published) == sorted(
+        item["file_id"] for item in tracker_items(runtime)
     )
+    assert {e.detail["key"] for e in published} == {FULL_LOAD_KEY, CDC_KEY}
+    # ...and the items remember it, so a redelivery will not announce them again
+    assert all(item["landed_event_published"] for item in tracker_items(runtime))
 
 
-def test_pending_files_of_a_table_are_one_query_in_landing_order(runtime: LocalRuntime) -> None:
+def test_pending_files_of_a_table_are_one_query_away(runtime: LocalRuntime) -> None:
     # Given files of two tables
     for key in (FULL_LOAD_KEY, CDC_KEY, "sales/customers/LOAD00000001.csv"):
         land(runtime, key)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from local_runtime.activity import emitted_metrics
-from local_runtime.bridges.eventbridge import target_input
+from local_runtime.bridges.eventbridge import on_the_wire, target_input
 from local_runtime.bridges.sqs import SqsEventSourceBridge, SqsMapping, lambda_record
 from local_runtime.report import table
 from local_runtime.template import ARTIFACT_BUCKET, translate
@@ -96,14 +96,50 @@ def test_lambda_record_has_the_shape_lambda_delivers() -> None:
     assert record["messageAttributes"]["kind"]["stringValue"] == "cdc"
 
 
-def test_target_input_is_the_event_unless_the_target_says_otherwise() -> None:
+def test_target_input_is_the_event_without_input_settings() -> None:
     event = {"source": "aws.s3", "detail": {"bucket": {"name": "b"}}}
 
-    assert target_input({"Arn": "a"}, event, transform=True) == event
-    assert target_input({"Arn": "a", "Input": '{"fixed": 1}'}, event, transform=True) == {
-        "fixed": 1
+    assert target_input({"Arn": "a"}, event) == event
+
+
+def test_target_input_honours_a_constant_input() -> None:
+    event = {"source": "aws.s3"}
+
+    assert target_input({"Arn": "a", "Input": '{"fixed": 1}'}, event) == {"fixed": 1}
+
+
+def test_target_input_honours_input_path() -> None:
+    event = {"source": "aws.s3", "detail": {"bucket": {"name": "b"}}}
+
+    assert target_input({"Arn": "a", "InputPath": "$.detail.bucket"}, event) == {"name": "b"}
+
+
+def test_events_leave_with_an_iso_time_as_eventbridge_sends_them() -> None:
+    # moto keeps "time" as epoch seconds inside; targets must get ISO 8601
+    assert on_the_wire({"time": "1795429200.0"})["time"] == "2026-11-23T10:20:00Z"
+    assert on_the_wire({"time": "2026-11-23T10:20:00Z"})["time"] == "2026-11-23T10:20:00Z"
+
+
+@pytest.mark.parametrize("response", ["not json", ["m1"], {"batchItemFailures": ["m1"]}])
+def test_an_unreadable_response_keeps_the_whole_batch(response: object) -> None:
+    assert failed(ok=True, response=response) == {"m1", "m2"}
+
+
+@pytest.mark.parametrize("response", [None, {}, {"batchItemFailures": None}])
+def test_an_empty_response_is_a_full_success(response: object) -> None:
+    assert failed(ok=True, response=response) == set()
+
+
+def test_binary_message_attributes_are_base64_as_lambda_delivers_them() -> None:
+    message = {
+        **MESSAGES[0],
+        "MessageAttributes": {"blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}},
     }
-    assert target_input({"Arn": "a", "Input": '{"fixed": 1}'}, event, transform=False) == event
+
+    record = lambda_record(message, MAPPING.queue_arn, "us-east-1")  # type: ignore[arg-type]
+
+    assert record["messageAttributes"]["blob"]["binaryValue"] == "AAE="
+    json.dumps(record)  # what the runner does with every event
 
 
 def test_emitted_metrics_sums_embedded_metric_format_lines() -> None:
