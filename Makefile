@@ -7,7 +7,9 @@ VENV        := .venv
 BIN         := $(VENV)/bin
 PY          := $(BIN)/python
 STAMP       := $(VENV)/.installed
-REQUIREMENTS := requirements-dev.txt layers/shared/requirements.txt $(wildcard functions/*/requirements.txt)
+# Functions' own requirements.txt are for `sam build`; a function that adds one must list it
+# in requirements-dev.txt too (tests/unit/test_function_modules.py checks).
+REQUIREMENTS := requirements-dev.txt layers/shared/requirements.txt constraints.txt
 FUNCTION_DIRS := $(patsubst %/,%,$(wildcard functions/*/))
 empty :=
 space := $(empty) $(empty)
@@ -18,7 +20,7 @@ REGION      ?= us-east-1
 CONFIG_ENV  ?= default
 
 .PHONY: help venv demo test lint format typecheck validate test-unit test-integration test-e2e \
-        invoke build deploy bench clean
+        invoke build deploy deploy-guided lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,8 +30,8 @@ $(STAMP): $(REQUIREMENTS)
 	if [ ! -x "$(PY)" ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
 	  echo "creating $(VENV) with $$python_313"; rm -rf $(VENV); "$$python_313" -m venv $(VENV); \
 	fi
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==26.3
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
 venv: $(STAMP) ## create .venv from Python 3.13 and install the pinned dependencies
@@ -76,12 +78,15 @@ invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json: Docker-free l
 build: $(STAMP) ## sam build (cached, parallel, arm64, no container)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --config-env $(CONFIG_ENV)
 
-deploy: build ## sam deploy --guided (first time); later: make deploy CONFIG_ENV=dev|prod
-	@if [ "$(CONFIG_ENV)" = "default" ]; then \
-	  $(BIN)/sam deploy --guided; \
-	else \
-	  $(BIN)/sam deploy --config-env $(CONFIG_ENV); \
-	fi
+deploy: build ## sam deploy with samconfig.toml's CONFIG_ENV (default|dev|prod)
+	$(BIN)/sam deploy --config-env $(CONFIG_ENV)
+
+deploy-guided: build ## first deployment: sam deploy --guided, answers saved in samconfig.toml
+	$(BIN)/sam deploy --guided --config-env $(CONFIG_ENV)
+
+lock: $(STAMP) ## re-pin every dev package into constraints.txt after changing a requirement
+	@{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.tmp
+	mv constraints.tmp constraints.txt
 
 bench: $(STAMP) ## benchmarks against the source posts' naive approach; writes benchmarks/results.json
 	$(PY) -m benchmarks.run

@@ -179,9 +179,9 @@ def run_demo() -> int:
                 _count_items(runtime, tracker_table),
             ]
         )
-        rows.append(
-            ["dead-lettered", "FileTrackerDLQ", _queue_depth(runtime, outputs["FileTrackerDLQUrl"])]
-        )
+        for dlq in ("FileTrackerDLQ", "StagingEventsDLQ"):
+            depth = _queue_depth(runtime, outputs[f"{dlq}Url"])
+            rows.append(["dead-lettered", dlq, depth])
         rows.extend(["not routed", note, ""] for note in runtime.activity.notes)
         print("\nWhat happened:")
         print(table(["what", "where", "count"], rows))

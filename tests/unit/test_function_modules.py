@@ -33,3 +33,17 @@ def test_module_names_do_not_shadow_stdlib_or_layer_packages(function_dir: Path)
     # Given one function's modules / Then none hides a standard-library or shared-layer module
     names = {path.stem for path in function_dir.glob("*.py")}
     assert names & (set(sys.stdlib_module_names) | LAYER_PACKAGES) == set()
+
+
+def _requirements(path: Path) -> set[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return {line for line in lines if line and not line.startswith("-")}
+
+
+@pytest.mark.parametrize("function_dir", FUNCTION_DIRS, ids=lambda path: path.name)
+def test_function_requirements_are_installed_in_the_dev_venv(function_dir: Path) -> None:
+    # Given what `sam build` installs for the function / Then tests run with the same pins
+    dev = _requirements(ROOT / "requirements-dev.txt") | _requirements(
+        ROOT / "layers" / "shared" / "requirements.txt"
+    )
+    assert _requirements(function_dir / "requirements.txt") - dev == set()
