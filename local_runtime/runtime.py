@@ -23,7 +23,7 @@ from local_runtime.bridges.lambda_service import LambdaBridge
 from local_runtime.bridges.sqs import SqsEventSourceBridge
 from local_runtime.deploy import DeployedStack, deploy
 from local_runtime.functions import DeployedFunction, FunctionRunner, Invocation
-from local_runtime.template import TranslatedTemplate, translate
+from local_runtime.template import TranslatedTemplate, load_sam_template, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -72,7 +72,7 @@ class LocalRuntime:
         stack_name: str = DEFAULT_STACK_NAME,
     ) -> None:
         self.template_path = template_path
-        self.parameters = {"Stage": "local", **(parameters or {})}
+        self.parameters = dict(parameters or {})
         self.stack_name = stack_name
         self.activity = ActivityLog()
         self.runner = FunctionRunner(template_path.parent)
@@ -112,6 +112,9 @@ class LocalRuntime:
             self._mock = mock_aws(config=_MOTO_CONFIG)
             self._mock.start()
             self._session = boto3.session.Session(region_name=LOCAL_REGION)
+            declared = load_sam_template(self.template_path).get("Parameters", {})
+            if "Stage" in declared:  # metrics and tags say where they come from
+                self.parameters = {"Stage": "local", **self.parameters}
             self._template = translate(self.template_path, self.parameters)
             self._stack = deploy(self._template, self.stack_name, self.parameters, self._session)
             self._register_functions()

@@ -13,6 +13,8 @@ from typing import Any
 from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
 
+from local_runtime.parameters import check_parameters
+
 ARTIFACT_BUCKET = "local-runtime-artifacts"
 _FUNCTION = "AWS::Serverless::Function"
 _LAYER = "AWS::Serverless::LayerVersion"
@@ -62,6 +64,7 @@ def load_sam_template(path: Path) -> dict[str, Any]:
 def translate(template_path: Path, parameters: dict[str, str] | None = None) -> TranslatedTemplate:
     """SAM → CloudFormation, with code locations swapped for placeholder S3 objects."""
     sam = load_sam_template(template_path)
+    check_parameters(sam.get("Parameters", {}), dict(parameters or {}))
     base_dir = template_path.parent
     code_dirs: dict[str, Path] = {}
     for name, resource in sam["Resources"].items():

@@ -9,6 +9,7 @@ import pytest
 from local_runtime.activity import emitted_metrics
 from local_runtime.bridges.eventbridge import on_the_wire, target_input
 from local_runtime.bridges.sqs import SqsEventSourceBridge, SqsMapping, lambda_record
+from local_runtime.parameters import ParameterError
 from local_runtime.report import table
 from local_runtime.template import ARTIFACT_BUCKET, translate
 
@@ -156,3 +157,21 @@ def test_table_aligns_columns() -> None:
     text = table(["a", "bb"], [["xxx", 1]])
 
     assert text.splitlines() == ["  a    bb", "  ---  --", "  xxx  1"]
+
+
+def test_parameters_outside_their_constraints_are_rejected_like_cloudformation() -> None:
+    # Given values the template's constraints forbid
+    bad = {"Stage": "BAD STAGE", "FileTrackerBatchSize": "0", "LogRetentionDays": "2"}
+
+    # When the template is translated / Then every problem is named at once
+    with pytest.raises(ParameterError) as raised:
+        translate(ROOT / "template.yaml", bad)
+    message = str(raised.value)
+    assert "Stage='BAD STAGE' does not match" in message
+    assert "FileTrackerBatchSize=0 is below MinValue 1" in message
+    assert "LogRetentionDays='2' is not one of" in message
+
+
+def test_unknown_parameter_is_rejected() -> None:
+    with pytest.raises(ParameterError, match="Stagee is not a parameter"):
+        translate(ROOT / "template.yaml", {"Stagee": "dev"})
