@@ -1,0 +1,71 @@
+"""Which source tables have files waiting: one paginated Query of the file tracker's sparse index.
+
+Only files still to be merged carry ``pending_status``, so ``pending-files-index`` holds the
+pending work and nothing else. Its sort key ``pending_order`` is
+"<source_table>#<event_time>#<file_id>": the table is the part before the first "#". One Query
+(followed page by page) lists every pending file; reading only ``pending_order`` keeps the pages
+small on the wire. Never a Scan of the tracker, never a Query per table.
+"""
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Final
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
+
+PENDING_INDEX: Final = "pending-files-index"
+# The file tracker's value of pending_status for a landed, not yet merged, file.
+PENDING_STATUS: Final = "raw_file_landed"
+PENDING_ORDER_SEPARATOR: Final = "#"
+
+
+def source_table_of(pending_order: str) -> str:
+    """The table part of a pending_order: "sales.orders#<time>#<id>" -> "sales.orders"."""
+    return pending_order.split(PENDING_ORDER_SEPARATOR, 1)[0]
+
+
+class DynamoPendingTables:
+    """Lists the source tables that have at least one pending file in the file tracker table."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: "DynamoDBClient | None" = None,
+        index_name: str = PENDING_INDEX,
+    ) -> None:
+        self.table_name = table_name
+        self.index_name = index_name
+        self._client = client
+
+    @cached_property
+    def client(self) -> "DynamoDBClient":
+        # Created on first use, never at import: importing needs no AWS and cold starts stay short.
+        return self._client or boto3.client("dynamodb")
+
+    def _request(self) -> "QueryInputTypeDef":
+        return {
+            "TableName": self.table_name,
+            "IndexName": self.index_name,
+            "KeyConditionExpression": "#status = :landed",
+            "ProjectionExpression": "#order",
+            "ExpressionAttributeNames": {"#status": "pending_status", "#order": "pending_order"},
+            "ExpressionAttributeValues": {":landed": {"S": PENDING_STATUS}},
+        }
+
+    def pending_tables(self) -> set[str]:
+        """Every source table with a pending file: all pages of one Query of the index."""
+        request = self._request()
+        tables: set[str] = set()
+        while True:
+            page = self.client.query(**request)
+            for item in page.get("Items", []):
+                order = item.get("pending_order", {}).get("S")
+                if order:
+                    tables.add(source_table_of(order))
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return tables
+            request["ExclusiveStartKey"] = last_key

@@ -1,0 +1,146 @@
+"""In-memory stand-ins for the batch planner's collaborators, config builders and event loading."""
+
+import importlib.util
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from batch_planning import BatchPlanner
+
+from datalake_shared.pipeline_config import BatchConfig, TableConfig
+
+ROOT = Path(__file__).resolve().parents[3]
+EVENTS_DIR = ROOT / "events" / "batch_planner"
+GLUE_JOB = "datalake-cdc-merge-test"
+
+
+def _load_handler_module() -> ModuleType:
+    """functions/batch_planner/app.py under its own name: every function has an ``app`` module,
+    so a plain ``import app`` would pick whichever function folder comes first on sys.path."""
+    name = "batch_planner_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, ROOT / "functions" / "batch_planner" / "app.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+app = _load_handler_module()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample input from events/batch_planner/ (the same files `sam local invoke -e` uses)."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
+    return event
+
+
+def batch_config(
+    cadence: str = "hourly",
+    *,
+    batch_size: int = 2,
+    max_parallel_batches: int = 3,
+    worker_type: str = "G.2X",
+    number_of_workers: int = 4,
+) -> BatchConfig:
+    return BatchConfig.model_validate(
+        {
+            "cadence": cadence,
+            "batch_size": batch_size,
+            "max_parallel_batches": max_parallel_batches,
+            "worker_type": worker_type,
+            "number_of_workers": number_of_workers,
+        }
+    )
+
+
+def table_config(source_table: str, *, cadence: str = "hourly", active: bool = True) -> TableConfig:
+    """A valid table config for ``source_table`` ("<schema>.<table>")."""
+    return TableConfig.model_validate(
+        {
+            "cadence": cadence,
+            "source_table": source_table,
+            "target_database": "lake",
+            "target_table": re.sub(r"[^a-z0-9_]", "_", source_table.lower()),
+            "columns": [
+                {"name": "order_id", "type": "bigint"},
+                {"name": "amount", "type": "decimal(10,2)"},
+            ],
+            "primary_key": ["order_id"],
+            "sequence_column": "change_ts",
+            "active": active,
+        }
+    )
+
+
+def tables(*source_tables: str, cadence: str = "hourly") -> list[TableConfig]:
+    return [table_config(name, cadence=cadence) for name in source_tables]
+
+
+@dataclass
+class FakeConfigSource:
+    """The config tables over dicts; ``None`` for a cadence without a batch config."""
+
+    batches: dict[str, BatchConfig] = field(default_factory=dict)
+    tables: list[TableConfig] = field(default_factory=list)
+    table_loads: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, batch: BatchConfig, table_configs: Iterable[TableConfig]) -> "FakeConfigSource":
+        return cls(batches={batch.cadence: batch}, tables=list(table_configs))
+
+    def load_batch_config(self, cadence: str) -> BatchConfig | None:
+        return self.batches.get(cadence)
+
+    def load_table_configs(self, cadence: str) -> Sequence[TableConfig]:
+        self.table_loads.append(cadence)
+        return [table for table in self.tables if table.cadence == cadence]
+
+
+@dataclass
+class FakePendingTables:
+    """The pending-files index reduced to its answer; ``calls`` counts the lookups."""
+
+    tables: set[str] = field(default_factory=set)
+    calls: int = 0
+
+    def pending_tables(self) -> set[str]:
+        self.calls += 1
+        return set(self.tables)
+
+
+def planner_with(
+    configs: FakeConfigSource, pending: FakePendingTables, **options: Any
+) -> BatchPlanner:
+    return BatchPlanner(configs, pending, glue_job_name=GLUE_JOB, **options)
+
+
+class DynamoCallRecorder:
+    """Records the operations (and their parameters) a real boto3 DynamoDB client makes."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        client.meta.events.register("before-parameter-build.dynamodb", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, dict(params)))
+
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "batch-planner"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:batch-planner"
+    aws_request_id: str = "6f3a1c2e-0000-4000-8000-000000000002"
