@@ -20,7 +20,7 @@ REGION      ?= us-east-1
 CONFIG_ENV  ?= default
 
 .PHONY: help venv demo test lint format typecheck validate test-unit test-integration test-e2e \
-        invoke build deploy deploy-guided lock bench clean
+        invoke build glue-bundle load-config deploy deploy-guided lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -75,8 +75,15 @@ invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json: Docker-free l
 	$(PY) -m local_runtime invoke $(FUNCTION) $(EVENT)
 
 # No container: SAM's python3.13 builder needs python3.13 on PATH, which the venv provides.
-build: $(STAMP) ## sam build (cached, parallel, arm64, no container)
+glue-bundle: $(STAMP) ## build/glue/cdc_merge_job.py: the Glue job as one deployable file
+	$(PY) scripts/bundle_glue_job.py
+
+build: glue-bundle ## sam build (cached, parallel, arm64, no container)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --config-env $(CONFIG_ENV)
+
+load-config: $(STAMP) ## FILE=config/pipeline.yaml [STACK=<stack>]: validate a pipeline config and apply it
+	@test -n "$(FILE)" || { echo "usage: make load-config FILE=config/pipeline.yaml [STACK=datalake-events]"; exit 2; }
+	$(PY) -m tools.load_config $(FILE) --stack $(or $(STACK),datalake-events)
 
 deploy: build ## sam deploy with samconfig.toml's CONFIG_ENV (default|dev|prod)
 	$(BIN)/sam deploy --config-env $(CONFIG_ENV)

@@ -8,6 +8,7 @@ with LocalRuntime() as runtime:
 
 import contextlib
 import os
+import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -19,10 +20,15 @@ from moto import mock_aws
 from local_runtime.activity import ActivityLog
 from local_runtime.bridges import Bridge, RuntimeServices
 from local_runtime.bridges.eventbridge import EventBridgeBridge
+from local_runtime.bridges.glue import GlueBridge
 from local_runtime.bridges.lambda_service import LambdaBridge
+from local_runtime.bridges.scheduler import SchedulerBridge
 from local_runtime.bridges.sqs import SqsEventSourceBridge
+from local_runtime.bridges.stepfunctions import StepFunctionsBridge
 from local_runtime.deploy import DeployedStack, deploy
+from local_runtime.emulated import EmulatedResources, build_emulated
 from local_runtime.functions import DeployedFunction, FunctionRunner, Invocation
+from local_runtime.glue_jobs import local_glue_jobs
 from local_runtime.template import TranslatedTemplate, load_sam_template, translate
 
 if TYPE_CHECKING:
@@ -70,17 +76,33 @@ class LocalRuntime:
         template_path: Path = DEFAULT_TEMPLATE,
         parameters: dict[str, str] | None = None,
         stack_name: str = DEFAULT_STACK_NAME,
+        workdir: Path | None = None,
     ) -> None:
+        """``workdir`` keeps local state (the DuckDB lake of Glue runs); a temporary folder,
+        removed on stop, unless given."""
         self.template_path = template_path
         self.parameters = dict(parameters or {})
         self.stack_name = stack_name
+        self._given_workdir = workdir
+        self.workdir = workdir or Path()
+        self._temporary_workdir: tempfile.TemporaryDirectory[str] | None = None
         self.activity = ActivityLog()
         self.runner = FunctionRunner(template_path.parent)
         self.lambda_bridge = LambdaBridge()
         self.eventbridge_bridge = EventBridgeBridge()
         self.sqs_bridge = SqsEventSourceBridge()
+        self.stepfunctions_bridge = StepFunctionsBridge()
+        self.scheduler_bridge = SchedulerBridge(self.stepfunctions_bridge)
+        self.glue_bridge = GlueBridge(local_glue_jobs())
         # Order matters only for readability of the activity log: sources before consumers.
-        self.bridges: list[Bridge] = [self.eventbridge_bridge, self.sqs_bridge, self.lambda_bridge]
+        self.bridges: list[Bridge] = [
+            self.eventbridge_bridge,
+            self.scheduler_bridge,
+            self.sqs_bridge,
+            self.lambda_bridge,
+            self.stepfunctions_bridge,
+            self.glue_bridge,
+        ]
         self._mock: Any = None
         self._saved_environment: dict[str, str] | None = None
         self._template: TranslatedTemplate | None = None
@@ -88,6 +110,7 @@ class LocalRuntime:
         self._session: boto3.session.Session | None = None
         self._installed: list[Bridge] = []
         self._owns_lock = False
+        self.emulated = EmulatedResources()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Self:
@@ -107,6 +130,7 @@ class LocalRuntime:
             raise RuntimeError("another LocalRuntime is running in this process")
         self._owns_lock = True
         try:
+            self._prepare_workdir()
             self._saved_environment = dict(os.environ)
             _isolate_from_real_aws()
             self._mock = mock_aws(config=_MOTO_CONFIG)
@@ -117,6 +141,9 @@ class LocalRuntime:
                 self.parameters = {"Stage": "local", **self.parameters}
             self._template = translate(self.template_path, self.parameters)
             self._stack = deploy(self._template, self.stack_name, self.parameters, self._session)
+            self.emulated = build_emulated(
+                self._template, self._stack, self.parameters, self._session
+            )
             self._register_functions()
             self.runner.start()
             services = RuntimeServices(
@@ -126,11 +153,15 @@ class LocalRuntime:
                 stack=self._stack,
                 template=self._template,
                 async_invoker=self.lambda_bridge,
+                workdir=self.workdir,
             )
             for bridge in self.bridges:
                 # Listed before install: a bridge that fails half-way still gets uninstalled.
                 self._installed.append(bridge)
                 bridge.install(services)
+            self.scheduler_bridge.use(self.emulated.schedules)
+            self.lambda_bridge.use(self.emulated.invoke_configs)
+            self.glue_bridge.use(self.emulated.glue_jobs)
         except BaseException:
             self.stop()
             raise
@@ -141,6 +172,7 @@ class LocalRuntime:
             return
         with contextlib.ExitStack() as teardown:
             teardown.callback(self._release)
+            teardown.callback(self._remove_workdir)
             teardown.callback(self._restore_environment)
             if self._mock is not None:
                 teardown.callback(self._mock.stop)
@@ -148,6 +180,19 @@ class LocalRuntime:
             for bridge in self._installed:  # callbacks run last-in first-out
                 teardown.callback(bridge.uninstall)
             self._installed = []
+
+    def _prepare_workdir(self) -> None:
+        if self._given_workdir is None:
+            self._temporary_workdir = tempfile.TemporaryDirectory(prefix="datalake-events-")
+            self.workdir = Path(self._temporary_workdir.name)
+        else:
+            self.workdir = self._given_workdir
+            self.workdir.mkdir(parents=True, exist_ok=True)
+
+    def _remove_workdir(self) -> None:
+        if self._temporary_workdir is not None:
+            self._temporary_workdir.cleanup()
+            self._temporary_workdir = None
 
     def _restore_environment(self) -> None:
         if self._saved_environment is not None:
@@ -188,6 +233,10 @@ class LocalRuntime:
                 return total
             total += done
         raise NotSettledError(f"still busy after {max_rounds} rounds ({total} units of work)")
+
+    def fire_schedule(self, schedule: str) -> str:
+        """Fires a schedule of the template now (e.g. "HourlyCadence"); returns what it started."""
+        return self.scheduler_bridge.fire(schedule)
 
     def invoke(self, function: str, event: Any) -> Invocation:
         """Invoke a function by logical id, name or ARN, as `sam local invoke` would."""

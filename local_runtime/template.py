@@ -18,6 +18,7 @@ from local_runtime.parameters import check_parameters
 ARTIFACT_BUCKET = "local-runtime-artifacts"
 _FUNCTION = "AWS::Serverless::Function"
 _LAYER = "AWS::Serverless::LayerVersion"
+_STATE_MACHINE = "AWS::Serverless::StateMachine"
 
 
 class _NoManagedPolicies:
@@ -72,6 +73,10 @@ def translate(template_path: Path, parameters: dict[str, str] | None = None) -> 
         if resource["Type"] == _FUNCTION and isinstance(props.get("CodeUri"), str):
             code_dirs[name] = (base_dir / props["CodeUri"]).resolve()
             props["CodeUri"] = {"Bucket": ARTIFACT_BUCKET, "Key": f"{name}.zip"}
+        elif resource["Type"] == _STATE_MACHINE and isinstance(props.get("DefinitionUri"), str):
+            # What `sam package` would upload; inline, the definition needs no bucket.
+            definition_file = base_dir / props.pop("DefinitionUri")
+            props["Definition"] = json.loads(definition_file.read_text())
         elif resource["Type"] == _LAYER and isinstance(props.get("ContentUri"), str):
             code_dirs[name] = (base_dir / props["ContentUri"]).resolve()
             props["ContentUri"] = {"Bucket": ARTIFACT_BUCKET, "Key": f"{name}.zip"}

@@ -8,6 +8,7 @@ target route for EventBridge, without changing the runtime.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ class RuntimeServices:
     stack: "DeployedStack"
     template: "TranslatedTemplate"
     async_invoker: AsyncInvoker
+    # Local state that outlives an invocation (e.g. the DuckDB lake of local Glue runs).
+    workdir: Path
 
     def logical_id(self, physical_id: str) -> str:
         for logical, physical in self.stack.resources.items():

@@ -7,13 +7,16 @@ with Lambda's retry policy: the first attempt plus two retries.
 """
 
 import json
+import uuid
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from local_runtime.bridges import RuntimeServices
+from local_runtime.emulated import InvokeConfig
 from local_runtime.functions import Invocation
 
 # Lambda's default MaximumRetryAttempts for asynchronous invocations.
@@ -34,6 +37,11 @@ class LambdaBridge:
         self._original_invoke: Any = None
         self._pending: deque[_PendingInvocation] = deque()
         self.failed_async: list[Invocation] = []
+        self._invoke_configs: dict[str, InvokeConfig] = {}
+
+    def use(self, invoke_configs: dict[str, InvokeConfig]) -> None:
+        """The template's EventInvokeConfig per function name: retries and OnFailure."""
+        self._invoke_configs = dict(invoke_configs)
 
     # ------------------------------------------------------------------ Bridge
     def install(self, services: RuntimeServices) -> None:
@@ -75,17 +83,51 @@ class LambdaBridge:
             done += 1
             if invocation.ok:
                 continue
-            if pending.attempts <= ASYNC_RETRY_ATTEMPTS:
+            config = self._invoke_configs.get(self._runner.find(pending.function).name)
+            retries = config.maximum_retry_attempts if config else ASYNC_RETRY_ATTEMPTS
+            if pending.attempts <= retries:
                 self._pending.append(pending)
             else:
-                # EventInvokeConfig destinations arrive with the capability that uses them;
-                # until then the failure is on record, never dropped.
                 self.failed_async.append(invocation)
+                if config and config.on_failure:
+                    self._deliver_failure(config.on_failure, pending, invocation)
                 self._activity.notes.append(
                     f"async invoke of {invocation.function} failed {pending.attempts} times: "
                     f"{invocation.error}"
                 )
         return done
+
+    def _deliver_failure(
+        self, destination: str, pending: _PendingInvocation, invocation: Invocation
+    ) -> None:
+        """The record Lambda sends to an OnFailure destination (SQS here)."""
+        function = self._runner.find(pending.function)
+        error_type, _, message = (invocation.error or "").partition(": ")
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"{function.arn}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": pending.attempts,
+            },
+            "requestPayload": pending.event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorType": error_type, "errorMessage": message},
+        }
+        if ":sqs:" not in destination:
+            self._activity.notes.append(f"no local OnFailure delivery to {destination}")
+            return
+        assert self._services is not None
+        sqs = self._services.session.client("sqs")
+        queue_url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record, default=str))
+        self._activity.route(f"OnFailure of {invocation.function}", destination, record)
 
     # ------------------------------------------------------------------ async
     def submit(self, function: str, event: dict[str, Any], trigger: str) -> None:

@@ -1,0 +1,112 @@
+"""Glue job runs, executed locally.
+
+moto's StartJobRun records a run and reports it SUCCEEDED without running anything. We let
+moto record the run (and enforce MaxConcurrentRuns: a run in progress counts, so a Map asking
+for more gets ConcurrentRunsExceededException, as on AWS), then run the job's local counterpart
+in the calling thread and leave the run SUCCEEDED or FAILED with its error message.
+
+A job's local counterpart is looked up by its ScriptLocation in ``LOCAL_GLUE_JOBS``.
+"""
+
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.glue.models import FakeJob, FakeJobRun
+
+from local_runtime.bridges import RuntimeServices
+from local_runtime.emulated import GlueJob
+
+# (job definition, run arguments (defaults + run's), services) → None; raises when the run fails
+LocalGlueJob = Callable[[GlueJob, dict[str, str], RuntimeServices], None]
+
+
+@dataclass
+class GlueRun:
+    job: str
+    run_id: str
+    arguments: dict[str, str]
+    state: str = "RUNNING"
+    error: str | None = None
+    log: list[str] = field(default_factory=list)
+
+
+class GlueBridge:
+    def __init__(self, local_jobs: dict[str, LocalGlueJob] | None = None) -> None:
+        self.local_jobs: dict[str, LocalGlueJob] = dict(local_jobs or {})
+        self.jobs: dict[str, GlueJob] = {}
+        self.runs: list[GlueRun] = []
+        self.rejected: list[tuple[str, str]] = []  # (job, error) of StartJobRun calls refused
+        self._services: RuntimeServices | None = None
+        self._original_start: Any = None
+        self._original_as_dict: Any = None
+        # One local run at a time (one DuckDB file); runs still count as running meanwhile.
+        self._run_lock = threading.Lock()
+
+    def use(self, jobs: dict[str, GlueJob]) -> None:
+        self.jobs = {job.name: job for job in jobs.values()}
+
+    def install(self, services: RuntimeServices) -> None:
+        self._services = services
+        self._original_start = FakeJob.start_job_run
+        self._original_as_dict = FakeJobRun.as_dict
+        bridge = self
+        original_start = self._original_start
+        original_as_dict = self._original_as_dict
+
+        def start_job_run(job: FakeJob, *args: Any, **kwargs: Any) -> str:
+            try:
+                run_id: str = original_start(job, *args, **kwargs)
+            except Exception as error:
+                bridge.rejected.append((job.name, f"{type(error).__name__}: {error}"))
+                raise
+            run = next(r for r in job.job_runs if r.job_run_id == run_id)
+            run._transitions = []  # the state is ours to set, not moto's clock
+            run.status = "RUNNING"
+            bridge._run(job.name, run)
+            return run_id
+
+        def as_dict(run: FakeJobRun) -> dict[str, Any]:
+            described: dict[str, Any] = original_as_dict(run)
+            error = getattr(run, "local_error_message", None)
+            if error:
+                described["ErrorMessage"] = error
+            return described
+
+        FakeJob.start_job_run = start_job_run  # type: ignore[method-assign,assignment]
+        FakeJobRun.as_dict = as_dict  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        if self._original_start is not None:
+            FakeJob.start_job_run = self._original_start  # type: ignore[method-assign]
+            FakeJobRun.as_dict = self._original_as_dict  # type: ignore[method-assign]
+        self._original_start = None
+
+    def pump(self) -> int:
+        return 0  # runs complete inside StartJobRun
+
+    def _run(self, job_name: str, run: FakeJobRun) -> None:
+        assert self._services is not None
+        arguments = dict(run.arguments or {})
+        record = GlueRun(job=job_name, run_id=run.job_run_id, arguments=arguments)
+        self.runs.append(record)
+        job = self.jobs.get(job_name)
+        local = self.local_jobs.get(job.script_location) if job else None
+        with self._run_lock:
+            try:
+                if job is None or local is None:
+                    raise NotImplementedError(
+                        f"no local counterpart for Glue job {job_name!r} "
+                        f"({job.script_location if job else 'not from this template'})"
+                    )
+                local(job, arguments, self._services)
+            except Exception as error:
+                record.state, record.error = "FAILED", f"{type(error).__name__}: {error}"
+                record.log.append(traceback.format_exc())
+                run.local_error_message = record.error  # type: ignore[attr-defined]
+                run.status = "FAILED"
+                return
+        record.state = "SUCCEEDED"
+        run.status = "SUCCEEDED"

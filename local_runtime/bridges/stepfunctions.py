@@ -1,0 +1,113 @@
+"""Step Functions: moto runs the ASL for real; we make `.sync` Glue tasks work and compress time.
+
+- moto's shared callback code dereferences a wait-for-task-token endpoint that `.sync` tasks
+  never have, so every `glue:startJobRun.sync` fails there. We evaluate the `.sync` pattern with
+  moto's own Glue resolver (StartJobRun output → GetJobRun until the run is terminal).
+- Retry intervals are real sleeps in moto; locally we record the wait and sleep a few ms, so a
+  30 s backoff does not make the demo wait 30 s.
+- ``pump`` reports work while an execution of the stack is still running, so ``settle`` waits
+  for executions that moto runs in their own threads.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_glue,
+)
+
+from local_runtime.bridges import RuntimeServices
+
+_LOCAL_SLEEP_S = 0.005
+_POLL_S = 0.01
+
+
+@dataclass(frozen=True)
+class Execution:
+    state_machine: str
+    name: str
+    arn: str
+
+
+class _CompressedTime:
+    """Stands in for the ``time`` module inside moto's retrier."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self.waits = waits
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        time.sleep(min(seconds, _LOCAL_SLEEP_S))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def _glue_sync(
+    task: Any,
+    env: Any,
+    resource_runtime_part: Any,
+    normalised_parameters: dict[str, Any],
+    state_credentials: Any,
+) -> None:
+    resolve = task._build_sync_resolver(
+        env=env,
+        resource_runtime_part=resource_runtime_part,
+        normalised_parameters=normalised_parameters,
+        state_credentials=state_credentials,
+    )
+    result = resolve()
+    while result is None and env.is_running():
+        time.sleep(_POLL_S)
+        result = resolve()
+    env.stack.append(result)
+
+
+class StepFunctionsBridge:
+    def __init__(self) -> None:
+        self.retry_waits: list[float] = []
+        self.started: list[Execution] = []
+        self._services: RuntimeServices | None = None
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def install(self, services: RuntimeServices) -> None:
+        self._services = services
+        glue_task = state_task_service_glue.StateTaskServiceGlue
+        self._patch(glue_task, "_eval_integration_pattern", _glue_sync)
+        self._patch(retrier_decl, "time", _CompressedTime(self.retry_waits))
+
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        self._saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+    def uninstall(self) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
+
+    def start(self, state_machine_arn: str, payload: str, name: str) -> str:
+        assert self._services is not None
+        client = self._services.session.client("stepfunctions")
+        arn: str = client.start_execution(
+            stateMachineArn=state_machine_arn, name=name, input=payload
+        )["executionArn"]
+        self.started.append(Execution(state_machine_arn, name, arn))
+        return arn
+
+    def pump(self) -> int:
+        """1 while an execution this runtime started is still running (in a moto thread)."""
+        assert self._services is not None
+        client = self._services.session.client("stepfunctions")
+        for execution in self.started:
+            status = client.describe_execution(executionArn=execution.arn)["status"]
+            if status == "RUNNING":
+                time.sleep(_POLL_S)
+                return 1
+        return 0
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        assert self._services is not None
+        client = self._services.session.client("stepfunctions")
+        return dict(client.describe_execution(executionArn=execution_arn))

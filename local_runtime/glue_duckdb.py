@@ -1,0 +1,156 @@
+# ruff: noqa: S608 - statements are built from quoted identifiers; file paths are parameters.
+"""DuckDbEngine: the merge job's SqlEngine on DuckDB, for the local runtime and the tests.
+
+Each statement the job generates (Spark SQL) is transpiled with sqlglot (read="spark",
+write="duckdb") and run as is: what runs locally is the SQL that runs on Glue. Iceberg tables are
+DuckDB tables in a database attached under the catalog's name (``glue_catalog.<database>.<table>``
+resolves unchanged); staging views are temporary tables filled from local copies of the files.
+"""
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+_GLUE_DIR = Path(__file__).resolve().parent.parent / "glue"
+if str(_GLUE_DIR) not in sys.path:  # the job package lives in glue/, as it does in the zip
+    sys.path.append(str(_GLUE_DIR))
+
+from cdc_merge.engine import SqlEngine, StagingFile  # noqa: E402
+from cdc_merge.merge_sql import (  # noqa: E402
+    FILE_ORDER_COLUMN,
+    INSERT_OP,
+    OP_COLUMN,
+    ROW_IN_FILE_COLUMN,
+    SEQ_COLUMN,
+    STAGING_METADATA_COLUMNS,
+    TableSpec,
+    csv_field_names,
+    parquet_field_sources,
+)
+
+# Iceberg-only table clauses that mean nothing to DuckDB: dropped, any other unsupported part of
+# a statement is an error rather than silently lost.
+_ICEBERG_ONLY_PROPERTIES: Final = (exp.FileFormatProperty, exp.PartitionedByProperty)
+_FILE_TABLE: Final = "cdc_merge_file"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def spark_to_duckdb(sql: str) -> str:
+    """One Spark SQL statement as DuckDB SQL."""
+    tree = sqlglot.parse_one(sql, read="spark")
+    for node in list(tree.find_all(exp.Property)):
+        if isinstance(node, _ICEBERG_ONLY_PROPERTIES) or type(node) is exp.Property:
+            node.pop()  # USING iceberg, PARTITIONED BY, TBLPROPERTIES
+    return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+
+
+class DuckDbEngine(SqlEngine):
+    """Runs the job's statements on one DuckDB connection.
+
+    ``database`` is the file that holds the "Iceberg" tables (":memory:" for none), attached as
+    ``catalog``; ``resolve_path`` maps a staging file's path (its s3:// URI) to a local file.
+    """
+
+    def __init__(
+        self,
+        database: str | Path = ":memory:",
+        catalog: str = "glue_catalog",
+        resolve_path: Callable[[str], str | Path] = lambda path: path,
+    ) -> None:
+        self.catalog = catalog
+        self._resolve = resolve_path
+        self.connection = duckdb.connect()
+        self.statements: list[str] = []  # every statement run, as DuckDB SQL
+        self.connection.execute(f"ATTACH {_literal(str(database))} AS {_quote(catalog)}")
+        self.connection.execute(f"USE {_quote(catalog)}")
+        self.connection.execute("SET TimeZone = 'UTC'")  # as the Spark session is
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
+        return self._run(spark_to_duckdb(sql))
+
+    def _run(self, sql: str, parameters: dict[str, object] | None = None) -> list[tuple[Any, ...]]:
+        self.statements.append(sql)
+        cursor = self.connection.execute(sql, parameters)
+        return cursor.fetchall() if cursor.description else []
+
+    def create_staging_view(self, name: str, files: Sequence[StagingFile], spec: TableSpec) -> None:
+        if not files:
+            raise ValueError("no files to stage")
+        self.drop_view(name)
+        for position, file in enumerate(files):
+            select, parameters = self._file_select(file, spec)
+            if position == 0:
+                self._run(f"CREATE TEMP TABLE {_quote(name)} AS {select}", parameters)
+            else:
+                self._run(f"INSERT INTO {_quote(name)} BY NAME {select}", parameters)
+        self._run(f"DROP TABLE IF EXISTS temp.{_quote(_FILE_TABLE)}")
+
+    def _file_select(self, file: StagingFile, spec: TableSpec) -> tuple[str, dict[str, object]]:
+        """A SELECT of one file's rows with the staging columns (loading it first for CSV)."""
+        parameters: dict[str, object] = {"path": str(self._resolve(file.path))}
+        if spec.file_format == "csv":
+            names = csv_field_names(spec, file.kind)
+            columns = ", ".join(f"{_literal(f'c{i}')}: 'VARCHAR'" for i in range(len(names)))
+            # A table keeps insertion order, so its rowid is the row's position in the file.
+            self._run(
+                f"CREATE OR REPLACE TEMP TABLE {_quote(_FILE_TABLE)} AS SELECT * FROM read_csv("
+                f"$path, header = false, auto_detect = false, delim = ',', quote = '\"',"
+                f" escape = '\"', columns = {{{columns}}})",
+                parameters,
+            )
+            parameters = {}
+            fields = [f"{_quote(f'c{i}')} AS {_quote(n)}" for i, n in enumerate(names)]
+            fields.append(f"rowid AS {_quote(ROW_IN_FILE_COLUMN)}")
+            source = f"temp.{_quote(_FILE_TABLE)}"
+        else:
+            fields = [
+                f"{_quote(source)} AS {_quote(target)}"
+                for source, target in parquet_field_sources(spec, file.kind)
+            ]
+            fields.append(f"file_row_number AS {_quote(ROW_IN_FILE_COLUMN)}")
+            source = "read_parquet($path, file_row_number = true)"
+        fields.append(f"CAST({file.file_order} AS BIGINT) AS {_quote(FILE_ORDER_COLUMN)}")
+        if file.kind == "full":
+            fields.append(f"{_literal(INSERT_OP)} AS {_quote(OP_COLUMN)}")
+            fields.append(f"CAST(NULL AS VARCHAR) AS {_quote(SEQ_COLUMN)}")
+        ordered = ", ".join(_quote(c) for c in (*STAGING_METADATA_COLUMNS, *spec.column_names))
+        return f"SELECT {ordered} FROM (SELECT {', '.join(fields)} FROM {source})", parameters
+
+    def materialize_view(self, name: str, select_sql: str) -> None:
+        self.drop_view(name)
+        self._run(f"CREATE TEMP TABLE {_quote(name)} AS {spark_to_duckdb(select_sql)}")
+
+    def drop_view(self, name: str) -> None:
+        self._run(f"DROP TABLE IF EXISTS temp.{_quote(name)}")
+
+    def table_rows(self, database: str, table: str) -> list[tuple[Any, ...]]:
+        """Every row of a target table (for tests and the local runtime's report)."""
+        return self._run(f"SELECT * FROM {_quote(self.catalog)}.{_quote(database)}.{_quote(table)}")

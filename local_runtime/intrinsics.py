@@ -1,0 +1,128 @@
+"""Resolves the intrinsic functions of resources moto's CloudFormation does not create.
+
+Glue jobs and Scheduler schedules are skipped by moto; the runtime creates or emulates them from
+the translated template, so their properties (Ref, Fn::GetAtt, Fn::Sub, Fn::If) are resolved
+here against the deployed stack: parameters, pseudo parameters, conditions and physical ids.
+"""
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+
+
+class UnresolvableError(ValueError):
+    """A reference the local runtime cannot resolve (named in the message)."""
+
+
+class Resolver:
+    def __init__(
+        self,
+        *,
+        stack_name: str,
+        region: str,
+        parameters: Mapping[str, str],
+        physical_ids: Mapping[str, str],
+        conditions: Mapping[str, bool],
+        attribute: Callable[[str, str], str],
+    ) -> None:
+        self.pseudo = {
+            "AWS::StackName": stack_name,
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        self.parameters = parameters
+        self.physical_ids = physical_ids
+        self.conditions = conditions
+        self.attribute = attribute  # (logical id, attribute) → value, e.g. ("Role", "Arn")
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            handlers: dict[str, Callable[[Any], Any]] = {
+                "Ref": self._ref,
+                "Fn::GetAtt": self._get_att,
+                "Fn::Sub": self._sub,
+                "Fn::If": self._if,
+                "Fn::Join": self._join,
+            }
+            handler = handlers.get(key)
+            if handler is not None:
+                return handler(argument)
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _ref(self, name: str) -> str:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            return str(self.parameters[name])
+        if name in self.physical_ids:
+            return self.physical_ids[name]
+        raise UnresolvableError(f"Ref {name}")
+
+    def _get_att(self, argument: Any) -> str:
+        logical, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+        return self.attribute(str(logical), str(attribute))
+
+    def _sub(self, argument: Any) -> str:
+        template, variables = (argument, {}) if isinstance(argument, str) else argument
+        resolved = {name: self.resolve(value) for name, value in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in resolved:
+                return str(resolved[name])
+            if "." in name:
+                return self._get_att(name)
+            return self._ref(name)
+
+        return _SUB_VARIABLE.sub(substitute, template)
+
+    def _if(self, argument: list[Any]) -> Any:
+        condition, when_true, when_false = argument
+        return self.resolve(when_true if self.conditions[condition] else when_false)
+
+    def _join(self, argument: list[Any]) -> str:
+        separator, parts = argument
+        return str(separator).join(str(part) for part in self.resolve(parts))
+
+
+def evaluate_conditions(
+    conditions: Mapping[str, Any],
+    parameters: Mapping[str, str],
+    resolver_for: Callable[[], Resolver],
+) -> dict[str, bool]:
+    """The template's conditions (Fn::Equals/Not/And/Or/Condition) over parameter values."""
+    results: dict[str, bool] = {}
+
+    def evaluate(expression: Any) -> bool:
+        ((key, argument),) = expression.items()
+        if key == "Fn::Equals":
+            left, right = (resolver_for().resolve(side) for side in argument)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not evaluate(argument[0])
+        if key == "Fn::And":
+            return all(evaluate(item) for item in argument)
+        if key == "Fn::Or":
+            return any(evaluate(item) for item in argument)
+        if key == "Condition":
+            return condition(argument)
+        raise UnresolvableError(f"condition function {key}")
+
+    def condition(name: str) -> bool:
+        if name not in results:
+            results[name] = evaluate(conditions[name])
+        return results[name]
+
+    for name in conditions:
+        condition(name)
+    return results
