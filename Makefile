@@ -55,7 +55,7 @@ typecheck: $(STAMP) ## mypy (strict, pydantic plugin) per function, layer and to
 	@set -e; for dir in $(FUNCTION_DIRS); do \
 	  echo "mypy $$dir"; MYPYPATH=layers/shared:$$dir $(BIN)/mypy $$dir; \
 	done
-	MYPYPATH=$(ALL_CODE_PATH) $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks
+	MYPYPATH=$(ALL_CODE_PATH) $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks tools scripts
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint) on template.yaml
 	$(BIN)/sam validate --lint --template template.yaml --region $(REGION)
@@ -81,9 +81,9 @@ glue-bundle: $(STAMP) ## build/glue/cdc_merge_job.py: the Glue job as one deploy
 build: glue-bundle ## sam build (cached, parallel, arm64, no container)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --config-env $(CONFIG_ENV)
 
-load-config: $(STAMP) ## FILE=config/pipeline.yaml [STACK=<stack>]: validate a pipeline config and apply it
-	@test -n "$(FILE)" || { echo "usage: make load-config FILE=config/pipeline.yaml [STACK=datalake-events]"; exit 2; }
-	$(PY) -m tools.load_config $(FILE) --stack $(or $(STACK),datalake-events)
+load-config: $(STAMP) ## FILE=config/pipeline.yaml [STACK=<stack>] [DRY_RUN=1]: validate + apply a pipeline config
+	@test -n "$(FILE)" || { echo "usage: make load-config FILE=config/pipeline.yaml [STACK=datalake-events] [DRY_RUN=1]"; exit 2; }
+	$(PY) -m tools.load_config $(FILE) --stack $(or $(STACK),datalake-events) $(if $(DRY_RUN),--dry-run)
 
 deploy: build ## sam deploy with samconfig.toml's CONFIG_ENV (default|dev|prod)
 	$(BIN)/sam deploy --config-env $(CONFIG_ENV)

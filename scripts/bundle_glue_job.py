@@ -2,7 +2,9 @@
 
 `sam deploy` uploads a Glue job's ScriptLocation file and nothing else, so the package
 (glue/cdc_merge) travels inside it as a base64 zip that the script puts on sys.path before
-importing it. Usage: python scripts/bundle_glue_job.py [OUTPUT] (default build/glue/cdc_merge_job.py)
+importing it.
+
+Usage: python scripts/bundle_glue_job.py [OUTPUT]  (default: build/glue/cdc_merge_job.py)
 """
 
 import base64

@@ -1,0 +1,18 @@
+"""config_loader settings: validated once from the environment the template sets."""
+
+from functools import cache
+
+from pydantic import Field
+
+from datalake_shared.settings import EnvSettings, load_settings
+
+
+class ConfigLoaderSettings(EnvSettings):
+    batch_config_table: str = Field(alias="BATCH_CONFIG_TABLE", min_length=1)
+    table_config_table: str = Field(alias="TABLE_CONFIG_TABLE", min_length=1)
+    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
+
+
+@cache
+def get_settings() -> ConfigLoaderSettings:
+    return load_settings(ConfigLoaderSettings)

@@ -1,0 +1,80 @@
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from config_loader_fakes import (
+    BATCH_TABLE,
+    BATCH_TABLE_KEYS,
+    FIXED_NOW,
+    TABLE_TABLE,
+    TABLE_TABLE_KEYS,
+    CapturedLogs,
+    FakeApplier,
+    FakeEvents,
+    FakeLambdaContext,
+    FakeObjects,
+    MetricsReader,
+)
+from config_loading import ConfigLoader
+from moto import mock_aws
+
+from datalake_shared.config_store import PipelineConfigStore
+from datalake_shared.observability import logger
+
+
+@pytest.fixture
+def objects() -> FakeObjects:
+    return FakeObjects()
+
+
+@pytest.fixture
+def applier() -> FakeApplier:
+    return FakeApplier()
+
+
+@pytest.fixture
+def events() -> FakeEvents:
+    return FakeEvents()
+
+
+@pytest.fixture
+def loader(objects: FakeObjects, applier: FakeApplier, events: FakeEvents) -> ConfigLoader:
+    return ConfigLoader(objects, applier, events, now=lambda: "2026-11-23T09:00:00Z")
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def logs() -> Iterator[CapturedLogs]:
+    """JSON log lines the shared Powertools logger writes during the test."""
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    assert hasattr(handler, "setStream")
+    previous = handler.setStream(stream)
+    yield CapturedLogs(stream)
+    handler.setStream(previous)
+
+
+@pytest.fixture
+def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> MetricsReader:
+    return MetricsReader(capsys)
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    """A moto DynamoDB client holding the two config tables."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        for name, keys in ((BATCH_TABLE, BATCH_TABLE_KEYS), (TABLE_TABLE, TABLE_TABLE_KEYS)):
+            client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **keys)
+        yield client
+
+
+@pytest.fixture
+def config_store(dynamodb: Any) -> PipelineConfigStore:
+    return PipelineConfigStore(BATCH_TABLE, TABLE_TABLE, client=dynamodb, now=lambda: FIXED_NOW)
