@@ -4,10 +4,15 @@
   bridge runs the job locally).
 - AWS::Scheduler::Schedule: kept as definitions; the scheduler bridge fires them on demand.
 - AWS::Lambda::EventInvokeConfig: retries and on-failure destinations of async invocations.
+- AWS::StepFunctions::StateMachine: moto's CloudFormation creates it in the backend that does
+  not execute, and ignores DefinitionSubstitutions; it is created again where executions run,
+  same name, with the substitutions applied.
 """
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from moto.stepfunctions.models import stepfunctions_backends
 
 from local_runtime.deploy import DeployedStack
 from local_runtime.intrinsics import ACCOUNT_ID, Resolver, UnresolvableError, evaluate_conditions
@@ -135,6 +140,7 @@ def build_emulated(
             target_arn=props["Target"]["Arn"],
             input=props["Target"].get("Input", "{}"),
         )
+    _recreate_state_machines(translated, stack, session, resolver)
     for resource in translated.resources_of_type("AWS::Lambda::EventInvokeConfig").values():
         props = resolver.resolve(resource["Properties"])
         on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
@@ -144,3 +150,24 @@ def build_emulated(
             on_failure=on_failure,
         )
     return emulated
+
+
+def _recreate_state_machines(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    client = session.client("stepfunctions")
+    backend = stepfunctions_backends[ACCOUNT_ID][session.region_name]
+    machines = translated.resources_of_type("AWS::StepFunctions::StateMachine")
+    for logical, resource in machines.items():
+        arn = stack.resources[logical]
+        created = backend.describe_state_machine(arn)
+        substitutions = resolver.resolve(resource["Properties"].get("DefinitionSubstitutions", {}))
+        definition = created.definition
+        for name, value in substitutions.items():
+            definition = definition.replace("${" + name + "}", str(value))
+        client.create_state_machine(
+            name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=created.roleArn
+        )

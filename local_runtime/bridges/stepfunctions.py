@@ -9,6 +9,7 @@
   for executions that moto runs in their own threads.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,15 @@ class Execution:
     state_machine: str
     name: str
     arn: str
+
+
+class _KeptLog(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 class _CompressedTime:
@@ -69,6 +79,8 @@ class StepFunctionsBridge:
     def __init__(self) -> None:
         self.retry_waits: list[float] = []
         self.started: list[Execution] = []
+        self.interpreter_log: list[str] = []
+        self._interpreter_log = _KeptLog(self.interpreter_log)
         self._services: RuntimeServices | None = None
         self._saved: list[tuple[Any, str, Any]] = []
 
@@ -77,12 +89,20 @@ class StepFunctionsBridge:
         glue_task = state_task_service_glue.StateTaskServiceGlue
         self._patch(glue_task, "_eval_integration_pattern", _glue_sync)
         self._patch(retrier_decl, "time", _CompressedTime(self.retry_waits))
+        # moto logs every failed state at ERROR level; a failure is data here (the execution's
+        # status and history say it), so keep those lines instead of printing them.
+        self._interpreter_log = _KeptLog(self.interpreter_log)
+        parser_logger = logging.getLogger("moto.stepfunctions.parser")
+        self._saved.append((parser_logger, "propagate", parser_logger.propagate))
+        parser_logger.propagate = False
+        parser_logger.addHandler(self._interpreter_log)
 
     def _patch(self, owner: Any, name: str, value: Any) -> None:
         self._saved.append((owner, name, getattr(owner, name)))
         setattr(owner, name, value)
 
     def uninstall(self) -> None:
+        logging.getLogger("moto.stepfunctions.parser").removeHandler(self._interpreter_log)
         for owner, name, original in reversed(self._saved):
             setattr(owner, name, original)
         self._saved.clear()
