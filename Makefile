@@ -15,7 +15,7 @@ empty :=
 space := $(empty) $(empty)
 # Function module names are unique across functions (tests/unit/test_function_modules.py), so
 # tooling that spans functions (benchmarks) can see them all at once.
-ALL_CODE_PATH := layers/shared:$(subst $(space),:,$(FUNCTION_DIRS))
+ALL_CODE_PATH := layers/shared:glue:$(subst $(space),:,$(FUNCTION_DIRS))
 REGION      ?= us-east-1
 CONFIG_ENV  ?= default
 
@@ -56,6 +56,8 @@ typecheck: $(STAMP) ## mypy (strict, pydantic plugin) per function, layer and to
 	  echo "mypy $$dir"; MYPYPATH=layers/shared:$$dir $(BIN)/mypy $$dir; \
 	done
 	MYPYPATH=$(ALL_CODE_PATH) $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks tools scripts
+	@# The Glue job runs on Glue 5's Python 3.11.
+	MYPYPATH=glue $(BIN)/mypy --python-version 3.11 glue/cdc_merge
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint) on template.yaml
 	$(BIN)/sam validate --lint --template template.yaml --region $(REGION)

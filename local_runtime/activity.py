@@ -29,6 +29,8 @@ class ActivityLog:
     routed: list[RoutedEvent] = field(default_factory=list)
     unrouted: list[RoutedEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What local Glue runs reported (the job's own outcome JSON, per batch)
+    job_outcomes: list[dict[str, Any]] = field(default_factory=list)
     # Every PutEvents entry sent (accepted or not): what our functions announced
     published: list[PublishedEvent] = field(default_factory=list)
 

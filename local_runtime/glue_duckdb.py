@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import duckdb
 import sqlglot
@@ -34,6 +34,9 @@ from cdc_merge.merge_sql import (  # noqa: E402
     csv_field_names,
     parquet_field_sources,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 # Iceberg-only table clauses that mean nothing to DuckDB: dropped, any other unsupported part of
 # a statement is an error rather than silently lost.
@@ -154,3 +157,22 @@ class DuckDbEngine(SqlEngine):
     def table_rows(self, database: str, table: str) -> list[tuple[Any, ...]]:
         """Every row of a target table (for tests and the local runtime's report)."""
         return self._run(f"SELECT * FROM {_quote(self.catalog)}.{_quote(database)}.{_quote(table)}")
+
+
+def s3_download_resolver(s3: "S3Client", directory: Path) -> Callable[[str], Path]:
+    """resolve_path for DuckDbEngine: fetches ``s3://bucket/key`` into ``directory`` (once)."""
+
+    def resolve(uri: str) -> Path:
+        # Not urlsplit: a key may hold "?" or "#", which are not query or fragment here.
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        if not uri.startswith("s3://") or not bucket or not key:
+            raise ValueError(f"not an s3:// object: {uri!r}")
+        # bucket/key as a path under the directory, whatever the key holds ("..", "//").
+        parts = [part for part in key.split("/") if part not in ("", ".", "..")]
+        local = directory.joinpath(bucket, *parts)
+        if not local.exists():
+            local.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, key, str(local))
+        return local
+
+    return resolve

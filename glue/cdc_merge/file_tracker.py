@@ -1,0 +1,122 @@
+"""The file tracker table, seen from the merge job: a table's pending files, and marking them done.
+
+Items are keyed (source_table, file_id); files waiting to be merged carry ``pending_status``.
+Marking a file processed sets its status and REMOVEs ``pending_status`` and ``pending_order``,
+which takes it out of the sparse pending-files index the batch planner queries.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PROCESSED_STATUS: Final = "raw_file_processed"
+LoadType = Literal["full", "cdc"]
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    source_table: str
+    file_id: str
+    bucket: str
+    key: str
+    load_type: LoadType
+    event_time: str
+    file_name: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def _text(item: dict[str, Any], name: str, default: str = "") -> str:
+    value = item.get(name)
+    if isinstance(value, dict) and isinstance(value.get("S"), str):
+        return str(value["S"])
+    return default
+
+
+def pending_file(item: dict[str, Any]) -> PendingFile:
+    key = _text(item, "key")
+    load_type = _text(item, "load_type")
+    if load_type not in ("full", "cdc"):
+        raise ValueError(f"file {_text(item, 'file_id')!r} has load_type {load_type!r}")
+    return PendingFile(
+        source_table=_text(item, "source_table"),
+        file_id=_text(item, "file_id"),
+        bucket=_text(item, "bucket"),
+        key=key,
+        load_type="full" if load_type == "full" else "cdc",
+        event_time=_text(item, "event_time"),
+        file_name=_text(item, "file_name", key.rsplit("/", 1)[-1]),
+    )
+
+
+def landing_order(files: Iterable[PendingFile]) -> list[PendingFile]:
+    """By event time; S3 events carry whole seconds, so within one second DMS's own order
+    decides: full-load files before CDC files, each by name (LOAD00000001 < LOAD00000002; CDC
+    files are named by their timestamp)."""
+    return sorted(
+        files,
+        key=lambda file: (file.event_time, file.load_type != "full", file.file_name, file.file_id),
+    )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DynamoFileTracker:
+    def __init__(
+        self,
+        table_name: str,
+        client: "DynamoDBClient | None" = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._clock = clock
+
+    @cached_property
+    def client(self) -> "DynamoDBClient":
+        return self._client or boto3.client("dynamodb")
+
+    def pending_files(self, source_table: str) -> list[PendingFile]:
+        """The table's files still waiting to be merged, in landing order (event time, file id)."""
+        items: list[dict[str, Any]] = []
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="source_table = :source_table",
+            FilterExpression="attribute_exists(pending_status)",
+            ExpressionAttributeValues={":source_table": {"S": source_table}},
+            ConsistentRead=True,
+        ):
+            items.extend(page.get("Items", []))
+        return landing_order(pending_file(item) for item in items)
+
+    def mark_processed(self, files: Sequence[PendingFile], run_id: str) -> None:
+        """Marks each file processed by this run (one conditional UpdateItem per file)."""
+        processed_at = self._clock().isoformat()
+        for file in files:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
+                UpdateExpression=(
+                    "SET #status = :processed, processed_at = :at, processed_by_run = :run"
+                    " REMOVE pending_status, pending_order"
+                ),
+                ConditionExpression="attribute_exists(file_id)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":processed": {"S": PROCESSED_STATUS},
+                    ":at": {"S": processed_at},
+                    ":run": {"S": run_id},
+                },
+            )

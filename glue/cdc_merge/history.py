@@ -1,0 +1,74 @@
+"""Processing history (HistoryTable): one item per table per run, whatever happened to it."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Final, Literal
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+Status = Literal["succeeded", "failed", "skipped_locked"]
+# A DynamoDB item is at most 400 KB; a Spark error with its stack can be longer than that.
+MAX_ERROR_CHARS: Final = 8_000
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    source_table: str
+    run_id: str
+    batch_id: str
+    status: Status
+    started_at: datetime
+    finished_at: datetime
+    files: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    full_load: bool = False
+    error: str | None = None
+
+    @property
+    def duration_ms(self) -> int:
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+    @property
+    def run_key(self) -> str:
+        return f"{self.started_at.isoformat()}#{self.run_id}"
+
+
+class DynamoHistory:
+    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @cached_property
+    def client(self) -> "DynamoDBClient":
+        return self._client or boto3.client("dynamodb")
+
+    @staticmethod
+    def item(record: HistoryRecord) -> dict[str, "AttributeValueTypeDef"]:
+        item: dict[str, AttributeValueTypeDef] = {
+            "source_table": {"S": record.source_table},
+            "run_key": {"S": record.run_key},
+            "run_id": {"S": record.run_id},
+            "batch_id": {"S": record.batch_id},
+            "status": {"S": record.status},
+            "started_at": {"S": record.started_at.isoformat()},
+            "finished_at": {"S": record.finished_at.isoformat()},
+            "duration_ms": {"N": str(record.duration_ms)},
+            "files": {"N": str(record.files)},
+            "inserted": {"N": str(record.inserted)},
+            "updated": {"N": str(record.updated)},
+            "deleted": {"N": str(record.deleted)},
+            "full_load": {"BOOL": record.full_load},
+        }
+        if record.error:
+            item["error"] = {"S": record.error[:MAX_ERROR_CHARS]}
+        return item
+
+    def record(self, record: HistoryRecord) -> None:
+        self.client.put_item(TableName=self.table_name, Item=self.item(record))

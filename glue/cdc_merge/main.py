@@ -1,0 +1,175 @@
+"""Glue entry point (the job's ScriptLocation): parse the arguments, build Spark, run the batch.
+
+Job arguments (Glue passes them as ``--name value``): --batch (one batch of the state machine,
+JSON, parsed with json.loads), --file_tracker_table, --lease_table, --history_table, and the
+optional --table_config_table (where the configs of a batch that names its tables are read),
+--catalog (default glue_catalog), --warehouse (s3:// location of new Iceberg tables)
+and --lease_seconds (default 3600). Prints the batch outcome as one JSON line and raises when a
+table failed, so the run (and the state machine's Map item) ends FAILED.
+
+Imports are absolute (``cdc_merge.``): run as a file, this script finds the package on sys.path
+(``--extra-py-files``, or the bundle that carries it); imported as ``cdc_merge.main`` it works the
+same way.
+"""
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from cdc_merge.engine import SparkEngine, SqlEngine
+from cdc_merge.file_tracker import DynamoFileTracker
+from cdc_merge.history import DynamoHistory
+from cdc_merge.job import DEFAULT_CATALOG, BatchOutcome, process_batch
+from cdc_merge.leases import DEFAULT_LEASE_SECONDS, DynamoLeases
+from cdc_merge.merge_sql import validate_catalog
+from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+logger = logging.getLogger("cdc_merge")
+
+REQUIRED_ARGUMENTS: Final = ("batch", "file_tracker_table", "lease_table", "history_table")
+OPTIONAL_ARGUMENTS: Final = {
+    "table_config_table": "",
+    "catalog": DEFAULT_CATALOG,
+    "warehouse": "",
+    "lease_seconds": str(DEFAULT_LEASE_SECONDS),
+}
+
+
+class BatchFailedError(RuntimeError):
+    """At least one table of the batch failed (each is in the history table with its error)."""
+
+
+@dataclass(frozen=True)
+class JobArguments:
+    batch: dict[str, Any]
+    file_tracker_table: str
+    lease_table: str
+    history_table: str
+    table_config_table: str = ""
+    catalog: str = DEFAULT_CATALOG
+    warehouse: str = ""
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+
+    @classmethod
+    def from_options(cls, options: dict[str, str]) -> "JobArguments":
+        missing = [name for name in REQUIRED_ARGUMENTS if not options.get(name)]
+        if missing:
+            raise ValueError("missing job arguments: " + ", ".join(f"--{m}" for m in missing))
+        batch = json.loads(options["batch"])  # JSON only: never eval an argument
+        if not isinstance(batch, dict):
+            raise ValueError("--batch must be a JSON object")
+        warehouse = options.get("warehouse", "")
+        if warehouse and not warehouse.startswith("s3://"):
+            raise ValueError("--warehouse must be an s3:// location")
+        lease_seconds = int(options.get("lease_seconds") or DEFAULT_LEASE_SECONDS)
+        if lease_seconds <= 0:
+            raise ValueError("--lease_seconds must be positive")
+        return cls(
+            batch=batch,
+            file_tracker_table=options["file_tracker_table"],
+            lease_table=options["lease_table"],
+            history_table=options["history_table"],
+            table_config_table=options.get("table_config_table", ""),
+            catalog=validate_catalog(options.get("catalog") or DEFAULT_CATALOG),
+            warehouse=warehouse,
+            lease_seconds=lease_seconds,
+        )
+
+
+def resolve_options(argv: Sequence[str]) -> dict[str, str]:
+    """The job's ``--name value`` arguments: Glue's getResolvedOptions on Glue, argparse elsewhere.
+
+    getResolvedOptions fails on a name that was not passed, so optional ones are asked for only
+    when present.
+    """
+    present = [name for name in OPTIONAL_ARGUMENTS if f"--{name}" in argv]
+    wanted = [*REQUIRED_ARGUMENTS, *present]
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:
+        parser = argparse.ArgumentParser(prog="cdc_merge")
+        for name in wanted:
+            parser.add_argument(f"--{name}", required=name in REQUIRED_ARGUMENTS)
+        parsed, _ = parser.parse_known_args(list(argv[1:]))
+        resolved: dict[str, str] = vars(parsed)
+    else:
+        resolved = dict(getResolvedOptions(list(argv), wanted))
+    return {**OPTIONAL_ARGUMENTS, **{k: v for k, v in resolved.items() if v is not None}}
+
+
+def spark_config(catalog: str, warehouse: str) -> dict[str, str]:
+    """Spark settings for an Iceberg catalog backed by the Glue Data Catalog (Glue 5.x)."""
+    prefix = f"spark.sql.catalog.{validate_catalog(catalog)}"
+    config = {
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        prefix: "org.apache.iceberg.spark.SparkCatalog",
+        f"{prefix}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+        f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        # CSV timestamps carry no zone: read them as UTC, whatever the cluster's zone is.
+        "spark.sql.session.timeZone": "UTC",
+    }
+    if warehouse:
+        config[f"{prefix}.warehouse"] = warehouse
+    return config
+
+
+def spark_session(catalog: str, warehouse: str) -> Any:
+    from pyspark.sql import SparkSession  # type: ignore[import-not-found]  # noqa: PLC0415
+
+    builder = SparkSession.builder.appName("cdc_merge")
+    for key, value in spark_config(catalog, warehouse).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run(
+    arguments: JobArguments, engine: SqlEngine, dynamodb: "DynamoDBClient | None" = None
+) -> BatchOutcome:
+    """The batch on the engine, with the DynamoDB tables of the arguments."""
+    batch = arguments.batch
+    if arguments.table_config_table:
+        batch = with_table_configs(
+            batch, DynamoTableConfigs(arguments.table_config_table, client=dynamodb)
+        )
+    return process_batch(
+        batch,
+        engine,
+        DynamoLeases(arguments.lease_table, arguments.lease_seconds, client=dynamodb),
+        DynamoFileTracker(arguments.file_tracker_table, client=dynamodb),
+        DynamoHistory(arguments.history_table, client=dynamodb),
+        _utc_now,
+        catalog=arguments.catalog,
+    )
+
+
+def report(outcome: BatchOutcome) -> None:
+    """Prints the outcome; raises BatchFailedError when a table failed."""
+    print(json.dumps(outcome.as_json(), sort_keys=True))
+    if outcome.failed:
+        raise BatchFailedError(
+            f"batch {outcome.batch_id}: {len(outcome.failed_tables)} table(s) failed: "
+            + ", ".join(outcome.failed_tables)
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    arguments = JobArguments.from_options(resolve_options(sys.argv if argv is None else argv))
+    spark = spark_session(arguments.catalog, arguments.warehouse)
+    report(run(arguments, SparkEngine(spark)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,522 @@
+# ruff: noqa: S608 - this module builds SQL: every name goes through quote_identifier and no
+# data value is ever interpolated (the only literals are the operation codes and a table property).
+"""Spark SQL for applying one table's DMS files to its Iceberg table: pure functions of a TableSpec.
+
+Every name is a quoted identifier (backticks, a backtick doubled) and no data value is ever put in
+a statement: the only literals are the operation codes and the Iceberg format version. The local
+runtime and the tests run the very same statements on DuckDB (transpiled by sqlglot), so
+everything here stays in the part of Spark SQL that both engines share.
+
+Staging views (registered by the engine from the files, one row per file row) have the columns
+``_cdc_op`` ('I', 'U' or 'D'; full-load rows are 'I'), ``_cdc_seq`` (the DMS sequence column as
+read; NULL for full-load rows), ``_cdc_file_order`` (the file's position in landing order),
+``_cdc_row_in_file`` (the row's position in its file) and the table's columns, as strings for CSV
+files. The statements cast them to the configured types.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final, Literal
+
+OP_COLUMN: Final = "_cdc_op"
+SEQ_COLUMN: Final = "_cdc_seq"
+FILE_ORDER_COLUMN: Final = "_cdc_file_order"
+ROW_IN_FILE_COLUMN: Final = "_cdc_row_in_file"
+_RANK_COLUMN: Final = "_cdc_rank"
+_IN_TARGET_COLUMN: Final = "_cdc_in_target"
+# History-mode tables keep every change: the data columns, then this operation column and the
+# sequence column under its own name (neither can be a data column: the config forbids it).
+HISTORY_OP_COLUMN: Final = "op"
+RESERVED_COLUMNS: Final = frozenset(
+    {
+        OP_COLUMN,
+        SEQ_COLUMN,
+        FILE_ORDER_COLUMN,
+        ROW_IN_FILE_COLUMN,
+        _RANK_COLUMN,
+        _IN_TARGET_COLUMN,
+        HISTORY_OP_COLUMN,
+    }
+)
+INSERT_OP: Final = "I"
+UPDATE_OP: Final = "U"
+DELETE_OP: Final = "D"
+# DMS names the operation column of its Parquet CDC files "Op".
+PARQUET_OP_COLUMN: Final = "Op"
+
+Mode = Literal["current", "history"]
+FileFormat = Literal["csv", "parquet"]
+FileKind = Literal["full", "cdc"]
+
+_SOURCE_TABLE = re.compile(r"^[A-Za-z0-9_$-]+\.[A-Za-z0-9_$-]+$")
+_TARGET_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
+_CATALOG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_SIMPLE_TYPES: Final = {
+    "string": "STRING",
+    "int": "INT",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+_DECIMAL = re.compile(r"^decimal\(\s*(\d{1,2})\s*,\s*(\d{1,2})\s*\)$")
+_MAX_DECIMAL_PRECISION: Final = 38
+
+
+@lru_cache(maxsize=4096)
+def quote_identifier(name: str) -> str:
+    """A Spark SQL identifier for any name: backticks around it, a backtick inside doubled."""
+    if not name:
+        raise ValueError("an identifier cannot be empty")
+    return "`" + name.replace("`", "``") + "`"
+
+
+@lru_cache(maxsize=256)
+def sql_type(column_type: str) -> str:
+    """The Spark SQL type of a configured column type (string, int, ..., decimal(p,s))."""
+    normalized = column_type.strip().lower()
+    if normalized in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[normalized]
+    match = _DECIMAL.match(normalized)
+    if match:
+        precision, scale = int(match.group(1)), int(match.group(2))
+        if 1 <= precision <= _MAX_DECIMAL_PRECISION and scale <= precision:
+            return f"DECIMAL({precision},{scale})"
+    raise ValueError(f"unsupported column type {column_type!r}")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of a batch (the TableConfig JSON the batch planner sends), validated."""
+
+    source_table: str
+    target_database: str
+    target_table: str
+    primary_key: tuple[str, ...]
+    sequence_column: str
+    columns: tuple[Column, ...]
+    sequence_column_type: str = "timestamp"
+    file_format: FileFormat = "csv"
+    mode: Mode = "current"
+    partition_by: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TableSpec":
+        """Parses a TableConfig dict; unknown keys (cadence, active...) are ignored.
+
+        Raises ValueError listing every problem found.
+        """
+        errors: list[str] = []
+
+        def text(key: str, pattern: "re.Pattern[str] | None" = None, default: str = "") -> str:
+            value = data.get(key, default)
+            if not isinstance(value, str) or not value:
+                errors.append(f"{key}: a non-empty string is required")
+                return ""
+            if pattern is not None and not pattern.match(value):
+                errors.append(f"{key}: {value!r} does not match {pattern.pattern}")
+            return value
+
+        def names(key: str, required: bool) -> tuple[str, ...]:
+            value = data.get(key, [])
+            if not isinstance(value, list) or not all(
+                isinstance(item, str) and item for item in value
+            ):
+                errors.append(f"{key}: a list of column names is required")
+                return ()
+            if required and not value:
+                errors.append(f"{key}: at least one column is required")
+            return tuple(value)
+
+        source_table = text("source_table", _SOURCE_TABLE)
+        target_database = text("target_database", _TARGET_NAME)
+        target_table = text("target_table", _TARGET_NAME)
+        sequence_column = text("sequence_column")
+        sequence_column_type = text("sequence_column_type", default="timestamp")
+        file_format = text("file_format", default="csv")
+        mode = text("mode", default="current")
+        primary_key = names("primary_key", required=True)
+        partition_by = names("partition_by", required=False)
+        columns = _parse_columns(data.get("columns"), errors)
+
+        try:
+            if sql_type(sequence_column_type) == "BOOLEAN":
+                errors.append("sequence_column_type: a boolean cannot order changes")
+        except ValueError as error:
+            errors.append(f"sequence_column_type: {error}")
+        known = {column.name for column in columns}
+        # CDC files carry the sequence column between Op and the data columns: it is none of them.
+        taken = {name.lower() for name in known} | {PARQUET_OP_COLUMN.lower(), *RESERVED_COLUMNS}
+        if sequence_column.lower() in taken:
+            errors.append(
+                f"sequence_column: {sequence_column!r} cannot be a data column, Op, or reserved"
+            )
+        if file_format not in ("csv", "parquet"):
+            errors.append(f"file_format: {file_format!r} is not csv or parquet")
+        if mode not in ("current", "history"):
+            errors.append(f"mode: {mode!r} is not current or history")
+        for key, listed in (("primary_key", primary_key), ("partition_by", partition_by)):
+            if len(set(listed)) != len(listed):
+                errors.append(f"{key}: names repeat")
+            errors.extend(
+                f"{key}: {name!r} is not a column" for name in listed if name not in known
+            )
+        if errors:
+            raise ValueError("invalid table spec: " + "; ".join(errors))
+        return cls(
+            source_table=source_table,
+            target_database=target_database,
+            target_table=target_table,
+            primary_key=primary_key,
+            sequence_column=sequence_column,
+            columns=columns,
+            sequence_column_type=sequence_column_type,
+            file_format="parquet" if file_format == "parquet" else "csv",
+            mode="history" if mode == "history" else "current",
+            partition_by=partition_by,
+        )
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def sequence_type(self) -> str:
+        return self.sequence_column_type
+
+
+def _parse_columns(value: object, errors: list[str]) -> tuple[Column, ...]:
+    if not isinstance(value, list) or not value:
+        errors.append("columns: a non-empty list of {name, type} is required")
+        return ()
+    columns: list[Column] = []
+    seen: set[str] = set()
+    for position, item in enumerate(value):
+        name = item.get("name") if isinstance(item, Mapping) else None
+        column_type = item.get("type") if isinstance(item, Mapping) else None
+        if not isinstance(name, str) or not name or not isinstance(column_type, str):
+            errors.append(f"columns[{position}]: a name and a type are required")
+            continue
+        try:
+            sql_type(column_type)
+        except ValueError as error:
+            errors.append(f"columns[{position}]: {error}")
+        # Spark resolves names case-insensitively: two names differing by case are one column.
+        if name.lower() in seen:
+            errors.append(f"columns[{position}]: {name!r} repeats")
+        if name.lower() in RESERVED_COLUMNS or name.lower() == PARQUET_OP_COLUMN.lower():
+            errors.append(f"columns[{position}]: {name!r} is reserved (Op, or used by the merge)")
+        seen.add(name.lower())
+        columns.append(Column(name, column_type))
+    return tuple(columns)
+
+
+def validate_catalog(catalog: str) -> str:
+    if not _CATALOG_NAME.match(catalog):
+        raise ValueError(f"invalid catalog name {catalog!r}")
+    return catalog
+
+
+# --- staging layout (what the engines register) -------------------------------------------------
+
+
+def csv_field_names(spec: TableSpec, kind: FileKind) -> tuple[str, ...]:
+    """Staging names of a headerless DMS CSV file's fields, by position.
+
+    CDC files: ``Op, <sequence_column>, <columns...>``; full-load files: ``<columns...>``.
+    """
+    if kind == "full":
+        return spec.column_names
+    return (OP_COLUMN, SEQ_COLUMN, *spec.column_names)
+
+
+def parquet_field_sources(spec: TableSpec, kind: FileKind) -> tuple[tuple[str, str], ...]:
+    """(name in the Parquet file, staging name) pairs: Parquet files carry their column names."""
+    data = tuple((name, name) for name in spec.column_names)
+    if kind == "full":
+        return data
+    return ((PARQUET_OP_COLUMN, OP_COLUMN), (spec.sequence_column, SEQ_COLUMN), *data)
+
+
+STAGING_METADATA_COLUMNS: Final = (OP_COLUMN, SEQ_COLUMN, FILE_ORDER_COLUMN, ROW_IN_FILE_COLUMN)
+
+
+# --- statements ---------------------------------------------------------------------------------
+
+
+def target_name(spec: TableSpec, catalog: str) -> str:
+    return ".".join(
+        quote_identifier(part)
+        for part in (validate_catalog(catalog), spec.target_database, spec.target_table)
+    )
+
+
+def _columns_list(names: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(prefix + quote_identifier(name) for name in names)
+
+
+def _target_columns(spec: TableSpec) -> list[tuple[str, str]]:
+    """(name, SQL type) of the target table's columns."""
+    columns = [(column.name, sql_type(column.type)) for column in spec.columns]
+    if spec.mode == "history":
+        columns += [
+            (HISTORY_OP_COLUMN, "STRING"),
+            (spec.sequence_column, sql_type(spec.sequence_type)),
+        ]
+    return columns
+
+
+def _table_clauses(spec: TableSpec) -> str:
+    clauses = " USING iceberg"
+    if spec.partition_by:
+        clauses += f" PARTITIONED BY ({_columns_list(spec.partition_by)})"
+    return clauses + " TBLPROPERTIES ('format-version' = '2')"
+
+
+def create_namespace_sql(spec: TableSpec, catalog: str) -> str:
+    database = (
+        quote_identifier(validate_catalog(catalog)) + "." + quote_identifier(spec.target_database)
+    )
+    return f"CREATE SCHEMA IF NOT EXISTS {database}"
+
+
+def create_table_sql(spec: TableSpec, catalog: str) -> str:
+    """The empty target table, for tables whose first files are CDC files."""
+    definitions = ", ".join(
+        f"{quote_identifier(name)} {column_type}" for name, column_type in _target_columns(spec)
+    )
+    return (
+        f"CREATE TABLE IF NOT EXISTS {target_name(spec, catalog)} ({definitions})"
+        f"{_table_clauses(spec)}"
+    )
+
+
+def typed_staging_sql(spec: TableSpec, staging_view: str) -> str:
+    """The staging rows with every column cast to its configured type."""
+    casts = [
+        f"CAST({quote_identifier(OP_COLUMN)} AS STRING) AS {quote_identifier(OP_COLUMN)}",
+        f"CAST({quote_identifier(SEQ_COLUMN)} AS {sql_type(spec.sequence_type)})"
+        f" AS {quote_identifier(SEQ_COLUMN)}",
+        quote_identifier(FILE_ORDER_COLUMN),
+        quote_identifier(ROW_IN_FILE_COLUMN),
+    ]
+    casts += [
+        f"CAST({quote_identifier(column.name)} AS {sql_type(column.type)})"
+        f" AS {quote_identifier(column.name)}"
+        for column in spec.columns
+    ]
+    return f"SELECT {', '.join(casts)} FROM {quote_identifier(staging_view)}"
+
+
+def invalid_values_sql(spec: TableSpec, staging_view: str) -> str:
+    """How many staging rows have an unknown operation, then per non-string column how many
+    values do not convert to the column's type (the sequence column first, then the columns).
+
+    A value that does not parse becomes NULL under Spark's (non-ANSI) CAST; counting them first
+    turns silent NULLs into a failed table that names the columns.
+    """
+    op = quote_identifier(OP_COLUMN)
+    checks = [
+        _count_where(f"{op} IS NULL OR {op} NOT IN ('{INSERT_OP}', '{UPDATE_OP}', '{DELETE_OP}')")
+    ]
+    for name, column_type in _checked_columns(spec):
+        column = quote_identifier(name)
+        checks.append(
+            _count_where(
+                f"{column} IS NOT NULL AND CAST({column} AS {sql_type(column_type)}) IS NULL"
+            )
+        )
+    return f"SELECT {', '.join(checks)} FROM {quote_identifier(staging_view)}"
+
+
+def _checked_columns(spec: TableSpec) -> list[tuple[str, str]]:
+    """The columns whose values could fail to convert (every type but string)."""
+    columns = [(SEQ_COLUMN, spec.sequence_type)]
+    columns += [(column.name, column.type) for column in spec.columns]
+    return [
+        (name, column_type) for name, column_type in columns if sql_type(column_type) != "STRING"
+    ]
+
+
+def invalid_values_labels(spec: TableSpec) -> tuple[str, ...]:
+    """What each number of invalid_values_sql counts, in order."""
+    return (
+        "operation",
+        *(
+            spec.sequence_column if name == SEQ_COLUMN else name
+            for name, _ in _checked_columns(spec)
+        ),
+    )
+
+
+def latest_changes_sql(spec: TableSpec, staging_view: str) -> str:
+    """The last change of each primary key: greatest sequence, then later file, then later row.
+
+    Full-load rows have no sequence value and rank before every CDC change of their key.
+    """
+    order = ", ".join(
+        (
+            f"{quote_identifier(SEQ_COLUMN)} DESC NULLS LAST",
+            f"{quote_identifier(FILE_ORDER_COLUMN)} DESC",
+            f"{quote_identifier(ROW_IN_FILE_COLUMN)} DESC",
+        )
+    )
+    selected = _columns_list((OP_COLUMN, SEQ_COLUMN, *spec.column_names))
+    return (
+        f"SELECT {selected} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
+        f"{_columns_list(spec.primary_key)} ORDER BY {order}) AS {quote_identifier(_RANK_COLUMN)}"
+        f" FROM ({typed_staging_sql(spec, staging_view)}) AS typed) AS ranked"
+        f" WHERE {quote_identifier(_RANK_COLUMN)} = 1"
+    )
+
+
+def _key_match(spec: TableSpec, left: str, right: str) -> str:
+    return " AND ".join(
+        f"{left}.{quote_identifier(name)} = {right}.{quote_identifier(name)}"
+        for name in spec.primary_key
+    )
+
+
+def _is_delete(alias: str) -> str:
+    return f"{alias}.{quote_identifier(OP_COLUMN)} = '{DELETE_OP}'"
+
+
+def _is_upsert(alias: str) -> str:
+    return f"{alias}.{quote_identifier(OP_COLUMN)} <> '{DELETE_OP}'"
+
+
+def merge_sql(spec: TableSpec, catalog: str, latest_view: str) -> str:
+    """Current mode: apply the latest change of each key (delete, update, or insert)."""
+    if spec.mode != "current":
+        raise ValueError("MERGE is for current-mode tables")
+    names = spec.column_names
+    non_key = [name for name in names if name not in spec.primary_key]
+    statement = (
+        f"MERGE INTO {target_name(spec, catalog)} AS t"
+        f" USING {quote_identifier(latest_view)} AS s ON {_key_match(spec, 't', 's')}"
+        f" WHEN MATCHED AND {_is_delete('s')} THEN DELETE"
+    )
+    if non_key:  # a table of keys only has nothing to update
+        assignments = ", ".join(
+            f"{quote_identifier(name)} = s.{quote_identifier(name)}" for name in non_key
+        )
+        statement += f" WHEN MATCHED THEN UPDATE SET {assignments}"
+    return statement + (
+        f" WHEN NOT MATCHED AND {_is_upsert('s')}"
+        f" THEN INSERT ({_columns_list(names)}) VALUES ({_columns_list(names, 's.')})"
+    )
+
+
+def _count_where(condition: str) -> str:
+    return "COALESCE(SUM(CASE WHEN " + condition + " THEN 1 ELSE 0 END), 0)"
+
+
+def merge_counts_sql(spec: TableSpec, catalog: str, latest_view: str) -> str:
+    """(inserted, updated, deleted) that merge_sql will do, computed before running it."""
+    keys = _columns_list(spec.primary_key)
+    present = f"m.{quote_identifier(spec.primary_key[0])} IS NOT NULL"
+    in_target = "c." + quote_identifier(_IN_TARGET_COLUMN)
+    counts = (
+        _count_where(f"{_is_upsert('c')} AND NOT {in_target}"),
+        _count_where(f"{_is_upsert('c')} AND {in_target}"),
+        _count_where(f"{_is_delete('c')} AND {in_target}"),
+    )
+    return (
+        f"SELECT {', '.join(counts)}"
+        f" FROM (SELECT s.{quote_identifier(OP_COLUMN)},"
+        f" {present} AS {quote_identifier(_IN_TARGET_COLUMN)}"
+        f" FROM {quote_identifier(latest_view)} AS s"
+        f" LEFT JOIN (SELECT DISTINCT {keys} FROM {target_name(spec, catalog)}) AS m"
+        f" ON {_key_match(spec, 's', 'm')}) AS c"
+    )
+
+
+def history_insert_sql(spec: TableSpec, catalog: str, staging_view: str) -> str:
+    """History mode: append every change, with its operation and sequence value."""
+    if spec.mode != "history":
+        raise ValueError("appending changes is for history-mode tables")
+    target_columns = (*spec.column_names, HISTORY_OP_COLUMN, spec.sequence_column)
+    selected = (*spec.column_names, OP_COLUMN, SEQ_COLUMN)
+    return (
+        f"INSERT INTO {target_name(spec, catalog)} ({_columns_list(target_columns)})"
+        f" SELECT {_columns_list(selected)} FROM ({typed_staging_sql(spec, staging_view)}) AS c"
+    )
+
+
+def history_counts_sql(spec: TableSpec, staging_view: str) -> str:
+    """(inserted, updated, deleted): the appended change rows by operation."""
+    op = quote_identifier(OP_COLUMN)
+    counts = (
+        _count_where(f"{op} = '{INSERT_OP}'"),
+        _count_where(f"{op} = '{UPDATE_OP}'"),
+        _count_where(f"{op} = '{DELETE_OP}'"),
+    )
+    return f"SELECT {', '.join(counts)} FROM {quote_identifier(staging_view)}"
+
+
+def replace_table_sql(spec: TableSpec, catalog: str, staging_view: str) -> str:
+    """Full load: (re)create the table from the full-load rows, the last row of a key winning."""
+    selected = list(spec.column_names)
+    if spec.mode == "history":
+        selected_sql = _columns_list(selected) + (
+            f", {quote_identifier(OP_COLUMN)} AS {quote_identifier(HISTORY_OP_COLUMN)}"
+            f", {quote_identifier(SEQ_COLUMN)} AS {quote_identifier(spec.sequence_column)}"
+        )
+    else:
+        selected_sql = _columns_list(selected)
+    return (
+        f"CREATE OR REPLACE TABLE {target_name(spec, catalog)}{_table_clauses(spec)}"
+        f" AS SELECT {selected_sql} FROM ({latest_changes_sql(spec, staging_view)}) AS loaded"
+    )
+
+
+def row_count_sql(spec: TableSpec, catalog: str) -> str:
+    return f"SELECT COUNT(*) FROM {target_name(spec, catalog)}"
+
+
+@dataclass(frozen=True)
+class TableStatements:
+    """Every statement one table's run may need (the benchmark builds these)."""
+
+    create_namespace: str
+    create_table: str
+    replace_table: str
+    invalid_values: str
+    latest_changes: str
+    apply: str
+    counts: str
+    row_count: str
+
+
+def build_statements(
+    spec: TableSpec,
+    catalog: str,
+    full_load_view: str,
+    changes_view: str,
+    latest_view: str,
+) -> TableStatements:
+    if spec.mode == "current":
+        apply = merge_sql(spec, catalog, latest_view)
+        counts = merge_counts_sql(spec, catalog, latest_view)
+    else:
+        apply = history_insert_sql(spec, catalog, changes_view)
+        counts = history_counts_sql(spec, changes_view)
+    return TableStatements(
+        create_namespace=create_namespace_sql(spec, catalog),
+        create_table=create_table_sql(spec, catalog),
+        replace_table=replace_table_sql(spec, catalog, full_load_view),
+        invalid_values=invalid_values_sql(spec, changes_view),
+        latest_changes=latest_changes_sql(spec, changes_view),
+        apply=apply,
+        counts=counts,
+        row_count=row_count_sql(spec, catalog),
+    )

@@ -1,0 +1,75 @@
+"""The configs of a batch's tables, read from the TableConfig table.
+
+The state machine's batches name their tables (a plan of thousands of tables must fit the
+256 KiB Step Functions passes between states), so the job reads each table's config, as the
+config loader stored it (attribute "config", the TableConfig as JSON), with BatchGetItem.
+"""
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_MAX_KEYS_PER_CALL: Final = 100  # BatchGetItem's limit
+_MAX_ATTEMPTS: Final = 5
+
+
+class TableConfigMissingError(LookupError):
+    """A table of the batch has no config (removed since the run was planned)."""
+
+
+class DynamoTableConfigs:
+    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @cached_property
+    def client(self) -> "DynamoDBClient":
+        return self._client or boto3.client("dynamodb")
+
+    def configs(self, cadence: str, source_tables: Sequence[str]) -> list[dict[str, Any]]:
+        """The tables' configs in the order asked; raises naming every table without one."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(source_tables), _MAX_KEYS_PER_CALL):
+            keys = [
+                {"cadence": {"S": cadence}, "source_table": {"S": name}}
+                for name in source_tables[start : start + _MAX_KEYS_PER_CALL]
+            ]
+            for item in self._get_all(keys):
+                config = json.loads(item["config"]["S"])
+                found[config["source_table"]] = config
+        missing = [name for name in source_tables if name not in found]
+        if missing:
+            raise TableConfigMissingError(
+                f"no config for cadence {cadence!r} and tables {missing} in {self.table_name}"
+            )
+        return [found[name] for name in source_tables]
+
+    def _get_all(self, keys: list[Any]) -> list[Any]:
+        items: list[Any] = []
+        request: Any = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(_MAX_ATTEMPTS):
+            response = self.client.batch_get_item(RequestItems=request)
+            items.extend(response.get("Responses", {}).get(self.table_name, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+            time.sleep(0.05 * 2**attempt)  # throttled keys come back unprocessed
+        raise RuntimeError(f"BatchGetItem on {self.table_name} kept keys unprocessed")
+
+
+def with_table_configs(batch: Mapping[str, Any], configs: DynamoTableConfigs) -> dict[str, Any]:
+    """The batch with each named table replaced by its config (configs already inline stay)."""
+    tables = batch.get("tables")
+    if not isinstance(tables, list) or not all(isinstance(t, str) for t in tables):
+        return dict(batch)
+    cadence = batch.get("cadence")
+    if not isinstance(cadence, str) or not cadence:
+        raise ValueError("a batch that names its tables needs its cadence")
+    return {**batch, "tables": configs.configs(cadence, tables)}

@@ -1,0 +1,225 @@
+"""The job's DynamoDB adapters against moto, on tables declared as template.yaml declares them."""
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from cdc_merge.file_tracker import PROCESSED_STATUS, DynamoFileTracker
+from cdc_merge.history import DynamoHistory, HistoryRecord
+from cdc_merge.leases import DynamoLeases
+from moto import mock_aws
+
+LEASES, HISTORY, TRACKER = "leases-test", "history-test", "tracker-test"
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TABLE = "sales.orders"
+
+
+def create_table(client: Any, name: str, properties: dict[str, Any]) -> None:
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        KeySchema=properties["KeySchema"],
+        **(
+            {"GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"]}
+            if "GlobalSecondaryIndexes" in properties
+            else {}
+        ),
+    )
+
+
+@pytest.fixture
+def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
+    resources = sam_template["Resources"]
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table(client, LEASES, resources["ProcessingLeaseTable"]["Properties"])
+        create_table(client, HISTORY, resources["ProcessingHistoryTable"]["Properties"])
+        create_table(client, TRACKER, resources["FileTrackerTable"]["Properties"])
+        yield client
+
+
+class Clock:
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def lease_item(dynamodb: Any) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = dynamodb.get_item(
+        TableName=LEASES, Key={"source_table": {"S": TABLE}}, ConsistentRead=True
+    ).get("Item")
+    return item
+
+
+# --- leases --------------------------------------------------------------------------------------
+
+
+def test_of_many_concurrent_claimers_exactly_one_wins(dynamodb: Any) -> None:
+    # Given 16 runs claiming the same table at the same moment, each with its own client
+    claimers = 16
+    barrier = threading.Barrier(claimers)
+    results: dict[str, bool] = {}
+    clients = [boto3.client("dynamodb") for _ in range(claimers)]
+
+    def claim(number: int) -> None:
+        leases = DynamoLeases(LEASES, 600, client=clients[number], clock=Clock())
+        barrier.wait()
+        results[f"run-{number}"] = leases.acquire(TABLE, f"run-{number}")
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(claimers)]
+    # When they all try
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one holds the lease, and the item names that one
+    winners = [run for run, won in results.items() if won]
+    assert len(results) == claimers
+    assert len(winners) == 1
+    item = lease_item(dynamodb)
+    assert item is not None
+    assert item["run_id"] == {"S": winners[0]}
+
+
+def test_a_live_lease_refuses_another_run(dynamodb: Any) -> None:
+    clock = Clock()
+    assert DynamoLeases(LEASES, 600, client=dynamodb, clock=clock).acquire(TABLE, "run-a")
+    clock.now += timedelta(seconds=599)
+    assert not DynamoLeases(LEASES, 600, client=dynamodb, clock=clock).acquire(TABLE, "run-b")
+
+
+def test_an_expired_lease_is_taken_over(dynamodb: Any) -> None:
+    # Given a lease taken by a run that then crashed
+    clock = Clock()
+    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=clock)
+    assert leases.acquire(TABLE, "crashed-run")
+    # When another run claims the table after the lease expired
+    clock.now += timedelta(seconds=601)
+    # Then it gets it, with a new expiry and a TTL past it
+    assert leases.acquire(TABLE, "run-b")
+    item = lease_item(dynamodb)
+    assert item is not None
+    expires = int(clock.now.timestamp()) + 600
+    assert item["run_id"] == {"S": "run-b"}
+    assert item["lease_expires_at"] == {"N": str(expires)}
+    assert int(item["ttl"]["N"]) > expires
+
+
+def test_the_same_run_takes_its_own_lease_again(dynamodb: Any) -> None:
+    # Given a retried job attempt of the same run (same run id)
+    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=Clock())
+    assert leases.acquire(TABLE, "run-a")
+    assert leases.acquire(TABLE, "run-a")
+
+
+def test_release_by_another_run_is_refused(dynamodb: Any) -> None:
+    # Given run-b took over run-a's expired lease
+    clock = Clock()
+    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=clock)
+    leases.acquire(TABLE, "run-a")
+    clock.now += timedelta(hours=1)
+    leases.acquire(TABLE, "run-b")
+    # When the late run-a releases / Then nothing happens to run-b's lease
+    assert not leases.release(TABLE, "run-a")
+    item = lease_item(dynamodb)
+    assert item is not None
+    assert item["run_id"] == {"S": "run-b"}
+
+
+def test_release_by_the_holder_frees_the_table(dynamodb: Any) -> None:
+    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=Clock())
+    leases.acquire(TABLE, "run-a")
+    assert leases.release(TABLE, "run-a")
+    assert lease_item(dynamodb) is None
+    assert leases.acquire(TABLE, "run-b")
+
+
+# --- file tracker --------------------------------------------------------------------------------
+
+
+def put_file(
+    dynamodb: Any, file_id: str, event_time: str, pending: bool = True, **extra: str
+) -> None:
+    item = {
+        "source_table": {"S": extra.pop("source_table", TABLE)},
+        "file_id": {"S": file_id},
+        "bucket": {"S": "staging"},
+        "key": {"S": f"sales/orders/{file_id}.csv"},
+        "file_name": {"S": f"{file_id}.csv"},
+        "event_time": {"S": event_time},
+        "load_type": {"S": extra.pop("load_type", "cdc")},
+        "status": {"S": "raw_file_landed" if pending else PROCESSED_STATUS},
+    }
+    if pending:
+        item["pending_status"] = {"S": "raw_file_landed"}
+        item["pending_order"] = {"S": f"{TABLE}#{event_time}#{file_id}"}
+    dynamodb.put_item(TableName=TRACKER, Item=item)
+
+
+def test_pending_files_are_the_tables_unprocessed_files_in_landing_order(dynamodb: Any) -> None:
+    # Given files of the table landed out of key order, one processed, and another table's file
+    put_file(dynamodb, "f3", "2026-11-23T10:00:03Z")
+    put_file(dynamodb, "f1", "2026-11-23T10:00:01Z")
+    put_file(dynamodb, "f2b", "2026-11-23T10:00:02Z")
+    put_file(dynamodb, "f2a", "2026-11-23T10:00:02Z")
+    put_file(dynamodb, "f0", "2026-11-23T10:00:00Z", pending=False)
+    put_file(dynamodb, "x1", "2026-11-23T10:00:00Z", source_table="crm.customers")
+    # When the job asks for the table's pending files
+    files = DynamoFileTracker(TRACKER, client=dynamodb).pending_files(TABLE)
+    # Then it gets the pending ones, by event time then file id
+    assert [file.file_id for file in files] == ["f1", "f2a", "f2b", "f3"]
+    assert files[0].uri == "s3://staging/sales/orders/f1.csv"
+    assert files[0].load_type == "cdc"
+
+
+def test_marking_processed_takes_files_out_of_the_pending_index(dynamodb: Any) -> None:
+    put_file(dynamodb, "f1", "2026-11-23T10:00:01Z", load_type="full")
+    tracker = DynamoFileTracker(TRACKER, client=dynamodb, clock=Clock())
+    tracker.mark_processed(tracker.pending_files(TABLE), "run-a")
+    item = dynamodb.get_item(
+        TableName=TRACKER, Key={"source_table": {"S": TABLE}, "file_id": {"S": "f1"}}
+    )["Item"]
+    assert item["status"] == {"S": PROCESSED_STATUS}
+    assert item["processed_by_run"] == {"S": "run-a"}
+    assert item["processed_at"] == {"S": NOW.isoformat()}
+    assert "pending_status" not in item
+    assert "pending_order" not in item
+    assert tracker.pending_files(TABLE) == []
+
+
+# --- history -------------------------------------------------------------------------------------
+
+
+def test_a_history_record_is_keyed_by_table_and_start_and_run(dynamodb: Any) -> None:
+    record = HistoryRecord(
+        source_table=TABLE,
+        run_id="run-a",
+        batch_id="hourly-run-a-000",
+        status="failed",
+        started_at=NOW,
+        finished_at=NOW + timedelta(milliseconds=1500),
+        files=3,
+        inserted=1,
+        updated=2,
+        deleted=0,
+        error="x" * 10_000,
+    )
+    DynamoHistory(HISTORY, client=dynamodb).record(record)
+    item = dynamodb.get_item(
+        TableName=HISTORY,
+        Key={"source_table": {"S": TABLE}, "run_key": {"S": f"{NOW.isoformat()}#run-a"}},
+    )["Item"]
+    assert item["status"] == {"S": "failed"}
+    assert item["duration_ms"] == {"N": "1500"}
+    assert (item["files"], item["inserted"], item["updated"]) == (
+        {"N": "3"},
+        {"N": "1"},
+        {"N": "2"},
+    )
+    assert len(item["error"]["S"]) == 8_000
