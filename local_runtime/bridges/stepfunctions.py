@@ -3,8 +3,8 @@
 - moto's shared callback code dereferences a wait-for-task-token endpoint that `.sync` tasks
   never have, so every `glue:startJobRun.sync` fails there. We evaluate the `.sync` pattern with
   moto's own Glue resolver (StartJobRun output → GetJobRun until the run is terminal).
-- Retry intervals are real sleeps in moto; locally we record the wait and sleep a few ms, so a
-  30 s backoff does not make the demo wait 30 s.
+- Retry intervals are real sleeps in moto; locally we record the wait and sleep a hundredth of
+  it (at most 0.5 s), so a 30 s backoff does not make the demo wait 30 s.
 - ``pump`` reports work while an execution of the stack is still running, so ``settle`` waits
   for executions that moto runs in their own threads.
 """
@@ -21,7 +21,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 
 from local_runtime.bridges import RuntimeServices
 
-_LOCAL_SLEEP_S = 0.005
+# Local time runs 100x faster, at most half a second per wait: a 30 s backoff takes 0.3 s, still
+# long enough for what it waits on (a Glue run holding the only slot) to finish locally.
+_TIME_SCALE = 0.01
+_MAX_LOCAL_SLEEP_S = 0.5
 _POLL_S = 0.01
 
 
@@ -49,7 +52,7 @@ class _CompressedTime:
 
     def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
-        time.sleep(min(seconds, _LOCAL_SLEEP_S))
+        time.sleep(min(seconds * _TIME_SCALE, _MAX_LOCAL_SLEEP_S))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
