@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from local_runtime.demo import run_demo
+from local_runtime.demo import DEMO_WORKDIR, run_demo
 from local_runtime.runtime import LocalRuntime
 
 
@@ -29,7 +29,12 @@ def invoke(function: str, event_file: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_runtime", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="run the event graph on moto and print what happened")
+    demo_parser = commands.add_parser(
+        "demo", help="run the event graph on moto, print what happened"
+    )
+    demo_parser.add_argument(
+        "--workdir", type=Path, default=DEMO_WORKDIR, help="where the local lake is kept (.local)"
+    )
     invoke_parser = commands.add_parser("invoke", help="invoke one function with one event")
     invoke_parser.add_argument(
         "function", help="logical id in template.yaml, e.g. FileTrackerFunction"
@@ -39,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return run_demo()
+        return run_demo(args.workdir.resolve())
     return invoke(args.function, args.event)
 
 

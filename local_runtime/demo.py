@@ -10,13 +10,21 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from local_runtime.activity import emitted_metrics
+from local_runtime.glue_jobs import lake_path
 from local_runtime.report import table
-from local_runtime.runtime import LocalRuntime
+from local_runtime.runtime import PROJECT_ROOT, LocalRuntime
 
 REDELIVERED = 3
+EXAMPLE_CONFIG = PROJECT_ROOT / "config" / "pipeline.yaml"
+CADENCE_SCHEDULES = ("HourlyCadence", "DailyCadence")
+# Kept after the demo so the merged tables can be queried; .gitignored.
+DEMO_WORKDIR = PROJECT_ROOT / ".local"
 
 
 @dataclass(frozen=True)
@@ -114,13 +122,127 @@ def _tracker_rows(runtime: LocalRuntime, table_name: str) -> list[list[Any]]:
     )
 
 
-def run_demo() -> int:
+def _upload_config(runtime: LocalRuntime) -> None:
+    runtime.s3.put_object(
+        Bucket=runtime.outputs["ConfigBucketName"],
+        Key=f"config/{EXAMPLE_CONFIG.name}",
+        Body=EXAMPLE_CONFIG.read_bytes(),
+    )
+    runtime.settle()
+
+
+def _land(runtime: LocalRuntime, landed: list[LandedObject]) -> None:
+    bucket = runtime.outputs["StagingBucketName"]
+    for obj in landed:
+        runtime.s3.put_object(Bucket=bucket, Key=obj.key, Body=obj.body)
+    runtime.settle()
+    # At-least-once: the same EventBridge events arrive a second time.
+    queue_url = runtime.outputs["FileTrackerQueueUrl"]
+    staging_events = [r.event for r in runtime.activity.routed if r.via.endswith("CreatedRule")]
+    for event in staging_events[:REDELIVERED]:
+        runtime.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+    runtime.settle()
+
+
+def _tick(runtime: LocalRuntime) -> list[dict[str, Any]]:
+    executions = []
+    for schedule in CADENCE_SCHEDULES:
+        arn = runtime.fire_schedule(schedule)
+        runtime.settle()
+        executions.append(runtime.stepfunctions_bridge.describe(arn))
+    return executions
+
+
+def _activity_rows(runtime: LocalRuntime, landed: list[LandedObject]) -> list[list[Any]]:
+    outputs = runtime.outputs
+    rows: list[list[Any]] = [
+        ["config uploaded", f"s3://{outputs['ConfigBucketName']}/config/{EXAMPLE_CONFIG.name}", 1],
+        ["objects landed", f"s3://{outputs['StagingBucketName']}", len(landed)],
+    ]
+    for (via, target), count in sorted(runtime.activity.routes().items()):
+        rows.append(["events routed", f"{via} → {runtime_logical(runtime, target)}", count])
+    published = Counter(
+        (event.source, event.detail_type, event.bus) for event in runtime.activity.published
+    )
+    for (source, detail_type, bus), count in sorted(published.items()):
+        rows.append(["events published", f"{source} '{detail_type}' on bus {bus}", count])
+    rows.append(["events redelivered", "same staging events sent to the queue again", REDELIVERED])
+    metrics: dict[str, Counter[str]] = {}
+    by_function: dict[tuple[str, str], list[int]] = {}
+    for invocation in runtime.invocations:
+        metrics.setdefault(invocation.function, Counter()).update(emitted_metrics(invocation.logs))
+        stats = by_function.setdefault((invocation.function, invocation.trigger), [0, 0, 0])
+        stats[0] += 1
+        stats[1] += invocation.records
+        stats[2] += invocation.failed_records + (0 if invocation.ok else max(1, invocation.records))
+    for (function, trigger), (calls, records, failed) in by_function.items():
+        detail = f"{calls} invocations" + (f", {records} records" if records else "")
+        rows.append(["function invoked", f"{function} ← {trigger}", f"{detail}, {failed} failed"])
+    for function, counts in metrics.items():
+        for name, value in sorted(counts.items()):
+            rows.append(["metric", f"{function}: {name}", int(value)])
+    runs = Counter(run.state for run in runtime.glue_bridge.runs)
+    rows.append(
+        [
+            "Glue runs",
+            "CdcMergeJob (local: DuckDB)",
+            ", ".join(f"{count} {state.lower()}" for state, count in sorted(runs.items())) or "0",
+        ]
+    )
+    for table_output in (
+        "FileTrackerTable",
+        "BatchConfigTable",
+        "TableConfigTable",
+        "ProcessingHistoryTable",
+    ):
+        rows.append(
+            ["items written", table_output, _count_items(runtime, outputs[f"{table_output}Name"])]
+        )
+    for dlq in ("FileTrackerDLQ", "StagingEventsDLQ"):
+        rows.append(["dead-lettered", dlq, _queue_depth(runtime, outputs[f"{dlq}Url"])])
+    rows.extend(["note", note, ""] for note in runtime.activity.notes)
+    return rows
+
+
+def _merged_rows(runtime: LocalRuntime) -> list[list[Any]]:
+    rows = []
+    for outcome in runtime.activity.job_outcomes:
+        for table_outcome in outcome["tables"]:
+            rows.append(
+                [
+                    table_outcome["source_table"],
+                    outcome["batch_id"].split("-", 1)[0],
+                    table_outcome["status"],
+                    table_outcome["files"],
+                    table_outcome["inserted"],
+                    table_outcome["updated"],
+                    table_outcome["deleted"],
+                    "yes" if table_outcome["full_load"] else "no",
+                ]
+            )
+    return sorted(rows)
+
+
+def _lake_rows(lake: Path) -> list[list[Any]]:
+    with duckdb.connect(str(lake), read_only=True) as connection:
+        tables = connection.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = 'lake' ORDER BY 1, 2"
+        ).fetchall()
+        rows: list[list[Any]] = []
+        for schema, name in tables:
+            # names come from the catalog itself
+            count = connection.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchall()  # noqa: S608
+            rows.append([f"{schema}.{name}", count[0][0]])
+        return rows
+
+
+def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
     started = time.perf_counter()
-    with LocalRuntime() as runtime:
+    lake = lake_path(workdir)
+    lake.unlink(missing_ok=True)  # every demo starts from an empty lake
+    with LocalRuntime(workdir=workdir) as runtime:
         deployed_s = time.perf_counter() - started
-        outputs = runtime.outputs
-        bucket = outputs["StagingBucketName"]
-        tracker_table = outputs["FileTrackerTableName"]
         print("datalake-events local demo: template.yaml on moto, in-process (no Docker, no AWS)")
         print(
             f"  deployed stack {runtime.stack.name}: {len(runtime.stack.resources)} resources "
@@ -128,81 +250,70 @@ def run_demo() -> int:
         )
         if runtime.stack.skipped_by_moto:
             skipped = sorted({n.rsplit(" ", 1)[-1] for n in runtime.stack.skipped_by_moto})
-            print(f"  moto does not create: {', '.join(skipped)} (deployed on AWS only)")
+            print(f"  not in moto's CloudFormation (emulated or skipped): {', '.join(skipped)}")
 
         landed = list(dms_output())
-        for obj in landed:
-            runtime.s3.put_object(Bucket=bucket, Key=obj.key, Body=obj.body)
-        runtime.settle()
+        _upload_config(runtime)
+        _land(runtime, landed)
+        executions = _tick(runtime)
 
-        # At-least-once: the same EventBridge events arrive a second time.
-        queue_url = outputs["FileTrackerQueueUrl"]
-        for routed in runtime.activity.routed[:REDELIVERED]:
-            runtime.sqs.send_message(QueueUrl=queue_url, MessageBody=_json(routed.event))
-        runtime.settle()
-
-        print(f"\nLanded {len(landed)} objects in s3://{bucket}:")
+        print("\n1. Pipeline config uploaded, then DMS files landed in the staging bucket:")
         print(table(["key", "what"], [[o.key, o.why] for o in landed]))
-
-        metrics: Counter[str] = Counter()
-        by_function: dict[tuple[str, str], list[int]] = {}
-        for invocation in runtime.invocations:
-            metrics += emitted_metrics(invocation.logs)
-            stats = by_function.setdefault((invocation.function, invocation.trigger), [0, 0, 0])
-            stats[0] += 1
-            stats[1] += invocation.records
-            stats[2] += invocation.failed_records + (0 if invocation.ok else invocation.records)
-
-        rows: list[list[Any]] = [["objects landed", f"s3://{bucket}", len(landed)]]
-        for (via, target), count in sorted(runtime.activity.routes().items()):
-            rows.append(["events routed", f"{via} → {runtime_logical(runtime, target)}", count])
-        published = Counter(
-            (event.source, event.detail_type, event.bus) for event in runtime.activity.published
-        )
-        for (source, detail_type, bus), count in sorted(published.items()):
-            rows.append(["events published", f"{source} '{detail_type}' on bus {bus}", count])
-        rows.append(["events redelivered", "same events sent to the queue again", REDELIVERED])
-        for (function, trigger), (calls, records, failed) in by_function.items():
-            rows.append(
+        print("\n2. Each cadence's schedule fired a batch run:")
+        print(
+            table(
+                ["execution", "status", "tables", "batches"],
                 [
-                    "function invoked",
-                    f"{function} ← {trigger}",
-                    f"{calls} invocations, {records} records, {failed} failed",
-                ]
+                    [
+                        e["name"],
+                        e["status"],
+                        json.loads(e.get("output") or "{}").get("table_count", "-"),
+                        json.loads(e.get("output") or "{}").get("batch_count", "-"),
+                    ]
+                    for e in executions
+                ],
             )
-        for name, value in sorted(metrics.items()):
-            rows.append(["metric", name, int(value)])
-        rows.append(
-            [
-                "items written",
-                f"FileTrackerTable ({tracker_table})",
-                _count_items(runtime, tracker_table),
-            ]
         )
-        for dlq in ("FileTrackerDLQ", "StagingEventsDLQ"):
-            depth = _queue_depth(runtime, outputs[f"{dlq}Url"])
-            rows.append(["dead-lettered", dlq, depth])
-        rows.extend(["not routed", note, ""] for note in runtime.activity.notes)
         print("\nWhat happened:")
-        print(table(["what", "where", "count"], rows))
-
+        print(table(["what", "where", "count"], _activity_rows(runtime, landed)))
+        print("\nMerged by the Glue job (processing history):")
+        print(
+            table(
+                [
+                    "source_table",
+                    "cadence",
+                    "status",
+                    "files",
+                    "inserted",
+                    "updated",
+                    "deleted",
+                    "full load",
+                ],
+                _merged_rows(runtime),
+            )
+        )
         print("\nFile tracker contents (one item per file, even after redelivery):")
         print(
             table(
                 ["source_table", "load", "key", "bytes", "status", "file_id"],
-                _tracker_rows(runtime, tracker_table),
+                _tracker_rows(runtime, runtime.outputs["FileTrackerTableName"]),
             )
         )
+    print(f"\nThe lake (Iceberg tables on AWS; DuckDB locally) is kept in {_shown(lake)}:")
+    print(table(["table", "rows"], _lake_rows(lake)))
+    query = "SELECT * FROM sales.orders"
+    connect = f"duckdb.connect('{_shown(lake)}', read_only=True)"
+    print(f"  query it:  .venv/bin/python -c \"import duckdb; print({connect}.sql('{query}'))\"")
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
 def runtime_logical(runtime: LocalRuntime, physical: str) -> str:
     for logical, value in runtime.stack.resources.items():
-        if value == physical or value.endswith(f"/{physical}"):
+        if value == physical or value.endswith((f"/{physical}", f":{physical}")):
             return logical
     return physical
-
-
-def _json(event: dict[str, Any]) -> str:
-    return json.dumps(event)

@@ -42,11 +42,11 @@ def test_invoke_reports_the_malformed_record_as_a_batch_item_failure(
     assert failures == [{"itemIdentifier": records[1]["messageId"]}]
 
 
-def test_demo_prints_what_happened_and_the_tracked_files() -> None:
+def test_demo_prints_what_happened_and_the_tracked_files(tmp_path: Path) -> None:
     # Given a fresh process, as `make demo` starts one
     # When the demo runs
     result = subprocess.run(
-        [sys.executable, "-m", "local_runtime", "demo"],
+        [sys.executable, "-m", "local_runtime", "demo", "--workdir", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -63,3 +63,8 @@ def test_demo_prints_what_happened_and_the_tracked_files() -> None:
     assert "DuplicatesSkipped" in out
     items_line = next(line for line in out.splitlines() if "items written" in line)
     assert items_line.split()[-1] == "9"
+    # ...and the batch runs merged the tables into the lake kept in the workdir
+    assert "BatchDispatchStateMachineHourlyCadence" in out
+    merged = [line.split() for line in out.splitlines() if line.startswith("  sales.orders ")]
+    assert ["sales.orders", "hourly", "succeeded", "4", "4", "1", "1", "yes"] in merged
+    assert (tmp_path / "lake.duckdb").exists()

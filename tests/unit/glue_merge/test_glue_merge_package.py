@@ -82,7 +82,7 @@ def test_the_entry_point_runs_from_a_lone_copy_with_only_the_zip(tmp_path: Path)
         "assert callable(namespace['main'])\n"
         "print('ok')\n"
     )
-    result = subprocess.run(  # noqa: S603 - our interpreter running our own code
+    result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     # Then every import resolves from the zip
@@ -110,7 +110,7 @@ def test_the_package_imports_and_builds_sql_on_python_3_11(tmp_path: Path) -> No
         " 'columns': [{'name': 'id', 'type': 'int'}]})\n"
         "print(build_statements(spec, 'glue_catalog', 'f', 'c', 'l').apply[:10])\n"
     )
-    result = subprocess.run(  # noqa: S603 - our interpreter running our own code
+    result = subprocess.run(
         [str(PYTHON_311), "-I", "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
