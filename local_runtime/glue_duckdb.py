@@ -32,6 +32,7 @@ from cdc_merge.merge_sql import (  # noqa: E402
     STAGING_METADATA_COLUMNS,
     TableSpec,
     csv_field_names,
+    full_load_has_sequence,
     parquet_field_sources,
 )
 
@@ -143,7 +144,8 @@ class DuckDbEngine(SqlEngine):
         fields.append(f"CAST({file.file_order} AS BIGINT) AS {_quote(FILE_ORDER_COLUMN)}")
         if file.kind == "full":
             fields.append(f"{_literal(INSERT_OP)} AS {_quote(OP_COLUMN)}")
-            fields.append(f"CAST(NULL AS VARCHAR) AS {_quote(SEQ_COLUMN)}")
+            if not full_load_has_sequence(spec):
+                fields.append(f"CAST(NULL AS VARCHAR) AS {_quote(SEQ_COLUMN)}")
         ordered = ", ".join(_quote(c) for c in (*STAGING_METADATA_COLUMNS, *spec.column_names))
         return f"SELECT {ordered} FROM (SELECT {', '.join(fields)} FROM {source})", parameters
 

@@ -22,6 +22,8 @@ from datalake_shared.pipeline_config import BatchConfig, TableConfig
 STATE_PAYLOAD_LIMIT_BYTES: Final = 256 * 1024
 INVOKE_ENVELOPE_ALLOWANCE_BYTES: Final = 8 * 1024
 MAX_PLAN_BYTES: Final = STATE_PAYLOAD_LIMIT_BYTES - INVOKE_ENVELOPE_ALLOWANCE_BYTES
+# Each batch's result (~200 bytes) ends in the run summary and its EventBridge event (256 KB).
+MAX_BATCHES: Final = 500
 
 
 class UnknownCadenceError(LookupError):
@@ -212,5 +214,11 @@ class BatchPlanner:
                 f"tables), over the {self.max_output_bytes:,} bytes a plan may take (Step "
                 f"Functions passes at most {STATE_PAYLOAD_LIMIT_BYTES:,} bytes between states): "
                 f"split the cadence's tables across more cadences"
+            )
+        if output["batch_count"] > MAX_BATCHES:
+            raise PlanTooLargeError(
+                f"the plan for cadence {cadence!r} has {output['batch_count']:,} batches, over "
+                f"the {MAX_BATCHES} whose results fit the run's summary and its event: raise "
+                f"the cadence's batch_size"
             )
         return output

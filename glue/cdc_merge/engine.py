@@ -20,6 +20,7 @@ from .merge_sql import (
     FileKind,
     TableSpec,
     csv_field_names,
+    full_load_has_sequence,
     parquet_field_sources,
     quote_identifier,
 )
@@ -106,9 +107,9 @@ class SparkEngine:
         frame = frame.withColumn(ROW_IN_FILE_COLUMN, F.monotonically_increasing_id())
         frame = frame.withColumn(FILE_ORDER_COLUMN, F.lit(file.file_order).cast("bigint"))
         if file.kind == "full":
-            frame = frame.withColumn(OP_COLUMN, F.lit(INSERT_OP)).withColumn(
-                SEQ_COLUMN, F.lit(None).cast("string")
-            )
+            frame = frame.withColumn(OP_COLUMN, F.lit(INSERT_OP))
+            if not full_load_has_sequence(spec):
+                frame = frame.withColumn(SEQ_COLUMN, F.lit(None).cast("string"))
         ordered = (*STAGING_METADATA_COLUMNS, *spec.column_names)
         return frame.select(*(F.col(quote_identifier(column)) for column in ordered))
 

@@ -35,6 +35,10 @@ class PendingFile:
         return f"s3://{self.bucket}/{self.key}"
 
 
+PENDING_INDEX: Final = "pending-files-index"
+LANDED_STATUS: Final = "raw_file_landed"
+
+
 def _text(item: dict[str, Any], name: str, default: str = "") -> str:
     value = item.get(name)
     if isinstance(value, dict) and isinstance(value.get("S"), str):
@@ -88,15 +92,23 @@ class DynamoFileTracker:
         return self._client or boto3.client("dynamodb")
 
     def pending_files(self, source_table: str) -> list[PendingFile]:
-        """The table's files still waiting to be merged, in landing order (event time, file id)."""
+        """The table's files still waiting to be merged, in landing order.
+
+        Read from the sparse pending-files index, which holds pending files only: the cost does
+        not grow with the table's history of processed files.
+        """
         items: list[dict[str, Any]] = []
         paginator = self.client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self.table_name,
-            KeyConditionExpression="source_table = :source_table",
-            FilterExpression="attribute_exists(pending_status)",
-            ExpressionAttributeValues={":source_table": {"S": source_table}},
-            ConsistentRead=True,
+            IndexName=PENDING_INDEX,
+            KeyConditionExpression=(
+                "pending_status = :landed AND begins_with(pending_order, :table)"
+            ),
+            ExpressionAttributeValues={
+                ":landed": {"S": LANDED_STATUS},
+                ":table": {"S": f"{source_table}#"},
+            },
         ):
             items.extend(page.get("Items", []))
         return landing_order(pending_file(item) for item in items)

@@ -61,6 +61,10 @@ class History(Protocol):
 Clock = Callable[[], datetime]
 
 
+# Set (with the reason) on a table entry of a batch whose config could not be read.
+CONFIG_ERROR_KEY: Final = "config_error"
+
+
 class InvalidDataError(ValueError):
     """Staged values that do not convert to their columns' types (or unknown operations)."""
 
@@ -276,6 +280,9 @@ class _TableRun:
         started = self.clock()
         name = raw.get("source_table") if isinstance(raw, Mapping) else None
         source_table = name if isinstance(name, str) and name else "<invalid table spec>"
+        config_error = raw.get(CONFIG_ERROR_KEY) if isinstance(raw, Mapping) else None
+        if config_error:  # e.g. the config was removed after the run was planned
+            return self._finish(started, TableOutcome(source_table, "failed", error=config_error))
         try:
             spec = TableSpec.from_dict(raw if isinstance(raw, Mapping) else {})
         except ValueError as error:

@@ -2,9 +2,10 @@
 
 A lease is one item keyed by source_table, taken with a single conditional PutItem (never read
 then write): it succeeds when no lease exists, when the existing one has expired (a crashed run
-cannot block a table for longer than the lease), or when it is this run's own (a retried job
-attempt of the same run takes its table back). Releasing deletes the item only if it is still
-this run's lease.
+cannot block a table for longer than the lease). Never because the holder has the same run id:
+two job runs of one execution (a Step Functions retry after a timeout, with the first run
+alive after all) would then merge one table at once. Releasing deletes the item only if it is
+still this run's lease.
 """
 
 from collections.abc import Callable
@@ -20,9 +21,7 @@ if TYPE_CHECKING:
 DEFAULT_LEASE_SECONDS: Final = 3600
 # Expired leases linger for a day (DynamoDB TTL on "ttl"), which helps when reading what happened.
 _TTL_GRACE_SECONDS: Final = 86_400
-_ACQUIRE_CONDITION: Final = (
-    "attribute_not_exists(source_table) OR lease_expires_at < :now OR run_id = :run_id"
-)
+_ACQUIRE_CONDITION: Final = "attribute_not_exists(source_table) OR lease_expires_at < :now"
 
 
 def _utc_now() -> datetime:

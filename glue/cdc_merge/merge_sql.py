@@ -48,6 +48,13 @@ PARQUET_OP_COLUMN: Final = "Op"
 
 Mode = Literal["current", "history"]
 FileFormat = Literal["csv", "parquet"]
+# What precedes the data columns in full-load files: nothing; the sequence column (DMS
+# TimestampColumnName adds it to full loads too); or Op and the sequence column
+# (IncludeOpForFullLoad as well).
+FullLoadLayout = Literal["columns", "sequence", "op_sequence"]
+FULL_LOAD_LAYOUTS: Final = ("columns", "sequence", "op_sequence")
+# A full-load file's Op field ("I" throughout) is read under this name and dropped.
+FULL_LOAD_OP_FIELD: Final = "_cdc_full_load_op"
 FileKind = Literal["full", "cdc"]
 
 _SOURCE_TABLE = re.compile(r"^[A-Za-z0-9_$-]+\.[A-Za-z0-9_$-]+$")
@@ -107,6 +114,7 @@ class TableSpec:
     sequence_column_type: str = "timestamp"
     file_format: FileFormat = "csv"
     mode: Mode = "current"
+    full_load_layout: FullLoadLayout = "columns"
     partition_by: tuple[str, ...] = ()
 
     @classmethod
@@ -143,6 +151,7 @@ class TableSpec:
         sequence_column = text("sequence_column")
         sequence_column_type = text("sequence_column_type", default="timestamp")
         file_format = text("file_format", default="csv")
+        full_load_layout = text("full_load_layout", default="columns")
         mode = text("mode", default="current")
         primary_key = names("primary_key", required=True)
         partition_by = names("partition_by", required=False)
@@ -164,6 +173,10 @@ class TableSpec:
             errors.append(f"file_format: {file_format!r} is not csv or parquet")
         if mode not in ("current", "history"):
             errors.append(f"mode: {mode!r} is not current or history")
+        if full_load_layout not in FULL_LOAD_LAYOUTS:
+            errors.append(
+                f"full_load_layout: {full_load_layout!r} is not one of {FULL_LOAD_LAYOUTS}"
+            )
         for key, listed in (("primary_key", primary_key), ("partition_by", partition_by)):
             if len(set(listed)) != len(listed):
                 errors.append(f"{key}: names repeat")
@@ -182,6 +195,13 @@ class TableSpec:
             sequence_column_type=sequence_column_type,
             file_format="parquet" if file_format == "parquet" else "csv",
             mode="history" if mode == "history" else "current",
+            full_load_layout=(
+                "op_sequence"
+                if full_load_layout == "op_sequence"
+                else "sequence"
+                if full_load_layout == "sequence"
+                else "columns"
+            ),
             partition_by=partition_by,
         )
 
@@ -232,17 +252,30 @@ def validate_catalog(catalog: str) -> str:
 def csv_field_names(spec: TableSpec, kind: FileKind) -> tuple[str, ...]:
     """Staging names of a headerless DMS CSV file's fields, by position.
 
-    CDC files: ``Op, <sequence_column>, <columns...>``; full-load files: ``<columns...>``.
+    CDC files: ``Op, <sequence_column>, <columns...>``; full-load files: ``<columns...>``,
+    preceded by what ``full_load_layout`` says.
     """
     if kind == "full":
-        return spec.column_names
+        leading = {
+            "columns": (),
+            "sequence": (SEQ_COLUMN,),
+            "op_sequence": (FULL_LOAD_OP_FIELD, SEQ_COLUMN),
+        }[spec.full_load_layout]
+        return (*leading, *spec.column_names)
     return (OP_COLUMN, SEQ_COLUMN, *spec.column_names)
+
+
+def full_load_has_sequence(spec: TableSpec) -> bool:
+    """Whether full-load rows carry their sequence value (else they rank before any change)."""
+    return spec.full_load_layout != "columns"
 
 
 def parquet_field_sources(spec: TableSpec, kind: FileKind) -> tuple[tuple[str, str], ...]:
     """(name in the Parquet file, staging name) pairs: Parquet files carry their column names."""
     data = tuple((name, name) for name in spec.column_names)
     if kind == "full":
+        if full_load_has_sequence(spec):
+            return ((spec.sequence_column, SEQ_COLUMN), *data)
         return data
     return ((PARQUET_OP_COLUMN, OP_COLUMN), (spec.sequence_column, SEQ_COLUMN), *data)
 
@@ -328,6 +361,9 @@ def invalid_values_sql(spec: TableSpec, staging_view: str) -> str:
     checks = [
         _count_where(f"{op} IS NULL OR {op} NOT IN ('{INSERT_OP}', '{UPDATE_OP}', '{DELETE_OP}')")
     ]
+    # A row without its key never matches in a MERGE: it would be inserted again on every run.
+    key_missing = " OR ".join(f"{quote_identifier(name)} IS NULL" for name in spec.primary_key)
+    checks.append(_count_where(key_missing))
     for name, column_type in _checked_columns(spec):
         column = quote_identifier(name)
         checks.append(
@@ -351,6 +387,7 @@ def invalid_values_labels(spec: TableSpec) -> tuple[str, ...]:
     """What each number of invalid_values_sql counts, in order."""
     return (
         "operation",
+        "primary key (NULL)",
         *(
             spec.sequence_column if name == SEQ_COLUMN else name
             for name, _ in _checked_columns(spec)

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 
+from cdc_merge.job import CONFIG_ERROR_KEY
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _MAX_KEYS_PER_CALL: Final = 100  # BatchGetItem's limit
 _MAX_ATTEMPTS: Final = 5
-
-
-class TableConfigMissingError(LookupError):
-    """A table of the batch has no config (removed since the run was planned)."""
 
 
 class DynamoTableConfigs:
@@ -34,7 +32,8 @@ class DynamoTableConfigs:
         return self._client or boto3.client("dynamodb")
 
     def configs(self, cadence: str, source_tables: Sequence[str]) -> list[dict[str, Any]]:
-        """The tables' configs in the order asked; raises naming every table without one."""
+        """The tables' configs in the order asked. A table without one (removed since the run
+        was planned) gets an entry carrying the reason, so it fails alone, on the record."""
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(source_tables), _MAX_KEYS_PER_CALL):
             keys = [
@@ -44,12 +43,14 @@ class DynamoTableConfigs:
             for item in self._get_all(keys):
                 config = json.loads(item["config"]["S"])
                 found[config["source_table"]] = config
-        missing = [name for name in source_tables if name not in found]
-        if missing:
-            raise TableConfigMissingError(
-                f"no config for cadence {cadence!r} and tables {missing} in {self.table_name}"
-            )
-        return [found[name] for name in source_tables]
+        return [
+            found.get(name)
+            or {
+                "source_table": name,
+                CONFIG_ERROR_KEY: f"no config for cadence {cadence!r} in {self.table_name}",
+            }
+            for name in source_tables
+        ]
 
     def _get_all(self, keys: list[Any]) -> list[Any]:
         items: list[Any] = []

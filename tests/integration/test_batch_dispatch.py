@@ -164,6 +164,17 @@ def test_a_failing_batch_does_not_stop_the_others(runtime: LocalRuntime) -> None
     assert [row[0] for row in lake_rows(runtime, "sales.orders")] == [1001, 1002, 1004]
     assert execution["status"] == "FAILED"
     assert execution["error"] == "BatchesFailed"
+    # ...the failed table is on record with its error, and its files wait for the next run
+    history = runtime.dynamodb.scan(TableName=runtime.outputs["ProcessingHistoryTableName"])
+    customers = next(i for i in history["Items"] if i["source_table"]["S"] == "sales.customers")
+    assert customers["status"]["S"] == "failed"
+    assert "customer_id" in customers["error"]["S"]
+    pending = [i for i in tracker_items(runtime, "sales.customers") if "pending_status" in i]
+    assert len(pending) == 2
+    # ...and the run's event says so, batch by batch
+    [finished] = [e for e in runtime.activity.published if e.detail_type == "Batch Run Finished"]
+    assert finished.detail["any_batch_failed"] is True
+    assert sorted(r["status"] for r in finished.detail["results"]) == ["FAILED", "SUCCEEDED"]
 
 
 @pytest.fixture
@@ -182,10 +193,16 @@ def test_glue_concurrent_runs_error_is_retried(one_glue_run_at_a_time: LocalRunt
     execution = tick(runtime)
 
     # Then Glue refused a run while the other ran, the state machine retried it, and all merged
-    assert any("ConcurrentRunsExceeded" in error for _, error in runtime.glue_bridge.rejected)
-    assert runtime.stepfunctions_bridge.retry_waits  # the Retry's backoff, compressed locally
+    rejected = runtime.glue_bridge.rejected
+    assert rejected
+    assert all("ConcurrentRunsExceeded" in error for _, error in rejected)
+    # the Retry's backoff (30 s, doubling), compressed locally
+    assert runtime.stepfunctions_bridge.retry_waits
+    assert all(wait >= 0 for wait in runtime.stepfunctions_bridge.retry_waits)
     assert execution["status"] == "SUCCEEDED"
     assert [r.state for r in runtime.glue_bridge.runs] == ["SUCCEEDED", "SUCCEEDED"]
+    # ...and both tables merged
+    assert [row[0] for row in lake_rows(runtime, "sales.customers")] == [7, 9, 42]
 
 
 def test_disabled_schedules_do_not_fire() -> None:

@@ -57,6 +57,8 @@ TARGET_NAME_PATTERN: Final = r"^[a-z0-9_]{1,255}$"
 # Letters, digits and underscores only: names are safe to quote in the SQL we generate.
 COLUMN_NAME_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
 OPERATION_COLUMN: Final = "Op"
+# The merge job stages its bookkeeping columns as _cdc_op, _cdc_seq... (glue/cdc_merge/merge_sql)
+RESERVED_COLUMN_PREFIX: Final = "_cdc_"
 SIMPLE_TYPES: Final = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
 MAX_DECIMAL_PRECISION: Final = 38
 _DECIMAL = re.compile(r"decimal\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)")
@@ -91,7 +93,15 @@ def _column_type(value: str) -> str:
 
 
 ColumnType = Annotated[str, AfterValidator(_column_type)]
-ColumnName = Annotated[str, Field(pattern=COLUMN_NAME_PATTERN)]
+
+
+def _not_reserved(name: str) -> str:
+    if name.lower().startswith(RESERVED_COLUMN_PREFIX):
+        raise ValueError(f"names starting with {RESERVED_COLUMN_PREFIX!r} are the merge job's own")
+    return name
+
+
+ColumnName = Annotated[str, Field(pattern=COLUMN_NAME_PATTERN), AfterValidator(_not_reserved)]
 Cadence = Annotated[str, Field(pattern=CADENCE_PATTERN)]
 TargetName = Annotated[str, Field(pattern=TARGET_NAME_PATTERN)]
 
@@ -168,7 +178,9 @@ class TableConfig(_ConfigModel):
     """One source table: where its DMS files merge to, on which cadence, and how.
 
     See the module docstring for the file layout: ``columns`` are the data columns; CDC files
-    put ``Op`` and the ``sequence_column`` before them, full-load files have only them.
+    put ``Op`` and the ``sequence_column`` before them. Full-load files have only them, unless
+    ``full_load_layout`` says DMS puts the sequence column (``TimestampColumnName``) or ``Op``
+    and the sequence column (``IncludeOpForFullLoad`` too) before them as well.
     """
 
     cadence: Cadence
@@ -181,6 +193,7 @@ class TableConfig(_ConfigModel):
     sequence_column_type: ColumnType = "timestamp"
     file_format: FileFormat = "csv"
     mode: TableMode = "current"
+    full_load_layout: Literal["columns", "sequence", "op_sequence"] = "columns"
     partition_by: list[ColumnName] = Field(default_factory=list)
     active: bool = True
 

@@ -194,3 +194,13 @@ def test_output_size_counts_utf8_bytes_of_compact_json() -> None:
     assert output_size(output) == len(
         json.dumps(output, separators=(",", ":"), ensure_ascii=False).encode()
     )
+
+
+def test_a_plan_with_more_batches_than_the_summary_can_hold_is_refused() -> None:
+    # Given 501 pending tables in batches of one
+    names = [f"s.t{n:04d}" for n in range(501)]
+    configs = FakeConfigSource.of(batch_config(batch_size=1), tables(*names))
+    planner = planner_with(configs, FakePendingTables(set(names)))
+    # When the output is built / Then it fails naming the count and the remedy
+    with pytest.raises(PlanTooLargeError, match=r"501 batches.*raise the cadence's batch_size"):
+        planner.plan_output("hourly", RUN)

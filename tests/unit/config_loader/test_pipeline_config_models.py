@@ -79,7 +79,9 @@ def test_every_valid_decimal_is_accepted(precision: int, data: st.DataObject) ->
     assert column.type == f"decimal({precision},{scale})"
 
 
-@pytest.mark.parametrize("name", ["1st", "order id", "amount;drop", 'q"uote', "", "a-b"])
+@pytest.mark.parametrize(
+    "name", ["1st", "order id", "amount;drop", 'q"uote', "", "a-b", "_cdc_op", "_CDC_seq"]
+)
 def test_column_names_must_be_plain_identifiers(name: str) -> None:
     # Given a name that would need escaping in generated SQL / Then it is rejected
     with pytest.raises(ValidationError):

@@ -111,11 +111,12 @@ def test_an_expired_lease_is_taken_over(dynamodb: Any) -> None:
     assert int(item["ttl"]["N"]) > expires
 
 
-def test_the_same_run_takes_its_own_lease_again(dynamodb: Any) -> None:
-    # Given a retried job attempt of the same run (same run id)
+def test_a_second_job_run_of_the_same_execution_is_refused(dynamodb: Any) -> None:
+    # Given a table leased by a job run of an execution
     leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=Clock())
     assert leases.acquire(TABLE, "run-a")
-    assert leases.acquire(TABLE, "run-a")
+    # When another job run of the same execution (a retry) claims it / Then it must wait
+    assert not leases.acquire(TABLE, "run-a")
 
 
 def test_release_by_another_run_is_refused(dynamodb: Any) -> None:
@@ -146,8 +147,9 @@ def test_release_by_the_holder_frees_the_table(dynamodb: Any) -> None:
 def put_file(
     dynamodb: Any, file_id: str, event_time: str, pending: bool = True, **extra: str
 ) -> None:
+    source_table = extra.pop("source_table", TABLE)
     item = {
-        "source_table": {"S": extra.pop("source_table", TABLE)},
+        "source_table": {"S": source_table},
         "file_id": {"S": file_id},
         "bucket": {"S": "staging"},
         "key": {"S": f"sales/orders/{file_id}.csv"},
@@ -158,7 +160,7 @@ def put_file(
     }
     if pending:
         item["pending_status"] = {"S": "raw_file_landed"}
-        item["pending_order"] = {"S": f"{TABLE}#{event_time}#{file_id}"}
+        item["pending_order"] = {"S": f"{source_table}#{event_time}#{file_id}"}
     dynamodb.put_item(TableName=TRACKER, Item=item)
 
 

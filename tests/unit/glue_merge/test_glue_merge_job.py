@@ -161,6 +161,54 @@ def test_an_invalid_table_spec_fails_that_table_only(
     assert "unsupported column type" in (history.by_table()[CUSTOMERS].error or "")
 
 
+def test_full_load_files_with_the_dms_timestamp_column_are_read_by_layout(
+    bucket: LocalBucket, engine: DuckDbEngine
+) -> None:
+    # Given full-load files that carry DMS's timestamp column first (TimestampColumnName)
+    tracker = FakeTracker()
+    tracker.add(
+        bucket.write_csv(
+            ORDERS,
+            "LOAD00000001.csv",
+            [["2026-11-23 10:00:00", "1", "a", "5"], ["2026-11-23 10:00:00", "2", "b", "6"]],
+        ),
+        bucket.write_csv(ORDERS, "f.csv", [["U", "2026-11-23 10:05:00", "1", "a", "7"]]),
+    )
+    # When the batch runs with full_load_layout "sequence"
+    outcome, _, _ = run_batch(engine, tracker, table_config(ORDERS, full_load_layout="sequence"))
+    # Then the columns line up and the later CDC change wins
+    assert not outcome.failed
+    assert sorted(engine.table_rows("sales", "orders")) == [
+        (1, "a", Decimal("7.00")),
+        (2, "b", Decimal("6.00")),
+    ]
+
+
+def test_a_row_without_its_primary_key_fails_the_table(
+    bucket: LocalBucket, engine: DuckDbEngine
+) -> None:
+    # Given a CDC row whose key is empty (a NULL key would be inserted again on every run)
+    tracker = FakeTracker()
+    tracker.add(bucket.write_csv(ORDERS, "f.csv", [["I", "2026-11-23 10:00:00", "", "a", "1"]]))
+    # When the batch runs / Then the table fails, naming the key
+    outcome, history, _ = run_batch(engine, tracker, table_config(ORDERS))
+    assert outcome.failed
+    assert "primary key (NULL): 1" in (history.records[0].error or "")
+
+
+def test_a_table_whose_config_is_gone_fails_alone(
+    bucket: LocalBucket, engine: DuckDbEngine
+) -> None:
+    # Given a batch where one table's config could not be read
+    tracker = FakeTracker()
+    tracker.add(bucket.write_csv(ORDERS, "f.csv", [["I", "2026-11-23 10:00:00", "1", "a", "1"]]))
+    gone = {"source_table": CUSTOMERS, "config_error": "no config for cadence 'hourly'"}
+    # When the batch runs / Then that table fails with the reason and the other merges
+    outcome, history, _ = run_batch(engine, tracker, gone, table_config(ORDERS))
+    assert [table.status for table in outcome.tables] == ["failed", "succeeded"]
+    assert history.by_table()[CUSTOMERS].error == "no config for cadence 'hourly'"
+
+
 def test_values_that_do_not_convert_fail_the_table_naming_the_columns(
     bucket: LocalBucket, engine: DuckDbEngine
 ) -> None:

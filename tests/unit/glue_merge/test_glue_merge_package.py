@@ -1,5 +1,5 @@
 """The deployed artefact: the package runs on Glue 5's Python 3.11 with Glue's libraries only,
-and the zip for --extra-py-files carries every module the entry point needs."""
+and the zip the bundle carries holds every module the entry point needs."""
 
 import ast
 import importlib.util
@@ -21,14 +21,15 @@ TYPE_CHECKING_ONLY = {"mypy_boto3_dynamodb"}
 
 def _build_zip(output: Path) -> Path:
     spec = importlib.util.spec_from_file_location(
-        "build_extra_py_files", ROOT / "glue" / "build_extra_py_files.py"
+        "bundle_glue_job", ROOT / "scripts" / "bundle_glue_job.py"
     )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    built: Path = module.build(output)
-    return built
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(module.package_zip())
+    return output
 
 
 def _imported_top_level(tree: ast.Module) -> set[str]:
