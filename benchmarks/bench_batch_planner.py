@@ -21,17 +21,13 @@ compares the Python work only, and the call count shows what a network round tri
 would add.
 """
 
-import contextlib
 import hashlib
-import importlib.util
-import os
-import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any, Final
 
+from benchmarks.lambda_harness import BenchContext, handler_module, quiet_telemetry
 from benchmarks.results import ROOT, BenchResult, median_seconds
 
 TABLES: Final = 3_000
@@ -194,41 +190,6 @@ class InMemoryConfigs:
         return self.tables
 
 
-@dataclass(frozen=True)
-class _Context:
-    function_name: str = "batch-planner-bench"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:batch-planner"
-    aws_request_id: str = "bench"
-
-
-@contextlib.contextmanager
-def _quiet_telemetry() -> Iterator[None]:
-    """Send Powertools logs and EMF metrics to /dev/null (still formatted, as in Lambda)."""
-    from datalake_shared.observability import logger  # noqa: PLC0415
-
-    handler = logger.registered_handler
-    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-        previous = handler.setStream(devnull)  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            handler.setStream(previous)  # type: ignore[attr-defined]
-
-
-def _handler_module() -> ModuleType:
-    """batch_planner's app.py by path: every function has an ``app`` module on run.py's path."""
-    name = "batch_planner_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, FUNCTION_DIR / "app.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def _configs() -> InMemoryConfigs:
     from datalake_shared.pipeline_config import BatchConfig, TableConfig  # noqa: PLC0415
 
@@ -256,14 +217,14 @@ def _configs() -> InMemoryConfigs:
 
 
 def run() -> list[BenchResult]:
-    app = _handler_module()
+    app = handler_module("batch_planner")
     from batch_planner_pending import DynamoPendingTables  # noqa: PLC0415
     from batch_planning import BatchPlanner  # noqa: PLC0415
 
     configs = _configs()
     items = tracker_items()
     event = {"cadence": CADENCE, "run_id": RUN_ID}
-    context = _Context()
+    context = BenchContext()
 
     # One fake per side, built once (its index sorts 30,000 items); each run resets its count.
     our_client, naive_client = InMemoryTrackerClient(items), InMemoryTrackerClient(items)
@@ -285,7 +246,7 @@ def run() -> list[BenchResult]:
         assert output["table_count"] == TABLES
         return Counter(naive_client.calls)
 
-    with _quiet_telemetry():
+    with quiet_telemetry():
         our_calls = ours()  # also warms up: the first call builds lazily-initialised state
         naive_calls = naive()
         ours_s = median_seconds(ours)

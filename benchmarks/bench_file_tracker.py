@@ -17,19 +17,14 @@
   ``import boto3``, everything the naive handler imports besides the standard library.
 """
 
-import contextlib
 import copy
-import importlib.util
 import json
 import os
-import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
+from benchmarks.lambda_harness import BenchContext, handler_module, quiet_telemetry
 from benchmarks.results import ROOT, BenchResult, cold_import_ms, median_seconds
 
 BATCH_SIZE = 25
@@ -157,44 +152,9 @@ def naive_handler(event: dict[str, Any], context: object, table: InMemoryTable) 
     return {"statusCode": 200}
 
 
-@dataclass(frozen=True)
-class _Context:
-    function_name: str = "file-tracker-bench"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:file-tracker"
-    aws_request_id: str = "bench"
-
-
-@contextlib.contextmanager
-def _quiet_telemetry() -> Iterator[None]:
-    """Send Powertools logs and EMF metrics to /dev/null (still formatted, as in Lambda)."""
-    from datalake_shared.observability import logger  # noqa: PLC0415
-
-    handler = logger.registered_handler
-    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-        previous = handler.setStream(devnull)  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            handler.setStream(previous)  # type: ignore[attr-defined]
-
-
-def _handler_module() -> ModuleType:
-    """file_tracker's app.py by path: every function has an ``app`` module on run.py's path."""
-    name = "file_tracker_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, FUNCTION_DIR / "app.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def _handler_runs() -> list[BenchResult]:
     # The function's own modules resolve through run.py's sys.path (one folder per function).
-    app = _handler_module()
+    app = handler_module("file_tracker")
     from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN  # noqa: PLC0415
     from file_tracker_store import DynamoFileTrackerStore  # noqa: PLC0415
     from file_tracking import FileTracker, KeyLayout  # noqa: PLC0415
@@ -204,7 +164,7 @@ def _handler_runs() -> list[BenchResult]:
 
     batches = sqs_batches()
     records = BATCH_SIZE * BATCHES
-    context = _Context()
+    context = BenchContext()
 
     def ours() -> Counter[str]:
         client, events = InMemoryDynamoClient(), InMemoryEventsClient()
@@ -229,7 +189,7 @@ def _handler_runs() -> list[BenchResult]:
         assert len(table.items) == records
         return table.calls
 
-    with _quiet_telemetry():
+    with quiet_telemetry():
         our_calls = ours()  # also warms up: the first call builds lazily-initialised state
         naive_calls = naive()
         ours_s = median_seconds(ours)

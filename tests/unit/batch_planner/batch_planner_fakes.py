@@ -1,16 +1,19 @@
 """In-memory stand-ins for the batch planner's collaborators, config builders and event loading."""
 
-import importlib.util
-import json
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from batch_planning import BatchPlanner
+from lambda_support import (  # noqa: F401 - re-exported for the tests
+    CapturedLogs,
+    FakeLambdaContext,
+    MetricsReader,
+    load_handler_module,
+    load_sample_event,
+)
 
 from datalake_shared.pipeline_config import BatchConfig, TableConfig
 
@@ -19,29 +22,11 @@ EVENTS_DIR = ROOT / "events" / "batch_planner"
 GLUE_JOB = "datalake-cdc-merge-test"
 
 
-def _load_handler_module() -> ModuleType:
-    """functions/batch_planner/app.py under its own name: every function has an ``app`` module,
-    so a plain ``import app`` would pick whichever function folder comes first on sys.path."""
-    name = "batch_planner_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "functions" / "batch_planner" / "app.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-app = _load_handler_module()
+app = load_handler_module("batch_planner")
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A sample input from events/batch_planner/ (the same files `sam local invoke -e` uses)."""
-    event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
-    return event
+    return load_sample_event("batch_planner", name)
 
 
 def batch_config(
@@ -136,11 +121,3 @@ class DynamoCallRecorder:
 
     def operations(self) -> list[str]:
         return [name for name, _ in self.calls]
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "batch-planner"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:batch-planner"
-    aws_request_id: str = "6f3a1c2e-0000-4000-8000-000000000002"

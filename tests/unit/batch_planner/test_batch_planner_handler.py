@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from batch_planner_fakes import (
     GLUE_JOB,
+    CapturedLogs,
     FakeConfigSource,
     FakeLambdaContext,
     FakePendingTables,
@@ -54,14 +55,6 @@ def pending() -> FakePendingTables:
 @pytest.fixture
 def planner(configs: FakeConfigSource, pending: FakePendingTables) -> BatchPlanner:
     return planner_with(configs, pending)
-
-
-class CapturedLogs:
-    def __init__(self, stream: io.StringIO) -> None:
-        self._stream = stream
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self._stream.getvalue().splitlines() if line]
 
 
 @pytest.fixture

@@ -1,19 +1,20 @@
 """In-memory stand-ins for the config loader's collaborators, sample configs and events."""
 
-import importlib.util
-import io
-import json
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 from config_loading import ConfigObject, ConfigObjectMissingError, ConfigTooLargeError
+from lambda_support import (  # noqa: F401 - re-exported for the tests
+    CapturedLogs,
+    FakeLambdaContext,
+    MetricsReader,
+    load_handler_module,
+    load_sample_event,
+)
 
 from datalake_shared.config_store import CADENCE, SOURCE_TABLE, ApplyPlan
 from datalake_shared.pipeline_config import PipelineConfig
@@ -44,28 +45,11 @@ TABLE_TABLE_KEYS: dict[str, Any] = {
 }
 
 
-def _load_handler_module() -> ModuleType:
-    """functions/config_loader/app.py under its own name (every function has an ``app``)."""
-    name = "config_loader_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "functions" / "config_loader" / "app.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-app = _load_handler_module()
+app = load_handler_module("config_loader")
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A sample event from events/config_loader/ (the same files `sam local invoke -e` uses)."""
-    event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
-    return event
+    return load_sample_event("config_loader", name)
 
 
 def uploaded(key: str, size: int = 1024, bucket: str = BUCKET) -> dict[str, Any]:
@@ -186,44 +170,6 @@ class FakeEvents:
 
     def types(self) -> list[str]:
         return [detail_type for detail_type, _ in self.published]
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "config-loader"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:config-loader"
-    aws_request_id: str = "6f3a1c2e-0000-4000-8000-000000000003"
-
-
-class CapturedLogs:
-    def __init__(self, stream: io.StringIO) -> None:
-        self._stream = stream
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self._stream.getvalue().splitlines() if line]
-
-
-class MetricsReader:
-    """Sums the CloudWatch EMF metrics Powertools printed (its log_metrics flush)."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self._capsys = capsys
-
-    def totals(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for line in self._capsys.readouterr().out.splitlines():
-            if not line.startswith("{"):
-                continue
-            blob = json.loads(line)
-            if "_aws" not in blob:
-                continue
-            for directive in blob["_aws"]["CloudWatchMetrics"]:
-                for metric in directive["Metrics"]:
-                    value = blob[metric["Name"]]
-                    values = value if isinstance(value, list) else [value]
-                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
-        return totals
 
 
 class DynamoCallRecorder:

@@ -1,17 +1,12 @@
 """In-memory stand-ins for the file tracker's store and EventBridge, plus sample-event loading."""
 
-import importlib.util
-import io
 import json
-import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
-import pytest
 from botocore.exceptions import ClientError
 from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
 from file_tracking import FileTracker, KeyLayout, MarkFailure, PutResult, TrackedFile
@@ -23,33 +18,23 @@ from datalake_shared.s3_events import S3ObjectCreatedEvent, S3ObjectCreatedSqsRe
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
+from lambda_support import (  # noqa: F401 - re-exported for the tests
+    CapturedLogs,
+    FakeLambdaContext,
+    MetricsReader,
+    load_handler_module,
+    load_sample_event,
+)
+
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = ROOT / "events" / "file_tracker"
 
 
-def _load_handler_module() -> ModuleType:
-    """functions/file_tracker/app.py under its own name: every function has an ``app`` module,
-    so a plain ``import app`` would pick whichever function folder comes first on sys.path."""
-    name = "file_tracker_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "functions" / "file_tracker" / "app.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-app = _load_handler_module()
+app = load_handler_module("file_tracker")
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A sample event from events/file_tracker/ (the same files `sam local invoke -e` uses)."""
-    event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
-    return event
+    return load_sample_event("file_tracker", name)
 
 
 def s3_events(name: str) -> list[S3ObjectCreatedEvent]:
@@ -238,41 +223,3 @@ class DynamoCallRecorder:
 
     def params_of(self, operation: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == operation]
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "file-tracker"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:file-tracker"
-    aws_request_id: str = "6f3a1c2e-0000-4000-8000-000000000001"
-
-
-class CapturedLogs:
-    def __init__(self, stream: io.StringIO) -> None:
-        self._stream = stream
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self._stream.getvalue().splitlines() if line]
-
-
-class MetricsReader:
-    """Sums the CloudWatch EMF metrics Powertools printed (its log_metrics flush)."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self._capsys = capsys
-
-    def totals(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for line in self._capsys.readouterr().out.splitlines():
-            if not line.startswith("{"):
-                continue
-            blob = json.loads(line)
-            if "_aws" not in blob:
-                continue
-            for directive in blob["_aws"]["CloudWatchMetrics"]:
-                for metric in directive["Metrics"]:
-                    value = blob[metric["Name"]]
-                    values = value if isinstance(value, list) else [value]
-                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
-        return totals

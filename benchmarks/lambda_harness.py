@@ -1,0 +1,48 @@
+"""What benchmarks of a Lambda handler share: its module, a context, and quiet telemetry."""
+
+import contextlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+
+from benchmarks.results import ROOT
+
+
+@dataclass(frozen=True)
+class BenchContext:
+    function_name: str = "datalake-events-bench"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id: str = "bench"
+
+
+@contextlib.contextmanager
+def quiet_telemetry() -> Iterator[None]:
+    """Send Powertools logs and EMF metrics to /dev/null (still formatted, as in Lambda)."""
+    from datalake_shared.observability import logger  # noqa: PLC0415
+
+    handler = logger.registered_handler
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        previous = handler.setStream(devnull)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def handler_module(function: str) -> ModuleType:
+    """functions/<function>/app.py by path: every function has an ``app`` module on the path."""
+    name = f"{function}_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, ROOT / "functions" / function / "app.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

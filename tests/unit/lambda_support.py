@@ -1,0 +1,81 @@
+"""What every function's unit tests need: its handler module, its sample events, a Lambda
+context, and readers for the JSON logs and EMF metrics Powertools writes.
+
+Importable from any test folder under tests/unit (pytest puts this folder on sys.path for its
+conftest.py).
+"""
+
+import importlib.util
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_handler_module(function: str) -> ModuleType:
+    """functions/<function>/app.py under its own name: every function has an ``app`` module,
+    so a plain ``import app`` would pick whichever function folder comes first on sys.path."""
+    name = f"{function}_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, ROOT / "functions" / function / "app.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def load_sample_event(function: str, name: str) -> dict[str, Any]:
+    """A sample event from events/<function>/ (the files `sam local invoke -e` uses)."""
+    event: dict[str, Any] = json.loads((ROOT / "events" / function / name).read_text())
+    return event
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "datalake-events-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:datalake-events-test"
+    )
+    aws_request_id: str = "6f3a1c2e-0000-4000-8000-000000000001"
+
+
+class CapturedLogs:
+    def __init__(self, stream: io.StringIO) -> None:
+        self._stream = stream
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self._stream.getvalue().splitlines() if line]
+
+
+class MetricsReader:
+    """Sums the CloudWatch EMF metrics Powertools printed (its log_metrics flush)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+
+    def totals(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for line in self._capsys.readouterr().out.splitlines():
+            if not line.startswith("{"):
+                continue
+            blob = json.loads(line)
+            if "_aws" not in blob:
+                continue
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    value = blob[metric["Name"]]
+                    values = value if isinstance(value, list) else [value]
+                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
+        return totals
