@@ -127,7 +127,7 @@ class DuckDbEngine(SqlEngine):
             self._run(
                 f"CREATE OR REPLACE TEMP TABLE {_quote(_FILE_TABLE)} AS SELECT * FROM read_csv("
                 f"$path, header = false, auto_detect = false, delim = ',', quote = '\"',"
-                f" escape = '\"', columns = {{{columns}}})",
+                f" escape = '\"', allow_quoted_nulls = false, columns = {{{columns}}})",
                 parameters,
             )
             parameters = {}

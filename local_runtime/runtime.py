@@ -10,6 +10,7 @@ import contextlib
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -170,6 +171,7 @@ class LocalRuntime:
         """Undo everything start() did, even when one step of the teardown fails."""
         if not self._owns_lock:
             return
+        self._let_executions_finish()
         with contextlib.ExitStack() as teardown:
             teardown.callback(self._release)
             teardown.callback(self._remove_workdir)
@@ -180,6 +182,13 @@ class LocalRuntime:
             for bridge in self._installed:  # callbacks run last-in first-out
                 teardown.callback(bridge.uninstall)
             self._installed = []
+
+    def _let_executions_finish(self, timeout_s: float = 30.0) -> None:
+        """moto runs executions in threads; tearing down under them would break them midway."""
+        deadline = time.monotonic() + timeout_s
+        with contextlib.suppress(Exception):  # stopping must not fail because of a probe
+            while self.stepfunctions_bridge.pump() and time.monotonic() < deadline:
+                pass
 
     def _prepare_workdir(self) -> None:
         if self._given_workdir is None:

@@ -83,6 +83,7 @@ class GlueBridge:
             FakeJob.start_job_run = self._original_start  # type: ignore[method-assign]
             FakeJobRun.as_dict = self._original_as_dict  # type: ignore[method-assign]
         self._original_start = None
+        self._original_as_dict = None
 
     def pump(self) -> int:
         return 0  # runs complete inside StartJobRun
