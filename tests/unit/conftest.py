@@ -1,12 +1,17 @@
 """Unit tests run offline: any connection off the loopback interface fails the test."""
 
+import io
 import ipaddress
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 from samcli.yamlhelper import yaml_parse
+
+from datalake_shared.observability import logger
 
 ROOT = Path(__file__).resolve().parents[2]
 _real_connect = socket.socket.connect
@@ -48,3 +53,27 @@ def sam_template() -> dict[str, Any]:
     """template.yaml as data (CloudFormation short tags such as !Ref are understood)."""
     template: dict[str, Any] = yaml_parse((ROOT / "template.yaml").read_text())
     return template
+
+
+# --- shared by every function's handler tests ------------------------------------------------
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def logs() -> Iterator[CapturedLogs]:
+    """JSON log lines the shared Powertools logger writes during the test."""
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    assert hasattr(handler, "setStream")
+    previous = handler.setStream(stream)
+    yield CapturedLogs(stream)
+    handler.setStream(previous)
+
+
+@pytest.fixture
+def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> MetricsReader:
+    return MetricsReader(capsys)

@@ -1,8 +1,6 @@
 """The batch planner's Lambda handler, with the sample inputs and a planner over fakes."""
 
-import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,14 +23,8 @@ from batch_planning import BatchPlanner, UnknownCadenceError
 from pydantic import ValidationError
 
 from datalake_shared.config_store import PipelineConfigStore
-from datalake_shared.observability import logger
 
 SAMPLE_RUN = "hourly-2026-11-23T10-00-00Z"
-
-
-@pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
 
 
 @pytest.fixture
@@ -55,17 +47,6 @@ def pending() -> FakePendingTables:
 @pytest.fixture
 def planner(configs: FakeConfigSource, pending: FakePendingTables) -> BatchPlanner:
     return planner_with(configs, pending)
-
-
-@pytest.fixture
-def logs() -> Iterator[CapturedLogs]:
-    """JSON log lines the shared Powertools logger writes during the test."""
-    stream = io.StringIO()
-    handler = logger.registered_handler
-    assert hasattr(handler, "setStream")
-    previous = handler.setStream(stream)
-    yield CapturedLogs(stream)
-    handler.setStream(previous)
 
 
 def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> dict[str, float]:

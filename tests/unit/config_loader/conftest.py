@@ -1,4 +1,3 @@
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,18 +9,14 @@ from config_loader_fakes import (
     FIXED_NOW,
     TABLE_TABLE,
     TABLE_TABLE_KEYS,
-    CapturedLogs,
     FakeApplier,
     FakeEvents,
-    FakeLambdaContext,
     FakeObjects,
-    MetricsReader,
 )
 from config_loading import ConfigLoader
 from moto import mock_aws
 
 from datalake_shared.config_store import PipelineConfigStore
-from datalake_shared.observability import logger
 
 
 @pytest.fixture
@@ -42,27 +37,6 @@ def events() -> FakeEvents:
 @pytest.fixture
 def loader(objects: FakeObjects, applier: FakeApplier, events: FakeEvents) -> ConfigLoader:
     return ConfigLoader(objects, applier, events, now=lambda: "2026-11-23T09:00:00Z")
-
-
-@pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
-
-
-@pytest.fixture
-def logs() -> Iterator[CapturedLogs]:
-    """JSON log lines the shared Powertools logger writes during the test."""
-    stream = io.StringIO()
-    handler = logger.registered_handler
-    assert hasattr(handler, "setStream")
-    previous = handler.setStream(stream)
-    yield CapturedLogs(stream)
-    handler.setStream(previous)
-
-
-@pytest.fixture
-def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> MetricsReader:
-    return MetricsReader(capsys)
 
 
 @pytest.fixture
