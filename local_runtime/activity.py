@@ -38,6 +38,12 @@ class ActivityLog:
         parsed = json.loads(detail) if isinstance(detail, str) else detail
         self.published.append(PublishedEvent(bus, source, detail_type, parsed or {}))
 
+    # Log lines of local job runs (Glue), per job
+    job_logs: dict[str, list[str]] = field(default_factory=dict)
+
+    def notes_for(self, job: str) -> list[str]:
+        return self.job_logs.setdefault(job, [])
+
     def route(self, via: str, target: str, event: dict[str, Any]) -> None:
         self.routed.append(RoutedEvent(via, target, event))
 

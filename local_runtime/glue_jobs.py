@@ -6,8 +6,6 @@ tracker, history and generated SQL as on Glue) with DuckDB as the engine instead
 local S3 first.
 """
 
-import contextlib
-import io
 import tempfile
 from pathlib import Path
 from typing import Final
@@ -33,7 +31,6 @@ def run_cdc_merge(job: GlueJob, arguments: dict[str, str], services: RuntimeServ
     options = {name.removeprefix("--"): value for name, value in arguments.items()}
     parsed = JobArguments.from_options(options)
     s3 = services.session.client("s3")
-    output = io.StringIO()
     with (
         tempfile.TemporaryDirectory(dir=services.workdir, prefix="glue-run-") as staging,
         DuckDbEngine(
@@ -41,11 +38,11 @@ def run_cdc_merge(job: GlueJob, arguments: dict[str, str], services: RuntimeServ
             catalog=parsed.catalog,
             resolve_path=s3_download_resolver(s3, Path(staging)),
         ) as engine,
-        contextlib.redirect_stdout(output),
     ):
         outcome = run(parsed, engine, dynamodb=services.session.client("dynamodb"))
-        services.activity.job_outcomes.append({"job": job.logical_id, **outcome.as_json()})
-        report(outcome)
+    services.activity.job_outcomes.append({"job": job.logical_id, **outcome.as_json()})
+    # The job's own report (its log line on Glue) goes to the activity log, not the terminal.
+    report(outcome, write=services.activity.notes_for(job.logical_id).append)
 
 
 def local_glue_jobs() -> dict[str, LocalGlueJob]:

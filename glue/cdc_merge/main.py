@@ -16,7 +16,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -154,9 +154,10 @@ def run(
     )
 
 
-def report(outcome: BatchOutcome) -> None:
-    """Prints the outcome; raises BatchFailedError when a table failed."""
-    print(json.dumps(outcome.as_json(), sort_keys=True))
+def report(outcome: BatchOutcome, write: Callable[[str], object] = print) -> None:
+    """Writes the outcome as one JSON line (to the job's log on Glue); raises
+    BatchFailedError when a table failed."""
+    write(json.dumps(outcome.as_json(), sort_keys=True))
     if outcome.failed:
         raise BatchFailedError(
             f"batch {outcome.batch_id}: {len(outcome.failed_tables)} table(s) failed: "
