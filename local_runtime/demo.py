@@ -262,16 +262,8 @@ def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
         print("\n2. Each cadence's schedule fired a batch run:")
         print(
             table(
-                ["execution", "status", "tables", "batches"],
-                [
-                    [
-                        e["name"],
-                        e["status"],
-                        json.loads(e.get("output") or "{}").get("table_count", "-"),
-                        json.loads(e.get("output") or "{}").get("batch_count", "-"),
-                    ]
-                    for e in executions
-                ],
+                ["execution", "status", "batches", "failed batches"],
+                [_execution_row(execution) for execution in executions],
             )
         )
         print("\nWhat happened:")
@@ -306,6 +298,13 @@ def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
     print(f"  query it:  .venv/bin/python -c \"import duckdb; print({connect}.sql('{query}'))\"")
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0
+
+
+def _execution_row(execution: dict[str, Any]) -> list[Any]:
+    summary = json.loads(execution.get("output") or "{}")
+    results = summary.get("results", [])
+    failed = sum(1 for result in results if result.get("status") == "FAILED")
+    return [execution["name"], execution["status"], summary.get("batch_count", 0), failed]
 
 
 def _shown(path: Path) -> str:
