@@ -1,14 +1,13 @@
 """What benchmarks of a Lambda handler share: its module, a context, and quiet telemetry."""
 
 import contextlib
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
 from benchmarks.results import ROOT
+from local_runtime.functions import function_app
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,4 @@ def quiet_telemetry() -> Iterator[None]:
 
 def handler_module(function: str) -> ModuleType:
     """functions/<function>/app.py by path: every function has an ``app`` module on the path."""
-    name = f"{function}_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "functions" / function / "app.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return function_app(ROOT, function)

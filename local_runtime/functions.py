@@ -102,6 +102,25 @@ class _RoutedStdout(io.TextIOBase):
 _ROUTER = _RoutedStdout()
 
 
+def import_from_file(module_name: str, file: Path) -> ModuleType:
+    """Imports ``file`` as ``module_name`` (once: later calls return the same module). Every
+    function has an ``app`` module, so handlers are imported by path under their own names."""
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load module {file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def function_app(project_root: Path, function: str) -> ModuleType:
+    """functions/<function>/app.py, imported as ``<function>_app`` (tests and benchmarks)."""
+    return import_from_file(f"{function}_app", project_root / "functions" / function / "app.py")
+
+
 class FunctionRunner:
     """Imports and calls handlers of the functions deployed from the template."""
 
@@ -181,13 +200,7 @@ class FunctionRunner:
         module_path, _, attribute = source.handler.rpartition(".")
         file = source.code_dir / (module_path.replace(".", "/") + ".py")
         module_name = f"_local_lambda_{source.logical_id}_{module_path.replace('.', '_')}"
-        spec = importlib.util.spec_from_file_location(module_name, file)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load handler module {file}")
-        module: ModuleType = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        handler: Handler = getattr(module, attribute)
+        handler: Handler = getattr(import_from_file(module_name, file), attribute)
         return handler
 
     def _is_project_module(self, name: str, module: ModuleType | None) -> bool:

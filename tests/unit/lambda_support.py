@@ -5,10 +5,8 @@ Importable from any test folder under tests/unit (pytest puts this folder on sys
 conftest.py).
 """
 
-import importlib.util
 import io
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -16,29 +14,36 @@ from typing import Any
 
 import pytest
 
+from local_runtime.functions import function_app
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_handler_module(function: str) -> ModuleType:
     """functions/<function>/app.py under its own name: every function has an ``app`` module,
     so a plain ``import app`` would pick whichever function folder comes first on sys.path."""
-    name = f"{function}_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "functions" / function / "app.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return function_app(ROOT, function)
 
 
 def load_sample_event(function: str, name: str) -> dict[str, Any]:
     """A sample event from events/<function>/ (the files `sam local invoke -e` uses)."""
     event: dict[str, Any] = json.loads((ROOT / "events" / function / name).read_text())
     return event
+
+
+def create_template_table(
+    client: Any, template: dict[str, Any], logical_id: str, name: str
+) -> None:
+    """Creates a DynamoDB table (keys and indexes) exactly as template.yaml declares it."""
+    properties = template["Resources"][logical_id]["Properties"]
+    indexes = properties.get("GlobalSecondaryIndexes")
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        KeySchema=properties["KeySchema"],
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from batch_planner_fakes import DynamoCallRecorder
 from batch_planner_pending import PENDING_INDEX, DynamoPendingTables, source_table_of
+from lambda_support import create_template_table
 from moto import mock_aws
 
 TABLE_NAME = "file-tracker-test"
@@ -15,16 +16,9 @@ TABLE_NAME = "file-tracker-test"
 
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
-    properties = sam_template["Resources"]["FileTrackerTable"]["Properties"]
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE_NAME,
-            BillingMode=properties["BillingMode"],
-            AttributeDefinitions=properties["AttributeDefinitions"],
-            KeySchema=properties["KeySchema"],
-            GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
-        )
+        create_template_table(client, sam_template, "FileTrackerTable", TABLE_NAME)
         yield client
 
 

@@ -18,6 +18,7 @@ from file_tracker_fakes import (
 )
 from file_tracker_store import DynamoFileTrackerStore
 from file_tracking import KeyParts, TrackedFile
+from lambda_support import create_template_table
 from moto import mock_aws
 
 TABLE_NAME = "file-tracker-test"
@@ -28,16 +29,9 @@ FIXED_NOW = "2026-11-22T10:15:02.345Z"
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
     """A moto DynamoDB client with the file tracker table exactly as the template declares it."""
-    properties = sam_template["Resources"]["FileTrackerTable"]["Properties"]
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE_NAME,
-            BillingMode=properties["BillingMode"],
-            AttributeDefinitions=properties["AttributeDefinitions"],
-            KeySchema=properties["KeySchema"],
-            GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
-        )
+        create_template_table(client, sam_template, "FileTrackerTable", TABLE_NAME)
         yield client
 
 

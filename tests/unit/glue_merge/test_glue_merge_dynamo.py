@@ -10,6 +10,7 @@ import pytest
 from cdc_merge.file_tracker import PROCESSED_STATUS, DynamoFileTracker
 from cdc_merge.history import DynamoHistory, HistoryRecord
 from cdc_merge.leases import DynamoLeases
+from lambda_support import create_template_table
 from moto import mock_aws
 
 LEASES, HISTORY, TRACKER = "leases-test", "history-test", "tracker-test"
@@ -17,28 +18,13 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TABLE = "sales.orders"
 
 
-def create_table(client: Any, name: str, properties: dict[str, Any]) -> None:
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        **(
-            {"GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"]}
-            if "GlobalSecondaryIndexes" in properties
-            else {}
-        ),
-    )
-
-
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
-    resources = sam_template["Resources"]
     with mock_aws():
         client = boto3.client("dynamodb")
-        create_table(client, LEASES, resources["ProcessingLeaseTable"]["Properties"])
-        create_table(client, HISTORY, resources["ProcessingHistoryTable"]["Properties"])
-        create_table(client, TRACKER, resources["FileTrackerTable"]["Properties"])
+        create_template_table(client, sam_template, "ProcessingLeaseTable", LEASES)
+        create_template_table(client, sam_template, "ProcessingHistoryTable", HISTORY)
+        create_template_table(client, sam_template, "FileTrackerTable", TRACKER)
         yield client
 
 

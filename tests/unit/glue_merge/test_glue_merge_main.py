@@ -18,6 +18,7 @@ from cdc_merge.main import (
     spark_config,
 )
 from glue_merge_fakes import LocalBucket, batch_of, table_config
+from lambda_support import create_template_table
 from moto import mock_aws
 
 BATCH = batch_of(table_config("sales.orders"))
@@ -130,7 +131,6 @@ def test_a_successful_batch_only_prints(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
-    resources = sam_template["Resources"]
     with mock_aws():
         client = boto3.client("dynamodb")
         for name, logical_id in (
@@ -138,17 +138,7 @@ def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
             ("leases", "ProcessingLeaseTable"),
             ("history", "ProcessingHistoryTable"),
         ):
-            properties = resources[logical_id]["Properties"]
-            extra = {
-                key: properties[key] for key in ("GlobalSecondaryIndexes",) if key in properties
-            }
-            client.create_table(
-                TableName=name,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=properties["AttributeDefinitions"],
-                KeySchema=properties["KeySchema"],
-                **extra,
-            )
+            create_template_table(client, sam_template, logical_id, name)
         yield client
 
 
