@@ -160,7 +160,7 @@ def _activity_rows(runtime: LocalRuntime, landed: list[LandedObject]) -> list[li
         ["objects landed", f"s3://{outputs['StagingBucketName']}", len(landed)],
     ]
     for (via, target), count in sorted(runtime.activity.routes().items()):
-        rows.append(["events routed", f"{via} → {runtime_logical(runtime, target)}", count])
+        rows.append(["events routed", f"{via} → {runtime.stack.logical_id(target)}", count])
     published = Counter(
         (event.source, event.detail_type, event.bus) for event in runtime.activity.published
     )
@@ -309,10 +309,3 @@ def _execution_row(execution: dict[str, Any]) -> list[Any]:
 
 def _shown(path: Path) -> str:
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
-
-
-def runtime_logical(runtime: LocalRuntime, physical: str) -> str:
-    for logical, value in runtime.stack.resources.items():
-        if value == physical or value.endswith((f"/{physical}", f":{physical}")):
-            return logical
-    return physical

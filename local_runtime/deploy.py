@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from local_runtime.kept_logs import keep_log
 from local_runtime.template import ARTIFACT_BUCKET, TranslatedTemplate
 
 if TYPE_CHECKING:
@@ -41,6 +42,13 @@ class DeployedStack:
     resources: dict[str, str]
     resource_types: dict[str, str]
     skipped_by_moto: list[str] = field(default_factory=list)
+
+    def logical_id(self, physical_id: str) -> str:
+        """The logical id of a resource given its name, URL or ARN (itself if unknown)."""
+        for logical, physical in self.resources.items():
+            if physical == physical_id or physical.endswith((f"/{physical_id}", f":{physical_id}")):
+                return logical
+        return physical_id
 
     def physical_ids(self, resource_type: str) -> dict[str, str]:
         return {
@@ -100,30 +108,16 @@ def deploy(
     return deployed
 
 
-class _CollectingHandler(logging.Handler):
-    def __init__(self, notes: list[str]) -> None:
-        super().__init__(logging.WARNING)
-        self.notes = notes
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.notes.append(record.getMessage())
-
-
 @contextlib.contextmanager
 def _moto_notes() -> Iterator[list[str]]:
     notes: list[str] = []
-    moto_logger = logging.getLogger("moto")
-    handler = _CollectingHandler(notes)
-    propagate = moto_logger.propagate
-    moto_logger.addHandler(handler)
-    moto_logger.propagate = False
+    restore = keep_log("moto", notes, logging.WARNING)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             yield notes
     finally:
-        moto_logger.removeHandler(handler)
-        moto_logger.propagate = propagate
+        restore()
 
 
 def _wait_for(cloudformation: "CloudFormationClient", stack_name: str) -> Any:

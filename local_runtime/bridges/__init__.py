@@ -38,10 +38,7 @@ class RuntimeServices:
     workdir: Path
 
     def logical_id(self, physical_id: str) -> str:
-        for logical, physical in self.stack.resources.items():
-            if physical == physical_id or physical.endswith((f"/{physical_id}", f":{physical_id}")):
-                return logical
-        return physical_id
+        return self.stack.logical_id(physical_id)
 
 
 class Bridge(Protocol):

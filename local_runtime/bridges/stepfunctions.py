@@ -9,8 +9,8 @@
   for executions that moto runs in their own threads.
 """
 
-import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 
 from local_runtime.bridges import RuntimeServices
+from local_runtime.kept_logs import keep_log
 
 # Local time runs 100x faster, at most half a second per wait: a 30 s backoff takes 0.3 s, still
 # long enough for what it waits on (a Glue run holding the only slot) to finish locally.
@@ -33,15 +34,6 @@ class Execution:
     state_machine: str
     name: str
     arn: str
-
-
-class _KeptLog(logging.Handler):
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines = lines
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
 
 
 class _CompressedTime:
@@ -83,7 +75,7 @@ class StepFunctionsBridge:
         self.retry_waits: list[float] = []
         self.started: list[Execution] = []
         self.interpreter_log: list[str] = []
-        self._interpreter_log = _KeptLog(self.interpreter_log)
+        self._restore_log: Callable[[], None] | None = None
         self._services: RuntimeServices | None = None
         self._saved: list[tuple[Any, str, Any]] = []
 
@@ -94,18 +86,16 @@ class StepFunctionsBridge:
         self._patch(retrier_decl, "time", _CompressedTime(self.retry_waits))
         # moto logs every failed state at ERROR level; a failure is data here (the execution's
         # status and history say it), so keep those lines instead of printing them.
-        self._interpreter_log = _KeptLog(self.interpreter_log)
-        parser_logger = logging.getLogger("moto.stepfunctions.parser")
-        self._saved.append((parser_logger, "propagate", parser_logger.propagate))
-        parser_logger.propagate = False
-        parser_logger.addHandler(self._interpreter_log)
+        self._restore_log = keep_log("moto.stepfunctions.parser", self.interpreter_log)
 
     def _patch(self, owner: Any, name: str, value: Any) -> None:
         self._saved.append((owner, name, getattr(owner, name)))
         setattr(owner, name, value)
 
     def uninstall(self) -> None:
-        logging.getLogger("moto.stepfunctions.parser").removeHandler(self._interpreter_log)
+        if self._restore_log is not None:
+            self._restore_log()
+            self._restore_log = None
         for owner, name, original in reversed(self._saved):
             setattr(owner, name, original)
         self._saved.clear()

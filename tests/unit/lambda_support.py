@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local_runtime.activity import emitted_metrics
 from local_runtime.functions import function_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,16 +72,4 @@ class MetricsReader:
         self._capsys = capsys
 
     def totals(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for line in self._capsys.readouterr().out.splitlines():
-            if not line.startswith("{"):
-                continue
-            blob = json.loads(line)
-            if "_aws" not in blob:
-                continue
-            for directive in blob["_aws"]["CloudWatchMetrics"]:
-                for metric in directive["Metrics"]:
-                    value = blob[metric["Name"]]
-                    values = value if isinstance(value, list) else [value]
-                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
-        return totals
+        return dict(emitted_metrics(self._capsys.readouterr().out))
