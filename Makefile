@@ -71,10 +71,10 @@ test-integration: $(STAMP) ## template.yaml deployed into moto, events end to en
 test-e2e: $(STAMP) ## against a deployed stack: AWS_SAM_STACK_NAME=<stack> make test-e2e
 	$(PY) -m pytest tests/e2e -q
 
-invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json: Docker-free local invoke
+invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json [CONFIG=config/pipeline.yaml]: Docker-free local invoke
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { \
 	  echo "usage: make invoke FUNCTION=FileTrackerFunction EVENT=events/file_tracker/sqs_batch.json"; exit 2; }
-	$(PY) -m local_runtime invoke $(FUNCTION) $(EVENT)
+	$(PY) -m local_runtime invoke $(FUNCTION) $(EVENT) $(if $(CONFIG),--config $(CONFIG))
 
 # No container: SAM's python3.13 builder needs python3.13 on PATH, which the venv provides.
 glue-bundle: $(STAMP) ## build/glue/cdc_merge_job.py: the Glue job as one deployable file

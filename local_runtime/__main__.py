@@ -9,10 +9,18 @@ from local_runtime.demo import DEMO_WORKDIR, run_demo
 from local_runtime.runtime import LocalRuntime
 
 
-def invoke(function: str, event_file: Path) -> int:
-    """`sam local invoke` without Docker: the deployed-into-moto function, one event."""
+def invoke(function: str, event_file: Path, config: Path | None = None) -> int:
+    """`sam local invoke` without Docker: the deployed-into-moto function, one event; with
+    ``config``, a pipeline config is uploaded (and applied by the config loader) first."""
     event = json.loads(event_file.read_text())
     with LocalRuntime() as runtime:
+        if config is not None:
+            runtime.s3.put_object(
+                Bucket=runtime.outputs["ConfigBucketName"],
+                Key=f"config/{config.name}",
+                Body=config.read_bytes(),
+            )
+            runtime.settle()
         invocation = runtime.invoke(function, event)
     sys.stderr.write(invocation.logs)
     if not invocation.ok:
@@ -42,10 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser.add_argument(
         "event", type=Path, help="event file, e.g. events/file_tracker/sqs_batch.json"
     )
+    invoke_parser.add_argument(
+        "--config", type=Path, help="pipeline config to load first, e.g. config/pipeline.yaml"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(args.workdir.resolve())
-    return invoke(args.function, args.event)
+    return invoke(args.function, args.event, args.config)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ class StepFunctionsBridge:
     def __init__(self) -> None:
         self.retry_waits: list[float] = []
         self.started: list[Execution] = []
+        self._running: list[Execution] = []
         self.interpreter_log: list[str] = []
         self._restore_log: Callable[[], None] | None = None
         self._services: RuntimeServices | None = None
@@ -107,17 +108,19 @@ class StepFunctionsBridge:
             stateMachineArn=state_machine_arn, name=name, input=payload
         )["executionArn"]
         self.started.append(Execution(state_machine_arn, name, arn))
+        self._running.append(self.started[-1])
         return arn
 
     def pump(self) -> int:
         """1 while an execution this runtime started is still running (in a moto thread)."""
         assert self._services is not None
         client = self._services.session.client("stepfunctions")
-        for execution in self.started:
-            status = client.describe_execution(executionArn=execution.arn)["status"]
+        while self._running:
+            status = client.describe_execution(executionArn=self._running[0].arn)["status"]
             if status == "RUNNING":
                 time.sleep(_POLL_S)
                 return 1
+            self._running.pop(0)  # finished ones are not asked about again
         return 0
 
     def describe(self, execution_arn: str) -> dict[str, Any]:

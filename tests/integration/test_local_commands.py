@@ -42,6 +42,20 @@ def test_invoke_reports_the_malformed_record_as_a_batch_item_failure(
     assert failures == [{"itemIdentifier": records[1]["messageId"]}]
 
 
+def test_invoke_with_a_config_plans_the_cadence(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the planner's sample tick and the example pipeline config
+    event = ROOT / "events" / "batch_planner" / "hourly_tick.json"
+    config = ROOT / "config" / "pipeline.yaml"
+
+    # When the planner is invoked locally after the config is loaded
+    exit_code = main(["invoke", "BatchPlannerFunction", str(event), "--config", str(config)])
+
+    # Then it plans the hourly cadence: nothing has landed, so no batches
+    assert exit_code == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert (plan["cadence"], plan["batch_count"], plan["batches"]) == ("hourly", 0, [])
+
+
 def test_demo_prints_what_happened_and_the_tracked_files(tmp_path: Path) -> None:
     # Given a fresh process, as `make demo` starts one
     # When the demo runs
