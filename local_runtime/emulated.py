@@ -4,6 +4,12 @@
   bridge runs the job locally).
 - AWS::Scheduler::Schedule: kept as definitions; the scheduler bridge fires them on demand.
 - AWS::Lambda::EventInvokeConfig: retries and on-failure destinations of async invocations.
+- AWS::Glue::Database / AWS::Glue::Table: created with the Glue API (an Iceberg table gets the
+  ``table_type=ICEBERG`` parameter Glue gives it; the local Athena reads the catalog).
+- AWS::Athena::WorkGroup / AWS::Athena::NamedQuery: created with the Athena API.
+- AWS::SecretsManager::Secret: created with its initial value.
+- Function environments and stack outputs: a value moto resolved against one of these resources (it knows no
+  physical id for them) is resolved again once they exist.
 - AWS::StepFunctions::StateMachine: moto's CloudFormation creates it in the backend that does
   not execute, and ignores DefinitionSubstitutions; it is created again where executions run,
   same name, with the substitutions applied.
@@ -140,6 +146,11 @@ def build_emulated(
             target_arn=props["Target"]["Arn"],
             input=props["Target"].get("Input", "{}"),
         )
+    _create_catalog_and_athena(translated, stack, session, resolver)
+    _create_secrets(translated, stack, session, resolver)
+    resolver = resolver_for(translated, stack, parameters, session.region_name)
+    _refresh_function_environments(translated, stack, session, resolver)
+    _refresh_outputs(translated, stack, resolver)
     _recreate_state_machines(translated, stack, session, resolver)
     for resource in translated.resources_of_type("AWS::Lambda::EventInvokeConfig").values():
         props = resolver.resolve(resource["Properties"])
@@ -171,3 +182,118 @@ def _recreate_state_machines(
         client.create_state_machine(
             name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=created.roleArn
         )
+
+
+def _enabled(resource: dict[str, Any], resolver: Resolver) -> bool:
+    condition = resource.get("Condition")
+    return condition is None or bool(resolver.conditions.get(condition, False))
+
+
+def _create_catalog_and_athena(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    glue = session.client("glue")
+    athena = session.client("athena")
+    for logical, resource in translated.resources_of_type("AWS::Glue::Database").items():
+        if not _enabled(resource, resolver):
+            continue
+        props = resolver.resolve(resource["Properties"])
+        glue.create_database(DatabaseInput=props["DatabaseInput"])
+        stack.resources[logical] = props["DatabaseInput"]["Name"]
+    for logical, resource in translated.resources_of_type("AWS::Glue::Table").items():
+        if not _enabled(resource, resolver):
+            continue
+        props = resolver.resolve(resource["Properties"])
+        table_input = dict(props["TableInput"])
+        if "IcebergInput" in props.get("OpenTableFormatInput", {}):
+            # What Glue records when it creates the Iceberg metadata itself.
+            table_input["Parameters"] = {**table_input.get("Parameters", {}), "table_type": "ICEBERG"}
+        glue.create_table(DatabaseName=props["DatabaseName"], TableInput=table_input)
+        stack.resources[logical] = table_input["Name"]
+    for logical, resource in translated.resources_of_type("AWS::Athena::WorkGroup").items():
+        if not _enabled(resource, resolver):
+            continue
+        props = resolver.resolve(resource["Properties"])
+        configuration = dict(props.get("WorkGroupConfiguration", {}))
+        configuration.pop("EngineVersion", None)  # moto's model has no engine versions
+        athena.create_work_group(
+            Name=props["Name"],
+            Description=props.get("Description", ""),
+            Configuration=configuration,
+        )
+        stack.resources[logical] = props["Name"]
+    for logical, resource in translated.resources_of_type("AWS::Athena::NamedQuery").items():
+        if not _enabled(resource, resolver):
+            continue
+        props = resolver.resolve(resource["Properties"])
+        created = athena.create_named_query(
+            Name=props["Name"],
+            Description=props.get("Description", ""),
+            Database=props["Database"],
+            QueryString=props["QueryString"],
+            WorkGroup=props.get("WorkGroup", "primary"),
+        )
+        stack.resources[logical] = created["NamedQueryId"]
+
+
+def _create_secrets(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    secrets = session.client("secretsmanager")
+    for logical, resource in translated.resources_of_type("AWS::SecretsManager::Secret").items():
+        if not _enabled(resource, resolver):
+            continue
+        props = resolver.resolve(resource.get("Properties", {}))
+        created = secrets.create_secret(
+            Name=props.get("Name") or f"{stack.name}-{logical}",
+            Description=props.get("Description", ""),
+            SecretString=props.get("SecretString", ""),
+        )
+        stack.resources[logical] = created["ARN"]  # Ref of a secret is its ARN
+
+
+def _refresh_function_environments(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    lambda_client = session.client("lambda")
+    for logical, resource in translated.resources_of_type("AWS::Lambda::Function").items():
+        declared = resource["Properties"].get("Environment", {}).get("Variables", {})
+        if logical not in stack.resources or not declared:
+            continue
+        name = stack.resources[logical]
+        current = lambda_client.get_function_configuration(FunctionName=name)
+        variables = dict(current.get("Environment", {}).get("Variables", {}))
+        changed = False
+        for key, expression in declared.items():
+            try:
+                value = str(resolver.resolve(expression))
+            except (UnresolvableError, KeyError):
+                continue  # what moto resolved stays
+            if variables.get(key) != value:
+                variables[key] = value
+                changed = True
+        if changed:
+            lambda_client.update_function_configuration(
+                FunctionName=name, Environment={"Variables": variables}
+            )
+
+
+def _refresh_outputs(translated: TranslatedTemplate, stack: DeployedStack, resolver: Resolver) -> None:
+    for name, output in translated.cloudformation.get("Outputs", {}).items():
+        if not _enabled(output, resolver):
+            continue
+        try:
+            value = str(resolver.resolve(output["Value"]))
+        except (UnresolvableError, KeyError):
+            continue
+        if value and not stack.outputs.get(name):
+            stack.outputs[name] = value

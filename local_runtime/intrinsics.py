@@ -1,8 +1,9 @@
 """Resolves the intrinsic functions of resources moto's CloudFormation does not create.
 
-Glue jobs and Scheduler schedules are skipped by moto; the runtime creates or emulates them from
-the translated template, so their properties (Ref, Fn::GetAtt, Fn::Sub, Fn::If) are resolved
-here against the deployed stack: parameters, pseudo parameters, conditions and physical ids.
+Glue jobs, the Glue catalog, Athena resources, secrets and Scheduler schedules are skipped by
+moto; the runtime creates or emulates them from the translated template, so their properties
+(Ref, Fn::GetAtt, Fn::Sub, Fn::If, Fn::Join, Fn::Split, Fn::Select) are resolved here against
+the deployed stack: parameters, pseudo parameters, conditions and physical ids.
 """
 
 import re
@@ -53,6 +54,8 @@ class Resolver:
                 "Fn::Sub": self._sub,
                 "Fn::If": self._if,
                 "Fn::Join": self._join,
+                "Fn::Split": self._split,
+                "Fn::Select": self._select,
             }
             handler = handlers.get(key)
             if handler is not None:
@@ -93,6 +96,14 @@ class Resolver:
     def _join(self, argument: list[Any]) -> str:
         separator, parts = argument
         return str(separator).join(str(part) for part in self.resolve(parts))
+
+    def _split(self, argument: list[Any]) -> list[str]:
+        separator, text = argument
+        return str(self.resolve(text)).split(str(separator))
+
+    def _select(self, argument: list[Any]) -> Any:
+        index, items = argument
+        return self.resolve(items)[int(self.resolve(index))]
 
 
 def evaluate_conditions(
