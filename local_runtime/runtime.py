@@ -95,6 +95,7 @@ class LocalRuntime:
         self.stepfunctions_bridge = StepFunctionsBridge()
         self.scheduler_bridge = SchedulerBridge(self.stepfunctions_bridge)
         self.glue_bridge = GlueBridge(local_glue_jobs())
+        self.eventbridge_bridge.add_route("states", self.stepfunctions_bridge.route)
         # Order matters only for readability of the activity log: sources before consumers.
         self.bridges: list[Bridge] = [
             self.eventbridge_bridge,

@@ -3,18 +3,22 @@
 - moto's shared callback code dereferences a wait-for-task-token endpoint that `.sync` tasks
   never have, so every `glue:startJobRun.sync` fails there. We evaluate the `.sync` pattern with
   moto's own Glue resolver (StartJobRun output → GetJobRun until the run is terminal).
-- Retry intervals are real sleeps in moto; locally we record the wait and sleep a hundredth of
-  it (at most 0.5 s), so a 30 s backoff does not make the demo wait 30 s.
+- Retry intervals and Wait states are real sleeps in moto; locally we record the wait and sleep
+  a hundredth of it (at most 0.5 s), so a 30 s backoff or poll interval does not make the demo
+  wait 30 s.
 - ``pump`` reports work while an execution of the stack is still running, so ``settle`` waits
   for executions that moto runs in their own threads.
 """
 
+import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_glue,
 )
@@ -70,9 +74,21 @@ def _glue_sync(
     env.stack.append(result)
 
 
+def _compressed_wait(waits: list[float]) -> Callable[[Any, Any, int], None]:
+    """Stands in for ``WaitFunction._wait_interval``: records the wait, sleeps a fraction."""
+
+    def wait_interval(_function: Any, env: Any, wait_seconds: int) -> None:
+        waits.append(float(wait_seconds))
+        if wait_seconds > 0:
+            env.program_state_event.wait(min(wait_seconds * _TIME_SCALE, _MAX_LOCAL_SLEEP_S))
+
+    return wait_interval
+
+
 class StepFunctionsBridge:
     def __init__(self) -> None:
         self.retry_waits: list[float] = []
+        self.state_waits: list[float] = []
         self.started: list[Execution] = []
         self._running: list[Execution] = []
         self.interpreter_log: list[str] = []
@@ -85,6 +101,9 @@ class StepFunctionsBridge:
         glue_task = state_task_service_glue.StateTaskServiceGlue
         self._patch(glue_task, "_eval_integration_pattern", _glue_sync)
         self._patch(retrier_decl, "time", _CompressedTime(self.retry_waits))
+        self._patch(
+            wait_function.WaitFunction, "_wait_interval", _compressed_wait(self.state_waits)
+        )
         # moto logs every failed state at ERROR level; a failure is data here (the execution's
         # status and history say it), so keep those lines instead of printing them.
         self._restore_log = keep_log("moto.stepfunctions.parser", self.interpreter_log)
@@ -110,6 +129,15 @@ class StepFunctionsBridge:
         self.started.append(Execution(state_machine_arn, name, arn))
         self._running.append(self.started[-1])
         return arn
+
+    def route(
+        self, services: RuntimeServices, target: dict[str, Any], payload: Any, via: str
+    ) -> None:
+        """EventBridge → Step Functions target: starts an execution, named as EventBridge does
+        (a unique id), with the rendered event as its input."""
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        arn = self.start(target["Arn"], body, name=str(uuid.uuid4()))
+        services.activity.notes.append(f"{via} started execution {arn.rsplit(':', 1)[-1]}")
 
     def pump(self) -> int:
         """1 while an execution this runtime started is still running (in a moto thread)."""
