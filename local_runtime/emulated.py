@@ -8,8 +8,8 @@
   ``table_type=ICEBERG`` parameter Glue gives it; the local Athena reads the catalog).
 - AWS::Athena::WorkGroup / AWS::Athena::NamedQuery: created with the Athena API.
 - AWS::SecretsManager::Secret: created with its initial value.
-- Function environments and stack outputs: a value moto resolved against one of these resources (it knows no
-  physical id for them) is resolved again once they exist.
+- Function environments and stack outputs: a value moto resolved against one of these
+  resources (it knows no physical id for them) is resolved again once they exist.
 - AWS::StepFunctions::StateMachine: moto's CloudFormation creates it in the backend that does
   not execute, and ignores DefinitionSubstitutions; it is created again where executions run,
   same name, with the substitutions applied.
@@ -210,7 +210,10 @@ def _create_catalog_and_athena(
         table_input = dict(props["TableInput"])
         if "IcebergInput" in props.get("OpenTableFormatInput", {}):
             # What Glue records when it creates the Iceberg metadata itself.
-            table_input["Parameters"] = {**table_input.get("Parameters", {}), "table_type": "ICEBERG"}
+            table_input["Parameters"] = {
+                **table_input.get("Parameters", {}),
+                "table_type": "ICEBERG",
+            }
         glue.create_table(DatabaseName=props["DatabaseName"], TableInput=table_input)
         stack.resources[logical] = table_input["Name"]
     for logical, resource in translated.resources_of_type("AWS::Athena::WorkGroup").items():
@@ -287,7 +290,9 @@ def _refresh_function_environments(
             )
 
 
-def _refresh_outputs(translated: TranslatedTemplate, stack: DeployedStack, resolver: Resolver) -> None:
+def _refresh_outputs(
+    translated: TranslatedTemplate, stack: DeployedStack, resolver: Resolver
+) -> None:
     for name, output in translated.cloudformation.get("Outputs", {}).items():
         if not _enabled(output, resolver):
             continue

@@ -18,6 +18,7 @@ from moto.glue.models import FakeJob, FakeJobRun
 
 from local_runtime.bridges import RuntimeServices
 from local_runtime.emulated import GlueJob
+from local_runtime.service_events import glue_job_state_change
 
 # (job definition, run arguments (defaults + run's), services) → None; raises when the run fails
 LocalGlueJob = Callable[[GlueJob, dict[str, str], RuntimeServices], None]
@@ -108,6 +109,16 @@ class GlueBridge:
                 record.log.append(traceback.format_exc())
                 run.local_error_message = record.error  # type: ignore[attr-defined]
                 run.status = "FAILED"
+                self._announce(record)
                 return
         record.state = "SUCCEEDED"
         run.status = "SUCCEEDED"
+        self._announce(record)
+
+    def _announce(self, record: GlueRun) -> None:
+        """Glue's own "Glue Job State Change" event, as AWS puts it on the default bus."""
+        assert self._services is not None
+        message = record.error or "Job run succeeded"
+        glue_job_state_change(
+            self._services.session, record.job, record.run_id, record.state, message
+        )

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_glue,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
 from local_runtime.bridges import RuntimeServices
 from local_runtime.kept_logs import keep_log
+from local_runtime.service_events import execution_status_change
 
 # Local time runs 100x faster, at most half a second per wait: a 30 s backoff takes 0.3 s, still
 # long enough for what it waits on (a Glue run holding the only slot) to finish locally.
@@ -144,11 +145,14 @@ class StepFunctionsBridge:
         assert self._services is not None
         client = self._services.session.client("stepfunctions")
         while self._running:
-            status = client.describe_execution(executionArn=self._running[0].arn)["status"]
-            if status == "RUNNING":
+            execution = client.describe_execution(executionArn=self._running[0].arn)
+            if execution["status"] == "RUNNING":
                 time.sleep(_POLL_S)
                 return 1
             self._running.pop(0)  # finished ones are not asked about again
+            # Step Functions' own status-change event, as AWS puts it on the default bus.
+            execution_status_change(self._services.session, dict(execution))
+            return 1
         return 0
 
     def describe(self, execution_arn: str) -> dict[str, Any]:
