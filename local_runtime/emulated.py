@@ -8,6 +8,8 @@
   ``table_type=ICEBERG`` parameter Glue gives it; the local Athena reads the catalog).
 - AWS::Athena::WorkGroup / AWS::Athena::NamedQuery: created with the Athena API.
 - AWS::SecretsManager::Secret: created with its initial value.
+- AWS::S3::Bucket NotificationConfiguration (topic, queue and function notifications): moto's
+  CloudFormation ignores it; applied with the S3 API, filters included.
 - Function environments and stack outputs: a value moto resolved against one of these
   resources (it knows no physical id for them) is resolved again once they exist.
 - AWS::StepFunctions::StateMachine: moto's CloudFormation creates it in the backend that does
@@ -151,6 +153,7 @@ def build_emulated(
     resolver = resolver_for(translated, stack, parameters, session.region_name)
     _refresh_function_environments(translated, stack, session, resolver)
     _refresh_outputs(translated, stack, resolver)
+    _apply_bucket_notifications(translated, stack, session, resolver)
     _recreate_state_machines(translated, stack, session, resolver)
     for resource in translated.resources_of_type("AWS::Lambda::EventInvokeConfig").values():
         props = resolver.resolve(resource["Properties"])
@@ -302,3 +305,47 @@ def _refresh_outputs(
             continue
         if value and not stack.outputs.get(name):
             stack.outputs[name] = value
+
+
+# (CloudFormation key, S3 API key, CloudFormation ARN property, S3 API ARN property)
+_NOTIFICATION_KINDS = (
+    ("TopicConfigurations", "TopicConfigurations", "Topic", "TopicArn"),
+    ("QueueConfigurations", "QueueConfigurations", "Queue", "QueueArn"),
+    ("LambdaConfigurations", "LambdaFunctionConfigurations", "Function", "LambdaFunctionArn"),
+)
+
+
+def _apply_bucket_notifications(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    """A bucket's topic/queue/function notifications, as the template declares them (the
+    EventBridge switch is kept: S3 replaces the whole configuration)."""
+    s3 = session.client("s3")
+    for logical, resource in translated.resources_of_type("AWS::S3::Bucket").items():
+        bucket = stack.resources.get(logical)
+        declared = resource.get("Properties", {}).get("NotificationConfiguration", {})
+        if bucket is None or not _enabled(resource, resolver):
+            continue
+        if not any(declared.get(kind) for kind, *_ in _NOTIFICATION_KINDS):
+            continue
+        props = resolver.resolve(declared)
+        configuration: dict[str, Any] = {}
+        if props.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            configuration["EventBridgeConfiguration"] = {}
+        for cfn_kind, api_kind, arn_property, api_arn_property in _NOTIFICATION_KINDS:
+            for entry in props.get(cfn_kind, []):
+                item: dict[str, Any] = {
+                    api_arn_property: entry[arn_property],
+                    "Events": [entry["Event"]],
+                }
+                rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules")
+                if rules:
+                    item["Filter"] = {"Key": {"FilterRules": rules}}
+                configuration.setdefault(api_kind, []).append(item)
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration=configuration,  # type: ignore[arg-type]
+        )

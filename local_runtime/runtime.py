@@ -20,10 +20,13 @@ from moto import mock_aws
 
 from local_runtime.activity import ActivityLog
 from local_runtime.bridges import Bridge, RuntimeServices
+from local_runtime.bridges.dynamodb_streams import DynamoDbStreamsBridge
 from local_runtime.bridges.eventbridge import EventBridgeBridge
 from local_runtime.bridges.glue import GlueBridge
 from local_runtime.bridges.lambda_service import LambdaBridge
+from local_runtime.bridges.quicksight import QuickSightBridge
 from local_runtime.bridges.scheduler import SchedulerBridge
+from local_runtime.bridges.sns import SnsBridge, route_to_sns
 from local_runtime.bridges.sqs import SqsEventSourceBridge
 from local_runtime.bridges.stepfunctions import StepFunctionsBridge
 from local_runtime.deploy import DeployedStack, deploy
@@ -95,15 +98,22 @@ class LocalRuntime:
         self.stepfunctions_bridge = StepFunctionsBridge()
         self.scheduler_bridge = SchedulerBridge(self.stepfunctions_bridge)
         self.glue_bridge = GlueBridge(local_glue_jobs())
+        self.streams_bridge = DynamoDbStreamsBridge()
+        self.sns_bridge = SnsBridge()
+        self.quicksight_bridge = QuickSightBridge()
         self.eventbridge_bridge.add_route("states", self.stepfunctions_bridge.route)
+        self.eventbridge_bridge.add_route("sns", route_to_sns)
         # Order matters only for readability of the activity log: sources before consumers.
         self.bridges: list[Bridge] = [
             self.eventbridge_bridge,
             self.scheduler_bridge,
             self.sqs_bridge,
+            self.streams_bridge,
+            self.sns_bridge,
             self.lambda_bridge,
             self.stepfunctions_bridge,
             self.glue_bridge,
+            self.quicksight_bridge,
         ]
         self._mock: Any = None
         self._saved_environment: dict[str, str] | None = None

@@ -16,6 +16,7 @@ from typing import Any
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from local_runtime.bridges import RuntimeServices
+from local_runtime.bridges.sns import send_to_destination
 from local_runtime.emulated import InvokeConfig
 from local_runtime.functions import Invocation
 
@@ -100,7 +101,7 @@ class LambdaBridge:
     def _deliver_failure(
         self, destination: str, pending: _PendingInvocation, invocation: Invocation
     ) -> None:
-        """The record Lambda sends to an OnFailure destination (SQS here)."""
+        """The record Lambda sends to an OnFailure destination (SQS, SNS or Lambda)."""
         function = self._runner.find(pending.function)
         error_type, _, message = (invocation.error or "").partition(": ")
         record = {
@@ -120,14 +121,11 @@ class LambdaBridge:
             },
             "responsePayload": {"errorType": error_type, "errorMessage": message},
         }
-        if ":sqs:" not in destination:
-            self._activity.notes.append(f"no local OnFailure delivery to {destination}")
-            return
         assert self._services is not None
-        sqs = self._services.session.client("sqs")
-        queue_url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record, default=str))
-        self._activity.route(f"OnFailure of {invocation.function}", destination, record)
+        # SQS queue, SNS topic or function; recorded in the activity log either way.
+        send_to_destination(
+            self._services, destination, record, f"OnFailure of {invocation.function}"
+        )
 
     # ------------------------------------------------------------------ async
     def submit(self, function: str, event: dict[str, Any], trigger: str) -> None:

@@ -46,13 +46,22 @@ def test_translation_maps_each_function_to_its_code_and_layer_folders() -> None:
     assert code == {"S3Bucket": ARTIFACT_BUCKET, "S3Key": "FileTrackerFunction.zip"}
 
 
-def test_translation_turns_the_sqs_event_into_a_mapping_with_partial_failures() -> None:
+def test_translation_turns_every_queue_and_stream_event_into_a_mapping_with_partial_failures() -> (
+    None
+):
+    # Given the template translated as SAM does
     translated = translate(ROOT / "template.yaml", {"Stage": "local"})
-
+    # When its event source mappings are listed
     mappings = translated.resources_of_type("AWS::Lambda::EventSourceMapping")
-
-    [mapping] = mappings.values()
-    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Then each queue and stream consumer reports partial batch failures
+    assert len(mappings) >= 3
+    for mapping in mappings.values():
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # And the stream consumer bisects failing batches and keeps what it gives up on
+    [stream] = [m["Properties"] for m in mappings.values() if "StartingPosition" in m["Properties"]]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert stream["ParallelizationFactor"] == 1
+    assert "OnFailure" in stream["DestinationConfig"]
 
 
 def test_successful_batch_without_failures_deletes_every_message() -> None:
