@@ -112,7 +112,12 @@ def import_from_file(module_name: str, file: Path) -> ModuleType:
         raise ImportError(f"cannot load module {file}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        # A half-imported module would hide the real error from every later invocation.
+        del sys.modules[module_name]
+        raise
     return module
 
 
