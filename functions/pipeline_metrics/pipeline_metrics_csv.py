@@ -21,8 +21,9 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Final, Literal, TypedDict
 
 from pipeline_metrics_events import (
@@ -69,6 +70,8 @@ class MetricRow:
 
 
 COLUMNS: Final[tuple[str, ...]] = tuple(field.name for field in fields(MetricRow))
+# The row's values in column order (dataclasses.astuple deep-copies: several times slower).
+_VALUES: Final = attrgetter(*COLUMNS)
 
 
 def event_time_iso(moment: datetime) -> str:
@@ -151,7 +154,8 @@ def athena_safe(value: str) -> str:
 
 def stored_row(row: MetricRow) -> tuple[str, ...]:
     """The row's values exactly as a CSV reader gets them back."""
-    return tuple(athena_safe(value) for value in astuple(row))
+    values: tuple[str, ...] = _VALUES(row)
+    return tuple(athena_safe(value) for value in values)
 
 
 class WriteDialect(csv.Dialect):

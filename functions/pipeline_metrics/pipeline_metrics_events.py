@@ -61,9 +61,7 @@ class ActionType(_Model):
 
 class ExecutionResult(_Model):
     external_execution_id: str | None = Field(default=None, alias="external-execution-id")
-    external_execution_summary: str | None = Field(
-        default=None, alias="external-execution-summary"
-    )
+    external_execution_summary: str | None = Field(default=None, alias="external-execution-summary")
     external_execution_url: str | None = Field(default=None, alias="external-execution-url")
     error_code: str | None = Field(default=None, alias="error-code")
 
@@ -116,9 +114,7 @@ class StageExecutionEvent(_CodePipelineEvent):
 
 
 class ActionExecutionEvent(_CodePipelineEvent):
-    detail_type: Literal["CodePipeline Action Execution State Change"] = Field(
-        alias="detail-type"
-    )
+    detail_type: Literal["CodePipeline Action Execution State Change"] = Field(alias="detail-type")
     detail: ActionExecutionDetail
 
 

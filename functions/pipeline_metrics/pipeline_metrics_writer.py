@@ -136,9 +136,7 @@ def plan_objects(records: Sequence[HandledRecord], prefix: str) -> tuple[list[Me
 class MetricsWriter:
     """Writes a batch's rows as one CSV object per day, then announces the written objects."""
 
-    def __init__(
-        self, store: MetricsObjectStore, publisher: WrittenPublisher, prefix: str
-    ) -> None:
+    def __init__(self, store: MetricsObjectStore, publisher: WrittenPublisher, prefix: str) -> None:
         self.store = store
         self.publisher = publisher
         self.prefix = prefix
