@@ -87,7 +87,8 @@ class Resolver:
                 return self._get_att(name)
             return self._ref(name)
 
-        return _SUB_VARIABLE.sub(substitute, template)
+        # "${!Literal}" is Fn::Sub's escape for a literal "${Literal}".
+        return _SUB_VARIABLE.sub(substitute, template).replace("${!", "${")
 
     def _if(self, argument: list[Any]) -> Any:
         condition, when_true, when_false = argument

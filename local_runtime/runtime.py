@@ -20,6 +20,7 @@ from moto import mock_aws
 
 from local_runtime.activity import ActivityLog
 from local_runtime.bridges import Bridge, RuntimeServices
+from local_runtime.bridges.athena import AthenaBridge
 from local_runtime.bridges.dynamodb_streams import DynamoDbStreamsBridge
 from local_runtime.bridges.eventbridge import EventBridgeBridge
 from local_runtime.bridges.glue import GlueBridge
@@ -101,6 +102,7 @@ class LocalRuntime:
         self.streams_bridge = DynamoDbStreamsBridge()
         self.sns_bridge = SnsBridge()
         self.quicksight_bridge = QuickSightBridge()
+        self.athena_bridge = AthenaBridge()
         self.eventbridge_bridge.add_route("states", self.stepfunctions_bridge.route)
         self.eventbridge_bridge.add_route("sns", route_to_sns)
         # Order matters only for readability of the activity log: sources before consumers.
@@ -114,6 +116,7 @@ class LocalRuntime:
             self.stepfunctions_bridge,
             self.glue_bridge,
             self.quicksight_bridge,
+            self.athena_bridge,
         ]
         self._mock: Any = None
         self._saved_environment: dict[str, str] | None = None
