@@ -204,13 +204,14 @@ def _create_catalog_and_athena(
         if not _enabled(resource, resolver):
             continue
         props = resolver.resolve(resource["Properties"])
-        glue.create_database(DatabaseInput=props["DatabaseInput"])
+        database_input: Any = props["DatabaseInput"]
+        glue.create_database(DatabaseInput=database_input)
         stack.resources[logical] = props["DatabaseInput"]["Name"]
     for logical, resource in translated.resources_of_type("AWS::Glue::Table").items():
         if not _enabled(resource, resolver):
             continue
         props = resolver.resolve(resource["Properties"])
-        table_input = dict(props["TableInput"])
+        table_input: Any = dict(props["TableInput"])
         if "IcebergInput" in props.get("OpenTableFormatInput", {}):
             # What Glue records when it creates the Iceberg metadata itself.
             table_input["Parameters"] = {
@@ -225,23 +226,24 @@ def _create_catalog_and_athena(
         props = resolver.resolve(resource["Properties"])
         configuration = dict(props.get("WorkGroupConfiguration", {}))
         configuration.pop("EngineVersion", None)  # moto's model has no engine versions
-        athena.create_work_group(
-            Name=props["Name"],
-            Description=props.get("Description", ""),
-            Configuration=configuration,
-        )
+        group: Any = {"Name": props["Name"], "Configuration": configuration}
+        if props.get("Description"):
+            group["Description"] = props["Description"]
+        athena.create_work_group(**group)
         stack.resources[logical] = props["Name"]
     for logical, resource in translated.resources_of_type("AWS::Athena::NamedQuery").items():
         if not _enabled(resource, resolver):
             continue
         props = resolver.resolve(resource["Properties"])
-        created = athena.create_named_query(
-            Name=props["Name"],
-            Description=props.get("Description", ""),
-            Database=props["Database"],
-            QueryString=props["QueryString"],
-            WorkGroup=props.get("WorkGroup", "primary"),
-        )
+        query: Any = {
+            "Name": props.get("Name") or f"{stack.name}-{logical}",
+            "Database": props["Database"],
+            "QueryString": props["QueryString"],
+            "WorkGroup": props.get("WorkGroup", "primary"),
+        }
+        if props.get("Description"):
+            query["Description"] = props["Description"]
+        created = athena.create_named_query(**query)
         stack.resources[logical] = created["NamedQueryId"]
 
 
