@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from local_runtime import demo_pipeline_metrics
+from local_runtime import demo_cdc, demo_pipeline_metrics
 from local_runtime.activity import emitted_metrics
 from local_runtime.glue_jobs import lake_path
 from local_runtime.report import table
@@ -292,6 +292,7 @@ def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
                 _tracker_rows(runtime, runtime.outputs["FileTrackerTableName"]),
             )
         )
+        demo_cdc.run(runtime)
         demo_pipeline_metrics.run(runtime)
     print(f"\nThe lake (Iceberg tables on AWS; DuckDB locally) is kept in {_shown(lake)}:")
     print(table(["table", "rows"], _lake_rows(lake)))
