@@ -20,6 +20,8 @@ from typing import Any, Final, Self
 
 WEBHOOK_PATH: Final = "/services/T00000000/B00000000/local-sink"
 _MAX_BODY_BYTES: Final = 1_000_000
+# How often serve_forever checks for shutdown: stop() returns within this.
+_POLL_INTERVAL_S: Final = 0.02
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,10 @@ class SlackSink:
     def start(self) -> Self:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="slack-sink", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": _POLL_INTERVAL_S},
+                name="slack-sink",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -164,7 +169,7 @@ class SlackSink:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: tests and the demo report what the sink recorded instead
 
         return Handler

@@ -66,6 +66,11 @@ class WebhookConfigError(SlackWebhookError):
     """The secret does not hold a usable webhook URL."""
 
 
+class WebhookNotConfiguredError(WebhookConfigError):
+    """The secret holds no URL yet (the stack creates it empty, to be filled in): alerts are
+    stored and counted, not retried, until someone sets it."""
+
+
 class SlackPostError(SlackWebhookError):
     """Slack did not accept the message after the allowed attempts."""
 
@@ -75,7 +80,9 @@ class SlackPostError(SlackWebhookError):
         self.reason = reason
         self.status = status
         plural = "s" if attempts != 1 else ""
-        super().__init__(f"Slack webhook at {host} failed after {attempts} attempt{plural}: {reason}")
+        super().__init__(
+            f"Slack webhook at {host} failed after {attempts} attempt{plural}: {reason}"
+        )
 
 
 # ------------------------------------------------------------------------------ the URL
@@ -95,6 +102,8 @@ class WebhookUrl:
 def _url_from_secret(secret_value: str) -> str:
     """The URL in a secret: the whole value, or a JSON object's "webhook_url"."""
     text = secret_value.strip()
+    if not text:
+        raise WebhookNotConfiguredError("the webhook secret is empty")
     if not text.startswith("{"):
         return text
     try:
@@ -106,12 +115,14 @@ def _url_from_secret(secret_value: str) -> str:
             value = data.get(key)
             if isinstance(value, str) and value.strip():
                 return value.strip()
+        if any(data.get(key) in ("", None) and key in data for key in SECRET_URL_KEYS):
+            raise WebhookNotConfiguredError("the webhook secret's URL is not set yet")
     raise WebhookConfigError(f"secret JSON has no string key among {list(SECRET_URL_KEYS)}")
 
 
 def validate_webhook_url(raw: str, *, allow_local: bool = False) -> WebhookUrl:
     """Checks scheme, host, port and characters; errors describe the problem, not the URL."""
-    if not raw or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+    if not raw or not raw.isprintable() or len(raw.split()) != 1:
         raise WebhookConfigError("webhook URL is empty or contains whitespace/control characters")
     try:
         parts = urlsplit(raw)
@@ -177,11 +188,14 @@ class SecretWebhookUrl:
         self.allow_local = allow_local
         self.max_age = max_age
         self._fetch = fetch
+        self._validated: tuple[str, WebhookUrl] | None = None
 
     def __call__(self) -> WebhookUrl:
-        return webhook_url_from_secret(
-            self._fetch(self.secret_id, self.max_age), allow_local=self.allow_local
-        )
+        raw = self._fetch(self.secret_id, self.max_age)
+        if self._validated is None or self._validated[0] != raw:
+            # Validated again only when the secret's value changed (rotation).
+            self._validated = (raw, webhook_url_from_secret(raw, allow_local=self.allow_local))
+        return self._validated[1]
 
 
 # ------------------------------------------------------------------------------ the post
@@ -291,6 +305,7 @@ class SlackWebhook:
     def __init__(
         self,
         url: Callable[[], WebhookUrl],
+        *,
         policy: RetryPolicy | None = None,
         transport: Transport = urllib_transport,
         sleep: Callable[[float], None] = time.sleep,
@@ -321,7 +336,7 @@ class SlackWebhook:
             retry_after: float | None = None
             try:
                 answer = self._transport(url.value, body, policy.timeout_s)
-            except Exception as error:  # noqa: BLE001  (its text may hold the URL: keep the type only)
+            except Exception as error:  # its text may hold the URL: keep the type only
                 reason = f"network error ({type(error).__name__})"
             else:
                 status = answer.status
@@ -329,8 +344,8 @@ class SlackWebhook:
                     return PostResult(status=status, attempts=attempt)
                 reason = f"HTTP {status} {_short(answer.body)}".rstrip()
                 if status != 429 and status < 500:
-                    # 400 invalid_payload, 403 invalid_token, 404 no_service, 410 channel_is_archived:
-                    # repeating the same request cannot succeed.
+                    # 400 invalid_payload, 403 invalid_token, 404 no_service, 410
+                    # channel_is_archived: repeating the same request cannot succeed.
                     raise SlackPostError(url.host, attempt, reason, status)
                 retry_after = parse_retry_after(_header(answer.headers, "Retry-After"))
 
@@ -420,16 +435,17 @@ class IdempotentSlackPoster:
         )
 
     @staticmethod
-    def _mark_duplicate(response: Any, record: "DataRecord") -> dict[str, Any]:
+    def _mark_duplicate(response: Any, idempotent_data: "DataRecord") -> dict[str, Any]:
         return {**(response or {}), _DUPLICATE: True}
 
-    def _post(self, alert: dict[str, Any]) -> dict[str, Any]:
-        result = self.webhook.post(alert["payload"])
+    def _post(self, alert: dict[str, str], payload: Mapping[str, Any]) -> dict[str, Any]:
+        result = self.webhook.post(payload)
         return {"alert_id": alert["alert_id"], "status": result.status, "attempts": result.attempts}
 
     def register_lambda_context(self, context: "LambdaContext") -> None:
         """An in-progress record then expires with the invocation, so a crash cannot block."""
-        self.config.register_lambda_context(context)
+        if callable(getattr(context, "get_remaining_time_in_millis", None)):
+            self.config.register_lambda_context(context)
 
     def post(self, alert_id: str, payload: Mapping[str, Any]) -> AlertOutcome:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
@@ -437,12 +453,46 @@ class IdempotentSlackPoster:
         )
 
         try:
-            answer = self._post_once(alert={"alert_id": alert_id, "payload": dict(payload)})
+            # Only the id is the idempotency data (Powertools hashes and deep-copies it); the
+            # payload rides along as a plain argument.
+            answer = self._post_once(alert={"alert_id": alert_id}, payload=payload)
         except IdempotencyAlreadyInProgressError:
             return AlertOutcome(alert_id, posted=False, in_progress_elsewhere=True)
         if answer.get(_DUPLICATE):
             return AlertOutcome(alert_id, posted=False)
         return AlertOutcome(alert_id, posted=True, attempts=int(answer.get("attempts", 0)))
+
+
+class AlertPosting(Protocol):
+    """What the alerting functions need from a poster (``IdempotentSlackPoster`` in Lambda)."""
+
+    def post(self, alert_id: str, payload: Mapping[str, Any]) -> AlertOutcome:
+        """Posts once per ``alert_id``; raises when Slack does not take it."""
+        ...
+
+    def register_lambda_context(self, context: "LambdaContext") -> None: ...
+
+
+class LazySlackPoster:
+    """Builds the real poster (secret, DynamoDB persistence layer) on the first alert only:
+    invocations that alert nobody never touch Secrets Manager or the idempotency table."""
+
+    def __init__(self, build: Callable[[], AlertPosting]) -> None:
+        self._build = build
+        self._poster: AlertPosting | None = None
+        self._context: LambdaContext | None = None
+
+    def register_lambda_context(self, context: "LambdaContext") -> None:
+        self._context = context
+        if self._poster is not None:
+            self._poster.register_lambda_context(context)
+
+    def post(self, alert_id: str, payload: Mapping[str, Any]) -> AlertOutcome:
+        if self._poster is None:
+            self._poster = self._build()
+            if self._context is not None:
+                self._poster.register_lambda_context(self._context)
+        return self._poster.post(alert_id, payload)
 
 
 # ------------------------------------------------------------------------------ Block Kit

@@ -1,0 +1,103 @@
+"""Redshift user-activity log lines, as a CloudWatch Logs subscription delivers them.
+
+The Lambda event is ``{"awslogs": {"data": base64(gzip(JSON))}}``; the JSON is either a
+``CONTROL_MESSAGE`` (CloudWatch checking the destination) or a ``DATA_MESSAGE`` whose
+``logEvents`` each hold one log record of the ``useractivitylog`` group::
+
+    '2026-11-20T10:15:30Z UTC [ db=dev user=alice pid=1234 userid=100 xid=5678 ]' LOG: <sql>
+
+The SQL may span several lines. One message may also hold several records (a line starting
+with the quoted header begins the next one), so every record of a message is returned.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from aws_lambda_powertools.utilities.parser.models import (
+    CloudWatchLogsDecode,
+    CloudWatchLogsModel,
+)
+from pydantic import ValidationError
+
+CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
+DATA_MESSAGE: Final = "DATA_MESSAGE"
+
+# The record header Redshift writes (this matches the log format, not the SQL).
+_HEADER: Final = re.compile(
+    r"^'(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) UTC \[ (?P<fields>[^\]\n]*?) ?\]' LOG: ?",
+    re.MULTILINE,
+)
+
+
+class InvalidPayloadError(ValueError):
+    """The event is not a CloudWatch Logs subscription payload."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserActivity:
+    query_time: str
+    """UTC, "2026-11-20T10:15:30Z"."""
+    database: str | None
+    user: str | None
+    pid: str | None
+    userid: str | None
+    xid: str | None
+    sql: str
+
+
+def decode_payload(event: Any) -> CloudWatchLogsDecode:
+    """The decoded subscription payload (Powertools' model decodes base64 and gzip)."""
+    try:
+        return CloudWatchLogsModel.model_validate(event).awslogs.decoded_data
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+            for issue in error.errors(include_url=False, include_input=False)
+        )
+        raise InvalidPayloadError(f"not a CloudWatch Logs subscription event: {problems}") from None
+
+
+def _fields(text: str) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in text.split() if "=" in item)
+    return {key: value for key, value in pairs}
+
+
+def parse_user_activity(message: str) -> list[UserActivity]:
+    """Every record in one log event's message; [] when it holds none."""
+    headers = list(_HEADER.finditer(message))
+    records: list[UserActivity] = []
+    for position, header in enumerate(headers):
+        end = headers[position + 1].start() if position + 1 < len(headers) else len(message)
+        fields = _fields(header.group("fields"))
+        records.append(
+            UserActivity(
+                query_time=header.group("time"),
+                database=fields.get("db"),
+                user=fields.get("user"),
+                pid=fields.get("pid"),
+                userid=fields.get("userid"),
+                xid=fields.get("xid"),
+                sql=message[header.end() : end].strip(),
+            )
+        )
+    return records
+
+
+def cluster_of(log_group: str) -> str:
+    """ "demo" from "/aws/redshift/cluster/demo/useractivitylog" (and from a serverless
+    workgroup's group); the group itself when it has neither."""
+    parts = [part for part in log_group.split("/") if part]
+    for marker in ("cluster", "workgroup", "serverless"):
+        if marker in parts:
+            at = parts.index(marker)
+            if at + 1 < len(parts) and parts[at + 1] not in ("workgroup",):
+                return parts[at + 1]
+    return log_group
+
+
+def iso_utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"

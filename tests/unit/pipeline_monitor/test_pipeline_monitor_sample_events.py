@@ -1,0 +1,120 @@
+"""The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
+
+import json
+from datetime import datetime
+
+import pytest
+from pipeline_monitor_events import (
+    AlarmNotification,
+    CloudWatchAlarmEvent,
+    GlueCrawlerEvent,
+    GlueJobEvent,
+    LambdaDestinationRecord,
+    SnsEvent,
+    StepFunctionsExecutionEvent,
+)
+from pipeline_monitor_fakes import EVENTS_DIR, load_event, sns_message
+from pipeline_monitor_records import normalize
+from pydantic import BaseModel
+
+SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+
+# sample -> (its message's model, service, state, severity)
+EXPECTED: dict[str, tuple[type[BaseModel] | None, str, str, str]] = {
+    "glue_job_failed.json": (GlueJobEvent, "glue-job", "FAILED", "error"),
+    "glue_job_timeout.json": (GlueJobEvent, "glue-job", "TIMEOUT", "error"),
+    "glue_job_succeeded.json": (GlueJobEvent, "glue-job", "SUCCEEDED", "info"),
+    "glue_crawler_failed.json": (GlueCrawlerEvent, "glue-crawler", "FAILED", "error"),
+    "stepfunctions_execution_failed.json": (
+        StepFunctionsExecutionEvent,
+        "stepfunctions",
+        "FAILED",
+        "error",
+    ),
+    "stepfunctions_execution_succeeded.json": (
+        StepFunctionsExecutionEvent,
+        "stepfunctions",
+        "SUCCEEDED",
+        "info",
+    ),
+    "cloudwatch_alarm.json": (CloudWatchAlarmEvent, "cloudwatch-alarm", "ALARM", "error"),
+    "cloudwatch_alarm_notification.json": (
+        AlarmNotification,
+        "cloudwatch-alarm",
+        "ALARM",
+        "error",
+    ),
+    "lambda_destination_failure.json": (
+        LambdaDestinationRecord,
+        "lambda",
+        "RetriesExhausted",
+        "error",
+    ),
+    "unknown_event.json": (None, "unknown", "UNKNOWN", "warning"),
+}
+
+
+def test_corpus_holds_every_documented_case() -> None:
+    # Given events/pipeline_monitor / Then it has exactly the documented samples
+    assert set(SAMPLES) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_sample_is_an_sns_event_with_one_record(name: str) -> None:
+    # Given a sample / When parsed as what Lambda receives from SNS
+    event = SnsEvent.model_validate(load_event(name))
+    # Then it is one notification from the monitor topic
+    [record] = event.Records
+    assert record.Sns.Type == "Notification"
+    assert record.Sns.TopicArn.startswith("arn:aws:sns:us-east-1:123456789012:")
+    assert record.EventSubscriptionArn is not None
+    assert record.EventSubscriptionArn.startswith(record.Sns.TopicArn + ":")
+
+
+@pytest.mark.parametrize("name", [name for name in SAMPLES if EXPECTED[name][0] is not None])
+def test_every_message_validates_against_its_typed_model(name: str) -> None:
+    # Given a sample's SNS message / When validated with the model of its source
+    model = EXPECTED[name][0]
+    assert model is not None
+    parsed = model.model_validate_json(sns_message(name))
+    # Then it parses (the typed models match the real shapes)
+    assert parsed is not None
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_sample_normalizes_to_its_service_state_and_severity(name: str) -> None:
+    # Given a sample
+    sns = load_event(name)["Records"][0]["Sns"]
+    # When normalized
+    received = datetime.fromisoformat(sns["Timestamp"])
+    record = normalize(sns["Message"], message_id=sns["MessageId"], received=received)
+    # Then service, state and severity are the documented ones
+    _, service, state, severity = EXPECTED[name]
+    assert (record.service, record.state, record.severity) == (service, state, severity)
+
+
+@pytest.mark.parametrize(
+    "name", [name for name in SAMPLES if json.loads(sns_message(name)).get("detail-type")]
+)
+def test_eventbridge_messages_carry_the_envelope_fields(name: str) -> None:
+    # Given an EventBridge event inside a sample / Then it has every envelope field
+    message = json.loads(sns_message(name))
+    assert set(message) == {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
+
+
+def test_destination_record_has_the_failure_fields_lambda_sends() -> None:
+    # Given the Lambda destination sample / Then it is an OnFailure record after retries
+    record = json.loads(sns_message("lambda_destination_failure.json"))
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert {"errorMessage", "errorType", "stackTrace"} <= set(record["responsePayload"])

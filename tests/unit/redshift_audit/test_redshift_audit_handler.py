@@ -1,0 +1,280 @@
+"""The handler end to end: subscription payload in, audit lines in S3 and Block Kit messages on a
+real local HTTP server out, with idempotency on a moto table."""
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from redshift_audit_alerts import render_sensitive_query
+from redshift_audit_fakes import (
+    BUCKET,
+    CLUSTER,
+    SECRET_NAME,
+    Aws,
+    CapturedLogs,
+    Context,
+    FakeEventsClient,
+    MetricsReader,
+    Sleeps,
+    app,
+    auditor_with,
+    awslogs_event,
+    data_message,
+    event_with,
+    load_event,
+)
+from redshift_audit_log import InvalidPayloadError
+from redshift_auditing import AuditRecord, LogSource
+
+from local_runtime.slack_sink import SinkAnswer, SlackSink
+
+
+def invoke(auditor: Any, event: dict[str, Any]) -> dict[str, Any]:
+    response: dict[str, Any] = app.lambda_handler(copy.deepcopy(event), Context(), auditor=auditor)
+    return response
+
+
+class DownStore:
+    def put(self, log_event_id: str, date: str, records: list[AuditRecord]) -> str:
+        raise ConnectionError("S3 unreachable")
+
+
+def test_sample_posts_one_message_per_log_event_with_sensitive_sql(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps
+) -> None:
+    # Given the sample: ALTER TABLE, CREATE USER, a SELECT of a 'GRANT' literal, a DROP + GRANT
+    # line, and an rdsdb statement
+    # When the handler runs
+    response = invoke(auditor_with(aws, sleeps), load_event("user_activity_ddl.json"))
+    # Then three messages went out, in log order, and four statements were audited
+    headers = [body["blocks"][0]["text"]["text"] for body in sink.bodies()]
+    assert headers == [
+        f":warning: Sensitive query: ALTER TABLE on {CLUSTER}",
+        f":closed_lock_with_key: Sensitive query: CREATE USER on {CLUSTER}",
+        f":closed_lock_with_key: Sensitive query: DROP TABLE, GRANT on {CLUSTER}",
+    ]
+    assert response["sensitive_statements"] == 4
+    assert response["alerts_posted"] == 3
+
+
+def test_audit_records_are_stored_per_log_event_with_each_statement(
+    aws: Aws, sleeps: Sleeps
+) -> None:
+    # Given the sample / When handled
+    invoke(auditor_with(aws, sleeps), load_event("user_activity_ddl.json"))
+    # Then one object per log event with sensitive SQL, one line per statement
+    stored = aws.stored()
+    assert len(stored) == 3
+    assert all(key.startswith("redshift-audit/dt=2026-11-20/") for key in stored)
+    lines = sorted(
+        (r["statement_type"], r["user"], r["category"], r["object_name"])
+        for records in stored.values()
+        for r in records
+    )
+    assert lines == [
+        ("ALTER TABLE", "awsuser", "DDL", "my_table"),
+        ("CREATE USER", "awsuser", "DCL", "rs_user"),
+        ("DROP TABLE", "etl_admin", "DDL", "dev.public.demo_test_table_1"),
+        ("GRANT", "etl_admin", "DCL", "sales.orders"),
+    ]
+
+
+def test_message_shows_who_where_and_the_sql(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given one DROP by alice
+    event = event_with("drop table sales.orders;", user="alice", db="prod")
+    # When handled
+    invoke(auditor_with(aws, sleeps), event)
+    # Then the fields and the SQL code block say it
+    [body] = sink.bodies()
+    _, facts, sql, context = body["blocks"]
+    texts = [field["text"] for field in facts["fields"]]
+    assert "*User*\nalice" in texts
+    assert "*Database*\nprod" in texts
+    assert "*Object*\nsales.orders" in texts
+    assert sql["text"]["text"] == "*SQL*\n```drop table sales.orders```"
+    assert (
+        "/aws/redshift/cluster/demo-cluster-ou1/useractivitylog" in context["elements"][0]["text"]
+    )
+
+
+def test_redelivered_payload_posts_nothing_new(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given the sample already handled
+    event = load_event("user_activity_ddl.json")
+    invoke(auditor_with(aws, sleeps), event)
+    # When CloudWatch Logs' invocation is retried (a fresh process: new auditor, same table)
+    invoke(auditor_with(aws, Sleeps()), event)
+    # Then still three POSTs and three objects
+    assert len(sink.received) == 3
+    assert len(aws.stored()) == 3
+
+
+def test_control_message_is_acknowledged_and_ignored(aws: Aws, sink: SlackSink) -> None:
+    # Given CloudWatch's health check / When handled / Then nothing is stored or posted
+    response = invoke(None, load_event("control_message.json"))
+    assert response == {"message_type": "CONTROL_MESSAGE", "log_events": 0}
+    assert aws.stored() == {}
+    assert sink.received == []
+
+
+def test_select_only_payload_posts_nothing(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given only queries and a comment naming DROP
+    event = event_with("select * from sales.orders;", "/* DROP TABLE x */ select 1;")
+    # When handled / Then nothing is stored or posted
+    response = invoke(auditor_with(aws, sleeps), event)
+    assert response["sensitive_statements"] == 0
+    assert sink.received == []
+    assert aws.stored() == {}
+
+
+def test_rate_limited_post_waits_retry_after(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given Slack answering 429 Retry-After: 4 once
+    sink.script(SinkAnswer.rate_limited(4))
+    # When a DROP is handled / Then the wait is Slack's and the message lands
+    invoke(auditor_with(aws, sleeps), event_with("drop table t;"))
+    assert sleeps.waits == [4.0]
+    assert len(sink.delivered()) == 1
+
+
+def test_slack_outage_keeps_the_audit_record_and_raises(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
+) -> None:
+    # Given Slack failing every attempt
+    sink.script(*[SinkAnswer.server_error()] * 3)
+    # When a DROP is handled
+    with pytest.raises(app.AuditFailedError, match="1 alert"):
+        invoke(auditor_with(aws, sleeps), event_with("drop table t;"))
+    # Then the audit record is stored and the failure counted
+    assert len(aws.stored()) == 1
+    assert emitted_metrics.totals()["SlackPostFailed"] == 1
+
+
+def test_retry_after_an_outage_posts_once(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given a payload whose alert failed
+    sink.script(*[SinkAnswer.server_error()] * 3)
+    event = event_with("drop table t;")
+    with pytest.raises(app.AuditFailedError):
+        invoke(auditor_with(aws, sleeps), event)
+    # When Lambda retries it with Slack back / Then it is delivered once
+    invoke(auditor_with(aws, sleeps), event)
+    assert len(sink.delivered()) == 1
+
+
+def test_store_outage_raises_before_posting(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    auditor = auditor_with(aws, sleeps)
+    auditor.store = DownStore()
+    with pytest.raises(app.AuditFailedError, match="1 log event"):
+        invoke(auditor, event_with("drop table t;"))
+    assert sink.received == []
+
+
+def test_logs_hold_neither_the_sql_nor_the_webhook_url(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps, logs: CapturedLogs
+) -> None:
+    # Given a statement carrying a password, and Slack failing (so every path logs)
+    sink.script(SinkAnswer.rate_limited(1), *[SinkAnswer.server_error()] * 2)
+    event = event_with("alter user bob password 'hunter2-secret';")
+    # When handled
+    with pytest.raises(app.AuditFailedError) as raised:
+        invoke(auditor_with(aws, sleeps), event)
+    # Then the logs name the statement type but not the SQL, the password or the URL
+    printed = json.dumps(logs.records()) + str(raised.value)
+    assert "ALTER USER" in printed
+    assert "hunter2" not in printed
+    assert sink.url not in printed
+    assert "/services/" not in printed
+
+
+def test_password_is_masked_in_the_audit_record_and_the_message(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps
+) -> None:
+    # Given a password in clear in the log (Redshift masks most, not all)
+    invoke(auditor_with(aws, sleeps), event_with("alter user bob password 'hunter2-secret';"))
+    # Then neither the stored SQL nor Slack has it
+    [records] = aws.stored().values()
+    assert records[0]["sql"] == "alter user bob password '***'"
+    assert "hunter2" not in json.dumps(sink.bodies())
+
+
+def test_ignored_users_are_not_audited(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given IGNORE_USERS=rdsdb and rdsdb creating a temp table
+    invoke(auditor_with(aws, sleeps), event_with("create temp table t as select 1;", user="rdsdb"))
+    # Then nothing is stored or posted
+    assert aws.stored() == {}
+    assert sink.received == []
+
+
+def test_line_that_is_not_user_activity_is_counted_and_skipped(
+    aws: Aws, sleeps: Sleeps, logs: CapturedLogs, emitted_metrics: MetricsReader
+) -> None:
+    # Given a payload whose message is not a user-activity record
+    event = awslogs_event(data_message("authentication failure for user bob"))
+    # When handled / Then it is logged (by id, not content) and counted
+    invoke(auditor_with(aws, sleeps), event)
+    [warning] = [r for r in logs.records() if r["level"] == "WARNING"]
+    assert warning["message"] == "Log event is not a user-activity record; skipped"
+    assert emitted_metrics.totals()["UnrecognisedLogLines"] == 1
+
+
+def test_invalid_payload_is_refused_loudly(logs: CapturedLogs) -> None:
+    # Given an event that is not a subscription payload / When handled / Then it raises, logged
+    with pytest.raises(InvalidPayloadError):
+        invoke(None, {"Records": []})
+    assert [r["message"] for r in logs.records() if r["level"] == "ERROR"] == [
+        "Event is not a CloudWatch Logs subscription payload"
+    ]
+
+
+def test_sensitive_query_is_announced_on_eventbridge(aws: Aws, sleeps: Sleeps) -> None:
+    # Given an EventBridge client / When a GRANT is handled
+    events = FakeEventsClient()
+    invoke(auditor_with(aws, sleeps, events), event_with("grant all on sales.orders to bob;"))
+    # Then "Sensitive Query Detected" points at the audit record, without the SQL
+    [entry] = events.entries
+    assert (entry["Source"], entry["DetailType"]) == (
+        "datalake-events.redshift-audit",
+        "Sensitive Query Detected",
+    )
+    detail = json.loads(entry["Detail"])
+    assert detail["statements"][0]["statement_type"] == "GRANT"
+    assert detail["bucket"] == BUCKET
+    assert "sql" not in json.dumps(detail["statements"])
+
+
+def test_render_names_keyword_classified_statements() -> None:
+    # Given a record classified from keywords only / When rendered / Then the message says so
+    record = AuditRecord(
+        audit_id="a",
+        log_event_id="1",
+        statement_index=0,
+        cluster="c",
+        log_group="g",
+        log_stream="s",
+        account="123",
+        database=None,
+        user=None,
+        pid=None,
+        userid=None,
+        xid=None,
+        query_time="2026-11-20T10:00:00Z",
+        category="DDL",
+        statement_type="DROP TABLE",
+        object_name=None,
+        parse_status="unparsed",
+        sql="DROP TABLE t PURGE NOW",
+    )
+    payload = render_sensitive_query(LogSource("123", "g", "s", "c"), [record])
+    assert "classified by keyword" in payload["blocks"][-1]["elements"][0]["text"]
+
+
+def test_unset_webhook_stores_and_counts_without_retrying(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
+) -> None:
+    # Given the secret as the stack creates it, before anyone sets the URL
+    aws.secrets.put_secret_value(SecretId=SECRET_NAME, SecretString='{"webhook_url": ""}')
+    # When a DROP is handled / Then the audit record is stored, counted, and nothing retried
+    response = invoke(auditor_with(aws, sleeps), event_with("drop table t;"))
+    assert (response["sensitive_statements"], response["alerts_posted"]) == (1, 0)
+    assert len(aws.stored()) == 1
+    assert emitted_metrics.totals()["SlackNotConfigured"] == 1
+    assert sink.received == []

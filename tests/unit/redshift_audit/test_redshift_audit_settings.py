@@ -1,0 +1,114 @@
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from redshift_audit_fakes import (
+    BUCKET,
+    SECRET_NAME,
+    TABLE,
+    Aws,
+    Context,
+    app,
+    event_with,
+)
+from redshift_audit_settings import RedshiftAuditSettings, get_settings
+
+from datalake_shared.settings import SettingsError
+from local_runtime.slack_sink import SlackSink
+
+ENV_VARS = (
+    "AUDIT_BUCKET",
+    "AUDIT_PREFIX",
+    "SLACK_WEBHOOK_SECRET",
+    "IDEMPOTENCY_TABLE",
+    "SLACK_ALLOW_LOCAL_WEBHOOK",
+    "IGNORE_USERS",
+    "EVENT_BUS_NAME",
+)
+REQUIRED = {
+    "AUDIT_BUCKET": BUCKET,
+    "SLACK_WEBHOOK_SECRET": SECRET_NAME,
+    "IDEMPOTENCY_TABLE": TABLE,
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    app.default_auditor.cache_clear()
+    yield
+    get_settings.cache_clear()
+    app.default_auditor.cache_clear()
+
+
+def with_env(monkeypatch: pytest.MonkeyPatch, **extra: str) -> RedshiftAuditSettings:
+    for name, value in {**REQUIRED, **extra}.items():
+        monkeypatch.setenv(name, value)
+    return get_settings()
+
+
+def test_defaults_apply_when_only_the_required_variables_are_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = with_env(monkeypatch)
+    assert settings.audit_prefix == "redshift-audit/"
+    assert settings.ignore_users == frozenset({"rdsdb"})
+    assert settings.slack_allow_local_webhook is False
+    assert settings.event_bus_name == "default"
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_missing_required_variable_is_named(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    for other, value in REQUIRED.items():
+        if other != name:
+            monkeypatch.setenv(other, value)
+    with pytest.raises(SettingsError, match=name):
+        get_settings()
+
+
+def test_ignore_users_takes_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert with_env(monkeypatch, IGNORE_USERS="rdsdb, etl_bot").ignore_users == frozenset(
+        {"rdsdb", "etl_bot"}
+    )
+
+
+def test_empty_ignore_users_audits_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert with_env(monkeypatch, IGNORE_USERS="").ignore_users == frozenset()
+
+
+def test_webhook_url_in_place_of_the_secret_name_is_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(SettingsError, match="SLACK_WEBHOOK_SECRET") as raised:
+        with_env(monkeypatch, SLACK_WEBHOOK_SECRET="https://hooks.slack.com/services/T/B/tok3n")
+    assert "tok3n" not in str(raised.value)
+
+
+def test_handler_built_from_the_environment_audits_and_posts(
+    monkeypatch: pytest.MonkeyPatch, aws: Aws, sink: SlackSink
+) -> None:
+    # Given the function's environment and no injected collaborators
+    with_env(monkeypatch, SLACK_ALLOW_LOCAL_WEBHOOK="true")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "redshift-audit-test")
+    # When Lambda calls the handler with a DROP
+    response = app.lambda_handler(event_with("drop table sales.orders;"), Context())
+    # Then it is stored, posted, and recorded in the idempotency table under its own prefix
+    assert (response["sensitive_statements"], response["alerts_posted"]) == (1, 1)
+    assert len(sink.delivered()) == 1
+    [item] = aws.dynamodb.scan(TableName=TABLE)["Items"]
+    assert item["id"]["S"].startswith(f"{app.IDEMPOTENCY_KEY_PREFIX}#")
+
+
+def test_settings_read_the_variables_the_template_sets(sam_template: dict[str, Any]) -> None:
+    resource = sam_template["Resources"].get("RedshiftAuditFunction")
+    if resource is None:
+        pytest.skip("template.yaml does not declare RedshiftAuditFunction yet")
+    provided = set(resource["Properties"].get("Environment", {}).get("Variables", {})) | set(
+        sam_template["Globals"]["Function"]["Environment"]["Variables"]
+    )
+    required = {
+        field.alias for field in RedshiftAuditSettings.model_fields.values() if field.is_required()
+    }
+    assert required <= provided
