@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from local_runtime import demo_cdc, demo_pipeline_metrics
+from local_runtime import demo_cdc, demo_monitoring, demo_pipeline_metrics
 from local_runtime.activity import emitted_metrics
 from local_runtime.glue_jobs import lake_path
 from local_runtime.report import table
@@ -294,6 +294,8 @@ def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
         )
         demo_cdc.run(runtime)
         demo_pipeline_metrics.run(runtime)
+        broken_run = demo_monitoring.break_a_batch(runtime)
+        demo_monitoring.run(runtime, broken_run)
     print(f"\nThe lake (Iceberg tables on AWS; DuckDB locally) is kept in {_shown(lake)}:")
     print(table(["table", "rows"], _lake_rows(lake)))
     query = "SELECT * FROM sales.orders"

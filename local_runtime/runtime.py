@@ -27,6 +27,7 @@ from local_runtime.bridges.glue import GlueBridge
 from local_runtime.bridges.lambda_service import LambdaBridge
 from local_runtime.bridges.quicksight import QuickSightBridge
 from local_runtime.bridges.scheduler import SchedulerBridge
+from local_runtime.bridges.slack import SlackBridge
 from local_runtime.bridges.sns import SnsBridge, route_to_sns
 from local_runtime.bridges.sqs import SqsEventSourceBridge
 from local_runtime.bridges.stepfunctions import StepFunctionsBridge
@@ -103,6 +104,7 @@ class LocalRuntime:
         self.sns_bridge = SnsBridge()
         self.quicksight_bridge = QuickSightBridge()
         self.athena_bridge = AthenaBridge()
+        self.slack_bridge = SlackBridge()
         self.eventbridge_bridge.add_route("states", self.stepfunctions_bridge.route)
         self.eventbridge_bridge.add_route("sns", route_to_sns)
         # Order matters only for readability of the activity log: sources before consumers.
@@ -117,6 +119,7 @@ class LocalRuntime:
             self.glue_bridge,
             self.quicksight_bridge,
             self.athena_bridge,
+            self.slack_bridge,
         ]
         self._mock: Any = None
         self._saved_environment: dict[str, str] | None = None

@@ -1,0 +1,68 @@
+"""Demo section: what pipeline_monitor made of the run's state changes (Glue job runs, state
+machine executions, failed async invocations), what it posted to Slack (the local webhook
+sink), and Redshift sensitive-query alerts."""
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from local_runtime.demo_support import athena_rows
+from local_runtime.report import table
+from local_runtime.runtime import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from local_runtime.runtime import LocalRuntime
+
+BROKEN_CDC_FILE = "sales/orders/2026/11/23/20261123-120000000.csv"
+REDSHIFT_EVENT = PROJECT_ROOT / "events" / "redshift_audit" / "user_activity_ddl.json"
+
+
+def break_a_batch(runtime: "LocalRuntime") -> dict[str, Any]:
+    """Lands a CDC file the merge job cannot read and runs the hourly cadence: the Glue run
+    fails, and so does the batch run's execution (it reports failed batches at the end)."""
+    runtime.s3.put_object(
+        Bucket=runtime.outputs["StagingBucketName"],
+        Key=BROKEN_CDC_FILE,
+        Body=b'X,"unterminated\n',
+    )
+    runtime.settle()
+    arn = runtime.fire_schedule("HourlyCadence")
+    runtime.settle()
+    return runtime.stepfunctions_bridge.describe(arn)
+
+
+def _slack_text(post: Any) -> str:
+    blocks = post.get("blocks", []) if isinstance(post, dict) else []
+    header = next((b for b in blocks if b.get("type") == "header"), None)
+    if header:
+        return str(header["text"]["text"])
+    return str(post.get("text", ""))[:70] if isinstance(post, dict) else ""
+
+
+def run(runtime: "LocalRuntime", broken_run: dict[str, Any]) -> None:
+    audit_event = json.loads(REDSHIFT_EVENT.read_text())
+    # What the CloudWatch Logs subscription (RedshiftUserActivityLogGroup) would deliver.
+    runtime.lambda_bridge.submit("RedshiftAuditFunction", audit_event, trigger="log subscription")
+    runtime.settle()
+
+    headers, rows = athena_rows(
+        runtime,
+        "SELECT service, resource, state, severity FROM monitoring_events "
+        "ORDER BY event_time, service, resource",
+    )
+    print(
+        f"\n6. Monitoring: a broken CDC file made a batch run fail ({broken_run['status']}); "
+        f"pipeline_monitor stored {len(rows)} event(s) for Athena (monitoring_events):"
+    )
+    counted = Counter(tuple(row) for row in rows)
+    print(table([*headers, "events"], [[*row, n] for row, n in sorted(counted.items())]))
+
+    posts = runtime.slack_bridge.sink.bodies()
+    print(f"\n   Posted to Slack (local webhook sink {runtime.slack_bridge.sink.url}):")
+    print(table(["#", "message"], [[i + 1, _slack_text(p)] for i, p in enumerate(posts)]))
+
+    headers, rows = athena_rows(
+        runtime, "SELECT user, category, statement_type, object_name FROM redshift_audit"
+    )
+    print("\n   Redshift user activity → sensitive statements (redshift_audit):")
+    print(table(headers, rows))
