@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from local_runtime import demo_cdc, demo_monitoring, demo_pipeline_metrics
+from local_runtime import demo_cdc, demo_excel, demo_monitoring, demo_pipeline_metrics
 from local_runtime.activity import emitted_metrics
 from local_runtime.glue_jobs import lake_path
 from local_runtime.report import table
@@ -242,7 +242,8 @@ def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
     started = time.perf_counter()
     lake = lake_path(workdir)
     lake.unlink(missing_ok=True)  # every demo starts from an empty lake
-    with LocalRuntime(workdir=workdir) as runtime:
+    parameters = {"SpiceDatasets": json.dumps(demo_excel.SPICE_DATASETS)}
+    with LocalRuntime(workdir=workdir, parameters=parameters) as runtime:
         deployed_s = time.perf_counter() - started
         print("datalake-events local demo: template.yaml on moto, in-process (no Docker, no AWS)")
         print(
@@ -293,6 +294,7 @@ def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
             )
         )
         demo_cdc.run(runtime)
+        demo_excel.run(runtime)
         demo_pipeline_metrics.run(runtime)
         broken_run = demo_monitoring.break_a_batch(runtime)
         demo_monitoring.run(runtime, broken_run)

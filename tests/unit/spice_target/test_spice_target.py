@@ -29,7 +29,7 @@ def test_a_mapped_csv_gets_its_dataset_and_an_ingestion_id() -> None:
     # Then the sales dataset is refreshed under an id QuickSight accepts
     assert result["dataset_id"] == "sales-dataset"
     assert result["prefix"] == SALES
-    assert result["key"] == event["key"]
+    assert result["key"] == event["object"]["key"]
     assert result["ingestion_id"].startswith("csv-")
     assert len(result["ingestion_id"]) <= 128
     assert set(result["ingestion_id"]) <= set(string.ascii_lowercase + string.digits + "-")
@@ -52,6 +52,16 @@ def test_a_redelivered_event_yields_the_same_ingestion_id() -> None:
     # Given the same write delivered twice / Then both resolve to one ingestion id
     event = load_sample_event("spice_target", "mapped_csv.json")
     assert invoke(event, MAPPING)["ingestion_id"] == invoke(dict(event), MAPPING)["ingestion_id"]
+
+
+def test_the_etag_spelling_of_either_source_is_read() -> None:
+    # Given the same write described with "etag" (AWS) and "eTag" (other emitters)
+    event = load_sample_event("spice_target", "mapped_csv.json")
+    detail = {k: v for k, v in event["object"].items() if k not in {"etag", "sequencer"}}
+    other = {**event, "object": {**detail, "etag": event["object"]["etag"]}}
+    spelled = {**event, "object": {**detail, "eTag": event["object"]["etag"]}}
+    # Then both give the same ingestion id
+    assert invoke(other, MAPPING)["ingestion_id"] == invoke(spelled, MAPPING)["ingestion_id"]
 
 
 def test_a_new_write_of_the_same_key_is_a_new_ingestion() -> None:
