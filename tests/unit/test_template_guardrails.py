@@ -1,0 +1,160 @@
+"""Rules every resource of template.yaml follows, checked on the template itself so a new
+capability cannot quietly skip one: encryption, TLS-only access, dead-letter queues with
+alarms, bounded retries, log retention, least-privilege statements."""
+
+from typing import Any
+
+import pytest
+
+Template = dict[str, Any]
+
+
+def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical: resource
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] == kind
+    }
+
+
+def refs(value: Any) -> set[str]:
+    """Logical ids a value refers to (Ref, Fn::GetAtt, ${...} in Fn::Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found.add(item)
+            elif key == "Fn::GetAtt":
+                found.add(item[0] if isinstance(item, list) else item.split(".")[0])
+            elif key == "Fn::Sub":
+                text = item if isinstance(item, str) else item[0]
+                found.update(part.split("}")[0].split(".")[0] for part in text.split("${")[1:])
+                if not isinstance(item, str):
+                    found |= refs(item[1])
+            else:
+                found |= refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= refs(item)
+    return found
+
+
+def tls_only_statements(template: Template, policy_kind: str, target_key: str) -> set[str]:
+    """Logical ids of the resources a TLS-only deny statement protects."""
+    protected: set[str] = set()
+    for policy in resources(template, policy_kind).values():
+        props = policy["Properties"]
+        for statement in props["PolicyDocument"]["Statement"]:
+            condition = statement.get("Condition", {}).get("Bool", {})
+            if statement["Effect"] == "Deny" and condition.get("aws:SecureTransport") == "false":
+                protected |= refs(props[target_key])
+    return protected
+
+
+def test_every_bucket_is_encrypted_private_and_tls_only(sam_template: Template) -> None:
+    # Given every bucket of the template
+    buckets = resources(sam_template, "AWS::S3::Bucket")
+    protected = tls_only_statements(sam_template, "AWS::S3::BucketPolicy", "Bucket")
+    for logical, bucket in buckets.items():
+        props = bucket["Properties"]
+        # Then it is encrypted, blocks public access and refuses plain HTTP
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], logical
+        assert all(props["PublicAccessBlockConfiguration"].values()), logical
+        assert logical in protected, f"{logical} has no TLS-only bucket policy"
+
+
+def test_every_queue_is_encrypted_and_tls_only(sam_template: Template) -> None:
+    # Given every queue / Then SSE is on and a policy refuses plain HTTP
+    protected = tls_only_statements(sam_template, "AWS::SQS::QueuePolicy", "Queues")
+    for logical, queue in resources(sam_template, "AWS::SQS::Queue").items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") or props.get("KmsMasterKeyId"), logical
+        assert logical in protected, f"{logical} has no TLS-only queue policy"
+
+
+def test_every_topic_is_encrypted_with_the_stack_key(sam_template: Template) -> None:
+    # Given every topic / Then it uses the customer-managed key services can publish with
+    for logical, topic in resources(sam_template, "AWS::SNS::Topic").items():
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "AlertsKey"}, logical
+
+
+def test_every_dead_letter_queue_has_an_alarm(sam_template: Template) -> None:
+    # Given the queues used as DLQs, OnFailure destinations or rule dead-letter targets
+    dead_letter: set[str] = set()
+    for resource in sam_template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in props:
+            dead_letter |= refs(props["RedrivePolicy"]["deadLetterTargetArn"])
+        for found in _dead_letter_settings(props):
+            dead_letter |= {r for r in refs(found) if r.endswith(("DLQ", "Queue"))}
+    queues = set(resources(sam_template, "AWS::SQS::Queue"))
+    dead_letter &= queues
+    # Then each one has a CloudWatch alarm on its depth
+    alarmed = {
+        ref
+        for alarm in resources(sam_template, "AWS::CloudWatch::Alarm").values()
+        for dimension in alarm["Properties"].get("Dimensions", [])
+        for ref in refs(dimension["Value"])
+    }
+    assert len(dead_letter) >= 8
+    assert dead_letter - alarmed == set()
+
+
+def _dead_letter_settings(value: Any) -> list[Any]:
+    found: list[Any] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in {"DeadLetterConfig", "OnFailure"}:
+                found.append(item)
+            else:
+                found.extend(_dead_letter_settings(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_dead_letter_settings(item))
+    return found
+
+
+def test_every_function_has_bounded_retries_and_a_log_group_with_retention(
+    sam_template: Template,
+) -> None:
+    functions = resources(sam_template, "AWS::Serverless::Function")
+    log_groups = resources(sam_template, "AWS::Logs::LogGroup")
+    for logical, function in functions.items():
+        props = function["Properties"]
+        # Then its logs go to a log group of the template with a retention
+        (group,) = refs(props["LoggingConfig"]["LogGroup"])
+        assert "RetentionInDays" in log_groups[group]["Properties"], logical
+        # And asynchronous invocations have bounded retries and somewhere to fail to
+        invoke_config = props.get("EventInvokeConfig")
+        if invoke_config is not None:
+            assert invoke_config["MaximumRetryAttempts"] <= 2, logical
+            assert "OnFailure" in invoke_config["DestinationConfig"], logical
+        for name, event in props.get("Events", {}).items():
+            if event["Type"] in {"SQS", "DynamoDB"}:
+                assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            if event["Type"] == "DynamoDB":
+                assert "OnFailure" in event["Properties"]["DestinationConfig"], name
+            if event["Type"] == "SNS":  # SNS invokes asynchronously
+                assert "OnFailure" in props["EventInvokeConfig"]["DestinationConfig"], logical
+
+
+@pytest.mark.parametrize("kind", ["AWS::Serverless::Function", "AWS::Serverless::StateMachine"])
+def test_no_statement_allows_every_action(sam_template: Template, kind: str) -> None:
+    # Given the inline policy statements of functions and state machines
+    for logical, resource in resources(sam_template, kind).items():
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                actions = statement["Action"]
+                actions = actions if isinstance(actions, list) else [actions]
+                # Then no statement grants a whole service or everything
+                assert all(not a.endswith(":*") and a != "*" for a in actions), logical
+                # And only log delivery (which has no resource-level permissions) uses "*"
+                if statement["Resource"] == "*":
+                    assert all(a.startswith("logs:") for a in actions), logical
+
+
+def test_no_secret_or_webhook_is_in_the_template(sam_template: Template) -> None:
+    # Given the whole template as text / Then no webhook URL or credential is in it
+    text = str(sam_template)
+    assert "hooks.slack.com/services" not in text
+    assert "AKIA" not in text
