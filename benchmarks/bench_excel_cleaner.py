@@ -6,7 +6,7 @@
   source post's approach, ``pandas.read_excel(engine="openpyxl")`` of every sheet, empty rows
   and columns dropped, ``to_csv`` — 1 run (it takes 10-20 s), between our first and second
   runs so that both sides see the same machine load. CPU seconds are printed beside.
-- ``excel_cleaner.peak_mb``: peak resident memory (``ru_maxrss``) of a fresh Python process
+- ``excel_cleaner.peak_mb``: peak resident memory (VmHWM) of a fresh Python process
   that imports what it needs, reads the file and cleans it, the way a Lambda sandbox sees it.
   Each side runs in its own subprocess: tracemalloc cannot see calamine's Rust allocations, and
   a shared process would carry one side's high-water mark into the other's.
@@ -252,9 +252,15 @@ def workbook_path() -> tuple[Path, float]:
 
 
 def _peak_mb() -> float:
-    import resource  # noqa: PLC0415 - POSIX only, and only the child processes need it
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries the forking
+    parent's peak into a child's ru_maxrss across exec, so every child would report at least
+    the (large) benchmark runner's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    import resource  # noqa: PLC0415 - fallback where /proc is missing (not Linux)
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _ours(path: str) -> dict[str, float]:
