@@ -20,7 +20,7 @@ SPICE_DATASETS = {"incoming/sales/": "sales-dataset", "incoming/finance/": "fina
 def sales_workbook() -> bytes:
     """What people upload: a title, a note, blank rows, a header, a totals row, and a second
     sheet, plus an empty one."""
-    from openpyxl import Workbook  # noqa: PLC0415 - dev dependency, only the demo needs it
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # noqa: PLC0415 - dev only
 
     book = Workbook()
     sheet = book.active
@@ -46,7 +46,7 @@ def sales_workbook() -> bytes:
 
 
 def budget_workbook() -> bytes:
-    from openpyxl import Workbook  # noqa: PLC0415 - dev dependency, only the demo needs it
+    from openpyxl import Workbook  # noqa: PLC0415 - dev dependency
 
     book = Workbook()
     sheet = book.active
@@ -112,9 +112,9 @@ def run(runtime: "LocalRuntime") -> None:
     listed = runtime.s3.list_objects_v2(Bucket=clean).get("Contents", [])
     csvs = [obj["Key"] for obj in listed if obj["Key"].endswith(".csv")]
     for key in csvs:
-        body = runtime.s3.get_object(Bucket=clean, Key=key)["Body"].read().decode()
+        text = runtime.s3.get_object(Bucket=clean, Key=key)["Body"].read().decode()
         print(f"\n   s3://…clean…/{key}")
-        print("".join(f"     {line}\n" for line in body.splitlines()), end="")
+        print("".join(f"     {line}\n" for line in text.splitlines()), end="")
     quarantined = [
         obj["Key"]
         for bucket in (raw, clean)
