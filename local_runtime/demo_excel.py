@@ -125,9 +125,9 @@ def run(runtime: "LocalRuntime") -> None:
     print("   results published (WorkbookResultsTopic):")
     results = _results(_drain(runtime, results_queue))
     print(table(["outcome", "source", "detail"], results, indent="     "))
-    print("   SPICE ingestions (one state machine run per new CSV; IngestionResultsTopic):")
+    print("   SPICE ingestions (one state machine run per cleaned workbook; IngestionResultsTopic):")
     ingestions = _ingestions(_drain(runtime, ingestions_queue))
-    print(table(["csv", "dataset", "status", "detail"], ingestions, indent="     "))
+    print(table(["manifest", "dataset", "status", "detail"], ingestions, indent="     "))
 
 
 def _results(messages: list[dict[str, Any]]) -> list[list[Any]]:
@@ -148,8 +148,9 @@ def _results(messages: list[dict[str, Any]]) -> list[list[Any]]:
 def _ingestions(messages: list[dict[str, Any]]) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for message in sorted(messages, key=lambda m: str(m.get("key"))):
-        if "rows_ingested" in message:
-            detail = f"rows ingested: {message['rows_ingested']}"
+        if message.get("status") == "COMPLETED":
+            rows = message.get("ingestion", {}).get("RowInfo", {}).get("RowsIngested", "?")
+            detail = f"rows ingested: {rows}"
         else:
             reason = str(message.get("reason", ""))
             if reason.startswith("{"):  # the ingestion as DescribeIngestion gave it

@@ -79,27 +79,28 @@ def test_a_file_that_is_not_a_workbook_is_quarantined_without_retries(
     assert [i.ok for i in cleaner_invocations(excel_runtime)] == [True]
 
 
-def test_new_csvs_refresh_their_spice_dataset(excel_runtime: LocalRuntime) -> None:
+def test_each_cleaned_workbook_refreshes_its_spice_dataset_once(excel_runtime: LocalRuntime) -> None:
     # Given the finance dataset cannot be ingested, and workbooks for sales and finance
     excel_runtime.quicksight_bridge.fail_dataset("finance-dataset", "data source unreachable")
     upload(excel_runtime, SALES_KEY, sales_workbook())
     upload(excel_runtime, "incoming/finance/budget.xlsx", budget_workbook())
-    # Then each CSV ran the ingestion state machine: sales completed, finance failed
+    # Then each cleaned workbook ran the ingestion state machine once: sales completed (both
+    # of its sheets in one refresh), finance failed
     machine = excel_runtime.outputs["SpiceIngestionStateMachineArn"]
     statuses = sorted(
         excel_runtime.stepfunctions_bridge.describe(e.arn)["status"]
         for e in excel_runtime.stepfunctions_bridge.started
         if e.state_machine == machine
     )
-    assert statuses == ["FAILED", "SUCCEEDED", "SUCCEEDED"]
+    assert statuses == ["FAILED", "SUCCEEDED"]
     ingestions = excel_runtime.quicksight_bridge.ingestions
-    assert len(ingestions) == 3
+    assert len(ingestions) == 2
 
 
-def test_a_redelivered_csv_event_watches_the_same_ingestion(excel_runtime: LocalRuntime) -> None:
-    # Given a CSV whose ingestion ran
+def test_a_redelivered_workbook_event_watches_the_same_ingestion(excel_runtime: LocalRuntime) -> None:
+    # Given a cleaned workbook whose ingestion ran
     upload(excel_runtime, "incoming/finance/budget.xlsx", budget_workbook())
-    routed = [r for r in excel_runtime.activity.routed if "CleanCsvCreated" in r.via]
+    routed = [r for r in excel_runtime.activity.routed if "WorkbookCleaned" in r.via]
     assert len(routed) == 1
     # When EventBridge delivers the same event again
     machine = excel_runtime.outputs["SpiceIngestionStateMachineArn"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from local_runtime import LocalRuntime
 from local_runtime.demo import EXAMPLE_CONFIG
-from local_runtime.demo_monitoring import break_a_batch
+from local_runtime.demo_monitoring import REDSHIFT_EVENT, break_a_batch
 from local_runtime.demo_support import athena_rows
 from local_runtime.slack_sink import SinkAnswer
 from tests.integration.conftest import queue_depth
@@ -96,3 +96,21 @@ def test_a_slack_outage_keeps_the_record_and_dead_letters_the_event(
     url = runtime.slack_bridge.sink.url
     assert all(url not in invocation.logs for invocation in runtime.invocations)
     assert all("/services/" not in invocation.logs for invocation in monitor_invocations(runtime))
+
+
+def test_a_failed_async_invocation_is_kept_whole_for_replay(runtime: LocalRuntime) -> None:
+    # Given Slack is down, so redshift_audit fails every attempt on a sensitive statement
+    runtime.slack_bridge.sink.script(*[SinkAnswer.server_error()] * 200)
+    event = json.loads(REDSHIFT_EVENT.read_text())
+    # When the log subscription delivers a batch (asynchronously, as CloudWatch Logs does)
+    runtime.lambda_bridge.submit("RedshiftAuditFunction", event, trigger="log subscription")
+    runtime.settle()
+    # Then after Lambda's retries the destination record, original event included, waits in
+    # the failed invocations queue (and went to pipeline_monitor through the monitor topic)
+    url = runtime.outputs["FailedInvocationsQueueUrl"]
+    messages = runtime.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    [record] = [json.loads(m["Body"]) for m in messages]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload"] == event
+    _, rows = athena_rows(runtime, "SELECT service FROM monitoring_events")
+    assert ["lambda"] in rows

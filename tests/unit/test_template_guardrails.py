@@ -2,9 +2,12 @@
 capability cannot quietly skip one: encryption, TLS-only access, dead-letter queues with
 alarms, bounded retries, log retention, least-privilege statements."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 Template = dict[str, Any]
 
@@ -158,3 +161,14 @@ def test_no_secret_or_webhook_is_in_the_template(sam_template: Template) -> None
     text = str(sam_template)
     assert "hooks.slack.com/services" not in text
     assert "AKIA" not in text
+
+
+def test_sam_creates_no_queue_the_template_does_not_declare(sam_template: Template) -> None:
+    # Given the template as SAM translates it (an event's DeadLetterConfig given with "Type"
+    # makes SAM create a bare queue of its own, without alarm, policy or retention)
+    from local_runtime.template import translate  # noqa: PLC0415 - runs the SAM translator
+
+    translated = translate(ROOT / "template.yaml", {"Stage": "local"})
+    # Then every queue in the result is one the template declares
+    created = set(translated.resources_of_type("AWS::SQS::Queue"))
+    assert created == set(resources(sam_template, "AWS::SQS::Queue"))
