@@ -125,7 +125,7 @@ def run(runtime: "LocalRuntime") -> None:
     print("   results published (WorkbookResultsTopic):")
     results = _results(_drain(runtime, results_queue))
     print(table(["outcome", "source", "detail"], results, indent="     "))
-    print("   SPICE ingestions (one state machine run per cleaned workbook; IngestionResultsTopic):")
+    print("   SPICE ingestions (one run per cleaned workbook; IngestionResultsTopic):")
     ingestions = _ingestions(_drain(runtime, ingestions_queue))
     print(table(["manifest", "dataset", "status", "detail"], ingestions, indent="     "))
 
@@ -149,8 +149,8 @@ def _ingestions(messages: list[dict[str, Any]]) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for message in sorted(messages, key=lambda m: str(m.get("key"))):
         if message.get("status") == "COMPLETED":
-            rows = message.get("ingestion", {}).get("RowInfo", {}).get("RowsIngested", "?")
-            detail = f"rows ingested: {rows}"
+            ingested = message.get("ingestion", {}).get("RowInfo", {}).get("RowsIngested", "?")
+            detail = f"rows ingested: {ingested}"
         else:
             reason = str(message.get("reason", ""))
             if reason.startswith("{"):  # the ingestion as DescribeIngestion gave it
