@@ -2,16 +2,19 @@
 
 A CloudWatch Logs subscription filter on each cluster's ``useractivitylog`` group (the group
 names are a template parameter) invokes this function asynchronously with a gzip+base64 batch
-of log events. For each log event, ``RedshiftAuditor`` (see redshift_auditing.py): parses the
+of log events. ``RedshiftAuditor`` (see redshift_auditing.py) parses each log event's
 user-activity records, classifies every statement with sqlglot (DDL, DCL, other), stores one
-audit line per sensitive statement in S3, posts one Block Kit message per log event through
-``datalake_shared.slack`` (idempotent on the log event), and announces it on EventBridge.
+audit object per log event with sensitive statements in S3 and announces it on EventBridge;
+then ONE Block Kit message summarises the whole batch through ``datalake_shared.slack``
+(idempotent on the batch's log event ids), so a burst of DDL is one post, not one per line.
 CONTROL_MESSAGE payloads (CloudWatch checking the destination) are acknowledged and ignored.
 
-When an alert could not be posted, or records not stored, the handler raises after the whole
-payload: Lambda retries the invocation (stored records are rewritten identically, posted alerts
-are skipped) and then hands it to the OnFailure destination. Logs never hold the SQL (it can
-name secrets) nor the webhook URL; the audit table holds the SQL, passwords masked.
+The post is started only when the invocation has time left for the webhook's whole retry
+budget plus a margin. When records could not be stored (nothing is posted then), the alert
+could not be posted, or there was no time to start it, the handler raises after storing:
+Lambda retries the invocation (stored records are rewritten identically, a posted batch is
+not posted again) and then hands it to the OnFailure destination. Logs never hold the SQL (it
+can name secrets) nor the webhook URL; the audit table holds the SQL, passwords masked.
 """
 
 from functools import cache
@@ -19,7 +22,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from redshift_audit_alerts import render_sensitive_query
+from redshift_audit_alerts import render_batch_alert
 from redshift_audit_announcements import EventBridgeAuditAnnouncer
 from redshift_audit_log import (
     CONTROL_MESSAGE,
@@ -32,33 +35,45 @@ from redshift_audit_settings import get_settings
 from redshift_audit_store import S3AuditStore
 from redshift_auditing import (
     AlertStatus,
+    BatchAlert,
     EventOutcome,
     LogEvent,
     LogSource,
     RedshiftAuditor,
     describe_error,
+    time_needed_to_post,
 )
 
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.slack import (
     IdempotentSlackPoster,
     LazySlackPoster,
+    RetryPolicy,
     SecretWebhookUrl,
     SlackWebhook,
 )
 
 IDEMPOTENCY_KEY_PREFIX: Final = "redshift-audit-slack"
+# Up to 20 s of retries (429 Retry-After, 5xx) per post, well inside the 60 s function timeout.
+SLACK_RETRY_POLICY: Final = RetryPolicy()
+POST_MARGIN_S: Final = 5.0
+"""Beyond the retry budget: the secret, the idempotency record, returning."""
 ALERT_METRICS: Final = {
     AlertStatus.POSTED: "AlertsPosted",
     AlertStatus.DUPLICATE: "AlertsDuplicate",
     AlertStatus.IN_PROGRESS_ELSEWHERE: "AlertsDuplicate",
     AlertStatus.NOT_CONFIGURED: "SlackNotConfigured",
+    AlertStatus.DEFERRED: "SlackPostDeferred",
     AlertStatus.FAILED: "SlackPostFailed",
 }
 
 
 class AuditFailedError(RuntimeError):
-    """Some log events were not stored or not alerted; raised so Lambda retries the payload."""
+    """Some log events were not stored or the batch not alerted; raised so Lambda retries."""
+
+
+class AlertDeferredError(AuditFailedError):
+    """Too little time left to start the Slack post; the records are stored, the retry posts."""
 
 
 def build_slack_poster() -> IdempotentSlackPoster:
@@ -70,7 +85,8 @@ def build_slack_poster() -> IdempotentSlackPoster:
     webhook = SlackWebhook(
         SecretWebhookUrl(
             settings.slack_webhook_secret, allow_local=settings.slack_allow_local_webhook
-        )
+        ),
+        policy=SLACK_RETRY_POLICY,
     )
     return IdempotentSlackPoster(
         webhook,
@@ -87,7 +103,8 @@ def default_auditor() -> RedshiftAuditor:
         store=S3AuditStore(settings.audit_bucket, settings.audit_prefix),
         poster=LazySlackPoster(build_slack_poster),
         announcer=EventBridgeAuditAnnouncer.for_bus(settings.event_bus_name, settings.audit_bucket),
-        render=render_sensitive_query,
+        render=render_batch_alert,
+        post_time_needed_s=time_needed_to_post(SLACK_RETRY_POLICY, POST_MARGIN_S),
         ignore_users=settings.ignore_users,
     )
 
@@ -113,10 +130,8 @@ def report(source: LogSource, outcome: EventOutcome) -> None:
         metrics.add_metric(
             name="StatementsClassifiedByKeyword", unit=MetricUnit.Count, value=outcome.unparsed
         )
-    if outcome.alert in ALERT_METRICS:
-        metrics.add_metric(name=ALERT_METRICS[outcome.alert], unit=MetricUnit.Count, value=1)
-    first = outcome.records[0]
     # Who, where and what kind, never the SQL itself (it can hold secrets).
+    first = outcome.records[0]
     facts = {
         "log_event_id": outcome.log_event_id,
         "cluster": source.cluster,
@@ -125,26 +140,42 @@ def report(source: LogSource, outcome: EventOutcome) -> None:
         "statement_types": [record.statement_type for record in outcome.records],
         "categories": sorted({record.category for record in outcome.records}),
         "s3_key": outcome.key,
-        "alert": str(outcome.alert),
     }
-    if outcome.alert is AlertStatus.FAILED:
-        logger.error(
-            "Slack alert not posted; the audit record is stored and the invocation will be retried",
-            extra={**facts, "error": outcome.alert_error},
-        )
-    elif outcome.alert is AlertStatus.NOT_CONFIGURED:
-        logger.warning(
-            "Slack webhook not configured: audit record stored, not posted",
-            extra={**facts, "error": outcome.alert_error},
-        )
-    else:
-        logger.info("Sensitive statements audited", extra=facts)
+    logger.info("Sensitive statements audited", extra=facts)
     if outcome.announce_error:
         metrics.add_metric(name="EventPublishFailed", unit=MetricUnit.Count, value=1)
         logger.warning(
             "Sensitive Query Detected not published",
             extra={**facts, "error": outcome.announce_error},
         )
+
+
+def report_alert(source: LogSource, alert: BatchAlert) -> None:
+    if alert.status is AlertStatus.NOT_NEEDED:
+        return
+    metrics.add_metric(name=ALERT_METRICS[alert.status], unit=MetricUnit.Count, value=1)
+    facts = {
+        "cluster": source.cluster,
+        "log_group": source.log_group,
+        "alert_id": alert.alert_id,
+        "statements": alert.statements,
+        "log_events_alerted": alert.log_events,
+        "alert": str(alert.status),
+    }
+    match alert.status:
+        case AlertStatus.FAILED | AlertStatus.DEFERRED:
+            logger.error(
+                "Slack alert not posted; the audit records are stored and the invocation will "
+                "be retried",
+                extra={**facts, "error": alert.error},
+            )
+        case AlertStatus.NOT_CONFIGURED:
+            logger.warning(
+                "Slack webhook not configured: audit records stored, not posted",
+                extra={**facts, "error": alert.error},
+            )
+        case _:
+            logger.info("Batch of sensitive statements alerted", extra=facts)
 
 
 @logger.inject_lambda_context
@@ -201,16 +232,33 @@ def lambda_handler(
             report(source, outcome)
             outcomes.append(outcome)
 
-    unposted = [o.log_event_id for o in outcomes if o.alert is AlertStatus.FAILED]
-    if unstored or unposted:
+    if unstored:
+        # The summary covers the whole batch: posted by the retry, once everything is stored.
         raise AuditFailedError(
-            f"{len(unstored)} log event(s) not stored {unstored}, "
-            f"{len(unposted)} alert(s) not posted {unposted}; retrying"
+            f"{len(unstored)} log event(s) not stored {unstored}; nothing posted; retrying"
+        )
+    alert = auditor.alert(
+        source,
+        [log_event.id for log_event in payload.logEvents],
+        [record for outcome in outcomes for record in outcome.records],
+        context.get_remaining_time_in_millis() / 1000,
+    )
+    report_alert(source, alert)
+    if alert.status is AlertStatus.DEFERRED:
+        raise AlertDeferredError(
+            f"Slack alert of {alert.statements} sensitive statement(s) not started "
+            f"({alert.error}); the audit records are stored, Lambda's retry will post it"
+        )
+    if alert.status is AlertStatus.FAILED:
+        raise AuditFailedError(
+            f"Slack alert of {alert.statements} sensitive statement(s) not posted "
+            f"({alert.error}); the audit records are stored; retrying"
         )
     return {
         "message_type": payload.messageType,
         "log_events": len(payload.logEvents),
         "sensitive_statements": sum(len(o.records) for o in outcomes),
-        "alerts_posted": sum(o.alert is AlertStatus.POSTED for o in outcomes),
+        "alert": str(alert.status),
+        "alerts_posted": int(alert.status is AlertStatus.POSTED),
         "keys": [o.key for o in outcomes if o.key],
     }

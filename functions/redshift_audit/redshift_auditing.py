@@ -1,29 +1,37 @@
-"""What the auditor does with one log event: find its sensitive statements, store the audit
-records, post one Slack alert, announce it. Pure logic over protocols.
+"""What the auditor does with one subscription batch: find each log event's sensitive
+statements, store the audit records, announce them, then post ONE Slack summary for the whole
+batch. Pure logic over protocols.
 
-Order and guarantees, per log event:
+Order and guarantees:
 
-1. **Store first.** The audit records (one JSON line per sensitive statement) go to S3 under a
-   key made from the log event's id, so a redelivered payload rewrites the same object.
-2. **Alert at most once.** One Slack message per log event, idempotent on the log group and
-   log event id (Powertools idempotency, same table as the pipeline monitor). A failed post
-   leaves no idempotency record behind; the handler raises after the whole payload, CloudWatch
-   Logs' asynchronous invocation is retried (stored records rewritten, posted alerts skipped)
-   and then handed to the OnFailure destination.
-3. **Announce** "Sensitive Query Detected" on EventBridge; a failure is reported, never fatal.
+1. **Store first**, per log event: the audit records (one JSON line per sensitive statement)
+   go to S3 under a key made from the log event's id, so a redelivered payload rewrites the
+   same object. Then "Sensitive Query Detected" is announced on EventBridge for that log event;
+   a failure to announce is reported, never fatal.
+2. **One alert per batch, at most once.** After every log event of the batch is stored, one
+   Block Kit message summarises the batch's sensitive statements, idempotent on the log group
+   and the batch's sorted log event ids (Powertools idempotency, same table as the pipeline
+   monitor): a redelivered batch finds the record and posts nothing. A burst of DDL (a
+   migration) is one message, not one per log event, so the post fits in the invocation.
+3. **Never start a post that cannot finish.** The post may retry for the webhook's whole
+   budget (429 Retry-After, 5xx); when the invocation has less time left than that budget plus
+   a margin, the post is not started (``AlertStatus.DEFERRED``): the records are stored, the
+   handler raises, Lambda's asynchronous retry posts. A failed post leaves no idempotency record
+   behind, so the retry posts it; after the retries the payload goes to the OnFailure
+   destination.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
 from redshift_audit_log import UserActivity, parse_user_activity
 from redshift_audit_sql import Statement, classify_sql
 
-from datalake_shared.slack import AlertPosting, WebhookNotConfiguredError
+from datalake_shared.slack import AlertPosting, RetryPolicy, WebhookNotConfiguredError
 
 MAX_SQL_CHARS = 20_000
 
@@ -78,6 +86,8 @@ class AlertStatus(StrEnum):
     NOT_NEEDED = "not_needed"
     NOT_CONFIGURED = "not_configured"
     """The webhook secret holds no URL yet: stored, counted, not retried."""
+    DEFERRED = "deferred"
+    """Too little of the invocation left to post within the webhook's budget: not started."""
     FAILED = "failed"
 
 
@@ -89,12 +99,28 @@ class EventOutcome:
     statements: int
     records: tuple[AuditRecord, ...] = ()
     key: str | None = None
-    alert: AlertStatus = AlertStatus.NOT_NEEDED
-    alert_error: str | None = None
     announce_error: str | None = None
     ignored_user: bool = False
     unparsed: int = field(default=0)
     """Sensitive statements classified without a full parse (keywords or first word)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAlert:
+    """The one Slack message of a subscription batch."""
+
+    alert_id: str | None
+    """None when the batch had nothing sensitive (nothing to post)."""
+    status: AlertStatus
+    statements: int = 0
+    log_events: int = 0
+    """Log events with sensitive statements."""
+    error: str | None = None
+    attempts: int = 0
+
+    @property
+    def retry_needed(self) -> bool:
+        return self.status in (AlertStatus.FAILED, AlertStatus.DEFERRED)
 
 
 class AuditStore(Protocol):
@@ -119,6 +145,19 @@ def audit_id(log_group: str, log_event_id: str, index: int) -> str:
     """Deterministic id of one statement of one log event."""
     digest = hashlib.sha256(f"{log_group}|{log_event_id}|{index}".encode()).hexdigest()
     return digest[:32]
+
+
+def batch_alert_id(log_group: str, log_event_ids: Iterable[str]) -> str:
+    """Idempotency id of a batch's message: its log group and sorted log event ids, hashed, so a
+    redelivered batch (same ids, any order) maps to the same message."""
+    joined = "\n".join(sorted(set(log_event_ids)))
+    return f"{log_group}|batch:{hashlib.sha256(joined.encode()).hexdigest()}"
+
+
+def time_needed_to_post(policy: RetryPolicy, margin_s: float) -> float:
+    """Seconds a post may take in the worst case: its retry budget (waits included), the last
+    request's own timeout, and a margin (secret, idempotency record, returning)."""
+    return policy.max_total_s + policy.timeout_s + margin_s
 
 
 def describe_error(error: BaseException) -> str:
@@ -165,12 +204,17 @@ class RedshiftAuditor:
         poster: AlertPoster,
         announcer: AuditAnnouncer,
         render: Renderer,
+        *,
+        post_time_needed_s: float,
         ignore_users: AbstractSet[str] = frozenset(),
     ) -> None:
+        """``post_time_needed_s``: the invocation time a post needs to be started
+        (``time_needed_to_post`` of the webhook's retry policy)."""
         self.store = store
         self.poster = poster
         self.announcer = announcer
         self.render = render
+        self.post_time_needed_s = post_time_needed_s
         self.ignore_users = frozenset(ignore_users)
 
     def sensitive_records(
@@ -190,32 +234,15 @@ class RedshiftAuditor:
             statements += len(classified)
         return records, len(activities), statements, ignored
 
-    def alert(
-        self, source: LogSource, event: LogEvent, records: Sequence[AuditRecord]
-    ) -> tuple[AlertStatus, str | None]:
-        try:
-            outcome = self.poster.post(
-                f"{source.log_group}|{event.id}", self.render(source, records)
-            )
-        except WebhookNotConfiguredError as error:
-            return AlertStatus.NOT_CONFIGURED, describe_error(error)
-        except Exception as error:  # any failure to alert is retried: the handler raises later
-            return AlertStatus.FAILED, describe_error(error)
-        if outcome.posted:
-            return AlertStatus.POSTED, None
-        if outcome.in_progress_elsewhere:
-            return AlertStatus.IN_PROGRESS_ELSEWHERE, None
-        return AlertStatus.DUPLICATE, None
-
     def audit(self, source: LogSource, event: LogEvent) -> EventOutcome:
-        """Raises only when the records could not be stored (nothing was posted then)."""
+        """Stores and announces one log event's sensitive statements; posts nothing (see
+        ``alert``). Raises only when the records could not be stored."""
         records, activities, statements, ignored = self.sensitive_records(source, event)
         unparsed = sum(record.parse_status != "parsed" for record in records)
         if not records:
             return EventOutcome(event.id, activities, statements, ignored_user=ignored)
         date = records[0].query_time[:10]
         key = self.store.put(event.id, date, records)
-        status, error = self.alert(source, event, records)
         announce_error = self.announcer.announce(source, records, key)
         return EventOutcome(
             event.id,
@@ -223,9 +250,48 @@ class RedshiftAuditor:
             statements,
             tuple(records),
             key,
-            status,
-            error,
             announce_error,
             ignored,
             unparsed,
         )
+
+    def alert(
+        self,
+        source: LogSource,
+        log_event_ids: Sequence[str],
+        records: Sequence[AuditRecord],
+        remaining_s: float,
+    ) -> BatchAlert:
+        """Posts the batch's one summary (``log_event_ids``: every id of the batch, the
+        idempotency key) unless ``remaining_s`` of the invocation cannot hold the post."""
+        if not records:
+            return BatchAlert(None, AlertStatus.NOT_NEEDED)
+        alert_id = batch_alert_id(source.log_group, log_event_ids)
+        summary = BatchAlert(
+            alert_id,
+            AlertStatus.NOT_NEEDED,
+            statements=len(records),
+            log_events=len({record.log_event_id for record in records}),
+        )
+        if remaining_s < self.post_time_needed_s:
+            return replace(
+                summary,
+                status=AlertStatus.DEFERRED,
+                error=(
+                    f"{remaining_s:.1f} s of the invocation left, a Slack post may need "
+                    f"{self.post_time_needed_s:g} s: not started"
+                ),
+            )
+        try:
+            outcome = self.poster.post(alert_id, self.render(source, records))
+        except WebhookNotConfiguredError as error:
+            return replace(summary, status=AlertStatus.NOT_CONFIGURED, error=describe_error(error))
+        except Exception as error:  # any failure to alert is retried: the handler raises
+            return replace(summary, status=AlertStatus.FAILED, error=describe_error(error))
+        if outcome.posted:
+            status = AlertStatus.POSTED
+        elif outcome.in_progress_elsewhere:
+            status = AlertStatus.IN_PROGRESS_ELSEWHERE
+        else:
+            status = AlertStatus.DUPLICATE
+        return replace(summary, status=status, attempts=outcome.attempts)

@@ -12,7 +12,7 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
     load_handler_module,
     load_sample_event,
 )
-from redshift_audit_alerts import render_sensitive_query
+from redshift_audit_alerts import render_batch_alert
 from redshift_audit_announcements import EventBridgeAuditAnnouncer
 from redshift_audit_payloads import (  # noqa: F401 - re-exported for the tests
     ACCOUNT,
@@ -27,7 +27,7 @@ from redshift_audit_payloads import (  # noqa: F401 - re-exported for the tests
     event_with,
 )
 from redshift_audit_store import S3AuditStore
-from redshift_auditing import RedshiftAuditor
+from redshift_auditing import RedshiftAuditor, time_needed_to_post
 
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.slack import IdempotentSlackPoster, RetryPolicy, SecretWebhookUrl, SlackWebhook
@@ -77,10 +77,12 @@ SECRET_NAME = "datalake-events/slack-webhook"
 
 @dataclass(frozen=True)
 class Context(FakeLambdaContext):
-    """A Lambda context with the remaining time Powertools idempotency reads."""
+    """A Lambda context with the remaining time Powertools idempotency and the handler read."""
+
+    remaining_ms: int = 55_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.remaining_ms
 
 
 @dataclass
@@ -101,10 +103,11 @@ def auditor_with(
     ignore_users: frozenset[str] = frozenset({"rdsdb"}),
 ) -> RedshiftAuditor:
     """The production pieces over moto and the sink; only sleeping is recorded, not done."""
+    policy = RetryPolicy(max_attempts=3)
     poster = IdempotentSlackPoster(
         SlackWebhook(
             SecretWebhookUrl(SECRET_NAME, allow_local=True),
-            policy=RetryPolicy(max_attempts=3, max_total_s=60),
+            policy=policy,
             sleep=sleeps,
             jitter=lambda ceiling: ceiling,
         ),
@@ -116,7 +119,8 @@ def auditor_with(
         store=S3AuditStore(BUCKET, PREFIX, client=aws.s3),
         poster=poster,
         announcer=EventBridgeAuditAnnouncer(publisher, BUCKET),
-        render=render_sensitive_query,
+        render=render_batch_alert,
+        post_time_needed_s=time_needed_to_post(policy, app.POST_MARGIN_S),
         ignore_users=ignore_users,
     )
 

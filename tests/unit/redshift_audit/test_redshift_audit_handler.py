@@ -1,12 +1,12 @@
-"""The handler end to end: subscription payload in, audit lines in S3 and Block Kit messages on a
-real local HTTP server out, with idempotency on a moto table."""
+"""The handler end to end: subscription payload in, audit lines in S3 and one Block Kit message
+per batch on a real local HTTP server out, with idempotency on a moto table."""
 
 import copy
 import json
 from typing import Any
 
 import pytest
-from redshift_audit_alerts import render_sensitive_query
+from redshift_audit_alerts import MAX_LISTED_STATEMENTS
 from redshift_audit_fakes import (
     BUCKET,
     CLUSTER,
@@ -17,22 +17,39 @@ from redshift_audit_fakes import (
     FakeEventsClient,
     MetricsReader,
     Sleeps,
+    activity_line,
     app,
     auditor_with,
     awslogs_event,
     data_message,
+    decoded,
     event_with,
     load_event,
 )
 from redshift_audit_log import InvalidPayloadError
-from redshift_auditing import AuditRecord, LogSource
+from redshift_auditing import AuditRecord
 
 from local_runtime.slack_sink import SinkAnswer, SlackSink
 
+MIGRATION = [f"drop table sales.t{number:02d};" for number in range(30)]
 
-def invoke(auditor: Any, event: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = app.lambda_handler(copy.deepcopy(event), Context(), auditor=auditor)
+
+def invoke(auditor: Any, event: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = app.lambda_handler(
+        copy.deepcopy(event), context or Context(), auditor=auditor
+    )
     return response
+
+
+def statement_texts(body: dict[str, Any]) -> list[str]:
+    """The listed statements' section texts (numbered "*1. ...")."""
+    return [
+        block["text"]["text"]
+        for block in body["blocks"]
+        if block["type"] == "section"
+        and block.get("text", {}).get("text", "")[:1] == "*"
+        and block["text"]["text"][1:2].isdigit()
+    ]
 
 
 class DownStore:
@@ -40,22 +57,35 @@ class DownStore:
         raise ConnectionError("S3 unreachable")
 
 
-def test_sample_posts_one_message_per_log_event_with_sensitive_sql(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps
-) -> None:
+class FailsOnceStore:
+    """The real store, except that the first put of ``log_event_id`` fails."""
+
+    def __init__(self, store: Any, log_event_id: str) -> None:
+        self.store = store
+        self.failing = {log_event_id}
+
+    def put(self, log_event_id: str, date: str, records: list[AuditRecord]) -> str:
+        if log_event_id in self.failing:
+            self.failing.discard(log_event_id)
+            raise ConnectionError("S3 unreachable")
+        key: str = self.store.put(log_event_id, date, records)
+        return key
+
+
+def test_sample_posts_one_message_for_the_batch(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
     # Given the sample: ALTER TABLE, CREATE USER, a SELECT of a 'GRANT' literal, a DROP + GRANT
     # line, and an rdsdb statement
     # When the handler runs
     response = invoke(auditor_with(aws, sleeps), load_event("user_activity_ddl.json"))
-    # Then three messages went out, in log order, and four statements were audited
-    headers = [body["blocks"][0]["text"]["text"] for body in sink.bodies()]
-    assert headers == [
-        f":warning: Sensitive query: ALTER TABLE on {CLUSTER}",
-        f":closed_lock_with_key: Sensitive query: CREATE USER on {CLUSTER}",
-        f":closed_lock_with_key: Sensitive query: DROP TABLE, GRANT on {CLUSTER}",
-    ]
-    assert response["sensitive_statements"] == 4
-    assert response["alerts_posted"] == 3
+    # Then one message went out, counting the four statements and listing them in log order
+    [body] = sink.bodies()
+    assert body["blocks"][0]["text"]["text"] == (
+        f":closed_lock_with_key: 4 sensitive statements on {CLUSTER}"
+    )
+    listed = [text.split("*")[1] for text in statement_texts(body)]
+    assert listed == ["1. ALTER TABLE", "2. CREATE USER", "3. DROP TABLE", "4. GRANT"]
+    assert "more" not in json.dumps(body)
+    assert (response["sensitive_statements"], response["alerts_posted"]) == (4, 1)
 
 
 def test_audit_records_are_stored_per_log_event_with_each_statement(
@@ -85,14 +115,19 @@ def test_message_shows_who_where_and_the_sql(aws: Aws, sink: SlackSink, sleeps: 
     event = event_with("drop table sales.orders;", user="alice", db="prod")
     # When handled
     invoke(auditor_with(aws, sleeps), event)
-    # Then the fields and the SQL code block say it
+    # Then the summary fields, the listed statement and its SQL code block say it
     [body] = sink.bodies()
-    _, facts, sql, context = body["blocks"]
+    header, facts, statement, context = body["blocks"]
+    assert header["text"]["text"] == f":warning: 1 sensitive statement on {CLUSTER}"
     texts = [field["text"] for field in facts["fields"]]
-    assert "*User*\nalice" in texts
-    assert "*Database*\nprod" in texts
-    assert "*Object*\nsales.orders" in texts
-    assert sql["text"]["text"] == "*SQL*\n```drop table sales.orders```"
+    assert "*Users*\nalice" in texts
+    assert "*Databases*\nprod" in texts
+    assert "*Categories*\nDDL 1" in texts
+    assert statement["text"]["text"] == (
+        "*1. DROP TABLE* on sales.orders · DDL\n"
+        "user alice · db prod · 2026-11-20T10:15:30Z\n"
+        "```drop table sales.orders```"
+    )
     assert (
         "/aws/redshift/cluster/demo-cluster-ou1/useractivitylog" in context["elements"][0]["text"]
     )
@@ -103,10 +138,86 @@ def test_redelivered_payload_posts_nothing_new(aws: Aws, sink: SlackSink, sleeps
     event = load_event("user_activity_ddl.json")
     invoke(auditor_with(aws, sleeps), event)
     # When CloudWatch Logs' invocation is retried (a fresh process: new auditor, same table)
-    invoke(auditor_with(aws, Sleeps()), event)
-    # Then still three POSTs and three objects
-    assert len(sink.received) == 3
+    response = invoke(auditor_with(aws, Sleeps()), event)
+    # Then still one POST and three objects
+    assert len(sink.received) == 1
     assert len(aws.stored()) == 3
+    assert response["alert"] == "duplicate"
+
+
+def test_migration_burst_is_one_message_listing_the_first_statements(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps
+) -> None:
+    # Given a migration: 30 DROPs, one log event each, in one subscription batch
+    # When handled
+    response = invoke(auditor_with(aws, sleeps), event_with(*MIGRATION))
+    # Then exactly one POST: the count, the first N statements in order, and "and K more"
+    assert len(sink.received) == 1
+    [body] = sink.bodies()
+    assert body["blocks"][0]["text"]["text"] == f":warning: 30 sensitive statements on {CLUSTER}"
+    listed = statement_texts(body)
+    assert len(listed) == MAX_LISTED_STATEMENTS
+    assert [text.split("\n")[0] for text in listed] == [
+        f"*{n + 1}. DROP TABLE* on sales.t{n:02d} · DDL" for n in range(MAX_LISTED_STATEMENTS)
+    ]
+    more = 30 - MAX_LISTED_STATEMENTS
+    assert f"…and {more} more — see the `redshift_audit` table in Athena" in json.dumps(
+        body, ensure_ascii=False
+    )
+    # And every statement is in the audit table, one object per log event
+    assert len(aws.stored()) == 30
+    assert (response["sensitive_statements"], response["alerts_posted"]) == (30, 1)
+
+
+def test_redelivered_migration_burst_posts_no_second_message(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps
+) -> None:
+    # Given the 30-DROP batch already posted
+    event = event_with(*MIGRATION)
+    invoke(auditor_with(aws, sleeps), event)
+    # When Lambda delivers the same batch again, its log events in another order
+    payload = decoded(event)
+    payload["logEvents"].reverse()
+    invoke(auditor_with(aws, Sleeps()), awslogs_event(payload))
+    # Then there is no second POST
+    assert len(sink.received) == 1
+
+
+def test_another_batch_posts_its_own_message(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given a batch already posted / When a batch with other log events arrives
+    invoke(auditor_with(aws, sleeps), event_with("drop table a;"))
+    payload = data_message(activity_line("drop table b;"))
+    payload["logEvents"][0]["id"] = "37894412567021963355402107339610498123745962301254516999"
+    invoke(auditor_with(aws, sleeps), awslogs_event(payload))
+    # Then it has its own message
+    assert len(sink.delivered()) == 2
+
+
+def test_too_little_time_left_stores_records_and_raises_without_posting(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
+) -> None:
+    # Given an invocation with less time left than a post's retry budget plus the margin
+    late = Context(remaining_ms=int(app.POST_MARGIN_S * 1000))
+    # When a batch with two DROPs is handled
+    with pytest.raises(app.AlertDeferredError, match="not started") as raised:
+        invoke(auditor_with(aws, sleeps), event_with("drop table a;", "drop table b;"), late)
+    # Then nothing was posted, the audit records are stored, and the deferral is counted
+    assert sink.received == []
+    assert len(aws.stored()) == 2
+    assert "2 sensitive statement(s)" in str(raised.value)
+    assert emitted_metrics.totals()["SlackPostDeferred"] == 1
+
+
+def test_deferred_alert_is_posted_by_the_retry(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+    # Given a batch whose post was not started for lack of time
+    event = event_with("drop table a;", "drop table b;")
+    with pytest.raises(app.AlertDeferredError):
+        invoke(auditor_with(aws, sleeps), event, Context(remaining_ms=1_000))
+    # When Lambda retries it with a fresh invocation's time
+    invoke(auditor_with(aws, sleeps), event)
+    # Then the summary of both statements is delivered once
+    [body] = sink.delivered()
+    assert len(statement_texts(body)) == 2
 
 
 def test_control_message_is_acknowledged_and_ignored(aws: Aws, sink: SlackSink) -> None:
@@ -142,7 +253,7 @@ def test_slack_outage_keeps_the_audit_record_and_raises(
     # Given Slack failing every attempt
     sink.script(*[SinkAnswer.server_error()] * 3)
     # When a DROP is handled
-    with pytest.raises(app.AuditFailedError, match="1 alert"):
+    with pytest.raises(app.AuditFailedError, match="not posted"):
         invoke(auditor_with(aws, sleeps), event_with("drop table t;"))
     # Then the audit record is stored and the failure counted
     assert len(aws.stored()) == 1
@@ -166,6 +277,24 @@ def test_store_outage_raises_before_posting(aws: Aws, sink: SlackSink, sleeps: S
     with pytest.raises(app.AuditFailedError, match="1 log event"):
         invoke(auditor, event_with("drop table t;"))
     assert sink.received == []
+
+
+def test_partly_stored_batch_is_posted_whole_by_the_retry(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps
+) -> None:
+    # Given a batch of two DROPs whose second log event cannot be stored the first time
+    event = event_with("drop table a;", "drop table b;")
+    auditor = auditor_with(aws, sleeps)
+    auditor.store = FailsOnceStore(auditor.store, decoded(event)["logEvents"][1]["id"])
+    with pytest.raises(app.AuditFailedError, match="nothing posted"):
+        invoke(auditor, event)
+    assert sink.received == []
+    # When Lambda retries it
+    invoke(auditor, event)
+    # Then one message lists both statements
+    [body] = sink.delivered()
+    assert len(statement_texts(body)) == 2
+    assert len(aws.stored()) == 2
 
 
 def test_logs_hold_neither_the_sql_nor_the_webhook_url(
@@ -239,32 +368,6 @@ def test_sensitive_query_is_announced_on_eventbridge(aws: Aws, sleeps: Sleeps) -
     assert detail["statements"][0]["statement_type"] == "GRANT"
     assert detail["bucket"] == BUCKET
     assert "sql" not in json.dumps(detail["statements"])
-
-
-def test_render_names_keyword_classified_statements() -> None:
-    # Given a record classified from keywords only / When rendered / Then the message says so
-    record = AuditRecord(
-        audit_id="a",
-        log_event_id="1",
-        statement_index=0,
-        cluster="c",
-        log_group="g",
-        log_stream="s",
-        account="123",
-        database=None,
-        user=None,
-        pid=None,
-        userid=None,
-        xid=None,
-        query_time="2026-11-20T10:00:00Z",
-        category="DDL",
-        statement_type="DROP TABLE",
-        object_name=None,
-        parse_status="unparsed",
-        sql="DROP TABLE t PURGE NOW",
-    )
-    payload = render_sensitive_query(LogSource("123", "g", "s", "c"), [record])
-    assert "classified by keyword" in payload["blocks"][-1]["elements"][0]["text"]
 
 
 def test_unset_webhook_stores_and_counts_without_retrying(
