@@ -79,7 +79,9 @@ def test_a_file_that_is_not_a_workbook_is_quarantined_without_retries(
     assert [i.ok for i in cleaner_invocations(excel_runtime)] == [True]
 
 
-def test_each_cleaned_workbook_refreshes_its_spice_dataset_once(excel_runtime: LocalRuntime) -> None:
+def test_each_cleaned_workbook_refreshes_its_spice_dataset_once(
+    excel_runtime: LocalRuntime,
+) -> None:
     # Given the finance dataset cannot be ingested, and workbooks for sales and finance
     excel_runtime.quicksight_bridge.fail_dataset("finance-dataset", "data source unreachable")
     upload(excel_runtime, SALES_KEY, sales_workbook())
@@ -97,7 +99,9 @@ def test_each_cleaned_workbook_refreshes_its_spice_dataset_once(excel_runtime: L
     assert len(ingestions) == 2
 
 
-def test_a_redelivered_workbook_event_watches_the_same_ingestion(excel_runtime: LocalRuntime) -> None:
+def test_a_redelivered_workbook_event_watches_the_same_ingestion(
+    excel_runtime: LocalRuntime,
+) -> None:
     # Given a cleaned workbook whose ingestion ran
     upload(excel_runtime, "incoming/finance/budget.xlsx", budget_workbook())
     routed = [r for r in excel_runtime.activity.routed if "WorkbookCleaned" in r.via]
