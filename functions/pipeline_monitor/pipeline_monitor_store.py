@@ -12,7 +12,7 @@ adding a row. Athena reads them with partition projection, no crawler needed::
     ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
     LOCATION 's3://<MONITOR_BUCKET>/<MONITOR_PREFIX>'
     TBLPROPERTIES ('projection.enabled'='true', 'projection.dt.type'='date',
-      'projection.dt.format'='yyyy-MM-dd', 'projection.dt.range'='2026-01-01,NOW',
+      'projection.dt.format'='yyyy-MM-dd', 'projection.dt.range'='2024-01-01,NOW',
       'storage.location.template'='s3://<MONITOR_BUCKET>/<MONITOR_PREFIX>dt=${dt}/')
 """
 

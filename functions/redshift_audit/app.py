@@ -1,12 +1,13 @@
 """redshift_audit: Redshift user-activity log → sensitive statements → audit table + Slack.
 
-A CloudWatch Logs subscription filter on each cluster's ``useractivitylog`` group (the group
-names are a template parameter) invokes this function asynchronously with a gzip+base64 batch
-of log events. ``RedshiftAuditor`` (see redshift_auditing.py) parses each log event's
-user-activity records, classifies every statement with sqlglot (DDL, DCL, other), stores one
-audit object per log event with sensitive statements in S3 and announces it on EventBridge;
-then ONE Block Kit message summarises the whole batch through ``datalake_shared.slack``
-(idempotent on the batch's log event ids), so a burst of DDL is one post, not one per line.
+A CloudWatch Logs subscription filter on a cluster's ``useractivitylog`` group (the template's
+RedshiftUserActivityLogGroup parameter; one filter per further cluster) invokes this function
+asynchronously with a gzip+base64 batch of log events. ``RedshiftAuditor`` (see
+redshift_auditing.py) parses each log event's user-activity records, classifies every
+statement with sqlglot (DDL, DCL, other), stores one audit object per log event with sensitive
+statements in S3 and announces it on EventBridge; then ONE Block Kit message summarises the
+whole batch through ``datalake_shared.slack`` (idempotent on the batch's log event ids), so a
+burst of DDL is one post, not one per line.
 CONTROL_MESSAGE payloads (CloudWatch checking the destination) are acknowledged and ignored.
 
 The post is started only when the invocation has time left for the webhook's whole retry

@@ -12,7 +12,7 @@ rewrites the same object. Athena reads it with partition projection::
     ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
     LOCATION 's3://<AUDIT_BUCKET>/<AUDIT_PREFIX>'
     TBLPROPERTIES ('projection.enabled'='true', 'projection.dt.type'='date',
-      'projection.dt.format'='yyyy-MM-dd', 'projection.dt.range'='2026-01-01,NOW',
+      'projection.dt.format'='yyyy-MM-dd', 'projection.dt.range'='2024-01-01,NOW',
       'storage.location.template'='s3://<AUDIT_BUCKET>/<AUDIT_PREFIX>dt=${dt}/')
 """
 
