@@ -29,7 +29,8 @@ from iceberg_cdc_apply import ApplyOptions, CdcApplier
 from iceberg_cdc_athena import AthenaStatementRunner
 from iceberg_cdc_catalog import GlueSchemaCatalog
 
-from benchmarks.results import BenchResult
+from benchmarks.results import ROOT, BenchResult
+from local_runtime.template import glue_table_columns
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -43,22 +44,7 @@ STREAM_ARN: Final = (
     "arn:aws:dynamodb:us-east-1:123456789012:table/bench-orders/stream/2026-11-20T10:00:00.000"
 )
 # The demo table's columns as Glue holds them (ICEBERG_TABLE.md).
-COLUMNS: Final = (
-    ("order_id", "string"),
-    ("customer_id", "string"),
-    ("status", "string"),
-    ("amount", "decimal(12,2)"),
-    ("quantity", "bigint"),
-    ("is_gift", "boolean"),
-    ("tags", "array<string>"),
-    ("attributes", "map<string,string>"),
-    ("shipping_address", "struct<street:string,city:string,postcode:string>"),
-    ("line_items", "string"),
-    ("signature", "binary"),
-    ("order_date", "date"),
-    ("updated_at", "timestamp"),
-    ("expires_at", "bigint"),
-)
+COLUMNS: Final = glue_table_columns(ROOT / "template.yaml", "CdcOrdersTable")
 
 
 # ------------------------------------------------------------------------------ the records

@@ -109,3 +109,11 @@ def translate(template_path: Path, parameters: dict[str, str] | None = None) -> 
             layer_dirs=layers,
         )
     return translated
+
+
+def glue_table_columns(template_path: Path, logical_id: str) -> tuple[tuple[str, str], ...]:
+    """(name, Glue type) of a Glue table the template declares, in order: tests, benchmarks and
+    the demo use the real table's columns, never a copy of them."""
+    resource = load_sam_template(template_path)["Resources"][logical_id]
+    columns = resource["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
+    return tuple((str(column["Name"]), str(column["Type"])) for column in columns)

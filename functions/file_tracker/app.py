@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.batch.base import FailureResponse
 from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_lambda_powertools.utilities.batch.types import (
     PartialItemFailureResponse,
-    PartialItemFailures,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from file_tracker_settings import get_settings
@@ -28,6 +27,7 @@ from file_tracking import FileTracker, KeyLayout, TrackedFile, TrackOutcome, Tra
 from landed_events import EventBridgeLandedPublisher
 from pydantic import ValidationError
 
+from datalake_shared.batch_response import with_failures
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.s3_events import S3ObjectCreatedSqsRecord
 
@@ -178,19 +178,6 @@ def announce_batch(tracker: FileTracker, handled: Sequence[HandledRecord]) -> li
     if report.unmarked:
         metrics.add_metric(name=UNMARKED_METRIC, unit=MetricUnit.Count, value=report.unmarked)
     return redeliver
-
-
-def with_failures(
-    reported: Sequence[PartialItemFailures], message_ids: Sequence[str]
-) -> list[PartialItemFailures]:
-    """``reported`` followed by the other message ids, each message listed once."""
-    failures = list(reported)
-    seen = {failure["itemIdentifier"] for failure in failures}
-    for message_id in message_ids:
-        if message_id not in seen:
-            seen.add(message_id)
-            failures.append({"itemIdentifier": message_id})
-    return failures
 
 
 @logger.inject_lambda_context

@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.batch.base import FailureResponse
 from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_lambda_powertools.utilities.batch.types import (
     PartialItemFailureResponse,
-    PartialItemFailures,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pipeline_metrics_announce import EventBridgeWrittenPublisher
@@ -30,6 +29,7 @@ from pipeline_metrics_store import S3MetricsStore
 from pipeline_metrics_writer import HandledRecord, MetricsWriter, WriteReport
 from pydantic import ValidationError
 
+from datalake_shared.batch_response import with_failures
 from datalake_shared.observability import logger, metrics, tracer
 
 ROWS_WRITTEN_METRIC: Final = "RowsWritten"
@@ -141,19 +141,6 @@ def report_write(report: WriteReport) -> None:
     for name, value in counts.items():
         if value:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-
-
-def with_failures(
-    reported: list[PartialItemFailures], message_ids: tuple[str, ...]
-) -> list[PartialItemFailures]:
-    """``reported`` followed by the other message ids, each message listed once."""
-    failures = list(reported)
-    seen = {failure["itemIdentifier"] for failure in failures}
-    for message_id in message_ids:
-        if message_id not in seen:
-            seen.add(message_id)
-            failures.append({"itemIdentifier": message_id})
-    return failures
 
 
 @logger.inject_lambda_context

@@ -6,6 +6,7 @@ through the Athena API (moto) and run on DuckDB; the state machine runs in moto'
 import json
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,24 +14,12 @@ from botocore.exceptions import ClientError
 
 from local_runtime import LocalRuntime
 from local_runtime.bridges.athena import AthenaBridge
+from local_runtime.template import glue_table_columns
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DATABASE = "local_lake"
-COLUMNS = [
-    ("order_id", "string"),
-    ("customer_id", "string"),
-    ("status", "string"),
-    ("amount", "decimal(12,2)"),
-    ("quantity", "bigint"),
-    ("is_gift", "boolean"),
-    ("tags", "array<string>"),
-    ("attributes", "map<string,string>"),
-    ("shipping_address", "struct<street:string,city:string,postcode:string>"),
-    ("line_items", "string"),
-    ("signature", "binary"),
-    ("order_date", "date"),
-    ("updated_at", "timestamp"),
-    ("expires_at", "bigint"),
-]
+COLUMNS = list(glue_table_columns(ROOT / "template.yaml", "CdcOrdersTable"))
 
 
 def athena_task(statement: str, result: str) -> dict[str, Any]:

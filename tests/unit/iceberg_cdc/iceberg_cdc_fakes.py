@@ -36,6 +36,7 @@ from iceberg_cdc_types import (
 from sqlglot import exp
 
 from datalake_shared.event_publisher import EventPublisher
+from local_runtime.template import glue_table_columns
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -59,21 +60,8 @@ STREAM_ARN = (
     "/stream/2026-11-20T10:00:00.000"
 )
 # The demo table of ICEBERG_TABLE.md, exactly as Glue holds it.
-DEMO_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("order_id", "string"),
-    ("customer_id", "string"),
-    ("status", "string"),
-    ("amount", "decimal(12,2)"),
-    ("quantity", "bigint"),
-    ("is_gift", "boolean"),
-    ("tags", "array<string>"),
-    ("attributes", "map<string,string>"),
-    ("shipping_address", "struct<street:string,city:string,postcode:string>"),
-    ("line_items", "string"),
-    ("signature", "binary"),
-    ("order_date", "date"),
-    ("updated_at", "timestamp"),
-    ("expires_at", "bigint"),
+DEMO_COLUMNS: tuple[tuple[str, str], ...] = glue_table_columns(
+    ROOT / "template.yaml", "CdcOrdersTable"
 )
 
 app = load_handler_module("iceberg_cdc")

@@ -29,6 +29,7 @@ from local_runtime.athena_duckdb import (
     parse_glue_type,
     trino_to_duckdb,
 )
+from local_runtime.template import glue_table_columns
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -39,22 +40,8 @@ BUCKET = "lake-bucket"
 OPEN_CSV = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 OPENX_JSON = "org.openx.data.jsonserde.JsonSerDe"
-ORDERS = [  # ICEBERG_TABLE.md
-    ("order_id", "string"),
-    ("customer_id", "string"),
-    ("status", "string"),
-    ("amount", "decimal(12,2)"),
-    ("quantity", "bigint"),
-    ("is_gift", "boolean"),
-    ("tags", "array<string>"),
-    ("attributes", "map<string,string>"),
-    ("shipping_address", "struct<street:string,city:string,postcode:string>"),
-    ("line_items", "string"),
-    ("signature", "binary"),
-    ("order_date", "date"),
-    ("updated_at", "timestamp"),
-    ("expires_at", "bigint"),
-]
+ROOT = Path(__file__).resolve().parents[3]
+ORDERS = list(glue_table_columns(ROOT / "template.yaml", "CdcOrdersTable"))
 
 
 @pytest.fixture(scope="module")
