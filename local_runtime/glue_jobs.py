@@ -14,6 +14,7 @@ from local_runtime.bridges import RuntimeServices
 from local_runtime.bridges.glue import LocalGlueJob
 from local_runtime.emulated import GlueJob
 from local_runtime.glue_duckdb import DuckDbEngine, s3_download_resolver
+from local_runtime.kept_logs import keep_log
 
 LAKE_FILE: Final = "lake.duckdb"
 CDC_MERGE_SCRIPT: Final = "build/glue/cdc_merge_job.py"
@@ -31,18 +32,24 @@ def run_cdc_merge(job: GlueJob, arguments: dict[str, str], services: RuntimeServ
     options = {name.removeprefix("--"): value for name, value in arguments.items()}
     parsed = JobArguments.from_options(options)
     s3 = services.session.client("s3")
-    with (
-        tempfile.TemporaryDirectory(dir=services.workdir, prefix="glue-run-") as staging,
-        DuckDbEngine(
-            lake_path(services.workdir),
-            catalog=parsed.catalog,
-            resolve_path=s3_download_resolver(s3, Path(staging)),
-        ) as engine,
-    ):
-        outcome = run(parsed, engine, dynamodb=services.session.client("dynamodb"))
+    job_log = services.activity.notes_for(job.logical_id)
+    # Its log lines (CloudWatch on AWS) go to the activity log, not the terminal.
+    restore_log = keep_log("cdc_merge", job_log)
+    try:
+        with (
+            tempfile.TemporaryDirectory(dir=services.workdir, prefix="glue-run-") as staging,
+            DuckDbEngine(
+                lake_path(services.workdir),
+                catalog=parsed.catalog,
+                resolve_path=s3_download_resolver(s3, Path(staging)),
+            ) as engine,
+        ):
+            outcome = run(parsed, engine, dynamodb=services.session.client("dynamodb"))
+    finally:
+        restore_log()
     services.activity.job_outcomes.append({"job": job.logical_id, **outcome.as_json()})
     # The job's own report (its log line on Glue) goes to the activity log, not the terminal.
-    report(outcome, write=services.activity.notes_for(job.logical_id).append)
+    report(outcome, write=job_log.append)
 
 
 def local_glue_jobs() -> dict[str, LocalGlueJob]:
