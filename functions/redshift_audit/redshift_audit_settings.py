@@ -4,18 +4,14 @@ from functools import cache
 
 from pydantic import Field, field_validator
 
-from datalake_shared.settings import EnvSettings, load_settings
+from datalake_shared.settings import SlackAlertSettings, folder_prefix, load_settings
 
 DEFAULT_AUDIT_PREFIX = "redshift-audit/"
 
 
-class RedshiftAuditSettings(EnvSettings):
+class RedshiftAuditSettings(SlackAlertSettings):
     audit_bucket: str = Field(alias="AUDIT_BUCKET", min_length=3)
     audit_prefix: str = Field(default=DEFAULT_AUDIT_PREFIX, alias="AUDIT_PREFIX")
-    slack_webhook_secret: str = Field(alias="SLACK_WEBHOOK_SECRET", min_length=1)
-    """Name or ARN of the secret holding the webhook URL (never the URL itself)."""
-    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", min_length=1)
-    slack_allow_local_webhook: bool = Field(default=False, alias="SLACK_ALLOW_LOCAL_WEBHOOK")
     ignore_users: frozenset[str] = Field(default=frozenset({"rdsdb"}), alias="IGNORE_USERS")
     """Users whose statements are not audited: by default Redshift's internal superuser."""
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
@@ -23,15 +19,7 @@ class RedshiftAuditSettings(EnvSettings):
     @field_validator("audit_prefix")
     @classmethod
     def _prefix_is_a_folder(cls, value: str) -> str:
-        value = value.lstrip("/")
-        return value if not value or value.endswith("/") else f"{value}/"
-
-    @field_validator("slack_webhook_secret")
-    @classmethod
-    def _secret_is_a_name_not_a_url(cls, value: str) -> str:
-        if "://" in value:
-            raise ValueError("must name the secret (name or ARN), not hold the webhook URL")
-        return value
+        return folder_prefix(value)
 
     @field_validator("ignore_users", mode="before")
     @classmethod

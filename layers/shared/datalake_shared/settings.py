@@ -2,7 +2,7 @@
 
 import os
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class EnvSettings(BaseModel):
@@ -24,3 +24,26 @@ def load_settings[Settings: BaseModel](model: type[Settings]) -> Settings:
             for issue in error.errors()
         )
         raise SettingsError(f"invalid {model.__name__} from environment: {problems}") from error
+
+
+class SlackAlertSettings(EnvSettings):
+    """Settings of a function that posts alerts to Slack once per event (mixin)."""
+
+    slack_webhook_secret: str = Field(alias="SLACK_WEBHOOK_SECRET", min_length=1)
+    """Name or ARN of the secret holding the webhook URL (never the URL itself)."""
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", min_length=1)
+    slack_allow_local_webhook: bool = Field(default=False, alias="SLACK_ALLOW_LOCAL_WEBHOOK")
+
+    @field_validator("slack_webhook_secret")
+    @classmethod
+    def _secret_is_a_name_not_a_url(cls, value: str) -> str:
+        if "://" in value:
+            # Not echoed back: it is probably the webhook URL itself.
+            raise ValueError("must name the secret (name or ARN), not hold the webhook URL")
+        return value
+
+
+def folder_prefix(value: str) -> str:
+    """A key prefix as a folder: no leading slash, a trailing one unless empty."""
+    value = value.lstrip("/")
+    return value if not value or value.endswith("/") else f"{value}/"
