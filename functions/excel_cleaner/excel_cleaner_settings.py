@@ -31,6 +31,8 @@ class ExcelCleanerSettings(EnvSettings):
     max_uncompressed_bytes: int = Field(default=512 * MIB, alias="MAX_UNCOMPRESSED_BYTES", gt=0)
     max_decompression_ratio: float = Field(default=100.0, alias="MAX_DECOMPRESSION_RATIO", gt=1)
     max_rows: int = Field(default=1_000_000, alias="MAX_ROWS", gt=0)
+    # rows x columns calamine may allocate for a sheet (~30 bytes a cell: 20M ~ 600 MB)
+    max_cells: int = Field(default=20_000_000, alias="MAX_CELLS", gt=0)
     cleaning_specs: Json[list[CleaningSpec]] = Field(default_factory=list, alias="CLEANING_SPECS")
 
     @field_validator("cleaning_specs")
@@ -59,6 +61,7 @@ class ExcelCleanerSettings(EnvSettings):
             max_uncompressed_bytes=self.max_uncompressed_bytes,
             max_decompression_ratio=self.max_decompression_ratio,
             max_rows=self.max_rows,
+            max_cells=self.max_cells,
         )
 
     def cleaner_config(self) -> CleanerConfig:

@@ -102,21 +102,32 @@ def _ods_cell(value: OdsCell) -> str:
 
 def ods(sheets: Mapping[str, Sequence[Sequence[OdsCell]]]) -> bytes:
     """A minimal OpenDocument spreadsheet: mimetype, manifest and content.xml."""
-    tables = "".join(
-        f'<table:table table:name="{escape(name)}">'
-        + "".join(
-            "<table:table-row>" + "".join(_ods_cell(cell) for cell in row) + "</table:table-row>"
-            for row in rows
-        )
-        + "</table:table>"
-        for name, rows in sheets.items()
+    return ods_tables(
+        {
+            name: "".join(
+                "<table:table-row>"
+                + "".join(_ods_cell(cell) for cell in row)
+                + "</table:table-row>"
+                for row in rows
+            )
+            for name, rows in sheets.items()
+        }
+    )
+
+
+def ods_tables(tables: Mapping[str, str]) -> bytes:
+    """An OpenDocument spreadsheet whose sheets hold the given rows, as written (repeated rows
+    and cells, covered cells, comments...)."""
+    body = "".join(
+        f'<table:table table:name="{escape(name)}">{rows}</table:table>'
+        for name, rows in tables.items()
     )
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
         ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
         ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>"
+        f"<office:body><office:spreadsheet>{body}</office:spreadsheet></office:body>"
         "</office:document-content>"
     )
     manifest = (
@@ -133,6 +144,51 @@ def ods(sheets: Mapping[str, Sequence[Sequence[OdsCell]]]) -> bytes:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
         archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------ raw SpreadsheetML
+
+_MAIN_NAMESPACE = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+
+
+def sheet_xlsx(sheet_data: str, *, prefix: str = "") -> bytes:
+    """A one-sheet .xlsx (sheet "Sheet") whose ``sheetData`` holds ``sheet_data`` as written:
+    cells without ``r``, odd quoting, far references... that no writer would produce.
+    ``prefix`` (e.g. "x:") binds the SpreadsheetML namespace to a prefix, as .NET writers do."""
+    bind = f"xmlns:{prefix[:-1]}" if prefix else "xmlns"
+    parts = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{_PACKAGE}/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{_PACKAGE}/relationships"><Relationship Id="rId1" '
+            f'Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_MAIN_NAMESPACE}" xmlns:r="{_RELATIONSHIPS}"><sheets>'
+            '<sheet name="Sheet" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_PACKAGE}/relationships"><Relationship Id="rId1" '
+            f'Type="{_RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><{prefix}worksheet {bind}="{_MAIN_NAMESPACE}">'
+            f"<{prefix}sheetData>{sheet_data}</{prefix}sheetData></{prefix}worksheet>"
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
     return out.getvalue()
 
 
