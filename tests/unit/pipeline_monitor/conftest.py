@@ -1,8 +1,10 @@
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from lambda_support import create_template_table
 from moto import mock_aws
 from pipeline_monitor_fakes import BUCKET, SECRET_NAME, TABLE, Aws, FakeEventsClient, Sleeps
 
@@ -23,19 +25,14 @@ def aws_clients() -> Aws:
 
 
 @pytest.fixture
-def aws(sink: SlackSink, aws_clients: Aws) -> Iterator[Aws]:
-    """moto S3 bucket, idempotency table (key "id", as Powertools expects) and the webhook secret
+def aws(sink: SlackSink, aws_clients: Aws, sam_template: dict[str, Any]) -> Iterator[Aws]:
+    """moto S3 bucket, idempotency table (as the template declares it) and the webhook secret
     holding the sink's URL, fresh for each test. Powertools' parameter cache is emptied too."""
     parameters.clear_caches()
     with mock_aws():
         resources = aws_clients
         resources.s3.create_bucket(Bucket=BUCKET)
-        resources.dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_template_table(resources.dynamodb, sam_template, "AlertIdempotencyTable", TABLE)
         resources.secrets.create_secret(Name=SECRET_NAME, SecretString=sink.url)
         yield resources
     parameters.clear_caches()

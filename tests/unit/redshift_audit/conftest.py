@@ -1,8 +1,10 @@
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from lambda_support import create_template_table
 from moto import mock_aws
 from redshift_audit_fakes import BUCKET, SECRET_NAME, TABLE, Aws, Sleeps
 
@@ -22,17 +24,12 @@ def aws_clients() -> Aws:
 
 
 @pytest.fixture
-def aws(sink: SlackSink, aws_clients: Aws) -> Iterator[Aws]:
+def aws(sink: SlackSink, aws_clients: Aws, sam_template: dict[str, Any]) -> Iterator[Aws]:
     """Fresh moto bucket, idempotency table and webhook secret (the sink's URL) per test."""
     parameters.clear_caches()
     with mock_aws():
         aws_clients.s3.create_bucket(Bucket=BUCKET)
-        aws_clients.dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_template_table(aws_clients.dynamodb, sam_template, "AlertIdempotencyTable", TABLE)
         aws_clients.secrets.create_secret(Name=SECRET_NAME, SecretString=sink.url)
         yield aws_clients
     parameters.clear_caches()
