@@ -16,6 +16,7 @@ import pytest
 
 from local_runtime.activity import emitted_metrics
 from local_runtime.functions import function_app
+from local_runtime.template_tables import create_table_from_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,16 +36,8 @@ def load_sample_event(function: str, name: str) -> dict[str, Any]:
 def create_template_table(
     client: Any, template: dict[str, Any], logical_id: str, name: str
 ) -> None:
-    """Creates a DynamoDB table (keys and indexes) exactly as template.yaml declares it."""
-    properties = template["Resources"][logical_id]["Properties"]
-    indexes = properties.get("GlobalSecondaryIndexes")
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
-    )
+    """Creates a DynamoDB table (keys, indexes, stream, TTL) as template.yaml declares it."""
+    create_table_from_template(client, template, logical_id, name)
 
 
 @dataclass(frozen=True)
