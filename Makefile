@@ -19,8 +19,8 @@ ALL_CODE_PATH := layers/shared:glue:$(subst $(space),:,$(FUNCTION_DIRS))
 REGION      ?= us-east-1
 CONFIG_ENV  ?= default
 
-.PHONY: help venv demo test lint format typecheck validate test-unit test-integration test-e2e \
-        invoke build glue-bundle load-config deploy deploy-guided lock bench clean
+.PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
+        test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ venv: $(STAMP) ## create .venv from Python 3.13 and install the pinned dependenc
 demo: $(STAMP) ## run the event graph locally (template.yaml on moto, in-process) and print what happened
 	$(PY) -m local_runtime demo
 
-test: lint typecheck validate test-unit test-integration ## everything CI runs
+test: lint typecheck validate test-unit test-integration test-engines ## everything CI runs
 
 lint: $(STAMP) ## ruff lint + format check
 	$(BIN)/ruff check .
@@ -66,7 +66,15 @@ test-unit: $(STAMP) ## unit tests: pure logic and handlers with fakes, network b
 	$(PY) -m pytest tests/unit -q
 
 test-integration: $(STAMP) ## template.yaml deployed into moto, events end to end
-	$(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q --ignore=tests/integration/engines
+
+# The real engines (DynamoDB Local, Spark + Iceberg, asl-validator) need Java >= 17 and npm: one
+# that cannot be installed is skipped with one line saying why, unless REQUIRE_ENGINES=1 (CI).
+engines: ## install the real engines of the engine tier (into ~/.cache/datalake-events/engines)
+	@scripts/install-engines
+
+test-engines: $(STAMP) engines ## the engine tier: the same code on DynamoDB Local, Spark + Iceberg, ASL validators, strict Trino SQL
+	$(PY) -m pytest tests/integration/engines -q
 
 test-e2e: $(STAMP) ## against a deployed stack: AWS_SAM_STACK_NAME=<stack> make test-e2e
 	$(PY) -m pytest tests/e2e -q

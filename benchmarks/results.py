@@ -80,5 +80,13 @@ def print_table(results: Sequence[BenchResult]) -> None:
         print(f"{r.name:<48} {r.value:>12,.2f} {r.unit:<10} {baseline:>12} {r.ratio():>9}")
 
 
+def merged_with_previous(results: Sequence[BenchResult], path: Path) -> list[BenchResult]:
+    """The previous results file's entries, each replaced by this run's entry of that name."""
+    fresh = {result.name: result for result in results}
+    previous = json.loads(path.read_text()) if path.is_file() else []
+    merged = [fresh.pop(entry["name"], BenchResult(**entry)) for entry in previous]
+    return [*merged, *fresh.values()]
+
+
 def write_json(results: Sequence[BenchResult], path: Path) -> None:
     path.write_text(json.dumps([r.as_json() for r in results], indent=2) + "\n")

@@ -1,6 +1,8 @@
 """`make bench`: run every benchmark module, print a table, write benchmarks/results.json.
 
-Each ``benchmarks/bench_*.py`` exposes ``run() -> list[BenchResult]``. Values are measured in
+Each ``benchmarks/bench_*.py`` exposes ``run() -> list[BenchResult]``. ``python -m
+benchmarks.run glue_merge`` runs the modules whose name holds a word given, and updates only their
+entries of results.json. Values are measured in
 this run, and so are the baselines (the source posts' naive approach, side by side).
 """
 
@@ -19,7 +21,12 @@ def main() -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DatalakeEvents")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
-    from benchmarks.results import BenchResult, print_table, write_json  # noqa: PLC0415
+    from benchmarks.results import (  # noqa: PLC0415
+        BenchResult,
+        merged_with_previous,
+        print_table,
+        write_json,
+    )
 
     only = sys.argv[1:]
     results: list[BenchResult] = []
@@ -29,6 +36,8 @@ def main() -> int:
         module = importlib.import_module(f"benchmarks.{module_path.stem}")
         results.extend(module.run())
     print_table(results)
+    if only:  # a partial run updates its own entries and keeps the others
+        results = merged_with_previous(results, HERE / "results.json")
     write_json(results, HERE / "results.json")
     print(f"\nwrote {HERE / 'results.json'}")
     return 0
