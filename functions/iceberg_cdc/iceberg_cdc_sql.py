@@ -64,6 +64,20 @@ DDL_RESERVED: Final = frozenset(
     true truncate unbounded union uniquejoin update user using utc_timestamp values varchar views
     when where window with""".split()  # noqa: SIM905 - the documented list, as written
 )
+# Athena's SQL (Trino) reserved words, plus ANSI's ANY and UNIQUE: Hive DDL would take them
+# bare, but a strict Trino parser reads them as SQL there (ADD COLUMNS (current_user string) is
+# the CURRENT_USER function, (any string) an ANY quantifier), and every query of the table
+# would have to quote them. A new column with such a name is not added (it stays reported).
+SQL_RESERVED: Final = frozenset(
+    """alter and any as between by case cast constraint create cross cube current_catalog
+    current_date current_path current_role current_schema current_time current_timestamp
+    current_user deallocate delete describe distinct drop else end escape except execute exists
+    extract false for from full group grouping having in inner insert intersect into is join
+    json_array json_exists json_object json_query json_table json_value left like listagg
+    localtime localtimestamp natural normalize not null on or order outer prepare recursive
+    right rollup select skip table then trim true uescape union unique unnest using values when
+    where with""".split()  # noqa: SIM905 - the documented list, as written
+)
 
 
 class StatementTooLargeError(ValueError):
@@ -305,8 +319,10 @@ class MergeBuilder:
 
 def ddl_name(name: str) -> str:
     """A bare identifier for Athena DDL (Hive), which takes backticks, not double quotes, for
-    quoting: so only plain lowercase names are written, and anything else is refused."""
-    if not _PLAIN_NAME.fullmatch(name) or name in DDL_RESERVED or len(name) > 255:
+    quoting: so only plain lowercase names reserved neither in DDL nor in SQL are written, and
+    anything else is refused."""
+    reserved = name in DDL_RESERVED or name in SQL_RESERVED
+    if not _PLAIN_NAME.fullmatch(name) or reserved or len(name) > 255:
         raise UnsafeIdentifierError(f"{name!r} is not a plain, unreserved lowercase identifier")
     return name
 

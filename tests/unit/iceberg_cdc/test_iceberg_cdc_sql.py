@@ -246,7 +246,22 @@ def test_add_columns_ddl_uses_glue_types_and_bare_names() -> None:
         assert isinstance(sqlglot.parse_one(sql, read=dialect), sqlglot.exp.Alter)
 
 
-@pytest.mark.parametrize("name", ["Gift", "gift note", "select", "a;b", 'x"', "", "1st"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Gift",
+        "gift note",
+        "select",
+        "a;b",
+        'x"',
+        "",
+        "1st",
+        "current_user",
+        "unnest",
+        "any",
+        "unique",
+    ],
+)
 def test_add_columns_refuses_names_that_would_need_quoting(name: str) -> None:
     # Given a column name Athena DDL would need backticks for / Then no DDL is built
     with pytest.raises(UnsafeIdentifierError):
