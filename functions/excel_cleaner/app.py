@@ -6,8 +6,9 @@ cannot be cleaned is quarantined and reported by the cleaner without raising, so
 not retry it. AWS errors (throttling, a service hiccup) are transient: the other records are
 still handled, then the invocation raises so Lambda's asynchronous retries run it again, and
 the OnFailure destination gets it once they are spent. An unexpected error (a bug) takes the
-same way, counted apart. Records already cleaned are skipped on the retry (see
-``excel_cleaner_service``).
+same way, counted apart, and so does an event too large for EventBridge (sending it again can
+never succeed, so it must not be only logged: its retries end in OnFailure). Records already
+cleaned are skipped on the retry (see ``excel_cleaner_service``).
 """
 
 from functools import cache
@@ -27,7 +28,7 @@ from excel_cleaner_service import (
 )
 from excel_cleaner_settings import get_settings
 
-from datalake_shared.event_publisher import EventPublisher
+from datalake_shared.event_publisher import EntryTooLargeError, EventPublisher
 from datalake_shared.observability import logger, metrics, tracer
 
 OUTCOME_METRICS: Final = {
@@ -41,6 +42,7 @@ RETRY_METRIC: Final = "RecordsToRetry"
 UNPUBLISHED_METRIC: Final = "EventsUnpublished"
 TEST_EVENT_METRIC: Final = "TestEventsIgnored"
 UNEXPECTED_METRIC: Final = "UnexpectedErrors"
+TOO_LARGE_METRIC: Final = "EventsTooLarge"
 TRANSIENT_ERRORS: Final = (BotoCoreError, ClientError, StoreError)
 
 
@@ -147,6 +149,16 @@ def lambda_handler(
                 results.append(handle_malformed(cleaner, notice).summary())
             else:
                 results.append(handle_object(cleaner, notice).summary())
+        except EntryTooLargeError as error:
+            # Never only logged: the record fails, so its retries end in OnFailure.
+            where = notice.key if isinstance(notice, UploadedObject) else notice.message_id
+            metrics.add_metric(name=TOO_LARGE_METRIC, unit=MetricUnit.Count, value=1)
+            logger.error(
+                "EventBridge event too large to put; the invocation will be retried, then "
+                "sent to OnFailure",
+                extra={"message_id": notice.message_id, "object_key": where, "error": str(error)},
+            )
+            retry.append(f"{where}: {type(error).__name__}")
         except Exception as error:  # one record's trouble must not stop the others
             where = notice.key if isinstance(notice, UploadedObject) else notice.message_id
             transient = isinstance(error, TRANSIENT_ERRORS)

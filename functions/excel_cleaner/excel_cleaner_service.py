@@ -9,6 +9,12 @@ Outputs, in the clean bucket (deterministic, so a re-upload or a redelivery over
 - ``<CLEAN_PREFIX><source key without extension>/_manifest.json``: the source (version, etag,
   S3 sequencer) and the CSVs written. A leading underscore, so Athena and Glue skip it.
 
+Every key stays within S3's 1,024 bytes (``datalake_shared.s3_keys.bounded_key``): the folder
+is a function of the source key alone (the manifest is looked up before the workbook is read)
+and keeps ``LEAF_BYTES`` free for the names under it; a source key too long for that keeps its
+readable beginning and gets a hash of the whole (``.../<beginning>-<hash>/``), and a sheet
+name too long for the room left is shortened the same way. Ordinary keys are unchanged.
+
 The manifest does two jobs:
 
 1. **Stale sheets**: when a re-upload no longer has a sheet, the CSV that sheet produced last
@@ -29,7 +35,8 @@ MAX_OBJECT_BYTES + 1 bytes), not to /tmp: the sheets calamine parses from it tak
 the file's size, so the file's own copy (two with calamine's) is the small part, while /tmp
 would add a disk write, a file to clean up between warm invocations and a second limit to size.
 
-Failures: a file that cannot be cleaned is copied to ``<QUARANTINE_PREFIX><original key>`` and
+Failures: a file that cannot be cleaned is copied to ``<QUARANTINE_PREFIX><original key>`` (the
+key shortened the same way, before its extension, when it would pass 1,024 bytes) and
 a "failed" message names the reason; nothing raises, so Lambda does not retry what cannot
 succeed. The quarantine lives in the clean bucket by default (QUARANTINE_BUCKET can name
 another): the function then only ever *reads* the raw bucket (the raw file can never be lost
@@ -60,10 +67,16 @@ from excel_cleaner_workbook import (
     suffix_of,
 )
 
+from datalake_shared.event_publisher import EntryTooLargeError
+from datalake_shared.s3_keys import MAX_KEY_BYTES, bounded_key
+
 COMPONENT: Final = "excel-cleaner"
 WORKBOOK_CLEANED: Final = "Workbook Cleaned"
 WORKBOOK_FAILED: Final = "Workbook Failed"
 MANIFEST_NAME: Final = "_manifest.json"
+CSV_SUFFIX: Final = ".csv"
+LEAF_BYTES: Final = 128
+"""Kept free after an output folder for the names under it (the manifest's, each CSV's)."""
 MANIFEST_VERSION: Final = 1
 CSV_CONTENT_TYPE: Final = "text/csv; charset=utf-8"
 JSON_CONTENT_TYPE: Final = "application/json"
@@ -225,13 +238,27 @@ class ExcelCleaner:
     # -------------------------------------------------------------- keys
 
     def output_folder(self, key: str) -> str:
-        return f"{self.config.clean_prefix}{key_stem(key)}/"
+        """``<CLEAN_PREFIX><key without extension>/``, within ``MAX_KEY_BYTES - LEAF_BYTES``
+        (the upload prefix is always kept whole: the recursion guard and the SPICE rule match
+        on it)."""
+        stem = key_stem(key)
+        head = self.config.clean_prefix
+        if stem.startswith(self.config.upload_prefix):
+            head += self.config.upload_prefix
+            stem = stem[len(self.config.upload_prefix) :]
+        return bounded_key(head, stem, "/", max_bytes=MAX_KEY_BYTES - LEAF_BYTES)
 
     def manifest_key(self, key: str) -> str:
         return f"{self.output_folder(key)}{MANIFEST_NAME}"
 
+    @staticmethod
+    def csv_key(folder: str, file_name: str) -> str:
+        return bounded_key(folder, file_name, CSV_SUFFIX)
+
     def quarantine_key(self, key: str) -> str:
-        return f"{self.config.quarantine_prefix}{key}"
+        """``<QUARANTINE_PREFIX><key>``, shortened before its extension when too long."""
+        stem = key_stem(key)
+        return bounded_key(self.config.quarantine_prefix, stem, key[len(stem) :])
 
     def _is_own_output(self, obj: UploadedObject) -> bool:
         """A recursion guard, should the buckets' notifications ever reach the cleaner."""
@@ -343,7 +370,7 @@ class ExcelCleaner:
         outputs: list[dict[str, Any]] = []
         for table in workbook.tables:
             sheet = table.sheet
-            key = f"{folder}{table.file_name}.csv"
+            key = self.csv_key(folder, table.file_name)
             self.store.put(bucket, key, sheet.csv, CSV_CONTENT_TYPE)
             outputs.append(
                 {
@@ -407,7 +434,7 @@ class ExcelCleaner:
                 and isinstance(output.get("key"), str)
                 # Only CSVs this folder's manifest could have written: never anything else.
                 and output["key"].startswith(folder)
-                and output["key"].endswith(".csv")
+                and output["key"].endswith(CSV_SUFFIX)
                 and "/" not in output["key"][len(folder) :]
             }
             - current
@@ -482,10 +509,14 @@ class ExcelCleaner:
         self, detail_type: str, detail: Mapping[str, Any], resource: str | Sequence[str]
     ) -> str | None:
         """Best effort: the work is done and reported on SNS; EventBridge trouble is returned
-        for the caller to log and count, never raised."""
+        for the caller to log and count, never raised. Except an event too large for
+        EventBridge: sending it again can never succeed, so ``EntryTooLargeError`` is raised
+        (before the manifest) for the record to be retried and then sent to OnFailure."""
         resources = [resource] if isinstance(resource, str) else list(resource)
         try:
             self.events.publish(detail_type, [detail], resources)
-        except Exception as error:  # any failure of a best-effort announcement
+        except EntryTooLargeError:
+            raise
+        except Exception as error:  # any other failure of a best-effort announcement
             return f"{type(error).__name__}: {error}"
         return None

@@ -14,6 +14,7 @@ from excel_cleaner_specs import CleaningSpec, parse_specs
 from excel_cleaner_workbook import Limits
 from pydantic import Field, Json, field_validator, model_validator
 
+from datalake_shared.s3_keys import check_prefix
 from datalake_shared.settings import EnvSettings, load_settings
 
 MIB = 1024 * 1024
@@ -39,6 +40,20 @@ class ExcelCleanerSettings(EnvSettings):
     @classmethod
     def _prefixes_are_unique(cls, specs: list[CleaningSpec]) -> list[CleaningSpec]:
         return list(parse_specs(specs))
+
+    @field_validator("quarantine_prefix")
+    @classmethod
+    def _quarantine_prefix_leaves_room(cls, value: str) -> str:
+        return check_prefix(value)
+
+    @model_validator(mode="after")
+    def _output_prefix_leaves_room(self) -> "ExcelCleanerSettings":
+        """Output keys start with CLEAN_PREFIX + UPLOAD_PREFIX, kept whole in every key."""
+        try:
+            check_prefix(self.clean_prefix + self.upload_prefix)
+        except ValueError as error:
+            raise ValueError(f"CLEAN_PREFIX + UPLOAD_PREFIX {error}") from None
+        return self
 
     @model_validator(mode="after")
     def _prefixes_do_not_overlap(self) -> "ExcelCleanerSettings":

@@ -38,6 +38,7 @@ DUPLICATES_METRIC: Final = "DuplicateEventsSkipped"
 UNKNOWN_EVENTS_METRIC: Final = "UnknownEvents"
 WRITE_FAILURES_METRIC: Final = "ObjectWriteFailures"
 UNPUBLISHED_METRIC: Final = "WrittenEventsUnpublished"
+TOO_LARGE_METRIC: Final = "WrittenEventsTooLarge"
 FAILED_METRIC: Final = "RecordsFailed"
 _ENVELOPE_KEYS: Final = ("id", "source", "detail-type")
 _MAX_LOGGED_CHARS: Final = 200
@@ -131,12 +132,19 @@ def report_write(report: WriteReport) -> None:
         logger.warning(
             "Metrics object written but not announced", extra={"key": key, "error": error}
         )
+    for key, error in report.too_large.items():
+        logger.error(
+            "Metrics object written but its announcement is too large for EventBridge; SQS "
+            "will redeliver its messages, then the DLQ keeps them",
+            extra={"key": key, "error": error},
+        )
     counts = {
         ROWS_WRITTEN_METRIC: report.rows_written,
         OBJECTS_WRITTEN_METRIC: len(report.written),
         DUPLICATES_METRIC: report.duplicates,
         WRITE_FAILURES_METRIC: len(report.failed),
         UNPUBLISHED_METRIC: len(report.unpublished),
+        TOO_LARGE_METRIC: len(report.too_large),
     }
     for name, value in counts.items():
         if value:

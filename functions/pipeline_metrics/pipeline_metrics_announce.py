@@ -1,12 +1,18 @@
 """Announces written metric objects on EventBridge ("Pipeline Metrics Written") so users can
-hook their own consumers (refresh a SPICE dataset, copy the file elsewhere...)."""
+hook their own consumers (refresh a SPICE dataset, copy the file elsewhere...).
+
+An object's ``pipelines`` grows with its batch (up to 10,000 events, pipeline names up to 100
+characters: about 1 MB), past EventBridge's 256 KiB entry limit; such an object is announced in
+several entries that each fit (``EventPublisher.split_detail``: ``pipelines`` cut in order,
+``part``/``parts`` added; one entry, ``part`` 1 of 1, for every ordinary object).
+"""
 
 from collections.abc import Sequence
 from typing import Any, Final
 
 from pipeline_metrics_writer import MetricsObject
 
-from datalake_shared.event_publisher import Event, EventPublisher
+from datalake_shared.event_publisher import EventPublisher, PutOutcome, failure_of
 
 COMPONENT: Final = "pipeline-metrics"
 METRICS_WRITTEN: Final = "Pipeline Metrics Written"
@@ -34,16 +40,26 @@ class EventBridgeWrittenPublisher:
     def for_bus(cls, bus_name: str) -> "EventBridgeWrittenPublisher":
         return cls(EventPublisher(component=COMPONENT, bus_name=bus_name))
 
-    def publish_written(self, bucket: str, objects: Sequence[MetricsObject]) -> dict[str, str]:
-        outcomes = self.publisher.put_each(
-            METRICS_WRITTEN,
-            [
-                Event(written_detail(bucket, obj), [f"arn:aws:s3:::{bucket}/{obj.key}"])
-                for obj in objects
-            ],
+    def publish_written(
+        self, bucket: str, objects: Sequence[MetricsObject]
+    ) -> dict[str, PutOutcome]:
+        parts = [
+            self.publisher.split_detail(
+                METRICS_WRITTEN,
+                written_detail(bucket, obj),
+                "pipelines",
+                [f"arn:aws:s3:::{bucket}/{obj.key}"],
+            )
+            for obj in objects
+        ]
+        outcomes = iter(
+            self.publisher.put_each(
+                METRICS_WRITTEN, [event for events in parts for event in events]
+            )
         )
-        return {
-            obj.key: outcome.error
-            for obj, outcome in zip(objects, outcomes, strict=True)
-            if outcome.error is not None
-        }
+        failures: dict[str, PutOutcome] = {}
+        for obj, events in zip(objects, parts, strict=True):
+            failure = failure_of([next(outcomes) for _ in events])
+            if failure is not None:
+                failures[obj.key] = failure
+        return failures

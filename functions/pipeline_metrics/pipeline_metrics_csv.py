@@ -34,6 +34,8 @@ from pipeline_metrics_events import (
     StageExecutionEvent,
 )
 
+from datalake_shared.s3_keys import bounded_key
+
 Level = Literal["pipeline", "stage", "action"]
 FAILED_STATE: Final = "FAILED"
 ESCAPE_CHAR: Final = "\\"
@@ -196,4 +198,5 @@ def object_key(prefix: str, day: str, event_ids: Sequence[str]) -> str:
     """
     encoded = json.dumps(sorted(set(event_ids)), separators=(",", ":"))
     digest = hashlib.sha256(encoded.encode("utf-8")).hexdigest()
-    return f"{prefix}dt={day}/{digest}.csv"
+    # Within S3's 1,024 bytes whatever the prefix (settings bound it).
+    return bounded_key(f"{prefix}dt={day}/", digest, ".csv")

@@ -5,6 +5,7 @@ from typing import Final
 
 from pydantic import Field, field_validator
 
+from datalake_shared.s3_keys import check_prefix
 from datalake_shared.settings import EnvSettings, load_settings
 
 DEFAULT_METRICS_PREFIX: Final = "pipeline-metrics/"
@@ -21,7 +22,7 @@ class PipelineMetricsSettings(EnvSettings):
         """One folder, however written ("pipeline-metrics", "/pipeline-metrics/"...): the
         prefix ends with "/", or is empty to put the dt=... folders at the bucket's root."""
         value = value.strip().strip("/")
-        return f"{value}/" if value else ""
+        return check_prefix(f"{value}/" if value else "")
 
 
 @cache

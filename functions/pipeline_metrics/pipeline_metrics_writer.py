@@ -25,7 +25,10 @@ only the messages a batch reported as failed, possibly batched with new messages
    ``dt`` partition as its original (``dt`` is the event's own date), so the dedup is exact.
 
 The objects per day are written one by one; a failed write fails only the messages of that
-object, the other days' objects stay written.
+object, the other days' objects stay written. Announcing a written object is best effort (a
+consumer that missed the event finds the object in the bucket), except when its announcement is
+too large for EventBridge: that can never succeed, so its messages fail as well, to be
+redelivered and, failing again, kept by the DLQ rather than only logged.
 """
 
 from collections.abc import Mapping, Sequence
@@ -33,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from pipeline_metrics_csv import MetricRow, encode_csv, object_key
+
+from datalake_shared.event_publisher import PutOutcome
 
 CONTENT_TYPE: Final = "text/csv; charset=utf-8"
 
@@ -78,6 +83,8 @@ class WriteReport:
     """Messages whose event id was already in the batch."""
     unpublished: Mapping[str, str] = field(default_factory=dict)
     """key -> why its "Pipeline Metrics Written" event was not published (object written)."""
+    too_large: Mapping[str, str] = field(default_factory=dict)
+    """key -> why its announcement can never be put (object written, its messages failed)."""
 
     @property
     def rows_written(self) -> int:
@@ -94,8 +101,10 @@ class MetricsObjectStore(Protocol):
 
 
 class WrittenPublisher(Protocol):
-    def publish_written(self, bucket: str, objects: Sequence[MetricsObject]) -> dict[str, str]:
-        """Announces each object; returns key -> error for those not published."""
+    def publish_written(
+        self, bucket: str, objects: Sequence[MetricsObject]
+    ) -> dict[str, PutOutcome]:
+        """Announces each object; returns key -> what was not put, for those not published."""
         ...
 
 
@@ -155,12 +164,18 @@ class MetricsWriter:
             else:
                 written.append(obj)
         # Announcing is best effort: the rows are stored either way, and failing the messages
-        # would only rewrite the same object.
-        unpublished = self.publisher.publish_written(self.store.bucket, written) if written else {}
+        # would only rewrite the same object. Not so for an announcement too large to ever be
+        # put: its messages fail, so that it ends in the DLQ instead of only in the logs.
+        failures = self.publisher.publish_written(self.store.bucket, written) if written else {}
+        too_large = {key: f.error or "" for key, f in failures.items() if f.too_large}
+        for obj in written:
+            if obj.key in too_large:
+                failed_message_ids.extend(obj.message_ids)
         return WriteReport(
             written=tuple(written),
             failed=failed,
             failed_message_ids=tuple(failed_message_ids),
             duplicates=duplicates,
-            unpublished=unpublished,
+            unpublished={key: f.error or "" for key, f in failures.items() if not f.too_large},
+            too_large=too_large,
         )

@@ -8,7 +8,8 @@ For each message, ``PipelineMonitor`` (see pipeline_monitoring.py for the guaran
 stores the normalized record in S3 first, then posts a Block Kit alert for failures through
 ``datalake_shared.slack`` (webhook URL from Secrets Manager, retries honouring Retry-After,
 idempotent on the event id), then announces it on EventBridge. When an alert could not be
-posted, or a record not stored, the handler raises once every message is handled: Lambda retries
+posted, a record not stored, or an announcement too large for EventBridge (it can never be put,
+so it is never only logged), the handler raises once every message is handled: Lambda retries
 the invocation (stored records are rewritten identically, posted alerts are not repeated) and
 then hands the event to the OnFailure destination. ``SlackPostFailed`` counts those alerts.
 """
@@ -142,7 +143,14 @@ def report(outcome: MonitorOutcome) -> None:
         logger.info(
             "Pipeline event recorded", extra={**facts, "alert_attempts": outcome.alert_attempts}
         )
-    if outcome.announce_error:
+    if outcome.announce_too_large:
+        metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Pipeline Event Recorded too large for EventBridge; the invocation will fail and "
+            "end in OnFailure",
+            extra={**facts, "error": outcome.announce_error},
+        )
+    elif outcome.announce_error:
         metrics.add_metric(name="EventPublishFailed", unit=MetricUnit.Count, value=1)
         logger.warning(
             "Pipeline Event Recorded not published",
@@ -180,10 +188,13 @@ def lambda_handler(
             outcomes.append(outcome)
 
     unposted = [o.record.event_id for o in outcomes if o.alert is AlertStatus.FAILED]
-    if unstored or unposted:
+    too_large = [o.record.event_id for o in outcomes if o.announce_too_large]
+    if unstored or unposted or too_large:
         raise MonitorFailedError(
             f"{len(unstored)} event(s) not stored (SNS message ids {unstored}), "
-            f"{len(unposted)} alert(s) not posted (event ids {unposted}); retrying"
+            f"{len(unposted)} alert(s) not posted (event ids {unposted}), "
+            f"{len(too_large)} announcement(s) too large for EventBridge (event ids "
+            f"{too_large}); retrying"
         )
     return {
         "records": len(outcomes),

@@ -1,11 +1,17 @@
-"""Announces every recorded pipeline event on EventBridge ("Pipeline Event Recorded")."""
+"""Announces every recorded pipeline event on EventBridge ("Pipeline Event Recorded").
+
+The detail is the stored record (its error text clipped to 4,000 characters, an unknown
+event's raw text to 2,000) plus where it is stored: a few KB, far under EventBridge's 256 KiB.
+Should one still not fit, the publisher refuses it (``PutOutcome.too_large``) and the handler
+fails the invocation so that it ends in the OnFailure destination, not only in the logs.
+"""
 
 from typing import Any, Final
 
 from pipeline_monitor_records import MonitorRecord
 from pipeline_monitoring import AlertStatus
 
-from datalake_shared.event_publisher import Event, EventPublisher
+from datalake_shared.event_publisher import Event, EventPublisher, PutOutcome
 
 COMPONENT: Final = "pipeline-monitor"
 PIPELINE_EVENT_RECORDED: Final = "Pipeline Event Recorded"
@@ -28,7 +34,7 @@ class EventBridgeRecordAnnouncer:
     def for_bus(cls, bus_name: str, bucket: str) -> "EventBridgeRecordAnnouncer":
         return cls(EventPublisher(component=COMPONENT, bus_name=bus_name), bucket)
 
-    def announce(self, record: MonitorRecord, key: str, alert: AlertStatus) -> str | None:
+    def announce(self, record: MonitorRecord, key: str, alert: AlertStatus) -> PutOutcome | None:
         [outcome] = self.publisher.put_each(
             PIPELINE_EVENT_RECORDED,
             [
@@ -38,4 +44,4 @@ class EventBridgeRecordAnnouncer:
                 )
             ],
         )
-        return outcome.error
+        return None if outcome.ok else outcome

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Final
 import boto3
 from pipeline_monitor_records import MonitorRecord
 
+from datalake_shared.s3_keys import bounded_key
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -30,7 +32,8 @@ CONTENT_TYPE: Final = "application/x-ndjson"
 
 
 def record_key(prefix: str, record: MonitorRecord) -> str:
-    return f"{prefix}dt={record.event_date}/{record.event_id}.json"
+    """Within S3's 1,024 bytes whatever the prefix (settings bound it) and the id."""
+    return bounded_key(f"{prefix}dt={record.event_date}/", record.event_id, ".json")
 
 
 def record_line(record: MonitorRecord) -> bytes:

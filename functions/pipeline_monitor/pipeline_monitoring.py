@@ -13,7 +13,9 @@ The order is the guarantee:
    asynchronous invocation (which can post, the record being gone) and, when retries run out,
    sends the event to the function's OnFailure destination. The S3 record is already there.
 3. **Announce.** A "Pipeline Event Recorded" event goes to EventBridge; failing to publish it
-   is reported in the outcome and never fails the event (the record and alert are done).
+   is reported in the outcome and never fails the event (the record and alert are done),
+   except when the event is too large for EventBridge: that can never succeed, so the handler
+   fails the invocation (after every message is handled) and it ends in OnFailure.
 
 Destination records of this very function are stored but never alerted: this function's
 failures reaching its own topic would otherwise alert about failing to alert, in a loop.
@@ -28,6 +30,7 @@ from typing import Protocol
 from pipeline_monitor_alerts import AlertPoster, render_alert
 from pipeline_monitor_records import MonitorRecord, Service, Severity, normalize
 
+from datalake_shared.event_publisher import PutOutcome
 from datalake_shared.slack import WebhookNotConfiguredError
 
 
@@ -51,8 +54,8 @@ class RecordStore(Protocol):
 
 
 class RecordAnnouncer(Protocol):
-    def announce(self, record: MonitorRecord, key: str, alert: AlertStatus) -> str | None:
-        """Publishes "Pipeline Event Recorded"; returns why it was not published, or None."""
+    def announce(self, record: MonitorRecord, key: str, alert: AlertStatus) -> PutOutcome | None:
+        """Publishes "Pipeline Event Recorded"; returns what was not published, or None."""
         ...
 
 
@@ -64,6 +67,8 @@ class MonitorOutcome:
     alert_attempts: int = 0
     alert_error: str | None = None
     announce_error: str | None = None
+    announce_too_large: bool = False
+    """The announcement is over EventBridge's size limit: it can never be put."""
 
 
 def describe_error(error: BaseException) -> str:
@@ -127,5 +132,13 @@ class PipelineMonitor:
             status, attempts, error = self.alert(record)
         else:
             status, attempts, error = skipped, 0, None
-        announce_error = self.announcer.announce(record, key, status)
-        return MonitorOutcome(record, key, status, attempts, error, announce_error)
+        failure = self.announcer.announce(record, key, status)
+        return MonitorOutcome(
+            record,
+            key,
+            status,
+            attempts,
+            error,
+            failure.error if failure else None,
+            announce_too_large=failure is not None and failure.too_large,
+        )

@@ -12,7 +12,8 @@ CONTROL_MESSAGE payloads (CloudWatch checking the destination) are acknowledged 
 
 The post is started only when the invocation has time left for the webhook's whole retry
 budget plus a margin. When records could not be stored (nothing is posted then), the alert
-could not be posted, or there was no time to start it, the handler raises after storing:
+could not be posted, there was no time to start it, or an announcement is too large for
+EventBridge (it can never be put: never only logged), the handler raises after storing:
 Lambda retries the invocation (stored records are rewritten identically, a posted batch is
 not posted again) and then hands it to the OnFailure destination. Logs never hold the SQL (it
 can name secrets) nor the webhook URL; the audit table holds the SQL, passwords masked.
@@ -143,7 +144,14 @@ def report(source: LogSource, outcome: EventOutcome) -> None:
         "s3_key": outcome.key,
     }
     logger.info("Sensitive statements audited", extra=facts)
-    if outcome.announce_error:
+    if outcome.announce_too_large:
+        metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Sensitive Query Detected too large for EventBridge; the invocation will fail once "
+            "the batch is alerted, and end in OnFailure",
+            extra={**facts, "error": outcome.announce_error},
+        )
+    elif outcome.announce_error:
         metrics.add_metric(name="EventPublishFailed", unit=MetricUnit.Count, value=1)
         logger.warning(
             "Sensitive Query Detected not published",
@@ -254,6 +262,13 @@ def lambda_handler(
         raise AuditFailedError(
             f"Slack alert of {alert.statements} sensitive statement(s) not posted "
             f"({alert.error}); the audit records are stored; retrying"
+        )
+    too_large = [o.log_event_id for o in outcomes if o.announce_too_large]
+    if too_large:
+        raise AuditFailedError(
+            f"Sensitive Query Detected of {len(too_large)} log event(s) {too_large} too large "
+            "for EventBridge; the audit records are stored and alerted; failing the invocation "
+            "so that it ends in OnFailure"
         )
     return {
         "message_type": payload.messageType,

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Final
 import boto3
 from redshift_auditing import AuditRecord
 
+from datalake_shared.s3_keys import bounded_key
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -41,7 +43,8 @@ def object_id(log_event_id: str) -> str:
 
 
 def audit_key(prefix: str, date: str, log_event_id: str) -> str:
-    return f"{prefix}dt={date}/{object_id(log_event_id)}.json"
+    """Within S3's 1,024 bytes whatever the prefix (settings bound it) and the id."""
+    return bounded_key(f"{prefix}dt={date}/", object_id(log_event_id), ".json")
 
 
 def audit_lines(records: Sequence[AuditRecord]) -> bytes:

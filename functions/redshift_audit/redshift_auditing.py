@@ -6,8 +6,11 @@ Order and guarantees:
 
 1. **Store first**, per log event: the audit records (one JSON line per sensitive statement)
    go to S3 under a key made from the log event's id, so a redelivered payload rewrites the
-   same object. Then "Sensitive Query Detected" is announced on EventBridge for that log event;
-   a failure to announce is reported, never fatal.
+   same object. Then "Sensitive Query Detected" is announced on EventBridge for that log event
+   (in as many entries as its statements need, see redshift_audit_announcements); a failure to
+   announce is reported and does not stop the batch. An announcement too large for EventBridge
+   (sending it again can never succeed) also fails the invocation once the batch is stored and
+   alerted, so it ends in the OnFailure destination instead of only in the logs.
 2. **One alert per batch, at most once.** After every log event of the batch is stored, one
    Block Kit message summarises the batch's sensitive statements, idempotent on the log group
    and the batch's sorted log event ids (Powertools idempotency, same table as the pipeline
@@ -31,6 +34,7 @@ from typing import Any, Protocol
 from redshift_audit_log import UserActivity, parse_user_activity
 from redshift_audit_sql import Statement, classify_sql
 
+from datalake_shared.event_publisher import PutOutcome
 from datalake_shared.slack import AlertPosting, RetryPolicy, WebhookNotConfiguredError
 
 MAX_SQL_CHARS = 20_000
@@ -103,6 +107,8 @@ class EventOutcome:
     ignored_user: bool = False
     unparsed: int = field(default=0)
     """Sensitive statements classified without a full parse (keywords or first word)."""
+    announce_too_large: bool = False
+    """Part of the announcement is over EventBridge's size limit: it can never be put."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +138,10 @@ AlertPoster = AlertPosting
 
 
 class AuditAnnouncer(Protocol):
-    def announce(self, source: LogSource, records: Sequence[AuditRecord], key: str) -> str | None:
-        """Publishes "Sensitive Query Detected"; returns why not, or None."""
+    def announce(
+        self, source: LogSource, records: Sequence[AuditRecord], key: str
+    ) -> PutOutcome | None:
+        """Publishes "Sensitive Query Detected"; returns what was not put, or None."""
         ...
 
 
@@ -243,16 +251,17 @@ class RedshiftAuditor:
             return EventOutcome(event.id, activities, statements, ignored_user=ignored)
         date = records[0].query_time[:10]
         key = self.store.put(event.id, date, records)
-        announce_error = self.announcer.announce(source, records, key)
+        failure = self.announcer.announce(source, records, key)
         return EventOutcome(
             event.id,
             activities,
             statements,
             tuple(records),
             key,
-            announce_error,
+            failure.error if failure else None,
             ignored,
             unparsed,
+            announce_too_large=failure is not None and failure.too_large,
         )
 
     def alert(

@@ -4,6 +4,8 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from datalake_shared.s3_keys import check_prefix
+
 
 class EnvSettings(BaseModel):
     """Base for settings models: fields are aliased to their environment variable names."""
@@ -44,6 +46,7 @@ class SlackAlertSettings(EnvSettings):
 
 
 def folder_prefix(value: str) -> str:
-    """A key prefix as a folder: no leading slash, a trailing one unless empty."""
+    """A key prefix as a folder: no leading slash, a trailing one unless empty, and short
+    enough to leave the keys under it room within S3's key limit (``s3_keys.check_prefix``)."""
     value = value.lstrip("/")
-    return value if not value or value.endswith("/") else f"{value}/"
+    return check_prefix(value if not value or value.endswith("/") else f"{value}/")

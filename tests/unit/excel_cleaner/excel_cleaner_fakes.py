@@ -26,6 +26,8 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
     load_sample_event,
 )
 
+from datalake_shared.event_publisher import EntryTooLargeError
+
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = ROOT / "events" / "excel_cleaner"
 RAW_BUCKET = "datalake-raw-example"
@@ -87,6 +89,14 @@ def throttled(operation: str) -> ClientError:
     return ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce"}}, operation)
 
 
+def refuse_long_key(key: str, operation: str) -> None:
+    """S3 refuses a key over 1,024 bytes of UTF-8 (moto does not)."""
+    if len(key.encode("utf-8")) > 1024:
+        raise ClientError(
+            {"Error": {"Code": "KeyTooLongError", "Message": "Your key is too long"}}, operation
+        )
+
+
 @dataclass
 class StoredObject:
     body: bytes
@@ -97,8 +107,9 @@ class StoredObject:
 
 @dataclass
 class FakeStore:
-    """S3 in dicts, with the adapter's semantics. ``outages`` maps an operation name to how many
-    of its next calls fail as throttled S3 calls."""
+    """S3 in dicts, with the adapter's semantics; keys over S3's 1,024 bytes are refused.
+    ``outages`` maps an operation name to how many of its next calls fail as throttled S3
+    calls."""
 
     objects: dict[tuple[str, str], StoredObject] = field(default_factory=dict)
     outages: dict[str, int] = field(default_factory=dict)
@@ -133,6 +144,7 @@ class FakeStore:
 
     def read_json(self, bucket: str, key: str) -> Mapping[str, Any] | None:
         self._maybe_fail("GetObject")
+        refuse_long_key(key, "GetObject")
         stored = self.objects.get((bucket, key))
         if stored is None:
             return None
@@ -144,6 +156,7 @@ class FakeStore:
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         self._maybe_fail("PutObject")
+        refuse_long_key(key, "PutObject")
         self.puts.append(key)
         self.objects[(bucket, key)] = StoredObject(body, content_type)
 
@@ -158,6 +171,7 @@ class FakeStore:
         metadata: Mapping[str, str],
     ) -> None:
         self._maybe_fail("CopyObject")
+        refuse_long_key(key, "CopyObject")
         source = self.objects[(source_bucket, source_key)]
         self.objects[(bucket, key)] = StoredObject(source.body, metadata=dict(metadata))
 
@@ -194,6 +208,8 @@ class FakeTopic:
 class FakeEvents:
     published: list[tuple[str, dict[str, Any], list[str]]] = field(default_factory=list)
     failing: bool = False
+    too_large: bool = False
+    """Refuse every event as the shared publisher refuses one over EventBridge's size limit."""
 
     def publish(
         self,
@@ -201,6 +217,8 @@ class FakeEvents:
         details: Sequence[Mapping[str, Any]],
         resources: Sequence[str] = (),
     ) -> None:
+        if self.too_large:
+            raise EntryTooLargeError(f"EntryTooLarge: a {detail_type!r} entry is 300000 bytes")
         if self.failing:
             raise throttled("PutEvents")
         self.published.extend((detail_type, dict(d), list(resources)) for d in details)

@@ -110,3 +110,19 @@ def test_clean_keys_may_mirror_raw_keys_under_an_upload_prefix(
 def test_quarantine_in_another_bucket_cannot_overlap(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_from(monkeypatch, CLEAN_PREFIX="", QUARANTINE_BUCKET="raw-bucket")
     assert settings.cleaner_config().quarantine_target == "raw-bucket"
+
+
+@pytest.mark.parametrize(
+    ("variable", "env"),
+    [
+        ("QUARANTINE_PREFIX", {"QUARANTINE_PREFIX": "q" * 599 + "/"}),
+        ("CLEAN_PREFIX", {"CLEAN_PREFIX": "c" * 300 + "/", "UPLOAD_PREFIX": "u" * 300 + "/"}),
+    ],
+)
+def test_prefixes_too_long_for_the_keys_under_them_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, env: dict[str, str]
+) -> None:
+    # Given prefixes of over 512 bytes (the output prefix is CLEAN_PREFIX + UPLOAD_PREFIX)
+    # When loaded / Then they are refused at start-up, naming the variable
+    with pytest.raises(SettingsError, match=variable):
+        settings_from(monkeypatch, **env)

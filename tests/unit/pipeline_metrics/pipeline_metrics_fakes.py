@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
+from eventbridge_limits import refuse_like_aws
 from pipeline_metrics_announce import EventBridgeWrittenPublisher
 from pipeline_metrics_csv import COLUMNS, decode_csv
 from pipeline_metrics_store import S3MetricsStore
@@ -158,8 +159,8 @@ class FakeS3Client:
 
 @dataclass
 class FakeEventsClient:
-    """``put_events``; the calls whose numbers are in ``outages`` fail as a whole, entries of
-    keys in ``rejected`` are rejected one by one."""
+    """``put_events``, refusing what AWS refuses (sizes, counts); the calls whose numbers are in
+    ``outages`` fail as a whole, entries of keys in ``rejected`` are rejected one by one."""
 
     outages: set[int] = field(default_factory=set)
     rejected: set[str] = field(default_factory=set)
@@ -167,7 +168,7 @@ class FakeEventsClient:
     accepted: list[dict[str, Any]] = field(default_factory=list)
 
     def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        assert 1 <= len(Entries) <= 10, "PutEvents takes 1 to 10 entries"
+        refuse_like_aws(Entries)
         call_number = len(self.calls)
         self.calls.append(list(Entries))
         if call_number in self.outages:

@@ -1,6 +1,8 @@
 """The handler end to end over the sample batches, with the real adapters on fake clients."""
 
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from pipeline_metrics_csv import object_key
@@ -23,7 +25,12 @@ from pipeline_metrics_fakes import (
 )
 from pipeline_metrics_settings import get_settings
 from pipeline_metrics_store import S3MetricsStore
-from pipeline_metrics_writer import MetricsWriter
+from pipeline_metrics_writer import MetricsObject, MetricsWriter
+
+from datalake_shared.event_publisher import PutOutcome
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 GOOD_SAMPLES = [
     "execution_succeeded.json",
@@ -291,6 +298,8 @@ def test_each_written_object_is_announced_on_eventbridge(
         "pipelines": ["nightly-etl"],
         "first_event_time": "2026-11-22T23:59:50Z",
         "last_event_time": "2026-11-22T23:59:51Z",
+        "part": 1,
+        "parts": 1,
     }
 
 
@@ -352,3 +361,34 @@ def test_default_writer_is_built_from_settings_without_touching_aws(
     finally:
         get_settings.cache_clear()
         app.default_writer.cache_clear()
+
+
+class TooLargePublisher:
+    """Every announcement refused as too large for EventBridge (it can never be put)."""
+
+    def publish_written(
+        self, bucket: str, objects: Sequence[MetricsObject]
+    ) -> dict[str, PutOutcome]:
+        failure = PutOutcome(error="EntryTooLarge: 300000 bytes", too_large=True)
+        return dict.fromkeys((obj.key for obj in objects), failure)
+
+
+def test_announcement_too_large_fails_its_records_with_an_error_and_a_metric(
+    s3: FakeS3Client, logs: CapturedLogs, emitted_metrics: MetricsReader
+) -> None:
+    # Given announcements EventBridge can never take
+    writer = MetricsWriter(
+        S3MetricsStore(BUCKET, client=cast("S3Client", s3)), TooLargePublisher(), PREFIX
+    )
+    event = load_event("execution_failed.json")
+    # When a batch is handled
+    (response,) = handle(writer, event)
+    # Then the object is written, and every record fails: redelivered, then kept by the DLQ
+    assert len(s3.objects) == 1
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == sorted(
+        record["messageId"] for record in event["Records"]
+    )
+    # ...with an error naming the object, and a metric
+    [error] = [r for r in logs.records() if r["level"] == "ERROR"]
+    assert (error["key"], "too large" in error["message"]) == (next(iter(s3.objects)), True)
+    assert emitted_metrics.totals()["WrittenEventsTooLarge"] == 1

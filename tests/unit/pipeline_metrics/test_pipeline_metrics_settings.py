@@ -42,3 +42,11 @@ def test_prefix_is_a_folder_however_it_is_written(
     # Given a METRICS_PREFIX with or without slashes / When loaded / Then it is one folder
     settings = settings_from(monkeypatch, METRICS_BUCKET="metrics", METRICS_PREFIX=prefix)
     assert settings.metrics_prefix == folder
+
+
+def test_prefix_too_long_for_the_keys_under_it_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a METRICS_PREFIX of 600 bytes / When loaded / Then it is refused, naming it
+    with pytest.raises(SettingsError, match="METRICS_PREFIX"):
+        settings_from(monkeypatch, METRICS_BUCKET="metrics", METRICS_PREFIX="p" * 599 + "/")

@@ -13,6 +13,8 @@ from pipeline_metrics_writer import (
     plan_objects,
 )
 
+from datalake_shared.event_publisher import PutOutcome
+
 PREFIX = "pipeline-metrics/"
 
 
@@ -53,14 +55,31 @@ class DictStore:
 
 @dataclass
 class ListPublisher:
-    """Records announced keys; keys in ``failing`` come back as unpublished."""
+    """Records announced keys; keys in ``failing`` come back as unpublished, keys in
+    ``too_large`` as too large for EventBridge."""
 
     failing: set[str] = field(default_factory=set)
+    too_large: set[str] = field(default_factory=set)
     announced: list[str] = field(default_factory=list)
 
-    def publish_written(self, bucket: str, objects: Sequence[MetricsObject]) -> dict[str, str]:
-        self.announced.extend(obj.key for obj in objects if obj.key not in self.failing)
-        return {obj.key: "InternalFailure: try again" for obj in objects if obj.key in self.failing}
+    def publish_written(
+        self, bucket: str, objects: Sequence[MetricsObject]
+    ) -> dict[str, PutOutcome]:
+        refused = self.failing | self.too_large
+        self.announced.extend(obj.key for obj in objects if obj.key not in refused)
+        failures = {
+            obj.key: PutOutcome(error="InternalFailure: try again")
+            for obj in objects
+            if obj.key in self.failing
+        }
+        failures.update(
+            {
+                obj.key: PutOutcome(error="EntryTooLarge: 300000 bytes", too_large=True)
+                for obj in objects
+                if obj.key in self.too_large
+            }
+        )
+        return failures
 
 
 @pytest.fixture
@@ -189,6 +208,20 @@ def test_unannounced_object_stays_written_and_fails_no_message(
     assert list(store.objects) == [key]
     assert report.unpublished == {key: "InternalFailure: try again"}
     assert report.failed_message_ids == ()
+
+
+def test_announcement_too_large_fails_the_messages_of_its_object(
+    store: DictStore, publisher: ListPublisher, writer: MetricsWriter
+) -> None:
+    # Given an object whose announcement EventBridge could never take
+    key = object_key(PREFIX, "2026-11-22", ["a", "b"])
+    publisher.too_large = {key}
+    # When written
+    report = writer.write(handled(row("a"), row("b")))
+    # Then the object is stored and its messages fail, to be redelivered and then dead-lettered
+    assert list(store.objects) == [key]
+    assert report.too_large == {key: "EntryTooLarge: 300000 bytes"}
+    assert (report.unpublished, report.failed_message_ids) == ({}, ("m0", "m1"))
 
 
 def test_empty_batch_writes_and_announces_nothing(

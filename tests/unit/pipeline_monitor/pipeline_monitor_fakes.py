@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from eventbridge_limits import refuse_like_aws
 from pipeline_monitor_announcements import EventBridgeRecordAnnouncer
 from pipeline_monitor_records import Severity
 from pipeline_monitor_store import S3MonitorStore
@@ -81,7 +82,8 @@ def eventbridge_message(name: str) -> dict[str, Any]:
 
 @dataclass
 class FakeEventsClient:
-    """EventBridge ``put_events`` over a list; ``fail`` makes every call fail as a whole."""
+    """EventBridge ``put_events`` over a list, refusing what AWS refuses (sizes, counts);
+    ``fail`` makes every call fail as a whole."""
 
     fail: bool = False
     entries: list[dict[str, Any]] = field(default_factory=list)
@@ -93,6 +95,7 @@ class FakeEventsClient:
             raise ClientError(
                 {"Error": {"Code": "InternalException", "Message": "unavailable"}}, "PutEvents"
             )
+        refuse_like_aws(Entries)
         self.entries.extend(Entries)
         return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
 

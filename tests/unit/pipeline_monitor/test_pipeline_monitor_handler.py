@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pipeline_monitor_fakes import (
     BUCKET,
     SECRET_NAME,
@@ -16,13 +18,16 @@ from pipeline_monitor_fakes import (
     MetricsReader,
     Sleeps,
     app,
+    eventbridge_message,
     load_event,
     monitor_with,
     slack_poster,
     sns_event_of,
 )
-from pipeline_monitor_records import MonitorRecord, Severity
+from pipeline_monitor_records import MonitorRecord, Service, Severity, safe_event_id
+from pipeline_monitor_store import record_key
 
+from datalake_shared.settings import folder_prefix
 from datalake_shared.slack import RetryPolicy
 from local_runtime.slack_sink import SinkAnswer, SlackSink
 
@@ -413,3 +418,56 @@ def test_unset_webhook_stores_and_counts_without_retrying(
     assert len(aws.stored_records()) == 1
     assert emitted_metrics.totals()["SlackNotConfigured"] == 1
     assert sink.received == []
+
+
+def test_announcement_too_large_for_eventbridge_fails_the_invocation_after_the_alert(
+    aws: Aws, sink: SlackSink, sleeps: Sleeps, logs: CapturedLogs, emitted_metrics: MetricsReader
+) -> None:
+    # Given a Glue failure whose job name (135,000 characters, twice in the record with its
+    # console link) makes "Pipeline Event Recorded" larger than EventBridge takes
+    message = eventbridge_message("glue_job_failed.json")
+    message["detail"]["jobName"] = "j" * 135_000
+    events = FakeEventsClient()
+    monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
+    # When handled / Then the invocation fails, so that Lambda retries it and OnFailure keeps it
+    with pytest.raises(app.MonitorFailedError, match="1 announcement"):
+        invoke(monitor, sns_event_of(message))
+    # ...after the record was stored and the alert posted, with nothing sent to EventBridge
+    assert (len(aws.stored_keys()), len(sink.delivered()), events.entries) == (1, 1, [])
+    errors = [r["message"] for r in logs.records() if r["level"] == "ERROR"]
+    assert any("too large for EventBridge" in error for error in errors)
+    assert emitted_metrics.totals()["EventsTooLarge"] == 1
+
+
+@given(
+    # Prefixes of any script, long ones often: a short text repeated up to 600 times.
+    st.builds(
+        lambda unit, times: unit * times,
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=4),
+        st.integers(min_value=0, max_value=600),
+    ),
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300),
+)
+def test_record_keys_fit_s3_for_any_prefix_settings_accept(prefix: str, raw_id: str) -> None:
+    # Given any prefix the settings accept and any event id
+    try:
+        folder = folder_prefix(prefix)
+    except ValueError:
+        return  # refused at start-up: no key is ever made under it
+    record = MonitorRecord(
+        event_id=safe_event_id(raw_id),
+        service=Service.GLUE_JOB,
+        resource="job",
+        run_id=None,
+        state="FAILED",
+        severity=Severity.ERROR,
+        error_message=None,
+        event_time="2026-11-20T10:15:30Z",
+        console_url=None,
+        account=None,
+        region=None,
+        detail_type="Glue Job State Change",
+        source="aws.glue",
+    )
+    # When its key is made / Then S3 takes it
+    assert len(record_key(folder, record).encode()) <= 1024

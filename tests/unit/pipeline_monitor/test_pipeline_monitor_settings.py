@@ -108,3 +108,11 @@ def test_settings_read_the_variables_the_template_sets(sam_template: dict[str, A
         if field.is_required()
     }
     assert required <= provided
+
+
+def test_prefix_too_long_for_the_keys_under_it_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a MONITOR_PREFIX of 600 bytes / When loaded / Then it is refused, naming it
+    with pytest.raises(SettingsError, match="MONITOR_PREFIX"):
+        with_env(monkeypatch, MONITOR_PREFIX="m" * 599 + "/")

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from eventbridge_limits import refuse_like_aws
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -87,13 +88,19 @@ class Context(FakeLambdaContext):
 
 @dataclass
 class FakeEventsClient:
-    """EventBridge ``put_events`` over a list."""
+    """EventBridge ``put_events`` over a list, refusing what AWS refuses (sizes, counts)."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[list[dict[str, Any]]] = field(default_factory=list)
 
     def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        refuse_like_aws(Entries)
+        self.calls.append(list(Entries))
         self.entries.extend(Entries)
         return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
+
+    def details(self) -> list[dict[str, Any]]:
+        return [json.loads(entry["Detail"]) for entry in self.entries]
 
 
 def auditor_with(

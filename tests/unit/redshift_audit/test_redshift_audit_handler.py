@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from redshift_audit_alerts import MAX_LISTED_STATEMENTS
 from redshift_audit_fakes import (
     BUCKET,
@@ -27,8 +29,10 @@ from redshift_audit_fakes import (
     load_event,
 )
 from redshift_audit_log import InvalidPayloadError
+from redshift_audit_store import audit_key
 from redshift_auditing import AuditRecord
 
+from datalake_shared.settings import folder_prefix
 from local_runtime.slack_sink import SinkAnswer, SlackSink
 
 MIGRATION = [f"drop table sales.t{number:02d};" for number in range(30)]
@@ -381,3 +385,76 @@ def test_unset_webhook_stores_and_counts_without_retrying(
     assert len(aws.stored()) == 1
     assert emitted_metrics.totals()["SlackNotConfigured"] == 1
     assert sink.received == []
+
+
+# --- EventBridge's size limits (moto takes any size; the fake refuses what AWS refuses) -------
+
+SCRIPT = " ".join(f"drop table sales.t{number:04d};" for number in range(2000))
+
+
+def test_long_script_is_announced_in_entries_aws_accepts(aws: Aws, sleeps: Sleeps) -> None:
+    # Given EventBridge as AWS enforces it, and one log event holding a 2,000-statement script
+    # (one entry listing them all would be 295 KB, over the 256 KiB limit)
+    events = FakeEventsClient()
+    # When handled
+    invoke(auditor_with(aws, sleeps, events), event_with(SCRIPT))
+    # Then it is announced in several entries, numbered, each counting the whole script...
+    details = events.details()
+    assert len(details) > 1
+    assert [(d["part"], d["parts"], d["statement_count"]) for d in details] == [
+        (part, len(details), 2000) for part in range(1, len(details) + 1)
+    ]
+    # ...and together they list every stored statement, in order
+    [records] = aws.stored().values()
+    announced = [statement["audit_id"] for d in details for statement in d["statements"]]
+    assert announced == [record["audit_id"] for record in records]
+
+
+def test_long_script_is_split_the_same_way_on_redelivery(aws: Aws, sleeps: Sleeps) -> None:
+    # Given the 2,000-statement script announced once
+    first, second = FakeEventsClient(), FakeEventsClient()
+    event = event_with(SCRIPT)
+    invoke(auditor_with(aws, sleeps, first), event)
+    # When the payload is delivered again
+    invoke(auditor_with(aws, sleeps, second), event)
+    # Then the same entries are put
+    assert len(first.entries) > 1
+    assert second.entries == first.entries
+
+
+def test_announcement_that_can_never_fit_fails_the_invocation_after_the_alert(
+    aws: Aws,
+    sink: SlackSink,
+    sleeps: Sleeps,
+    logs: CapturedLogs,
+    emitted_metrics: MetricsReader,
+) -> None:
+    # Given a DROP whose object name alone (261,500 characters) is too large for any entry
+    events = FakeEventsClient()
+    # When handled / Then the invocation fails so that Lambda retries it, then OnFailure keeps it
+    with pytest.raises(app.AuditFailedError, match="too large for EventBridge"):
+        invoke(auditor_with(aws, sleeps, events), event_with(f"drop table {'t' * 261_500};"))
+    # ...after the record was stored and the batch alerted, and with nothing sent to EventBridge
+    assert (len(aws.stored()), len(sink.delivered()), events.entries) == (1, 1, [])
+    errors = [r["message"] for r in logs.records() if r["level"] == "ERROR"]
+    assert any("too large for EventBridge" in message for message in errors)
+    assert emitted_metrics.totals()["EventsTooLarge"] == 1
+
+
+@given(
+    # Prefixes of any script, long ones often: a short text repeated up to 600 times.
+    st.builds(
+        lambda unit, times: unit * times,
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=4),
+        st.integers(min_value=0, max_value=600),
+    ),
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300),
+)
+def test_audit_keys_fit_s3_for_any_prefix_settings_accept(prefix: str, log_event_id: str) -> None:
+    # Given any prefix the settings accept and any log event id
+    try:
+        folder = folder_prefix(prefix)
+    except ValueError:
+        return  # refused at start-up: no key is ever made under it
+    # When the key is made / Then S3 takes it
+    assert len(audit_key(folder, "2026-11-20", log_event_id).encode()) <= 1024

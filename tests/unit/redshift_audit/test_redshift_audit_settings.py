@@ -112,3 +112,12 @@ def test_settings_read_the_variables_the_template_sets(sam_template: dict[str, A
         field.alias for field in RedshiftAuditSettings.model_fields.values() if field.is_required()
     }
     assert required <= provided
+
+
+def test_prefix_too_long_for_the_keys_under_it_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an AUDIT_PREFIX of 600 bytes: with the date and the id a key would near S3's 1,024
+    # When loaded / Then it is refused at start-up, naming the variable
+    with pytest.raises(SettingsError, match="AUDIT_PREFIX"):
+        with_env(monkeypatch, AUDIT_PREFIX="a" * 599 + "/")
