@@ -1,10 +1,11 @@
 """Which source tables have files waiting: one paginated Query of the file tracker's sparse index.
 
 Only files still to be merged carry ``pending_status``, so ``pending-files-index`` holds the
-pending work and nothing else. Its sort key ``pending_order`` is
-"<source_table>#<event_time>#<file_id>": the table is the part before the first "#". One Query
-(followed page by page) lists every pending file; reading only ``pending_order`` keeps the pages
-small on the wire. Never a Scan of the tracker, never a Query per table.
+pending work and nothing else. One Query (followed page by page) lists every pending file;
+reading only ``source_table`` (the table's partition key, which every index item carries)
+keeps the pages small on the wire. The table is never parsed out of the sort key
+``pending_order``: a table name may hold "#", and a long one is cut and hashed there. Never a
+Scan of the tracker, never a Query per table.
 """
 
 from functools import cached_property
@@ -19,12 +20,6 @@ if TYPE_CHECKING:
 PENDING_INDEX: Final = "pending-files-index"
 # The file tracker's value of pending_status for a landed, not yet merged, file.
 PENDING_STATUS: Final = "raw_file_landed"
-PENDING_ORDER_SEPARATOR: Final = "#"
-
-
-def source_table_of(pending_order: str) -> str:
-    """The table part of a pending_order: "sales.orders#<time>#<id>" -> "sales.orders"."""
-    return pending_order.split(PENDING_ORDER_SEPARATOR, 1)[0]
 
 
 class DynamoPendingTables:
@@ -50,8 +45,8 @@ class DynamoPendingTables:
             "TableName": self.table_name,
             "IndexName": self.index_name,
             "KeyConditionExpression": "#status = :landed",
-            "ProjectionExpression": "#order",
-            "ExpressionAttributeNames": {"#status": "pending_status", "#order": "pending_order"},
+            "ProjectionExpression": "#table",
+            "ExpressionAttributeNames": {"#status": "pending_status", "#table": "source_table"},
             "ExpressionAttributeValues": {":landed": {"S": PENDING_STATUS}},
         }
 
@@ -62,9 +57,9 @@ class DynamoPendingTables:
         while True:
             page = self.client.query(**request)
             for item in page.get("Items", []):
-                order = item.get("pending_order", {}).get("S")
-                if order:
-                    tables.add(source_table_of(order))
+                table = item.get("source_table", {}).get("S")
+                if table:
+                    tables.add(table)
             last_key = page.get("LastEvaluatedKey")
             if not last_key:
                 return tables

@@ -1,5 +1,6 @@
 """DynamoDB adapter for the file tracker table (FileTrackerTable in template.yaml)."""
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from file_tracking import LANDED_STATUS, MarkFailure, PutResult, TrackedFile
+from file_tracking import FILE_ID_LENGTH, LANDED_STATUS, MarkFailure, PutResult, TrackedFile
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,6 +28,12 @@ _WRITE_ONCE: Final = "attribute_not_exists(file_id)"
 _UPDATE_ONLY: Final = "attribute_exists(file_id)"
 # TransactWriteItems takes at most 100 actions.
 MAX_ITEMS_PER_TRANSACTION: Final = 100
+# DynamoDB refuses a write whose sort key, in the table or in an index, exceeds 1,024 bytes.
+MAX_SORT_KEY_BYTES: Final = 1024
+# pending_order ends in "#<event_time>#<file_id>": a fixed-width UTC time and a fixed-length id.
+_ORDER_SUFFIX_BYTES: Final = len("#2026-11-22T10:15:00Z#") + FILE_ID_LENGTH
+MAX_ORDER_PREFIX_BYTES: Final = MAX_SORT_KEY_BYTES - _ORDER_SUFFIX_BYTES
+_PREFIX_DIGEST_CHARS: Final = 32
 
 
 def _now_iso() -> str:
@@ -41,9 +48,27 @@ def _attribute(value: str | int | bool) -> "AttributeValueTypeDef":
     return {"S": value}
 
 
+def order_prefix(source_table: str) -> str:
+    """The table part of ``pending_order``: the name itself when it fits, else its first bytes
+    (cut on a character boundary) and a hash of the whole name, so the sort key stays within
+    DynamoDB's 1,024 bytes for every S3 key (up to 1,024 bytes, nearly all of it table name with
+    a custom pattern). Deterministic: every delivery, and the Glue job, compute the same prefix.
+    """
+    encoded = source_table.encode()
+    if len(encoded) <= MAX_ORDER_PREFIX_BYTES:
+        return source_table
+    digest = hashlib.sha256(encoded).hexdigest()[:_PREFIX_DIGEST_CHARS]
+    head = encoded[: MAX_ORDER_PREFIX_BYTES - len(digest) - 1].decode(errors="ignore")
+    return f"{head}~{digest}"
+
+
 def pending_order(file: TrackedFile) -> str:
-    """Sort key of the pending-files index: one table's files in landing order."""
-    return f"{file.source_table}#{file.event_time}#{file.file_id}"
+    """Sort key of the pending-files index: one table's files in landing order.
+
+    "<table>#<event_time>#<file_id>", where <table> is ``order_prefix(source_table)``: one
+    prefix per table, so a table's files sort by event time whatever its name's length.
+    """
+    return f"{order_prefix(file.source_table)}#{file.event_time}#{file.file_id}"
 
 
 class DynamoFileTrackerStore:

@@ -24,6 +24,8 @@ _FULL_LOAD_FILE = re.compile(r"LOAD\d+(?:\.|$)")
 # cannot tell two writes of a key apart: fall through to the sequencer instead.
 _SUSPENDED_VERSION_ID = "null"
 FILE_ID_LENGTH = 32
+# The tracker table's partition key is the source table; DynamoDB refuses one over 2,048 bytes.
+MAX_SOURCE_TABLE_BYTES: Final = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,17 +232,20 @@ class FileTracker:
         parts = self.layout.parse(obj.key)
         if parts is None:
             # Quarantined rather than dropped, so a wrong pattern never silently loses files.
-            self.store.record_unmatched(
-                bucket=bucket,
-                key=obj.key,
-                file_id=file_id(bucket, obj.key, obj.version_id, obj.sequencer, obj.etag),
-                event_time=event_time_iso(event.time),
-                reason=(
-                    f"key does not match STAGING_KEY_PATTERN {self.layout.pattern!r} "
-                    f"under STAGING_PREFIX {self.layout.prefix!r}"
-                ),
+            return self._quarantine(
+                event,
+                f"key does not match STAGING_KEY_PATTERN {self.layout.pattern!r} "
+                f"under STAGING_PREFIX {self.layout.prefix!r}",
             )
-            return TrackResult(TrackOutcome.UNMATCHED, bucket, obj.key)
+        source_table = f"{parts.schema}.{parts.table}"
+        if len(source_table.encode()) > MAX_SOURCE_TABLE_BYTES:
+            # Only a pattern whose groups overlap can name a table this long from a 1,024-byte
+            # key; DynamoDB would refuse it as the partition key.
+            return self._quarantine(
+                event,
+                f"STAGING_KEY_PATTERN {self.layout.pattern!r} maps the key to a source table "
+                f"name of more than {MAX_SOURCE_TABLE_BYTES} bytes",
+            )
 
         file = TrackedFile.from_event(event, parts)
         put = self.store.put_if_absent(file)
@@ -250,6 +255,17 @@ class FileTracker:
         return TrackResult(
             outcome, bucket, obj.key, file=file, needs_announcing=put.created or not put.announced
         )
+
+    def _quarantine(self, event: S3ObjectCreatedEvent, reason: str) -> TrackResult:
+        bucket, obj = event.detail.bucket.name, event.detail.object
+        self.store.record_unmatched(
+            bucket=bucket,
+            key=obj.key,
+            file_id=file_id(bucket, obj.key, obj.version_id, obj.sequencer, obj.etag),
+            event_time=event_time_iso(event.time),
+            reason=reason,
+        )
+        return TrackResult(TrackOutcome.UNMATCHED, bucket, obj.key)
 
     def announce(self, files: Sequence[TrackedFile]) -> AnnounceReport:
         """Publishes "File Landed" for each file, then flags the published ones announced.

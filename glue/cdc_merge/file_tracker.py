@@ -1,10 +1,15 @@
 """The file tracker table, seen from the merge job: a table's pending files, and marking them done.
 
-Items are keyed (source_table, file_id); files waiting to be merged carry ``pending_status``.
-Marking a file processed sets its status and REMOVEs ``pending_status`` and ``pending_order``,
-which takes it out of the sparse pending-files index the batch planner queries.
+Items are keyed (source_table, file_id); files waiting to be merged carry ``pending_status`` and
+``pending_order`` ("<table>#<event_time>#<file_id>"), the keys of the sparse pending-files index.
+Marking a file processed sets its status and REMOVEs both, which takes it out of the index the
+batch planner queries.
+
+The index returns only the attributes template.yaml projects into it (``INDEX_ATTRIBUTES``
+names what this module reads; a unit test holds the template to it).
 """
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +42,23 @@ class PendingFile:
 
 PENDING_INDEX: Final = "pending-files-index"
 LANDED_STATUS: Final = "raw_file_landed"
+# The non-key attributes ``pending_file`` reads: the index must project each of them.
+INDEX_ATTRIBUTES: Final = ("bucket", "key", "load_type", "event_time", "file_name")
+# The file tracker (functions/file_tracker/file_tracker_store.py) keeps pending_order within
+# DynamoDB's 1,024-byte sort key: a table name longer than this is cut and hashed there, the
+# same way as here (a unit test compares the two).
+MAX_ORDER_PREFIX_BYTES: Final = 1024 - len("#2026-11-22T10:15:00Z#") - 32
+_PREFIX_DIGEST_CHARS: Final = 32
+
+
+def order_prefix(source_table: str) -> str:
+    """The table part of the index sort key, as the file tracker writes it."""
+    encoded = source_table.encode()
+    if len(encoded) <= MAX_ORDER_PREFIX_BYTES:
+        return source_table
+    digest = hashlib.sha256(encoded).hexdigest()[:_PREFIX_DIGEST_CHARS]
+    head = encoded[: MAX_ORDER_PREFIX_BYTES - len(digest) - 1].decode(errors="ignore")
+    return f"{head}~{digest}"
 
 
 def _text(item: dict[str, Any], name: str, default: str = "") -> str:
@@ -47,7 +69,15 @@ def _text(item: dict[str, Any], name: str, default: str = "") -> str:
 
 
 def pending_file(item: dict[str, Any]) -> PendingFile:
-    key = _text(item, "key")
+    """A file as the index returns it. An attribute missing (not projected by the index) raises:
+    guessing the file name from the key would plan a full load as inserts when the key
+    pattern's file name is not the key's last segment."""
+    missing = [name for name in INDEX_ATTRIBUTES if not _text(item, name)]
+    if missing:
+        raise ValueError(
+            f"file {_text(item, 'file_id')!r} lacks {missing}: does the {PENDING_INDEX} "
+            "projection in template.yaml include them?"
+        )
     load_type = _text(item, "load_type")
     if load_type not in ("full", "cdc"):
         raise ValueError(f"file {_text(item, 'file_id')!r} has load_type {load_type!r}")
@@ -55,10 +85,10 @@ def pending_file(item: dict[str, Any]) -> PendingFile:
         source_table=_text(item, "source_table"),
         file_id=_text(item, "file_id"),
         bucket=_text(item, "bucket"),
-        key=key,
+        key=_text(item, "key"),
         load_type="full" if load_type == "full" else "cdc",
         event_time=_text(item, "event_time"),
-        file_name=_text(item, "file_name", key.rsplit("/", 1)[-1]),
+        file_name=_text(item, "file_name"),
     )
 
 
@@ -95,7 +125,9 @@ class DynamoFileTracker:
         """The table's files still waiting to be merged, in landing order.
 
         Read from the sparse pending-files index, which holds pending files only: the cost does
-        not grow with the table's history of processed files.
+        not grow with the table's history of processed files. The sort key's prefix selects the
+        table's range; the filter on the table's own name drops files of a table whose name
+        merely starts the same way ("sales.orders#2026" after "sales.orders#").
         """
         items: list[dict[str, Any]] = []
         paginator = self.client.get_paginator("query")
@@ -103,11 +135,13 @@ class DynamoFileTracker:
             TableName=self.table_name,
             IndexName=PENDING_INDEX,
             KeyConditionExpression=(
-                "pending_status = :landed AND begins_with(pending_order, :table)"
+                "pending_status = :landed AND begins_with(pending_order, :prefix)"
             ),
+            FilterExpression="source_table = :table",
             ExpressionAttributeValues={
                 ":landed": {"S": LANDED_STATUS},
-                ":table": {"S": f"{source_table}#"},
+                ":prefix": {"S": f"{order_prefix(source_table)}#"},
+                ":table": {"S": source_table},
             },
         ):
             items.extend(page.get("Items", []))

@@ -1,5 +1,13 @@
-"""Processing history (HistoryTable): one item per table per run, whatever happened to it."""
+"""Processing history (HistoryTable): one item per table per run, whatever happened to it.
 
+Keyed (source_table, run_key = "<started_at>#<run_id>"). The pipeline's names fit DynamoDB's
+keys (configured tables up to 1,024 bytes, run ids up to 80 characters), but a batch passed to
+the job by hand may carry anything, and its failure must still be recorded: a key part DynamoDB
+would refuse (partition key over 2,048 bytes, sort key over 1,024) is cut and hashed. The item
+keeps run_id whole; the error is cut to MAX_ERROR_CHARS.
+"""
+
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -13,7 +21,22 @@ if TYPE_CHECKING:
 
 Status = Literal["succeeded", "failed", "skipped_locked"]
 # A DynamoDB item is at most 400 KB; a Spark error with its stack can be longer than that.
+# 8,000 characters are at most 32,000 bytes of UTF-8, whatever the text.
 MAX_ERROR_CHARS: Final = 8_000
+MAX_PARTITION_KEY_BYTES: Final = 2048
+MAX_SORT_KEY_BYTES: Final = 1024
+_DIGEST_CHARS: Final = 32
+
+
+def bounded_key(value: str, max_bytes: int) -> str:
+    """``value`` when it fits ``max_bytes`` of UTF-8; else its beginning (cut between
+    characters) and a hash of all of it, so two long values stay two keys."""
+    encoded = value.encode()
+    if len(encoded) <= max_bytes:
+        return value
+    digest = hashlib.sha256(encoded).hexdigest()[:_DIGEST_CHARS]
+    head = encoded[: max_bytes - len(digest) - 1].decode(errors="ignore")
+    return f"{head}~{digest}"
 
 
 @dataclass(frozen=True)
@@ -52,8 +75,8 @@ class DynamoHistory:
     @staticmethod
     def item(record: HistoryRecord) -> dict[str, "AttributeValueTypeDef"]:
         item: dict[str, AttributeValueTypeDef] = {
-            "source_table": {"S": record.source_table},
-            "run_key": {"S": record.run_key},
+            "source_table": {"S": bounded_key(record.source_table, MAX_PARTITION_KEY_BYTES)},
+            "run_key": {"S": bounded_key(record.run_key, MAX_SORT_KEY_BYTES)},
             "run_id": {"S": record.run_id},
             "batch_id": {"S": record.batch_id},
             "status": {"S": record.status},

@@ -63,10 +63,9 @@ class DynamoLeases:
                     "ttl": {"N": str(expires_at + _TTL_GRACE_SECONDS)},
                 },
                 ConditionExpression=_ACQUIRE_CONDITION,
-                ExpressionAttributeValues={
-                    ":now": {"N": str(now_epoch)},
-                    ":run_id": {"S": run_id},
-                },
+                # Only values the condition uses: DynamoDB refuses an unused one
+                # (ValidationException), which would leave every table unleased.
+                ExpressionAttributeValues={":now": {"N": str(now_epoch)}},
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False

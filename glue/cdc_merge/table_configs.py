@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 _MAX_KEYS_PER_CALL: Final = 100  # BatchGetItem's limit
 _MAX_ATTEMPTS: Final = 5
+# DynamoDB refuses a whole BatchGetItem when one key is longer than it can be (partition key
+# 2,048 bytes, sort key 1,024): such a name (only a batch made by hand can hold one) has no
+# config, and is not asked for.
+_MAX_PARTITION_KEY_BYTES: Final = 2048
+_MAX_SORT_KEY_BYTES: Final = 1024
 
 
 class DynamoTableConfigs:
@@ -35,10 +40,17 @@ class DynamoTableConfigs:
         """The tables' configs in the order asked. A table without one (removed since the run
         was planned) gets an entry carrying the reason, so it fails alone, on the record."""
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(source_tables), _MAX_KEYS_PER_CALL):
+        cadence_fits = len(cadence.encode()) <= _MAX_PARTITION_KEY_BYTES
+        # BatchGetItem refuses a request that names one key twice (ValidationException).
+        unique = [
+            name
+            for name in dict.fromkeys(source_tables)
+            if cadence_fits and len(name.encode()) <= _MAX_SORT_KEY_BYTES
+        ]
+        for start in range(0, len(unique), _MAX_KEYS_PER_CALL):
             keys = [
                 {"cadence": {"S": cadence}, "source_table": {"S": name}}
-                for name in source_tables[start : start + _MAX_KEYS_PER_CALL]
+                for name in unique[start : start + _MAX_KEYS_PER_CALL]
             ]
             for item in self._get_all(keys):
                 config = json.loads(item["config"]["S"])

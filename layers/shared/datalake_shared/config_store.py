@@ -6,14 +6,14 @@ Items hold the model as JSON, so readers get exactly what was validated::
     TableConfigTable  {cadence, source_table, active, config: <TableConfig JSON>, updated_at}
 
 ``apply`` writes a validated ``PipelineConfig``: parse first, so an invalid file writes
-nothing. It is safe to repeat (every write is a whole-item Put). What a file does not mention is
+nothing; an item DynamoDB would refuse (over 400 KB) rejects the whole config before the first
+write, too. It is safe to repeat (every write is a whole-item Put). What a file does not mention is
 left as it is — remove a table by setting ``active: false`` — with one exception: a table the
 file puts under another cadence than the stored one has its old item deactivated, so a table
 is never merged by two cadences.
 """
 
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -23,6 +23,7 @@ import boto3
 from pydantic import ValidationError
 
 from datalake_shared.pipeline_config import (
+    MAX_ITEM_BYTES,
     BatchConfig,
     ConfigProblem,
     PipelineConfig,
@@ -46,6 +47,39 @@ UPDATED_AT: Final = "updated_at"
 # TransactWriteItems takes at most 100 actions and 4 MB; stay clear of the byte limit.
 MAX_ITEMS_PER_TRANSACTION: Final = 100
 MAX_BYTES_PER_TRANSACTION: Final = 3_500_000
+_MAX_NUMBER_BYTES: Final = 21
+_CONTAINER_BYTES: Final = 3
+
+
+def item_bytes(item: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB counts it against the 400 KB limit: each attribute's name
+    (UTF-8) plus its value. Numbers are counted at their largest (21 bytes), so this never
+    understates."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: Mapping[str, Any]) -> int:  # noqa: PLR0911 - one return per type
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(data.encode())
+    if kind == "B":
+        return len(data)
+    if kind == "N":
+        return _MAX_NUMBER_BYTES
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(member.encode()) for member in data)
+    if kind == "NS":
+        return _MAX_NUMBER_BYTES * len(data)
+    if kind == "BS":
+        return sum(len(member) for member in data)
+    if kind == "L":
+        return _CONTAINER_BYTES + sum(1 + _value_bytes(member) for member in data)
+    # M: a name per member too
+    return _CONTAINER_BYTES + sum(
+        1 + len(name.encode()) + _value_bytes(member) for name, member in data.items()
+    )
 
 
 def _now_iso() -> str:
@@ -250,14 +284,41 @@ class PipelineConfigStore:
         """
         plan = self.plan(config)
         updated_at = self._now()
-        items: list[tuple[str, dict[str, AttributeValueTypeDef]]] = [
-            *((self.batch_table, self.batch_item(batch, updated_at)) for batch in plan.batches),
-            *((self.table_table, self.table_item(table, updated_at)) for table in plan.tables),
-            *((self.table_table, self.table_item(old, updated_at)) for old in plan.deactivated),
+        items: list[tuple[str, str, dict[str, AttributeValueTypeDef]]] = [
+            *(
+                (f"batches[{n}]", self.batch_table, self.batch_item(batch, updated_at))
+                for n, batch in enumerate(plan.batches)
+            ),
+            *(
+                (f"tables[{n}]", self.table_table, self.table_item(table, updated_at))
+                for n, table in enumerate(plan.tables)
+            ),
+            *(
+                (
+                    f"{self.table_table}[{old.cadence}, {old.source_table}]",
+                    self.table_table,
+                    self.table_item(old, updated_at),
+                )
+                for old in plan.deactivated
+            ),
         ]
+        sizes = [item_bytes(item) for _, _, item in items]
+        # Checked before the first transaction: a later one refused would leave the config half
+        # applied.
+        too_large = [
+            ConfigProblem(
+                where,
+                f"would be a DynamoDB item of {size:,} bytes, over DynamoDB's 400 KB "
+                f"({MAX_ITEM_BYTES:,} bytes) item limit",
+            )
+            for (where, _, _), size in zip(items, sizes, strict=True)
+            if size > MAX_ITEM_BYTES
+        ]
+        if too_large:
+            raise PipelineConfigError("pipeline config", too_large)
         actions: list[tuple[TransactWriteItemTypeDef, int]] = [
-            ({"Put": {"TableName": table, "Item": item}}, len(json.dumps(item)))
-            for table, item in items
+            ({"Put": {"TableName": table, "Item": item}}, size)
+            for (_, table, item), size in zip(items, sizes, strict=True)
         ]
         transactions = 0
         for chunk in _chunks(actions):

@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -53,6 +53,14 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 CADENCE_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 SOURCE_TABLE_PATTERN: Final = r"^[A-Za-z0-9_$-]+\.[A-Za-z0-9_$-]+$"
+# The source table is the sort key of the TableConfig table: DynamoDB takes at most 1,024 bytes
+# (the pattern is ASCII, so characters are bytes).
+MAX_SOURCE_TABLE_LENGTH: Final = 1024
+# Each BatchConfig / TableConfig is stored as its JSON in one DynamoDB item (config_store), and
+# an item holds at most 400 KB (409,600 bytes) with its keys and bookkeeping attributes (about
+# 1.2 KB at most). A config over this cannot be stored, so it is invalid.
+MAX_ITEM_BYTES: Final = 400 * 1024
+MAX_STORED_CONFIG_BYTES: Final = MAX_ITEM_BYTES - 2 * 1024
 TARGET_NAME_PATTERN: Final = r"^[a-z0-9_]{1,255}$"
 # Letters, digits and underscores only: names are safe to quote in the SQL we generate.
 COLUMN_NAME_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
@@ -112,8 +120,26 @@ class _ConfigModel(BaseModel):
     model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
 
 
-class BatchConfig(_ConfigModel):
+class _StoredConfigModel(_ConfigModel):
+    """A config stored as one DynamoDB item: its JSON must fit in one."""
+
+    @model_validator(mode="after")
+    def _fits_one_dynamodb_item(self) -> Self:
+        size = len(self.model_dump_json().encode())
+        if size > MAX_STORED_CONFIG_BYTES:
+            raise ValueError(
+                f"takes {size:,} bytes as stored, over the {MAX_STORED_CONFIG_BYTES:,} one "
+                f"DynamoDB item (400 KB) leaves for it: {self._shrink_hint}"
+            )
+        return self
+
+    _shrink_hint: ClassVar[str] = "shorten it"
+
+
+class BatchConfig(_StoredConfigModel):
     """How one cadence's tables are merged: how many per Glue run, how many runs at once."""
+
+    _shrink_hint: ClassVar[str] = "shorten its description"
 
     cadence: Cadence
     batch_size: int = Field(ge=1, le=200, description="tables per Glue job run")
@@ -174,7 +200,7 @@ def sequence_column_problem(name: str, columns: Sequence[str] | None) -> str | N
     return None
 
 
-class TableConfig(_ConfigModel):
+class TableConfig(_StoredConfigModel):
     """One source table: where its DMS files merge to, on which cadence, and how.
 
     See the module docstring for the file layout: ``columns`` are the data columns; CDC files
@@ -183,8 +209,14 @@ class TableConfig(_ConfigModel):
     and the sequence column (``IncludeOpForFullLoad`` too) before them as well.
     """
 
+    _shrink_hint: ClassVar[str] = "declare fewer or shorter columns"
+
     cadence: Cadence
-    source_table: str = Field(pattern=SOURCE_TABLE_PATTERN, description="<schema>.<table>")
+    source_table: str = Field(
+        pattern=SOURCE_TABLE_PATTERN,
+        max_length=MAX_SOURCE_TABLE_LENGTH,
+        description="<schema>.<table>",
+    )
     target_database: TargetName
     target_table: TargetName
     columns: list[ColumnConfig] = Field(min_length=1)

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 from batch_planner_fakes import DynamoCallRecorder
-from batch_planner_pending import PENDING_INDEX, DynamoPendingTables, source_table_of
+from batch_planner_pending import PENDING_INDEX, DynamoPendingTables
 from lambda_support import create_template_table
 from moto import mock_aws
 
@@ -96,22 +96,23 @@ def test_every_page_of_one_query_is_read_and_no_scan_is_made(dynamodb: Any) -> N
     assert all("ExclusiveStartKey" in params for params in queries[1:])
 
 
-def test_query_reads_only_the_pending_order_of_the_index(dynamodb: Any) -> None:
+def test_query_reads_only_the_source_table_of_the_index(dynamodb: Any) -> None:
     # Given a pending file
     put_items(dynamodb, [file_item("sales.orders", 1)])
     recorder = DynamoCallRecorder(dynamodb)
     # When listed
     DynamoPendingTables(TABLE_NAME, client=dynamodb).pending_tables()
-    # Then the request targets the index's landed partition and projects pending_order alone
+    # Then the request targets the index's landed partition and projects source_table alone
+    # (the base table's key, which every index item carries)
     [(operation, params)] = recorder.calls
     assert operation == "Query"
     assert params["IndexName"] == PENDING_INDEX
     assert params["ExpressionAttributeValues"] == {":landed": {"S": "raw_file_landed"}}
     assert params["KeyConditionExpression"] == "#status = :landed"
-    assert params["ProjectionExpression"] == "#order"
+    assert params["ProjectionExpression"] == "#table"
     assert params["ExpressionAttributeNames"] == {
         "#status": "pending_status",
-        "#order": "pending_order",
+        "#table": "source_table",
     }
 
 
@@ -121,18 +122,14 @@ def test_index_name_matches_the_template(sam_template: dict[str, Any]) -> None:
     assert PENDING_INDEX in {index["IndexName"] for index in indexes}
 
 
-@pytest.mark.parametrize(
-    ("pending_order", "source_table"),
-    [
-        ("sales.orders#2026-11-23T10:00:00.000Z#abc", "sales.orders"),
-        ("my-db.$tbl_1#2026-11-23T10:00:00.000Z#a#b", "my-db.$tbl_1"),
-    ],
-)
-def test_source_table_is_the_part_before_the_first_hash(
-    pending_order: str, source_table: str
-) -> None:
-    # Given an index sort key / Then its table is everything before the first "#"
-    assert source_table_of(pending_order) == source_table
+def test_a_table_is_named_whole_even_with_a_hash_in_its_name(dynamodb: Any) -> None:
+    # Given a pending file of a table whose name holds "#" (S3 keys may), so its sort key is
+    # "sales.orders#2026#<time>#<id>"
+    put_items(dynamodb, [file_item("sales.orders#2026", 1)])
+    # When listed / Then the table is named whole, not cut at its first "#"
+    assert DynamoPendingTables(TABLE_NAME, client=dynamodb).pending_tables() == {
+        "sales.orders#2026"
+    }
 
 
 def test_client_is_not_built_until_used(monkeypatch: pytest.MonkeyPatch) -> None:

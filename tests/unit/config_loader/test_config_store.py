@@ -19,11 +19,17 @@ from config_loader_fakes import (
 from moto import mock_aws
 
 from datalake_shared.config_store import (
+    MAX_BYTES_PER_TRANSACTION,
     MAX_ITEMS_PER_TRANSACTION,
     PipelineConfigStore,
     StoredTable,
+    item_bytes,
 )
 from datalake_shared.pipeline_config import (
+    MAX_ITEM_BYTES,
+    MAX_SOURCE_TABLE_LENGTH,
+    MAX_STORED_CONFIG_BYTES,
+    ColumnConfig,
     PipelineConfig,
     PipelineConfigError,
     TableConfig,
@@ -135,11 +141,13 @@ def test_large_items_split_transactions_before_the_4_mb_limit(
     recorder = DynamoCallRecorder(dynamodb)
     # When applied
     config_store.apply(config_of(tables))
-    # Then no transaction carries more than 3.5 MB of items
+    # Then no transaction carries more than 3.5 MB of items, as DynamoDB counts them
     calls = recorder.params_of("TransactWriteItems")
-    sizes = [len(json.dumps(call["TransactItems"])) for call in calls]
+    sizes = [
+        sum(item_bytes(action["Put"]["Item"]) for action in call["TransactItems"]) for call in calls
+    ]
     assert len(calls) > 1
-    assert max(sizes) < 4_000_000
+    assert max(sizes) <= MAX_BYTES_PER_TRANSACTION < 4 * 1024 * 1024
 
 
 def test_apply_twice_is_harmless(config_store: PipelineConfigStore, dynamodb: Any) -> None:
@@ -299,3 +307,61 @@ def test_failed_transaction_raises_and_applying_again_completes(dynamodb: Any) -
     # When applied again / Then every table is there
     store.apply(config)
     assert len(store.load_table_configs("hourly")) == 150
+
+
+@pytest.mark.parametrize(
+    ("item", "size"),
+    [
+        ({"name": {"S": "abc"}}, 4 + 3),
+        ({"é": {"S": "€"}}, 2 + 3),
+        ({"flag": {"BOOL": True}}, 4 + 1),
+        ({"n": {"N": "12345"}}, 1 + 21),
+        ({"l": {"L": [{"S": "ab"}, {"NULL": True}]}}, 1 + 3 + (1 + 2) + (1 + 1)),
+        ({"m": {"M": {"k": {"S": "v"}}}}, 1 + 3 + 1 + 1 + 1),
+    ],
+)
+def test_item_size_counts_names_and_values_as_dynamodb_does(
+    item: dict[str, Any], size: int
+) -> None:
+    # Given an item / When measured / Then names and values count in UTF-8 bytes (numbers at
+    # their largest, containers with their overhead)
+    assert item_bytes(item) == size
+
+
+def test_the_largest_valid_config_fits_one_item_with_the_longest_keys() -> None:
+    # Given a table config at the stored limit, with the longest cadence and source table
+    base = TableConfig.model_validate(
+        table_dict("s." + "t" * (MAX_SOURCE_TABLE_LENGTH - 2), cadence="c" * 40, target_table="t")
+    )
+    room = MAX_STORED_CONFIG_BYTES - len(base.model_dump_json())
+    padding = base.columns[0].model_copy(update={"name": "p" * 200})
+    columns = [*base.columns, *[padding] * (room // (len(padding.model_dump_json()) + 1))]
+    largest = base.model_copy(update={"columns": columns, "active": False})
+    assert MAX_STORED_CONFIG_BYTES - 300 < len(largest.model_dump_json()) <= MAX_STORED_CONFIG_BYTES
+    # When stored as an item / Then DynamoDB's 400 KB holds it
+    item = PipelineConfigStore.table_item(largest, FIXED_NOW)
+    assert item_bytes(item) <= MAX_ITEM_BYTES
+
+
+def test_an_item_over_400_kb_rejects_the_config_before_any_write(
+    config_store: PipelineConfigStore, dynamodb: Any
+) -> None:
+    # Given 150 valid tables and, last, one over 400 KB built without validation
+    valid = [TableConfig.model_validate(t) for t in many_tables(150)]
+    wide = [{"name": f"{'c' * 245}{n:05d}", "type": "string"} for n in range(1600)]
+    oversized = valid[0].model_copy(
+        update={
+            "source_table": "wide.table",
+            "columns": [ColumnConfig.model_validate(c) for c in wide],
+        }
+    )
+    config = PipelineConfig.model_construct(
+        batches=config_of([]).batches, tables=[*valid, oversized]
+    )
+    # When applied
+    with pytest.raises(PipelineConfigError) as rejected:
+        config_store.apply(config)
+    # Then the oversized table is named and nothing was written
+    assert [problem.location for problem in rejected.value.problems] == ["tables[150]"]
+    assert dynamodb.scan(TableName=BATCH_TABLE)["Count"] == 0
+    assert dynamodb.scan(TableName=TABLE_TABLE)["Count"] == 0

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from datalake_shared.pipeline_config import (
+    MAX_SOURCE_TABLE_LENGTH,
+    MAX_STORED_CONFIG_BYTES,
     BatchConfig,
     ColumnConfig,
     PipelineConfig,
@@ -297,3 +299,53 @@ def test_a_primary_key_column_that_is_not_a_column_is_always_caught(
     with pytest.raises(ValidationError) as raised:
         TableConfig.model_validate(entry)
     assert error_locations(raised.value) == [("primary_key",)]
+
+
+def test_a_source_table_may_be_as_long_as_the_config_tables_sort_key() -> None:
+    # Given a name of exactly 1,024 characters / When validated / Then it is taken
+    name = "s." + "t" * (MAX_SOURCE_TABLE_LENGTH - 2)
+    assert TableConfig.model_validate(table_dict(name, target_table="t")).source_table == name
+
+
+def test_a_source_table_longer_than_the_sort_key_is_refused() -> None:
+    # Given a name one character over DynamoDB's 1,024-byte sort key
+    name = "s." + "t" * (MAX_SOURCE_TABLE_LENGTH - 1)
+    # When validated / Then source_table is the problem
+    with pytest.raises(ValidationError) as raised:
+        TableConfig.model_validate(table_dict(name, target_table="t"))
+    assert error_locations(raised.value) == [("source_table",)]
+
+
+def test_a_table_too_large_for_one_dynamodb_item_is_refused_as_a_whole() -> None:
+    # Given a table of 1,600 columns of 250-character names (~450 KB as stored)
+    columns = [{"name": f"{'c' * 245}{n:05d}", "type": "string"} for n in range(1600)]
+    columns[0] = {"name": "id", "type": "bigint"}
+    # When validated / Then the table itself is the problem, with the limit and what to do
+    with pytest.raises(ValidationError) as raised:
+        TableConfig.model_validate(table_dict(columns=columns))
+    assert error_locations(raised.value) == [()]
+    message = raised.value.errors()[0]["msg"]
+    assert "400 KB" in message
+    assert "fewer or shorter columns" in message
+
+
+def test_a_batch_config_too_large_for_one_dynamodb_item_is_refused() -> None:
+    # Given a batch config whose description alone is over the stored limit
+    batch = {
+        "cadence": "hourly",
+        "batch_size": 2,
+        "max_parallel_batches": 2,
+        "description": "d" * MAX_STORED_CONFIG_BYTES,
+    }
+    # When validated / Then it is refused, pointing at the description
+    with pytest.raises(ValidationError, match="shorten its description"):
+        BatchConfig.model_validate(batch)
+
+
+def test_a_config_at_the_stored_limit_is_taken() -> None:
+    # Given a batch config whose JSON is exactly the stored limit
+    base = BatchConfig.model_validate({"cadence": "h", "batch_size": 1, "max_parallel_batches": 1})
+    room = MAX_STORED_CONFIG_BYTES - len(base.model_dump_json())
+    # When validated with a description filling the room / Then it is taken
+    batch = BatchConfig.model_validate({**base.model_dump(), "description": "d" * room})
+    assert len(batch.model_dump_json()) == MAX_STORED_CONFIG_BYTES

@@ -1,6 +1,7 @@
 """DynamoFileTrackerStore against moto, on a table built from template.yaml's definition."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -16,7 +17,13 @@ from file_tracker_fakes import (
     sqs_batch_of,
     tracker_with,
 )
-from file_tracker_store import DynamoFileTrackerStore
+from file_tracker_store import (
+    MAX_ORDER_PREFIX_BYTES,
+    MAX_SORT_KEY_BYTES,
+    DynamoFileTrackerStore,
+    order_prefix,
+    pending_order,
+)
 from file_tracking import KeyParts, TrackedFile
 from lambda_support import create_template_table
 from moto import mock_aws
@@ -288,3 +295,40 @@ def test_handler_makes_one_write_per_file_and_one_flagging_transaction_per_batch
     assert len(events.calls) == 3
     items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
     assert [item["landed_event_published"] for item in items] == [{"BOOL": True}] * 25
+
+
+@pytest.mark.parametrize("length", [3, 969, 970, 971, 1022, 2047])
+def test_the_index_sort_key_stays_within_1024_bytes(length: int) -> None:
+    # Given a file of a table whose name has ``length`` bytes (up to what a key can give)
+    table = "s." + "t" * (length - 2)
+    file = replace(landed_file(), source_table=table)
+    # When its index sort key is built / Then it fits DynamoDB's sort key, in landing order
+    order = pending_order(file)
+    assert len(order.encode()) <= MAX_SORT_KEY_BYTES
+    assert order.endswith(f"#{file.event_time}#{file.file_id}")
+
+
+def test_a_table_name_that_fits_stands_whole_in_the_sort_key() -> None:
+    # Given a name of exactly the prefix budget / Then it is its own prefix
+    name = "s." + "t" * (MAX_ORDER_PREFIX_BYTES - 2)
+    assert order_prefix(name) == name
+
+
+def test_a_longer_name_is_cut_and_hashed_deterministically() -> None:
+    # Given two names one byte over the budget, differing only in their last character
+    first = "s." + "t" * (MAX_ORDER_PREFIX_BYTES - 1)
+    second = first[:-1] + "u"
+    # When their prefixes are built / Then each is bounded, stable and distinct
+    assert len(order_prefix(first).encode()) == MAX_ORDER_PREFIX_BYTES
+    assert order_prefix(first) == order_prefix(first)
+    assert order_prefix(first) != order_prefix(second)
+    assert order_prefix(first).startswith("s.ttt")
+
+
+def test_a_multibyte_name_is_cut_between_characters() -> None:
+    # Given a name of three-byte characters over the budget
+    name = "s." + "\N{EURO SIGN}" * 400
+    # When its prefix is built / Then it is valid UTF-8 within the budget
+    prefix = order_prefix(name)
+    assert len(prefix.encode()) <= MAX_ORDER_PREFIX_BYTES
+    assert prefix.encode().decode() == prefix

@@ -286,3 +286,19 @@ def test_key_outside_the_prefix_is_quarantined(
     # Then it is quarantined, not tracked
     assert result.outcome is TrackOutcome.UNMATCHED
     assert len(store.unmatched) == 1
+
+
+def test_a_source_table_too_long_for_a_partition_key_is_quarantined(
+    store: FakeTrackerStore, events: FakeEventsClient
+) -> None:
+    # Given a pattern whose overlapping groups make schema and table the whole 1,024-byte key
+    tracker = FileTracker(
+        KeyLayout("", r"^(?=(?P<schema>.+))(?P<table>.+)$"), store, landed_publisher(events)
+    )
+    # When such a key arrives
+    result = tracker.track(object_created("k" * 1024))
+    # Then the file is quarantined with the reason (DynamoDB would refuse a 2,049-byte key)
+    assert result.outcome is TrackOutcome.UNMATCHED
+    assert store.files == {}
+    [unmatched] = store.unmatched.values()
+    assert "more than 2048 bytes" in unmatched["reason"]

@@ -1,5 +1,7 @@
 """The job's DynamoDB adapters against moto, on tables declared as template.yaml declares them."""
 
+import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -7,9 +9,20 @@ from typing import Any
 
 import boto3
 import pytest
-from cdc_merge.file_tracker import PROCESSED_STATUS, DynamoFileTracker
-from cdc_merge.history import DynamoHistory, HistoryRecord
+from cdc_merge.file_tracker import (
+    INDEX_ATTRIBUTES,
+    MAX_ORDER_PREFIX_BYTES,
+    PENDING_INDEX,
+    PROCESSED_STATUS,
+    DynamoFileTracker,
+    order_prefix,
+    pending_file,
+)
+from cdc_merge.history import DynamoHistory, HistoryRecord, bounded_key
 from cdc_merge.leases import DynamoLeases
+from cdc_merge.table_configs import DynamoTableConfigs
+from file_tracker_store import MAX_ORDER_PREFIX_BYTES as TRACKER_MAX_ORDER_PREFIX_BYTES
+from file_tracker_store import order_prefix as tracker_order_prefix
 from lambda_support import create_template_table
 from moto import mock_aws
 
@@ -181,6 +194,41 @@ def test_marking_processed_takes_files_out_of_the_pending_index(dynamodb: Any) -
     assert tracker.pending_files(TABLE) == []
 
 
+def test_the_index_projects_every_attribute_the_job_reads(sam_template: dict[str, Any]) -> None:
+    # Given the pending-files index as template.yaml declares it
+    [index] = sam_template["Resources"]["FileTrackerTable"]["Properties"]["GlobalSecondaryIndexes"]
+    # Then it is the one the job queries, and it projects what pending_file reads (DynamoDB
+    # returns nothing else from an index; moto returns everything, so only this catches it)
+    assert index["IndexName"] == PENDING_INDEX
+    assert set(INDEX_ATTRIBUTES) <= set(index["Projection"]["NonKeyAttributes"])
+
+
+def test_an_index_item_without_its_file_name_is_refused() -> None:
+    # Given an item as an index without file_name in its projection would return it
+    item = {
+        "source_table": {"S": TABLE},
+        "file_id": {"S": "f1"},
+        "bucket": {"S": "staging"},
+        "key": {"S": "sales/orders/LOAD00000001.csv/part-0.csv"},
+        "event_time": {"S": "2026-11-23T10:00:01Z"},
+        "load_type": {"S": "full"},
+    }
+    # When read / Then it raises instead of guessing the name from the key
+    with pytest.raises(ValueError, match="file_name"):
+        pending_file(item)
+
+
+@pytest.mark.parametrize(
+    "source_table",
+    ["sales.orders", "s." + "t" * 968, "s." + "t" * 969, "s." + "t" * 2040, "s." + "€" * 400],
+)
+def test_the_job_and_the_tracker_agree_on_a_tables_sort_key_prefix(source_table: str) -> None:
+    # Given a table name, short or too long for the sort key / Then the job looks for its files
+    # under the prefix the file tracker writes them with
+    assert order_prefix(source_table) == tracker_order_prefix(source_table)
+    assert MAX_ORDER_PREFIX_BYTES == TRACKER_MAX_ORDER_PREFIX_BYTES
+
+
 # --- history -------------------------------------------------------------------------------------
 
 
@@ -211,3 +259,114 @@ def test_a_history_record_is_keyed_by_table_and_start_and_run(dynamodb: Any) -> 
         {"N": "2"},
     )
     assert len(item["error"]["S"]) == 8_000
+
+
+# --- table configs -------------------------------------------------------------------------------
+
+
+class UnprocessingClient:
+    """A BatchGetItem that answers ``per_call`` keys at a time and leaves the rest unprocessed,
+    as DynamoDB does past 16 MB of response or when throttled."""
+
+    def __init__(self, table: str, configs: dict[str, dict[str, Any]], per_call: int) -> None:
+        self.table, self.configs, self.per_call = table, configs, per_call
+        self.calls: list[int] = []
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        keys = RequestItems[self.table]["Keys"]
+        self.calls.append(len(keys))
+        answered, left = keys[: self.per_call], keys[self.per_call :]
+        items = [
+            {"config": {"S": json.dumps(self.configs[key["source_table"]["S"]])}}
+            for key in answered
+        ]
+        response: dict[str, Any] = {"Responses": {self.table: items}}
+        if left:
+            response["UnprocessedKeys"] = {self.table: {**RequestItems[self.table], "Keys": left}}
+        return response
+
+
+def test_unprocessed_config_keys_are_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a BatchGetItem that answers two keys per call
+    monkeypatch.setattr("cdc_merge.table_configs.time.sleep", lambda _: None)
+    configs = {f"s.t{n}": {"source_table": f"s.t{n}"} for n in range(5)}
+    client = UnprocessingClient("configs", configs, per_call=2)
+    # When five configs are read
+    found = DynamoTableConfigs("configs", client=client).configs("hourly", list(configs))  # type: ignore[arg-type]
+    # Then the unprocessed keys were asked again until all came back
+    assert client.calls == [5, 3, 1]
+    assert found == list(configs.values())
+
+
+def test_keys_left_unprocessed_too_long_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a BatchGetItem that never answers
+    monkeypatch.setattr("cdc_merge.table_configs.time.sleep", lambda _: None)
+    client = UnprocessingClient("configs", {"s.t": {"source_table": "s.t"}}, per_call=0)
+    # When read / Then it gives up with an error rather than a silent gap
+    with pytest.raises(RuntimeError, match="unprocessed"):
+        DynamoTableConfigs("configs", client=client).configs("hourly", ["s.t"])  # type: ignore[arg-type]
+
+
+def test_a_table_named_twice_is_asked_for_once() -> None:
+    # Given a batch naming one table twice
+    client = UnprocessingClient("configs", {"s.t": {"source_table": "s.t"}}, per_call=100)
+    # When its configs are read / Then one key was sent, and both entries get the config
+    found = DynamoTableConfigs("configs", client=client).configs("hourly", ["s.t", "s.t"])  # type: ignore[arg-type]
+    assert client.calls == [1]
+    assert found == [{"source_table": "s.t"}, {"source_table": "s.t"}]
+
+
+# --- requests DynamoDB would refuse --------------------------------------------------------------
+
+
+def unused_placeholders(params: dict[str, Any]) -> list[str]:
+    """Expression attribute names and values a request sends but none of its expressions uses:
+    DynamoDB refuses such a request (ValidationException); moto takes it."""
+    expressions = " ".join(
+        str(params.get(name, ""))
+        for name in (
+            "ConditionExpression",
+            "KeyConditionExpression",
+            "FilterExpression",
+            "UpdateExpression",
+            "ProjectionExpression",
+        )
+    )
+    placeholders = [
+        *params.get("ExpressionAttributeNames", {}),
+        *params.get("ExpressionAttributeValues", {}),
+    ]
+    return [
+        p for p in placeholders if not re.search(re.escape(p) + r"(?![A-Za-z0-9_])", expressions)
+    ]
+
+
+def test_every_request_of_the_jobs_adapters_uses_all_its_placeholders(dynamodb: Any) -> None:
+    # Given every call the job's lease and tracker adapters make, recorded
+    calls: list[dict[str, Any]] = []
+    dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb", lambda params, **_: calls.append(dict(params))
+    )
+    clock = Clock()
+    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=clock)
+    put_file(dynamodb, "f1", "2026-11-23T10:00:01Z")
+    tracker = DynamoFileTracker(TRACKER, client=dynamodb, clock=clock)
+    # When they lease, read, mark and release
+    leases.acquire(TABLE, "run-a")
+    tracker.mark_processed(tracker.pending_files(TABLE), "run-a")
+    leases.release(TABLE, "run-a")
+    # Then no request carries a name or value its expressions do not use
+    assert [unused_placeholders(params) for params in calls if "TableName" in params] == [
+        [] for params in calls if "TableName" in params
+    ]
+    assert len(calls) >= 5
+
+
+def test_a_history_key_over_dynamodbs_limits_is_bounded_and_distinct() -> None:
+    # Given two run keys over the 1,024-byte sort key, differing only at their end
+    first, second = "r" * 2000 + "1", "r" * 2000 + "2"
+    # When bounded / Then each fits, keeps its beginning, and they stay apart
+    assert bounded_key("short", 1024) == "short"
+    assert len(bounded_key(first, 1024).encode()) <= 1024
+    assert bounded_key(first, 1024).startswith("rrrr")
+    assert bounded_key(first, 1024) != bounded_key(second, 1024)

@@ -1,0 +1,99 @@
+"""What the DynamoDB Local tests share: the Glue package on sys.path, S3 events from the events
+corpus, a settable clock, and a recorder of the calls a client makes.
+
+Importing this module puts glue/ on sys.path (the Glue job's package is ``cdc_merge`` there, as
+tests/unit/glue_merge/conftest.py does for the unit tests), so test modules import it first and
+keep their ``cdc_merge`` imports after an ``# isort: split``.
+"""
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from datalake_shared.s3_events import S3ObjectCreatedEvent
+
+ROOT: Final = Path(__file__).resolve().parents[3]
+GLUE_DIR: Final = ROOT / "glue"
+if str(GLUE_DIR) not in sys.path:
+    sys.path.insert(0, str(GLUE_DIR))
+
+STAGING_BUCKET: Final = "datalake-staging-example"
+# DynamoDB's limits (DynamoDB Local 3.3.1 enforces each, as measured by these tests).
+MAX_ITEM_BYTES: Final = 400 * 1024
+MAX_PARTITION_KEY_BYTES: Final = 2048
+MAX_SORT_KEY_BYTES: Final = 1024
+MAX_S3_KEY_BYTES: Final = 1024
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode())
+
+
+def object_created(
+    key: str,
+    *,
+    time: str = "2026-11-22T10:15:00Z",
+    version_id: str | None = "v1",
+    size: int = 1024,
+) -> S3ObjectCreatedEvent:
+    """An EventBridge "Object Created" event for ``key``, shaped like events/file_tracker's."""
+    sample = json.loads((ROOT / "events" / "file_tracker" / "sqs_batch.json").read_text())
+    body = json.loads(sample["Records"][0]["body"])
+    body["time"] = time
+    body["detail"]["bucket"]["name"] = STAGING_BUCKET
+    body["detail"]["object"] = {
+        "key": key,
+        "size": size,
+        "etag": "b1946ac92492d2347c6235b4d2611184",
+        "version-id": version_id,
+        "sequencer": "0062F4A7B3C1D2E3F4",
+    }
+    return S3ObjectCreatedEvent.model_validate(body)
+
+
+def sqs_batch(*events: S3ObjectCreatedEvent) -> dict[str, Any]:
+    """An SQS batch (the sample's record shape) carrying the events, message ids m0, m1..."""
+    sample = json.loads((ROOT / "events" / "file_tracker" / "sqs_batch.json").read_text())
+    template = sample["Records"][0]
+    records = []
+    for index, event in enumerate(events):
+        record = json.loads(json.dumps(template))
+        record["messageId"] = f"m{index}"
+        record["body"] = event.model_dump_json(by_alias=True)
+        records.append(record)
+    return {"Records": records}
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class CallRecorder:
+    """Records (operation, parameters) of every call a boto3 client makes from now on."""
+
+    _EVENT: Final = "before-parameter-build.dynamodb"
+
+    def __init__(self, client: Any) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        client.meta.events.register(self._EVENT, self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, dict(params)))
+
+    def of(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+
+def scan_all(client: Any, table: str, **extra: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(TableName=table, **extra):
+        items.extend(page["Items"])
+    return items
