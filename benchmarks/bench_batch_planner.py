@@ -37,7 +37,7 @@ CADENCE: Final = "hourly"
 RUN_ID: Final = "hourly-2026-11-23T10-00-00Z"
 FUNCTION_DIR: Final = ROOT / "functions" / "batch_planner"
 INDEX_KEYS: Final = ("pending_status", "pending_order", "source_table", "file_id")
-INDEX_PROJECTION: Final = ("bucket", "key", "size", "load_type", "event_time")
+INDEX_PROJECTION: Final = ("bucket", "key", "size", "load_type", "event_time", "file_name")
 PAGE_BYTES: Final = 1_000_000
 
 

@@ -179,6 +179,9 @@ def main(
             )
         dynamodb: DynamoDBClient = clients.get("dynamodb") or session.client("dynamodb")
         plan = PipelineConfigStore(batch_table, table_table, client=dynamodb).apply(config)
+    except PipelineConfigError as error:  # an item DynamoDB would refuse: nothing was written
+        print(f"{error}\nNothing was applied.", file=err)
+        return EXIT_INVALID
     except (StackLookupError, BotoCoreError, ClientError) as error:
         print(f"error: {error}", file=err)
         return EXIT_AWS

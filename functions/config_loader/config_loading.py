@@ -22,6 +22,7 @@ from datalake_shared.pipeline_config import (
     PipelineConfigError,
     parse_pipeline_config,
 )
+from datalake_shared.s3_keys import bounded_key
 
 MAX_CONFIG_BYTES: Final = 1024 * 1024
 CONFIG_SUFFIXES: Final = (*YAML_SUFFIXES, *JSON_SUFFIXES)
@@ -127,7 +128,9 @@ def is_config_key(key: str) -> bool:
 
 
 def rejection_report_key(key: str) -> str:
-    return f"{key}{REJECTION_SUFFIX}"
+    """Beside the upload; an upload key near S3's 1,024-byte limit gets a shortened, hashed name
+    (the same upload always gives the same report key)."""
+    return bounded_key("", key, REJECTION_SUFFIX)
 
 
 def rejection_report(

@@ -24,6 +24,7 @@ from config_loading import (
     CONFIG_REJECTED,
     MAX_CONFIG_BYTES,
     MAX_PROBLEMS_IN_EVENT,
+    REJECTION_SUFFIX,
     ConfigLoader,
     LoadOutcome,
     is_config_key,
@@ -296,3 +297,14 @@ def test_missing_table_setting_fails_fast_naming_it(monkeypatch: pytest.MonkeyPa
             get_settings()
     finally:
         get_settings.cache_clear()
+
+
+def test_the_rejection_report_of_an_upload_with_a_key_at_the_limit_fits_s3() -> None:
+    # Given an upload key of 1,022 bytes (S3 allows 1,024)
+    key = "config/" + "é" * 505 + ".yaml"
+    assert len(key.encode()) == 1022
+    # When its rejection report key is derived / Then it fits S3 and is stable
+    report = rejection_report_key(key)
+    assert len(report.encode()) <= 1024
+    assert report.endswith(REJECTION_SUFFIX)
+    assert report == rejection_report_key(key)
