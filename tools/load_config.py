@@ -169,6 +169,16 @@ def main(
         )
         return EXIT_USAGE
 
+    return _apply(args, config, clients, out, err)
+
+
+def _apply(
+    args: argparse.Namespace,
+    config: PipelineConfig,
+    clients: dict[str, Any],
+    out: TextIO,
+    err: TextIO,
+) -> int:
     session = boto3.session.Session(region_name=args.region)
     try:
         if args.batch_table is not None:
