@@ -22,7 +22,8 @@ from datalake_shared.pipeline_config import BatchConfig, TableConfig
 STATE_PAYLOAD_LIMIT_BYTES: Final = 256 * 1024
 INVOKE_ENVELOPE_ALLOWANCE_BYTES: Final = 8 * 1024
 MAX_PLAN_BYTES: Final = STATE_PAYLOAD_LIMIT_BYTES - INVOKE_ENVELOPE_ALLOWANCE_BYTES
-# Each batch's result (~200 bytes) ends in the run summary and its EventBridge event (256 KB).
+# Each batch's result (its id and status) ends in the run summary and its EventBridge event
+# (256 KB): statemachines/batch_dispatch.asl.json works out the worst case.
 MAX_BATCHES: Final = 500
 
 

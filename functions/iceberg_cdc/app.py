@@ -5,8 +5,11 @@ every value from the table's Glue columns and applies the batch as one MERGE (mo
 the query-size limit says so), bisecting a rejected statement so a bad record fails alone.
 Failed records come back in ``batchItemFailures`` by sequence number (ReportBatchItemFailures):
 Lambda replays the stream from the lowest one, which is harmless because MERGE of final images
-is idempotent. Then one "CDC Batch Applied" event is published; a failed publication is logged
-and counted, never a reason to replay a batch that is in the table.
+is idempotent. Then the batch is announced ("CDC Batch Applied", in as many parts as fit
+EventBridge's entries). An announcement EventBridge could not take now (throttled, unreachable)
+is logged and counted, never a reason to replay a batch that is in the table; one too large to
+ever be put fails the batch's applied records too, so that the batch is replayed and, retries
+spent, lands in the failures queue (OnFailure) where it is alarmed, instead of only a log line.
 
 Why not Powertools' BatchProcessor: the unit of work is the batch (one statement for all
 keys), not the record, and a failing record must be found by bisecting statements.
@@ -27,6 +30,7 @@ from iceberg_cdc_catalog import GlueSchemaCatalog
 from iceberg_cdc_events import CdcEventPublisher
 from iceberg_cdc_settings import get_settings
 
+from datalake_shared.event_publisher import PutOutcome
 from datalake_shared.observability import logger, metrics, tracer
 
 # Kept back from the Lambda's remaining time to log, publish and return the response.
@@ -39,7 +43,9 @@ _MAX_FAILURE_LOG_LINES: Final = 50
 class BatchAnnouncer(Protocol):
     def announce(
         self, report: ApplyReport, options: ApplyOptions, stream_arn: str | None
-    ) -> str | None: ...
+    ) -> PutOutcome | None:
+        """None when everything was put, else what was not (``too_large``: never can be)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +129,8 @@ def log_report(report: ApplyReport, options: ApplyOptions) -> None:
     )
 
 
-def emit_metrics(report: ApplyReport, publish_failed: bool) -> None:
+def emit_metrics(report: ApplyReport, announce_failure: PutOutcome | None) -> None:
+    too_large = announce_failure is not None and announce_failure.too_large
     always = {
         "RecordsApplied": report.records_applied,
         "RecordsFailed": report.failed_records,
@@ -135,7 +142,8 @@ def emit_metrics(report: ApplyReport, publish_failed: bool) -> None:
         "UnknownAttributes": len(report.unknown_attributes),
         "TtlDeletesIgnored": report.ttl_ignored,
         "ColumnsAdded": len(report.columns_added),
-        "EventPublishFailures": int(publish_failed),
+        "EventPublishFailures": int(announce_failure is not None and not too_large),
+        "EventsTooLarge": int(too_large),
     }
     for name, value in always.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -155,13 +163,21 @@ def lambda_handler(
     records = event.get("Records") or []
     report = cdc.applier.apply(records, time_left(context))
     options = cdc.applier.options
-    log_report(report, options)
-
-    publish_error = cdc.announcer.announce(report, options, _stream_arn(records))
-    if publish_error is not None:
+    failure = cdc.announcer.announce(report, options, _stream_arn(records))
+    if failure is not None and failure.too_large:
+        report.fail_applied(
+            f"the batch's announcement is too large for EventBridge: {failure.error}"
+        )
+        logger.error(
+            "Batch announcement too large for EventBridge; its applied records are reported "
+            "failed, so that Lambda replays them and, retries spent, sends the batch to OnFailure",
+            extra={"error": failure.error, "keys_reported": len(report.applied)},
+        )
+    elif failure is not None:
         logger.error(
             "Could not publish the batch's events; the batch is applied all the same",
-            extra={"error": publish_error},
+            extra={"error": failure.error},
         )
-    emit_metrics(report, publish_failed=publish_error is not None)
+    log_report(report, options)
+    emit_metrics(report, failure)
     return {"batchItemFailures": report.batch_item_failures()}

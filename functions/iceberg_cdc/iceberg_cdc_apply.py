@@ -84,7 +84,8 @@ class ApplyReport:
     records: int = 0
     applied: list[KeyChanges] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
-    """Sequence number -> reason, for every record reported in batchItemFailures."""
+    """Sequence number -> reason, for every record reported in batchItemFailures (applied
+    records too when their announcement cannot be put: ``fail_applied``)."""
     failed_records: int = 0
     """Records whose change did not reach the table (a failing key counts all its records)."""
     statements: int = 0
@@ -120,6 +121,14 @@ class ApplyReport:
     def fail_key(self, key: KeyChanges, reason: str) -> None:
         self.failures.setdefault(key.earliest_sequence_number, reason)
         self.failed_records += len(key.changes)
+
+    def fail_applied(self, reason: str) -> None:
+        """Reports every applied key although its row is written, because what must follow the
+        write (its announcement) cannot be done: Lambda replays the batch (harmless, see the
+        module docstring) and, its retries spent, hands it to the failure destination.
+        ``failed_records`` still counts only records whose change missed the table."""
+        for key in self.applied:
+            self.failures.setdefault(key.earliest_sequence_number, reason)
 
 
 @dataclass(slots=True)

@@ -1,12 +1,30 @@
 """Announces applied batches (and added columns) on EventBridge, source
-"datalake-events.iceberg-cdc", so users can hook their own consumers."""
+"datalake-events.iceberg-cdc", so users can hook their own consumers.
 
+Every announcement stays within EventBridge's entry limit (the shared publisher sizes entries as
+AWS does) by splitting its one open-ended list over as many entries as needed
+(``EventPublisher.split_detail``: the list cut in order, ``part``/``parts`` added; one entry,
+part 1 of 1, for an ordinary batch). Every other field is repeated in each part, so a consumer
+adding up counts takes them from one part (``part`` 1), not from all of them.
+
+- "CDC Batch Applied" splits ``unknown_attributes``: DynamoDB attribute names run up to 64 KB
+  and a batch of 10,000 items can carry thousands of them. The rest is bounded: counts, two
+  sequence numbers, and at most MAX_STATEMENTS_PER_BATCH (500) Athena query ids of at most 128
+  characters (65 KB at worst; 36-character UUIDs in practice).
+- "CDC Columns Added" splits ``columns``: each column fits an entry of its own (a plain name of
+  at most 255 characters; a type Glue accepted, at most 131,072 characters).
+
+What still cannot fit (an attribute name of 64 KB of control characters is 384 KB as JSON) is
+never sent: ``announce`` returns a ``too_large`` outcome and the handler fails the batch's
+records, which Lambda replays and finally sends to the failures queue.
+"""
+
+from collections.abc import Sequence
 from typing import Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
 from iceberg_cdc_apply import ApplyOptions, ApplyReport
 
-from datalake_shared.event_publisher import EventPublisher, EventPublishError
+from datalake_shared.event_publisher import Event, EventPublisher, PutOutcome, failure_of
 
 COMPONENT: Final = "iceberg-cdc"
 BATCH_APPLIED: Final = "CDC Batch Applied"
@@ -55,10 +73,17 @@ def batch_detail(
     }
 
 
+def columns_detail(report: ApplyReport, options: ApplyOptions) -> dict[str, Any]:
+    return {
+        "database": options.database,
+        "table": options.table,
+        "columns": [{"name": name, "type": kind} for name, kind in report.columns_added],
+    }
+
+
 class CdcEventPublisher:
-    """One "CDC Batch Applied" event per batch that changed the table, one "CDC Columns Added"
-    per schema change. ``announce`` returns an error text instead of raising: a batch that is in
-    the table must not be retried because its announcement failed."""
+    """ "CDC Columns Added" for a schema change and "CDC Batch Applied" for a batch that changed
+    the table, each in as many parts as it takes to fit EventBridge's entries."""
 
     def __init__(self, publisher: EventPublisher) -> None:
         self.publisher = publisher
@@ -69,21 +94,24 @@ class CdcEventPublisher:
 
     def announce(
         self, report: ApplyReport, options: ApplyOptions, stream_arn: str | None
-    ) -> str | None:
+    ) -> PutOutcome | None:
+        """None when every part of every announcement was put, else what was not; never raises
+        for EventBridge's answer. ``too_large``: a part can never be put (nothing else about
+        the outcome is a reason to replay a batch that is in the table)."""
         resources = [
             arn for arn in (glue_table_arn(stream_arn, options.database, options.table),) if arn
         ]
-        try:
-            if report.columns_added:
-                detail = {
-                    "database": options.database,
-                    "table": options.table,
-                    "columns": [{"name": n, "type": t} for n, t in report.columns_added],
-                }
-                self.publisher.publish(COLUMNS_ADDED, [detail], resources)
-            if report.applied:
-                detail = batch_detail(report, options, stream_arn)
-                self.publisher.publish(BATCH_APPLIED, [detail], resources)
-        except (EventPublishError, BotoCoreError, ClientError) as error:
-            return f"{type(error).__name__}: {error}"
-        return None
+        outcomes: list[PutOutcome] = []
+        if report.columns_added:
+            detail = columns_detail(report, options)
+            outcomes += self._put(COLUMNS_ADDED, detail, "columns", resources)
+        if report.applied:
+            detail = batch_detail(report, options, stream_arn)
+            outcomes += self._put(BATCH_APPLIED, detail, "unknown_attributes", resources)
+        return failure_of(outcomes)
+
+    def _put(
+        self, detail_type: str, detail: dict[str, Any], field: str, resources: Sequence[str]
+    ) -> list[PutOutcome]:
+        events: list[Event] = self.publisher.split_detail(detail_type, detail, field, resources)
+        return self.publisher.put_each(detail_type, events)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 import duckdb
 import sqlglot
 from botocore.exceptions import ClientError
+from eventbridge_limits import refuse_like_aws
 from iceberg_cdc_apply import ApplyOptions, CdcApplier
 from iceberg_cdc_athena import AthenaStatementRunner
 from iceberg_cdc_catalog import GlueSchemaCatalog
@@ -339,7 +340,8 @@ class FakeAthenaClient:
 
 @dataclass
 class FakeEventsClient:
-    """``put_events`` over a list; the first ``outages`` calls fail as a whole."""
+    """``put_events`` over a list, refusing what AWS refuses (sizes, counts); the first
+    ``outages`` calls fail as a whole."""
 
     outages: int = 0
     entries: list[dict[str, Any]] = field(default_factory=list)
@@ -348,6 +350,7 @@ class FakeEventsClient:
         if self.outages:
             self.outages -= 1
             raise client_error("InternalException", "PutEvents")
+        refuse_like_aws(Entries)
         self.entries.extend(Entries)
         return {"FailedEntryCount": 0, "Entries": [{"EventId": str(uuid.uuid4())} for _ in Entries]}
 
