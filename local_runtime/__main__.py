@@ -1,19 +1,25 @@
-"""python -m local_runtime demo | invoke FUNCTION EVENT_FILE"""
+"""python -m local_runtime demo | invoke FUNCTION EVENT_FILE  [--dynamodb moto|dynamodb-local]
+
+DynamoDB is served by moto unless --dynamodb or LOCAL_DYNAMODB=dynamodb-local says DynamoDB Local.
+"""
 
 import argparse
 import json
 import sys
 from pathlib import Path
 
+from local_runtime.bridges.dynamodb_backend import BACKEND_NAMES, LOCAL_DYNAMODB_VARIABLE
 from local_runtime.demo import DEMO_WORKDIR, run_demo
 from local_runtime.runtime import LocalRuntime
 
 
-def invoke(function: str, event_file: Path, config: Path | None = None) -> int:
+def invoke(
+    function: str, event_file: Path, config: Path | None = None, dynamodb: str | None = None
+) -> int:
     """`sam local invoke` without Docker: the deployed-into-moto function, one event; with
     ``config``, a pipeline config is uploaded (and applied by the config loader) first."""
     event = json.loads(event_file.read_text())
-    with LocalRuntime() as runtime:
+    with LocalRuntime(dynamodb=dynamodb) as runtime:
         if config is not None:
             runtime.s3.put_object(
                 Bucket=runtime.outputs["ConfigBucketName"],
@@ -53,10 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser.add_argument(
         "--config", type=Path, help="pipeline config to load first, e.g. config/pipeline.yaml"
     )
+    for command in (demo_parser, invoke_parser):
+        command.add_argument(
+            "--dynamodb",
+            choices=BACKEND_NAMES,
+            help=f"engine serving DynamoDB (default: ${LOCAL_DYNAMODB_VARIABLE}, else moto)",
+        )
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return run_demo(args.workdir.resolve())
-    return invoke(args.function, args.event, args.config)
+        return run_demo(args.workdir.resolve(), args.dynamodb)
+    return invoke(args.function, args.event, args.config, args.dynamodb)
 
 
 if __name__ == "__main__":

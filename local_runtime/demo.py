@@ -17,6 +17,7 @@ import duckdb
 
 from local_runtime import demo_cdc, demo_excel, demo_monitoring, demo_pipeline_metrics
 from local_runtime.activity import emitted_metrics
+from local_runtime.bridges.dynamodb_backend import MOTO
 from local_runtime.glue_jobs import lake_path
 from local_runtime.report import table
 from local_runtime.runtime import PROJECT_ROOT, LocalRuntime
@@ -238,18 +239,22 @@ def _lake_rows(lake: Path) -> list[list[Any]]:
         return rows
 
 
-def run_demo(workdir: Path = DEMO_WORKDIR) -> int:
+def run_demo(workdir: Path = DEMO_WORKDIR, dynamodb: str | None = None) -> int:
+    """``dynamodb``: the engine serving DynamoDB, "moto" or "dynamodb-local" (default:
+    LOCAL_DYNAMODB, else moto)."""
     started = time.perf_counter()
     lake = lake_path(workdir)
     lake.unlink(missing_ok=True)  # every demo starts from an empty lake
     parameters = {"SpiceDatasets": json.dumps(demo_excel.SPICE_DATASETS)}
-    with LocalRuntime(workdir=workdir, parameters=parameters) as runtime:
+    with LocalRuntime(workdir=workdir, parameters=parameters, dynamodb=dynamodb) as runtime:
         deployed_s = time.perf_counter() - started
         print("datalake-events local demo: template.yaml on moto, in-process (no Docker, no AWS)")
         print(
             f"  deployed stack {runtime.stack.name}: {len(runtime.stack.resources)} resources "
             f"in {deployed_s:.1f} s"
         )
+        if runtime.dynamodb_backend.name != MOTO:
+            print(f"  DynamoDB tables and streams served by {runtime.dynamodb_backend.description}")
         if runtime.stack.skipped_by_moto:
             skipped = sorted({n.rsplit(" ", 1)[-1] for n in runtime.stack.skipped_by_moto})
             print(f"  not in moto's CloudFormation (emulated or skipped): {', '.join(skipped)}")

@@ -129,7 +129,7 @@ def build_emulated(
             Command=props["Command"],
             DefaultArguments=props.get("DefaultArguments", {}),
             ExecutionProperty={"MaxConcurrentRuns": max_runs},
-            GlueVersion=props.get("GlueVersion", "5.0"),
+            GlueVersion=props.get("GlueVersion", "5.1"),
         )
         emulated.glue_jobs[logical] = GlueJob(
             logical_id=logical,

@@ -124,6 +124,8 @@ class DynamoDbLocal:
                 "-jar",
                 str(directory / "DynamoDBLocal.jar"),
                 "-inMemory",
+                "-sharedDb",  # one database whatever the credentials: moto's tasks sign with others
+                "-disableTelemetry",
                 "-port",
                 str(self.port),
             ],

@@ -4,6 +4,10 @@ with LocalRuntime() as runtime:
     runtime.s3.put_object(Bucket=runtime.outputs["StagingBucketName"], Key=..., Body=...)
     runtime.settle()            # run the event graph until nothing is left to do
     runtime.invocations         # what ran, with which records, and what it returned
+
+DynamoDB (tables and streams) can be served by AWS's DynamoDB Local instead of moto:
+``LocalRuntime(dynamodb="dynamodb-local")`` or ``LOCAL_DYNAMODB=dynamodb-local`` in the
+environment (read when the runtime is created); see bridges/dynamodb_backend.py.
 """
 
 import contextlib
@@ -21,6 +25,7 @@ from moto import mock_aws
 from local_runtime.activity import ActivityLog
 from local_runtime.bridges import Bridge, RuntimeServices
 from local_runtime.bridges.athena import AthenaBridge
+from local_runtime.bridges.dynamodb_backend import DynamoDbBackend, dynamodb_backend
 from local_runtime.bridges.dynamodb_streams import DynamoDbStreamsBridge
 from local_runtime.bridges.eventbridge import EventBridgeBridge
 from local_runtime.bridges.glue import GlueBridge
@@ -32,7 +37,7 @@ from local_runtime.bridges.sns import SnsBridge, route_to_sns
 from local_runtime.bridges.sqs import SqsEventSourceBridge
 from local_runtime.bridges.stepfunctions import StepFunctionsBridge
 from local_runtime.deploy import DeployedStack, deploy
-from local_runtime.emulated import EmulatedResources, build_emulated
+from local_runtime.emulated import EmulatedResources, build_emulated, resolver_for
 from local_runtime.functions import DeployedFunction, FunctionRunner, Invocation
 from local_runtime.glue_jobs import local_glue_jobs
 from local_runtime.template import TranslatedTemplate, load_sam_template, translate
@@ -83,10 +88,17 @@ class LocalRuntime:
         parameters: dict[str, str] | None = None,
         stack_name: str = DEFAULT_STACK_NAME,
         workdir: Path | None = None,
+        dynamodb: str | DynamoDbBackend | None = None,
     ) -> None:
         """``workdir`` keeps local state (the DuckDB lake of Glue runs); a temporary folder,
-        removed on stop, unless given."""
+        removed on stop, unless given. ``dynamodb`` names the engine serving DynamoDB, "moto"
+        or "dynamodb-local" (default: LOCAL_DYNAMODB, else moto), or is a backend adapter."""
         self.template_path = template_path
+        self.dynamodb_backend: DynamoDbBackend = (
+            dynamodb
+            if dynamodb is not None and not isinstance(dynamodb, str)
+            else dynamodb_backend(dynamodb)
+        )
         self.parameters = dict(parameters or {})
         self.stack_name = stack_name
         self._given_workdir = workdir
@@ -100,7 +112,7 @@ class LocalRuntime:
         self.stepfunctions_bridge = StepFunctionsBridge()
         self.scheduler_bridge = SchedulerBridge(self.stepfunctions_bridge)
         self.glue_bridge = GlueBridge(local_glue_jobs())
-        self.streams_bridge = DynamoDbStreamsBridge()
+        self.streams_bridge = DynamoDbStreamsBridge(self.dynamodb_backend)
         self.sns_bridge = SnsBridge()
         self.quicksight_bridge = QuickSightBridge()
         self.athena_bridge = AthenaBridge()
@@ -128,6 +140,7 @@ class LocalRuntime:
         self._session: boto3.session.Session | None = None
         self._installed: list[Bridge] = []
         self._owns_lock = False
+        self._backend_started = False
         self.emulated = EmulatedResources()
 
     # ------------------------------------------------------------------ lifecycle
@@ -154,6 +167,8 @@ class LocalRuntime:
             self._mock = mock_aws(config=_MOTO_CONFIG)
             self._mock.start()
             self._session = boto3.session.Session(region_name=LOCAL_REGION)
+            self._backend_started = True
+            self.dynamodb_backend.start(self._session)
             declared = load_sam_template(self.template_path).get("Parameters", {})
             if "Stage" in declared:  # metrics and tags say where they come from
                 self.parameters = {"Stage": "local", **self.parameters}
@@ -161,6 +176,11 @@ class LocalRuntime:
             self._stack = deploy(self._template, self.stack_name, self.parameters, self._session)
             self.emulated = build_emulated(
                 self._template, self._stack, self.parameters, self._session
+            )
+            self.dynamodb_backend.create_tables(
+                self._template,
+                self._stack,
+                resolver_for(self._template, self._stack, self.parameters, LOCAL_REGION),
             )
             self._register_functions()
             self.runner.start()
@@ -193,6 +213,8 @@ class LocalRuntime:
             teardown.callback(self._release)
             teardown.callback(self._remove_workdir)
             teardown.callback(self._restore_environment)
+            if self._backend_started:
+                teardown.callback(self._stop_backend)
             if self._mock is not None:
                 teardown.callback(self._mock.stop)
             teardown.callback(self.runner.stop)
@@ -225,6 +247,10 @@ class LocalRuntime:
             os.environ.clear()
             os.environ.update(self._saved_environment)
             self._saved_environment = None
+
+    def _stop_backend(self) -> None:
+        self._backend_started = False
+        self.dynamodb_backend.stop()
 
     def _release(self) -> None:
         self._mock = None

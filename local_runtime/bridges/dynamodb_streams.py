@@ -1,8 +1,11 @@
 """DynamoDB stream event source mappings, polled the way Lambda's stream poller does it.
 
-moto keeps stream records (readable with the ``dynamodbstreams`` API) but its own mapping tries
-to invoke the function in Docker and, when that returns anything, empties the shard: records
-are lost and sequence numbers restart. We take over moto's mappings and do what Lambda does:
+The tables and their streams live on the DynamoDB backend the runtime was started with (moto by
+default, or DynamoDB Local: dynamodb_backend); this bridge reads the streams with the public
+streams API and reaches the engine's particulars only through its adapter. moto's own mapping
+would invoke the function in Docker and, when that returns anything, empty the shard: records
+lost, sequence numbers restarted. We take over the template's mappings and do what Lambda does
+(the pure rules are in stream_records):
 
 - one poller per shard, starting at TRIM_HORIZON or LATEST (StartingPosition); records go to
   the function in stream order, in batches of up to BatchSize, synchronously, one batch at a
@@ -20,269 +23,64 @@ are lost and sequence numbers restart. We take over moto's mappings and do what 
   are exhausted, Lambda's failure record (DDBStreamBatchInfo) goes to the OnFailure
   destination (SQS queue or SNS topic) and the poller moves past the range.
   MaximumRecordAgeInSeconds is not applied (records never age locally).
+- Records carry the mapping's stream ARN (``eventSourceARN``), as on AWS, whatever ARN the
+  engine reads the stream at.
 
-TTL: moto never expires items. ``expire_items`` deletes the items whose TTL attribute is past,
-and marks moto's REMOVE stream record with the TTL service identity, so ``get_records`` and the
-function see ``userIdentity`` as they do for a TTL deletion on AWS. moto's CloudFormation also
-drops a table's TimeToLiveSpecification: ``install`` applies it from the template.
+TTL: no local engine expires items. ``expire_items`` deletes the items whose TTL attribute is
+past, as DynamoDB's TTL process would; the backend makes their REMOVE records carry the TTL
+service identity, so the function sees ``userIdentity`` as it does for a TTL deletion on AWS.
 """
 
-import base64
 import contextlib
-import json
-import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
-
-from moto.dynamodb.models import dynamodb_backends
-from moto.events.models import EventPattern
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from local_runtime.bridges import RuntimeServices
+from local_runtime.bridges.dynamodb_backend import MOTO, DynamoDbBackend, dynamodb_backend
 from local_runtime.bridges.sns import send_to_destination, template_resolver
-from local_runtime.intrinsics import ACCOUNT_ID, UnresolvableError
+from local_runtime.bridges.stream_records import (
+    DEFAULT_BATCH_SIZE,
+    LOCAL_RETRY_CAP,
+    TTL_IDENTITY,
+    BatchOutcome,
+    Exhausted,
+    ShardCursor,
+    failure_record,
+    judge_batch,
+    lambda_stream_record,
+    matches_filters,
+)
+from local_runtime.intrinsics import UnresolvableError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-# MaximumRetryAttempts -1 means "until the record expires" (24 h): locally, this many retries.
-LOCAL_RETRY_CAP = 10
-DEFAULT_BATCH_SIZE = 100  # Lambda's default for DynamoDB streams
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+__all__ = [
+    "LOCAL_RETRY_CAP",
+    "TTL_IDENTITY",
+    "BatchOutcome",
+    "DiscardedBatch",
+    "DynamoDbStreamsBridge",
+    "ShardCursor",
+    "StreamMapping",
+    "failure_record",
+    "judge_batch",
+    "lambda_stream_record",
+    "matches_filters",
+]
+
 # DynamoDB does not delete items whose TTL is more than five years in the past.
 _TTL_HORIZON_S = 5 * 365 * 24 * 3600
 _GET_RECORDS_LIMIT = 1000
-
-
-# ---------------------------------------------------------------------- records (pure)
-def _wire_value(value: Any) -> Any:
-    """A DynamoDB attribute value as JSON carries it: binary values base64-encoded."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, Mapping):
-        return {key: _wire_value(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_wire_value(item) for item in value]
-    return value
-
-
-def _epoch_seconds(moment: Any) -> float:
-    if isinstance(moment, datetime):
-        stamp = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return float(int(stamp.timestamp()))
-    return float(int(float(moment)))
-
-
-def lambda_stream_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """One record of ``dynamodbstreams.get_records`` in the shape Lambda hands it to a function.
-
-    ApproximateCreationDateTime is epoch seconds (Lambda's default precision), images keep the
-    DynamoDB JSON format, and a TTL deletion carries ``userIdentity``."""
-    change = record["dynamodb"]
-    dynamodb: dict[str, Any] = {}
-    if change.get("ApproximateCreationDateTime") is not None:
-        dynamodb["ApproximateCreationDateTime"] = _epoch_seconds(
-            change["ApproximateCreationDateTime"]
-        )
-    for image in ("Keys", "NewImage", "OldImage"):
-        if image in change:
-            dynamodb[image] = _wire_value(change[image])
-    dynamodb["SequenceNumber"] = str(change["SequenceNumber"])
-    dynamodb["SizeBytes"] = int(change.get("SizeBytes", 0))
-    dynamodb["StreamViewType"] = change.get("StreamViewType", "NEW_AND_OLD_IMAGES")
-    delivered: dict[str, Any] = {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "dynamodb": dynamodb,
-        "eventSourceARN": stream_arn,
-    }
-    identity = record.get("userIdentity")
-    if identity:
-        # The streams API says {"PrincipalId", "Type"}; Lambda events say {"type", "principalId"}.
-        delivered["userIdentity"] = {
-            "type": identity.get("Type", identity.get("type")),
-            "principalId": identity.get("PrincipalId", identity.get("principalId")),
-        }
-    return delivered
-
-
-def matches_filters(record: Mapping[str, Any], filter_criteria: Mapping[str, Any] | None) -> bool:
-    """Lambda event filtering: a record goes to the function when any filter pattern matches."""
-    filters = (filter_criteria or {}).get("Filters") or []
-    if not filters:
-        return True
-    return any(
-        EventPattern.load(str(f.get("Pattern", "{}"))).matches_event(dict(record))  # type: ignore[arg-type]
-        for f in filters
-    )
-
-
-def _iso(seconds: float, millis: bool = False) -> str:
-    moment = datetime.fromtimestamp(seconds, UTC)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def failure_record(
-    *,
-    records: Sequence[Mapping[str, Any]],
-    shard_id: str,
-    stream_arn: str,
-    function_arn: str,
-    invoke_count: int,
-    function_error: bool,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """What Lambda sends to a stream mapping's OnFailure destination for discarded records:
-    metadata about the batch, not the records (read them from the stream with the numbers)."""
-    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
-    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-    if function_error:
-        response["functionError"] = "Unhandled"
-    moment = now or datetime.now(UTC)
-    return {
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "functionArn": function_arn,
-            "condition": "RetryAttemptsExhausted",
-            "approximateInvokeCount": invoke_count,
-        },
-        "responseContext": response,
-        "version": "1.0",
-        "timestamp": _iso(moment.timestamp(), millis=True),
-        "DDBStreamBatchInfo": {
-            "shardId": shard_id,
-            "startSequenceNumber": first["SequenceNumber"],
-            "endSequenceNumber": last["SequenceNumber"],
-            "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime", 0)),
-            "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime", 0)),
-            "batchSize": len(records),
-            "streamArn": stream_arn,
-        },
-    }
-
-
-# ---------------------------------------------------------------------- batch outcome (pure)
-@dataclass(frozen=True)
-class BatchOutcome:
-    """How Lambda reads one invocation of a stream batch.
-
-    ``retry_from`` is None when the whole batch succeeded, else the index of the first record
-    to retry; ``function_error`` says the whole batch failed (error or unreadable response),
-    which is when BisectBatchOnFunctionError applies."""
-
-    retry_from: int | None
-    function_error: bool = False
-
-
-def judge_batch(
-    ok: bool, response: Any, report_batch_item_failures: bool, sequence_numbers: Sequence[str]
-) -> BatchOutcome:
-    if not ok:
-        return BatchOutcome(retry_from=0, function_error=True)
-    if not report_batch_item_failures:
-        return BatchOutcome(retry_from=None)
-    # Lambda's rules: an empty or null response or list is a full success; a list it cannot
-    # read (not a list, unknown or empty itemIdentifier) fails the whole batch.
-    failures = response.get("batchItemFailures") if isinstance(response, dict) else response
-    if not failures:
-        return BatchOutcome(retry_from=None)
-    known = {str(number): index for index, number in enumerate(sequence_numbers)}
-    if not isinstance(failures, list) or not all(
-        isinstance(f, dict) and str(f.get("itemIdentifier")) in known for f in failures
-    ):
-        return BatchOutcome(retry_from=0, function_error=True)
-    return BatchOutcome(retry_from=min(known[str(f["itemIdentifier"])] for f in failures))
-
-
-# ---------------------------------------------------------------------- checkpoints (pure)
-@dataclass
-class _Range:
-    size: int
-    invocations: int
-
-
-@dataclass
-class Exhausted:
-    """Records whose retries ran out: Lambda discards them (and reports them OnFailure)."""
-
-    records: list[dict[str, Any]]
-    invocations: int
-    function_error: bool
-
-
-@dataclass
-class ShardCursor:
-    """Lambda's position in one shard: records read but not yet checkpointed, and the ranges
-    at their front still being retried. Pure: feed it records and invocation outcomes."""
-
-    batch_size: int
-    maximum_retry_attempts: int
-    bisect_on_error: bool
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    checkpoint: str | None = None  # sequence number of the last record done with
-    _retrying: list[_Range] = field(default_factory=list)
-
-    @property
-    def retry_limit(self) -> int:
-        attempts = self.maximum_retry_attempts
-        return LOCAL_RETRY_CAP if attempts < 0 else min(attempts, LOCAL_RETRY_CAP)
-
-    def add(self, records: Sequence[dict[str, Any]]) -> None:
-        self.pending.extend(records)
-
-    def next_batch(self) -> list[dict[str, Any]]:
-        if not self.pending:
-            return []
-        if not self._retrying:
-            self._retrying.append(_Range(min(self.batch_size, len(self.pending)), 0))
-        return self.pending[: self._retrying[0].size]
-
-    def record(self, outcome: BatchOutcome) -> Exhausted | None:
-        """Applies the outcome of invoking ``next_batch()``; returns what was discarded."""
-        current = self._retrying.pop(0)
-        current.invocations += 1
-        if outcome.retry_from is None:
-            self._advance(current.size)
-            return None
-        self._advance(outcome.retry_from)
-        remaining = current.size - outcome.retry_from
-        if current.invocations > self.retry_limit:
-            discarded = Exhausted(
-                records=self.pending[:remaining],
-                invocations=current.invocations,
-                function_error=outcome.function_error,
-            )
-            self._advance(remaining)
-            return discarded
-        if outcome.function_error and self.bisect_on_error and remaining > 1:
-            half = remaining // 2
-            self._retrying[0:0] = [
-                _Range(half, current.invocations),
-                _Range(remaining - half, current.invocations),
-            ]
-        else:
-            self._retrying.insert(0, _Range(remaining, current.invocations))
-        return None
-
-    def _advance(self, count: int) -> None:
-        if count <= 0:
-            return
-        self.checkpoint = self.pending[count - 1]["dynamodb"]["SequenceNumber"]
-        del self.pending[:count]
 
 
 # ---------------------------------------------------------------------- the bridge
 @dataclass(frozen=True)
 class StreamMapping:
     uuid: str
-    stream_arn: str
+    stream_arn: str  # as the mapping names it: the records' eventSourceARN
     table_name: str
     function_arn: str
     batch_size: int
@@ -294,13 +92,21 @@ class StreamMapping:
     filter_criteria: dict[str, Any] | None = None
     maximum_batching_window_s: int = 0
     parallelization_factor: int = 1
+    read_arn: str = ""  # where the backend serves that stream (the same ARN on moto)
+
+    @property
+    def source_arn(self) -> str:
+        return self.read_arn or self.stream_arn
 
 
 @dataclass
 class _Shard:
     shard_id: str
-    iterator: str | None
     cursor: ShardCursor
+    iterator: str | None = None  # None once a closed shard is read to its end
+    last_read: str | None = None  # sequence number of the last record read from the shard
+    # LATEST: the shard's last record when the mapping started; it and those before are skipped
+    skip_through: int | None = None
 
 
 @dataclass
@@ -317,7 +123,11 @@ def _settings(moto_config: Mapping[str, Any], template_props: Mapping[str, Any])
 
 
 class DynamoDbStreamsBridge:
-    def __init__(self) -> None:
+    def __init__(self, backend: DynamoDbBackend | None = None) -> None:
+        """``backend`` holds the tables (the runtime's, started by it); without one, the bridge
+        uses moto and starts that adapter itself."""
+        self.backend = backend or dynamodb_backend(MOTO)
+        self._starts_backend = backend is None
         self.mappings: list[StreamMapping] = []
         self.discarded: list[DiscardedBatch] = []
         self._shards: dict[tuple[str, str], _Shard] = {}  # (mapping uuid, shard id)
@@ -328,19 +138,18 @@ class DynamoDbStreamsBridge:
     def install(self, services: RuntimeServices) -> None:
         self._services = services
         session = services.session
+        if self._starts_backend:
+            self.backend.start(session)
         self._streams = session.client("dynamodbstreams")
-        self._apply_time_to_live()
         template_props = self._template_mappings()
         lambda_client = session.client("lambda")
-        backend = dynamodb_backends[ACCOUNT_ID][session.region_name]
         for page in lambda_client.get_paginator("list_event_source_mappings").paginate():
             for config in page["EventSourceMappings"]:
                 source = config.get("EventSourceArn", "")
                 if ":dynamodb:" not in source or "/stream/" not in source:
                     continue
                 table_name = source.split(":table/", 1)[1].split("/stream/", 1)[0]
-                # moto's own mapping would invoke through Docker and empty the shard.
-                backend.get_table(table_name).lambda_event_source_mappings.clear()
+                self.backend.take_over_stream(table_name)
                 settings = _settings(dict(config), template_props.get(config["UUID"], {}))
                 if settings.get("State", "Enabled") not in {"Enabled", "Creating", "Enabling"}:
                     continue
@@ -351,6 +160,8 @@ class DynamoDbStreamsBridge:
     def uninstall(self) -> None:
         self.mappings.clear()
         self._shards.clear()
+        if self._starts_backend:
+            self.backend.stop()
 
     def pump(self) -> int:
         """Delivers every record written so far (retries included); returns how many records
@@ -371,9 +182,8 @@ class DynamoDbStreamsBridge:
         services = self._require_services()
         dynamodb: DynamoDBClient = services.session.client("dynamodb")
         name = services.stack.resources.get(table, table)
-        ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-        attribute = ttl.get("AttributeName")
-        if ttl.get("TimeToLiveStatus") != "ENABLED" or not attribute:
+        attribute = self.backend.time_to_live_attribute(name)
+        if not attribute:
             raise ValueError(f"table {name} has no TTL enabled")
         key_names = [
             k["AttributeName"]
@@ -390,19 +200,18 @@ class DynamoDbStreamsBridge:
                     expired.append({k: item[k] for k in key_names})
         deleted = 0
         for key in expired:
-            before = self._stream_length(name)
             try:
-                dynamodb.delete_item(
-                    TableName=name,
-                    Key=key,
-                    ConditionExpression="#ttl <= :now",
-                    ExpressionAttributeNames={"#ttl": attribute},
-                    ExpressionAttributeValues={":now": {"N": repr(now_epoch)}},
-                )
+                with self.backend.ttl_deletion(name, key):
+                    dynamodb.delete_item(
+                        TableName=name,
+                        Key=key,
+                        ConditionExpression="#ttl <= :now",
+                        ExpressionAttributeNames={"#ttl": attribute},
+                        ExpressionAttributeValues={":now": {"N": repr(now_epoch)}},
+                    )
             except dynamodb.exceptions.ConditionalCheckFailedException:
                 continue  # changed since the scan: no longer expired
             deleted += 1
-            self._mark_ttl_removal(name, before, _wire_value(key))
         return deleted
 
     # ------------------------------------------------------------------ internals
@@ -410,27 +219,6 @@ class DynamoDbStreamsBridge:
         if self._services is None:
             raise RuntimeError("DynamoDbStreamsBridge used before install()")
         return self._services
-
-    def _apply_time_to_live(self) -> None:
-        services = self._require_services()
-        dynamodb: DynamoDBClient = services.session.client("dynamodb")
-        for logical, resource in services.template.resources_of_type(
-            "AWS::DynamoDB::Table"
-        ).items():
-            spec = resource.get("Properties", {}).get("TimeToLiveSpecification") or {}
-            name = services.stack.resources.get(logical)
-            enabled = spec.get("Enabled") in {True, "true", "True"}
-            if name is None or not enabled or not isinstance(spec.get("AttributeName"), str):
-                continue
-            current = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-            if current.get("TimeToLiveStatus") != "ENABLED":
-                dynamodb.update_time_to_live(
-                    TableName=name,
-                    TimeToLiveSpecification={
-                        "Enabled": True,
-                        "AttributeName": spec["AttributeName"],
-                    },
-                )
 
     def _template_mappings(self) -> dict[str, dict[str, Any]]:
         """The template's properties of each mapping, by the mapping's UUID (its physical id);
@@ -459,6 +247,7 @@ class DynamoDbStreamsBridge:
             uuid=str(settings["UUID"]),
             stream_arn=str(settings["EventSourceArn"]),
             table_name=table_name,
+            read_arn=self.backend.stream_to_read(table_name, str(settings["EventSourceArn"])),
             function_arn=str(settings["FunctionArn"]),
             batch_size=int(settings.get("BatchSize") or DEFAULT_BATCH_SIZE),
             starting_position=str(settings.get("StartingPosition") or "TRIM_HORIZON"),
@@ -474,38 +263,88 @@ class DynamoDbStreamsBridge:
 
     def _discover_shards(self, mapping: StreamMapping) -> None:
         assert self._streams is not None
-        description = self._streams.describe_stream(StreamArn=mapping.stream_arn)
-        for shard in description["StreamDescription"].get("Shards", []):
-            key = (mapping.uuid, shard["ShardId"])
+        description = self._streams.describe_stream(StreamArn=mapping.source_arn)
+        for found in description["StreamDescription"].get("Shards", []):
+            key = (mapping.uuid, found["ShardId"])
             if key in self._shards:
                 continue
-            position: Literal["LATEST", "TRIM_HORIZON"] = (
-                "LATEST" if mapping.starting_position == "LATEST" else "TRIM_HORIZON"
-            )
-            iterator = self._streams.get_shard_iterator(
-                StreamArn=mapping.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=position
-            )["ShardIterator"]
-            self._shards[key] = _Shard(
-                shard_id=shard["ShardId"],
-                iterator=iterator,
+            shard = _Shard(
+                shard_id=found["ShardId"],
                 cursor=ShardCursor(
                     batch_size=mapping.batch_size,
                     maximum_retry_attempts=mapping.maximum_retry_attempts,
                     bisect_on_error=mapping.bisect_on_error,
                 ),
             )
+            if mapping.starting_position == "LATEST":
+                shard.skip_through = self._last_sequence_number(mapping, shard)
+            shard.iterator = self._open(mapping, shard)
+            self._shards[key] = shard
+
+    def _open(self, mapping: StreamMapping, shard: _Shard) -> str:
+        """An iterator just after the last record read, or at the shard's start."""
+        assert self._streams is not None
+        if shard.last_read is None:
+            opened = self._streams.get_shard_iterator(
+                StreamArn=mapping.source_arn,
+                ShardId=shard.shard_id,
+                ShardIteratorType="TRIM_HORIZON",
+            )
+        else:
+            opened = self._streams.get_shard_iterator(
+                StreamArn=mapping.source_arn,
+                ShardId=shard.shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=shard.last_read,
+            )
+        return opened["ShardIterator"]
+
+    def _last_sequence_number(self, mapping: StreamMapping, shard: _Shard) -> int | None:
+        assert self._streams is not None
+        last: int | None = None
+        iterator: str | None = self._open(mapping, shard)
+        while iterator:
+            page = self._streams.get_records(ShardIterator=iterator, Limit=_GET_RECORDS_LIMIT)
+            if not page.get("Records"):
+                break
+            last = int(page["Records"][-1]["dynamodb"]["SequenceNumber"])
+            iterator = page.get("NextShardIterator")
+        return last
+
+    def _page(self, mapping: StreamMapping, shard: _Shard) -> Any:
+        """The next page of the shard. An iterator the engine no longer honours (expired after
+        15 minutes on AWS; on DynamoDB Local, one taken on an empty shard once other tables'
+        writes moved its global sequence numbers on) is replaced, once, as Lambda's poller
+        does: just after the last record read."""
+        streams = self._streams
+        assert streams is not None
+        assert shard.iterator is not None
+        try:
+            return streams.get_records(ShardIterator=shard.iterator, Limit=_GET_RECORDS_LIMIT)
+        except (
+            streams.exceptions.ExpiredIteratorException,
+            streams.exceptions.TrimmedDataAccessException,
+        ):
+            shard.iterator = self._open(mapping, shard)
+            return streams.get_records(ShardIterator=shard.iterator, Limit=_GET_RECORDS_LIMIT)
 
     def _read(self, mapping: StreamMapping, shard: _Shard) -> None:
-        assert self._streams is not None
         region = self._require_services().session.region_name
         while shard.iterator:
-            page = self._streams.get_records(ShardIterator=shard.iterator, Limit=_GET_RECORDS_LIMIT)
+            page = self._page(mapping, shard)
             shard.iterator = page.get("NextShardIterator")
-            records = [
-                lambda_stream_record(r, mapping.stream_arn, region) for r in page.get("Records", [])
-            ]
-            if not records:
+            read = page.get("Records", [])
+            if not read:
                 return
+            shard.last_read = str(read[-1]["dynamodb"]["SequenceNumber"])
+            records = [
+                lambda_stream_record(
+                    self.backend.as_stored(mapping.source_arn, dict(r)), mapping.stream_arn, region
+                )
+                for r in read
+                if shard.skip_through is None
+                or int(r["dynamodb"]["SequenceNumber"]) > shard.skip_through
+            ]
             shard.cursor.add([r for r in records if matches_filters(r, mapping.filter_criteria)])
 
     def _drain(self, mapping: StreamMapping, shard: _Shard) -> int:
@@ -549,32 +388,3 @@ class DynamoDbStreamsBridge:
         )
         if mapping.on_failure:
             send_to_destination(services, mapping.on_failure, record, f"OnFailure of {function}")
-
-    def _stream_length(self, table_name: str) -> int:
-        table = self._moto_table(table_name)
-        shard = getattr(table, "stream_shard", None)
-        return len(shard.items) if shard is not None else 0
-
-    def _moto_table(self, table_name: str) -> Any:
-        region = self._require_services().session.region_name
-        return dynamodb_backends[ACCOUNT_ID][region].get_table(table_name)
-
-    def _mark_ttl_removal(self, table_name: str, since: int, keys: dict[str, Any]) -> None:
-        """moto's StreamRecord is a dict the streams API serializes as is: the TTL identity
-        added here comes back from get_records as AWS returns it for a TTL deletion."""
-        shard = getattr(self._moto_table(table_name), "stream_shard", None)
-        if shard is None:
-            return
-        removals = [
-            item.record
-            for item in shard.items[since:]
-            if item.record.get("eventName") == "REMOVE" and "userIdentity" not in item.record
-        ]
-        matching = [
-            r
-            for r in removals
-            if json.dumps(r["dynamodb"].get("Keys"), sort_keys=True)
-            == json.dumps(keys, sort_keys=True)
-        ]
-        for record in (matching or removals)[:1]:
-            record["userIdentity"] = {"PrincipalId": TTL_IDENTITY["principalId"], "Type": "Service"}

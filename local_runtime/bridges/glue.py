@@ -80,6 +80,10 @@ class GlueBridge:
         FakeJobRun.as_dict = as_dict  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
+        for local in self.local_jobs.values():
+            close = getattr(local, "close", None)  # a job holding an engine (a Spark worker)
+            if callable(close):
+                close()
         if self._original_start is not None:
             FakeJob.start_job_run = self._original_start  # type: ignore[method-assign]
             FakeJobRun.as_dict = self._original_as_dict  # type: ignore[method-assign]

@@ -1,12 +1,35 @@
 """Integration tests run template.yaml deployed into moto by the local runtime: events travel
-S3 → EventBridge → SQS → Lambda → DynamoDB through the template's own wiring."""
+S3 → EventBridge → SQS → Lambda → DynamoDB through the template's own wiring.
 
+With LOCAL_DYNAMODB=dynamodb-local, AWS's DynamoDB Local serves DynamoDB (tables and streams)
+to every runtime of the session instead of moto (CI runs the tier both ways)."""
+
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local_runtime import LocalRuntime
+from local_runtime.bridges.dynamodb_backend import DYNAMODB_LOCAL, backend_name
+from local_runtime.bridges.dynamodb_local import SHARED_ENDPOINT_VARIABLE
+from local_runtime.real_engines import DynamoDbLocal
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_dynamodb_local_per_session() -> Iterator[None]:
+    """With the switch on, the session's runtimes (and the demo's subprocess) share one
+    DynamoDB Local, each dropping its own tables on stop: its JVM takes seconds to start, and
+    once per runtime would multiply the tier's time."""
+    if backend_name() != DYNAMODB_LOCAL or os.environ.get(SHARED_ENDPOINT_VARIABLE):
+        yield
+        return
+    with DynamoDbLocal() as server:
+        os.environ[SHARED_ENDPOINT_VARIABLE] = server.endpoint_url
+        try:
+            yield
+        finally:
+            del os.environ[SHARED_ENDPOINT_VARIABLE]
 
 
 @pytest.fixture

@@ -338,7 +338,14 @@ def test_stream_delivers_insert_modify_remove_in_order(
     assert batch[1]["dynamodb"]["NewImage"]["status"] == {"S": "paid"}
     numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in batch]
     assert numbers == sorted(numbers)
-    stream_arn = runtime.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    # eventSourceARN is the stream the mapping names (on DynamoDB Local, the engine's own
+    # stream ARN differs from the deployed one; the mapping keeps the deployed ARN, as on AWS)
+    [stream_arn] = [
+        m["EventSourceArn"]
+        for m in runtime.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+        if m["FunctionArn"].endswith(runtime.stack.resources["StreamFunction"])
+    ]
+    assert stream_arn.startswith(f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}/stream/")
     parsed = DynamoDBStreamModel.model_validate({"Records": batch})
     assert {r.eventSourceARN for r in parsed.Records} == {stream_arn}
     assert all(r["eventVersion"] == "1.1" and "userIdentity" not in r for r in batch)
