@@ -73,8 +73,13 @@ test-integration: $(STAMP) ## template.yaml deployed into moto, events end to en
 engines: ## install the real engines of the engine tier (into ~/.cache/datalake-events/engines)
 	@scripts/install-engines
 
+# Then the integration tier again with DynamoDB (tables and streams) served by DynamoDB Local.
 test-engines: $(STAMP) engines ## the engine tier: the same code on DynamoDB Local, Spark + Iceberg, ASL validators, strict Trino SQL
 	$(PY) -m pytest tests/integration/engines -q
+	@if [ -f "$${ENGINES_HOME:-$$HOME/.cache/datalake-events/engines}/dynamodb-local-3.3.1/.installed" ]; then \
+	  echo "integration tier on DynamoDB Local (LOCAL_DYNAMODB=dynamodb-local)"; \
+	  LOCAL_DYNAMODB=dynamodb-local $(PY) -m pytest tests/integration -q --ignore=tests/integration/engines; \
+	else echo "engine tier: integration tier on DynamoDB Local skipped: DynamoDB Local is not installed"; fi
 
 test-e2e: $(STAMP) ## against a deployed stack: AWS_SAM_STACK_NAME=<stack> make test-e2e
 	$(PY) -m pytest tests/e2e -q

@@ -4,8 +4,15 @@ Job arguments (Glue passes them as ``--name value``): --batch (one batch of the 
 JSON, parsed with json.loads), --file_tracker_table, --lease_table, --history_table, and the
 optional --table_config_table (where the configs of a batch that names its tables are read),
 --catalog (default glue_catalog), --warehouse (s3:// location of new Iceberg tables)
-and --lease_seconds (default 3600). Prints the batch outcome as one JSON line and raises when a
-table failed, so the run (and the state machine's Map item) ends FAILED.
+and --lease_seconds (default 3600).
+
+Local runs (the engine tier, and anyone trying the job on their own Spark 3.5 + Iceberg 1.10):
+--catalog_type hadoop puts the Iceberg tables in a ``hadoop`` catalog at --warehouse (a local
+directory) instead of the Glue Data Catalog, and --staging_dir DIR reads each s3://bucket/key
+from DIR/bucket/key. On Glue neither is passed and nothing changes.
+
+Prints the batch outcome as one JSON line and raises when a table failed, so the run (and the
+state machine's Map item) ends FAILED.
 
 Imports are absolute (``cdc_merge.``): run as a file, this script finds the package on sys.path
 (``--extra-py-files``, or the bundle that carries it); imported as ``cdc_merge.main`` it works the
@@ -15,6 +22,7 @@ same way.
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from cdc_merge.engine import SparkEngine, SqlEngine
-from cdc_merge.file_tracker import DynamoFileTracker
+from cdc_merge.file_tracker import DynamoFileTracker, PendingFile
 from cdc_merge.history import DynamoHistory
 from cdc_merge.job import DEFAULT_CATALOG, BatchOutcome, process_batch
 from cdc_merge.leases import DEFAULT_LEASE_SECONDS, DynamoLeases
@@ -40,7 +48,10 @@ OPTIONAL_ARGUMENTS: Final = {
     "catalog": DEFAULT_CATALOG,
     "warehouse": "",
     "lease_seconds": str(DEFAULT_LEASE_SECONDS),
+    "catalog_type": "glue",
+    "staging_dir": "",
 }
+CATALOG_TYPES: Final = ("glue", "hadoop")
 
 
 class BatchFailedError(RuntimeError):
@@ -57,6 +68,8 @@ class JobArguments:
     catalog: str = DEFAULT_CATALOG
     warehouse: str = ""
     lease_seconds: int = DEFAULT_LEASE_SECONDS
+    catalog_type: str = "glue"
+    staging_dir: str = ""
 
     @classmethod
     def from_options(cls, options: dict[str, str]) -> "JobArguments":
@@ -66,9 +79,14 @@ class JobArguments:
         batch = json.loads(options["batch"])  # JSON only: never eval an argument
         if not isinstance(batch, dict):
             raise ValueError("--batch must be a JSON object")
+        catalog_type = options.get("catalog_type") or "glue"
+        if catalog_type not in CATALOG_TYPES:
+            raise ValueError(f"--catalog_type must be one of {', '.join(CATALOG_TYPES)}")
         warehouse = options.get("warehouse", "")
-        if warehouse and not warehouse.startswith("s3://"):
+        if catalog_type == "glue" and warehouse and not warehouse.startswith("s3://"):
             raise ValueError("--warehouse must be an s3:// location")
+        if catalog_type == "hadoop" and not warehouse:
+            raise ValueError("--catalog_type hadoop needs --warehouse (a local directory)")
         lease_seconds = int(options.get("lease_seconds") or DEFAULT_LEASE_SECONDS)
         if lease_seconds <= 0:
             raise ValueError("--lease_seconds must be positive")
@@ -81,6 +99,8 @@ class JobArguments:
             catalog=validate_catalog(options.get("catalog") or DEFAULT_CATALOG),
             warehouse=warehouse,
             lease_seconds=lease_seconds,
+            catalog_type=catalog_type,
+            staging_dir=options.get("staging_dir", ""),
         )
 
 
@@ -105,27 +125,31 @@ def resolve_options(argv: Sequence[str]) -> dict[str, str]:
     return {**OPTIONAL_ARGUMENTS, **{k: v for k, v in resolved.items() if v is not None}}
 
 
-def spark_config(catalog: str, warehouse: str) -> dict[str, str]:
-    """Spark settings for an Iceberg catalog backed by the Glue Data Catalog (Glue 5.x)."""
+def spark_config(catalog: str, warehouse: str, catalog_type: str = "glue") -> dict[str, str]:
+    """Spark settings for an Iceberg catalog backed by the Glue Data Catalog (Glue 5.x), or by
+    a local ``hadoop`` catalog for local runs."""
     prefix = f"spark.sql.catalog.{validate_catalog(catalog)}"
     config = {
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         prefix: "org.apache.iceberg.spark.SparkCatalog",
-        f"{prefix}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
-        f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         # CSV timestamps carry no zone: read them as UTC, whatever the cluster's zone is.
         "spark.sql.session.timeZone": "UTC",
     }
+    if catalog_type == "hadoop":
+        config[f"{prefix}.type"] = "hadoop"
+    else:
+        config[f"{prefix}.catalog-impl"] = "org.apache.iceberg.aws.glue.GlueCatalog"
+        config[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
     if warehouse:
         config[f"{prefix}.warehouse"] = warehouse
     return config
 
 
-def spark_session(catalog: str, warehouse: str) -> Any:
+def spark_session(catalog: str, warehouse: str, catalog_type: str = "glue") -> Any:
     from pyspark.sql import SparkSession  # type: ignore[import-not-found]  # noqa: PLC0415
 
     builder = SparkSession.builder.appName("cdc_merge")
-    for key, value in spark_config(catalog, warehouse).items():
+    for key, value in spark_config(catalog, warehouse, catalog_type).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
@@ -151,7 +175,15 @@ def run(
         DynamoHistory(arguments.history_table, client=dynamodb),
         _utc_now,
         catalog=arguments.catalog,
+        path=staged_path(arguments.staging_dir),
     )
+
+
+def staged_path(staging_dir: str) -> Callable[[PendingFile], str]:
+    """What the engine reads for a pending file: its s3:// URI, or its copy under staging_dir."""
+    if not staging_dir:
+        return lambda file: file.uri
+    return lambda file: os.path.join(staging_dir, file.bucket, file.key)
 
 
 def report(outcome: BatchOutcome, write: Callable[[str], object] = print) -> None:
@@ -168,7 +200,7 @@ def report(outcome: BatchOutcome, write: Callable[[str], object] = print) -> Non
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     arguments = JobArguments.from_options(resolve_options(sys.argv if argv is None else argv))
-    spark = spark_session(arguments.catalog, arguments.warehouse)
+    spark = spark_session(arguments.catalog, arguments.warehouse, arguments.catalog_type)
     report(run(arguments, SparkEngine(spark)))
 
 

@@ -16,6 +16,7 @@ from cdc_merge.main import (
     resolve_options,
     run,
     spark_config,
+    staged_path,
 )
 from glue_merge_fakes import LocalBucket, batch_of, table_config
 from lambda_support import create_template_table
@@ -86,11 +87,32 @@ def test_missing_arguments_are_named() -> None:
         ("warehouse", "/local/path", "s3://"),
         ("lease_seconds", "0", "positive"),
         ("catalog", "bad-name", "catalog"),
+        ("catalog_type", "rest", "--catalog_type"),
     ],
 )
 def test_invalid_arguments_are_refused(name: str, value: str, message: str) -> None:
     options = {**resolve_options(GLUE_ARGV), name: value}
     with pytest.raises(ValueError, match=message):
+        JobArguments.from_options(options)
+
+
+def test_a_local_run_reads_staged_files_from_a_directory_and_writes_a_hadoop_catalog() -> None:
+    # Given the arguments of a local run
+    argv = [*GLUE_ARGV, "--catalog_type", "hadoop", "--warehouse", "/tmp/lake"]
+    arguments = JobArguments.from_options(resolve_options([*argv, "--staging_dir", "/tmp/s3"]))
+    # Then Spark gets a hadoop catalog there, and files are read from the staging directory
+    config = spark_config(arguments.catalog, arguments.warehouse, arguments.catalog_type)
+    assert config["spark.sql.catalog.glue_catalog.type"] == "hadoop"
+    assert config["spark.sql.catalog.glue_catalog.warehouse"] == "/tmp/lake"
+    assert "spark.sql.catalog.glue_catalog.catalog-impl" not in config
+    pending = LocalBucket(Path("/unused")).pending("sales.orders", "x/LOAD1.csv")
+    assert staged_path(arguments.staging_dir)(pending) == f"/tmp/s3/{pending.bucket}/x/LOAD1.csv"
+    assert staged_path("")(pending) == pending.uri
+
+
+def test_a_hadoop_catalog_needs_its_warehouse() -> None:
+    options = {**resolve_options(GLUE_ARGV), "catalog_type": "hadoop"}
+    with pytest.raises(ValueError, match="needs --warehouse"):
         JobArguments.from_options(options)
 
 
