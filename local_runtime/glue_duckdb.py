@@ -7,8 +7,10 @@ DuckDB tables in a database attached under the catalog's name (``glue_catalog.<d
 resolves unchanged); staging views are temporary tables filled from local copies of the files.
 """
 
+import codecs
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -22,7 +24,13 @@ _GLUE_DIR = Path(__file__).resolve().parent.parent / "glue"
 if str(_GLUE_DIR) not in sys.path:  # the job package lives in glue/, as it does in the zip
     sys.path.append(str(_GLUE_DIR))
 
-from cdc_merge.engine import SqlEngine, StagingFile  # noqa: E402
+from cdc_merge.engine import (  # noqa: E402
+    SqlEngine,
+    StagingError,
+    StagingFile,
+    raw_file_problem,
+)
+from cdc_merge.errors import first_line  # noqa: E402
 from cdc_merge.merge_sql import (  # noqa: E402
     FILE_ORDER_COLUMN,
     INSERT_OP,
@@ -43,6 +51,7 @@ if TYPE_CHECKING:
 # a statement is an error rather than silently lost.
 _ICEBERG_ONLY_PROPERTIES: Final = (exp.FileFormatProperty, exp.PartitionedByProperty)
 _FILE_TABLE: Final = "cdc_merge_file"
+_CHUNK_BYTES: Final = 1 << 20
 
 
 def _quote(name: str) -> str:
@@ -110,24 +119,37 @@ class DuckDbEngine(SqlEngine):
             raise ValueError("no files to stage")
         self.drop_view(name)
         for position, file in enumerate(files):
-            select, parameters = self._file_select(file, spec)
-            if position == 0:
-                self._run(f"CREATE TEMP TABLE {_quote(name)} AS {select}", parameters)
-            else:
-                self._run(f"INSERT INTO {_quote(name)} BY NAME {select}", parameters)
+            try:
+                select, parameters = self._file_select(file, spec)
+                if position == 0:
+                    self._run(f"CREATE TEMP TABLE {_quote(name)} AS {select}", parameters)
+                else:
+                    self._run(f"INSERT INTO {_quote(name)} BY NAME {select}", parameters)
+            except duckdb.Error as error:
+                raise StagingError(_reader_error(error), file=file.path) from error
+            except OSError as error:  # the file is not there
+                reason = f"{type(error).__name__}: {error.strerror or error}"
+                raise StagingError(reason, file=file.path) from error
         self._run(f"DROP TABLE IF EXISTS temp.{_quote(_FILE_TABLE)}")
 
     def _file_select(self, file: StagingFile, spec: TableSpec) -> tuple[str, dict[str, object]]:
         """A SELECT of one file's rows with the staging columns (loading it first for CSV)."""
-        parameters: dict[str, object] = {"path": str(self._resolve(file.path))}
+        local = Path(self._resolve(file.path))
+        parameters: dict[str, object] = {"path": str(local)}
         if spec.file_format == "csv":
             names = csv_field_names(spec, file.kind)
+            problem = csv_problem(_file_chunks(local), len(names))
+            if problem:
+                raise StagingError(problem, file=file.path)
             columns = ", ".join(f"{_literal(f'c{i}')}: 'VARCHAR'" for i in range(len(names)))
+            # As SparkEngine reads CSV (CSV_READER_OPTIONS): rows end at LF only, an unquoted
+            # empty field is NULL and a quoted "" the empty string; strict about quotes.
             # A table keeps insertion order, so its rowid is the row's position in the file.
             self._run(
                 f"CREATE OR REPLACE TEMP TABLE {_quote(_FILE_TABLE)} AS SELECT * FROM read_csv("
                 f"$path, header = false, auto_detect = false, delim = ',', quote = '\"',"
-                f" escape = '\"', allow_quoted_nulls = false, columns = {{{columns}}})",
+                f" escape = '\"', new_line = '\\n', strict_mode = true,"
+                f" allow_quoted_nulls = false, columns = {{{columns}}})",
                 parameters,
             )
             parameters = {}
@@ -159,6 +181,121 @@ class DuckDbEngine(SqlEngine):
     def table_rows(self, database: str, table: str) -> list[tuple[Any, ...]]:
         """Every row of a target table (for tests and the local runtime's report)."""
         return self._run(f"SELECT * FROM {_quote(self.catalog)}.{_quote(database)}.{_quote(table)}")
+
+
+_CSV_SPECIAL: Final = re.compile(rb'[",\r\n]')
+
+
+class _CsvScan:
+    """The file rules SparkEngine enforces (its strict reader, raw_file_problem, merge_sql's CR
+    rule) where DuckDB's reader is lenient or loses what Spark keeps: it ignores trailing
+    delimiters (``a,b,,`` reads as two fields) and reads an empty field before CR LF as NULL.
+
+    One pass over the bytes, tracking quotes: every row (blank lines aside) has ``fields``
+    fields; a CR stands only inside a quoted value, followed by LF.
+    """
+
+    def __init__(self, fields: int) -> None:
+        self.fields = fields
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.valid_utf8 = True
+        self.quotes = 0
+        self.in_quotes = False
+        self.row_fields = 1
+        self.row_empty = True
+        self.pending_cr = False  # a CR in a quoted value, waiting for its LF
+        self.quote_crlf = 0  # quote, CR, LF in a row
+        self.last = -1  # position of the last special byte
+        self.recent: tuple[bytes, bytes] = (b"", b"")  # the two special bytes before it
+        self.length = 0
+        self.problems: list[str] = []
+
+    def feed(self, chunk: bytes) -> None:
+        if self.valid_utf8:
+            try:
+                self.decoder.decode(chunk)
+            except UnicodeDecodeError:
+                self.valid_utf8 = False
+        for match in _CSV_SPECIAL.finditer(chunk):
+            self._special(self.length + match.start(), match.group())
+        self.length += len(chunk)
+
+    def _special(self, position: int, byte: bytes) -> None:
+        gap = position > self.last + 1  # other bytes came between
+        adjacent = self.last == position - 1 and not gap
+        if byte == b"\n" and adjacent and self.recent == (b'"', b"\r"):
+            self.quote_crlf += 1
+        self.recent = (self.recent[1], byte) if adjacent else (b"", byte)
+        self.last = position
+        if gap:
+            self.row_empty = False
+        if self.pending_cr and (gap or byte != b"\n"):
+            self.problems.append(_LONE_CR)
+        self.pending_cr = False
+        if byte == b'"':
+            self.quotes += 1
+            self.in_quotes = not self.in_quotes
+        elif self.in_quotes:
+            self.pending_cr = byte == b"\r"
+        elif byte == b"\r":
+            self.problems.append(_LONE_CR)
+        elif byte == b",":
+            self.row_fields += 1
+        else:
+            self._row_end()
+            return
+        self.row_empty = False
+
+    def _row_end(self) -> None:
+        if not self.row_empty and self.row_fields != self.fields:
+            self.problems.append(f"a row of {self.row_fields} fields, not {self.fields}")
+        self.row_fields, self.row_empty = 1, True
+
+    def problem(self) -> str | None:
+        try:
+            self.decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            self.valid_utf8 = False
+        first = raw_file_problem(self.quotes, self.valid_utf8, self.quote_crlf)
+        if first:
+            return first
+        if self.pending_cr:
+            self.problems.append(_LONE_CR)
+        if self.length > self.last + 1:
+            self.row_empty = False
+        self._row_end()
+        return self.problems[0] if self.problems else None
+
+
+_LONE_CR: Final = "a carriage return outside a quoted CR LF (CR LF row ends, or a lone CR)"
+
+
+def csv_problem(chunks: Iterable[bytes], fields: int) -> str | None:
+    """What is wrong with a CSV file's bytes (in chunks) under the rules both engines apply."""
+    scan = _CsvScan(fields)
+    for chunk in chunks:
+        scan.feed(chunk)
+    return scan.problem()
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK_BYTES):
+            yield chunk
+
+
+def _reader_error(error: duckdb.Error) -> str:
+    """DuckDB's reader error in one line: its headline and what it found (not the row)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    found = next(
+        (
+            line
+            for line in lines[1:4]
+            if not line.startswith(("Original Line:", "Possible", "*", "LINE "))
+        ),
+        "",
+    )
+    return f"{first_line(str(error))} {found}".strip()
 
 
 def s3_download_resolver(s3: "S3Client", directory: Path) -> Callable[[str], Path]:

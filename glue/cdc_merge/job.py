@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol
 
 from .engine import SqlEngine, StagingFile
+from .errors import LocatedError, summarize
 from .file_tracker import PendingFile
 from .history import HistoryRecord, Status
 from .merge_sql import (
@@ -65,8 +66,9 @@ Clock = Callable[[], datetime]
 CONFIG_ERROR_KEY: Final = "config_error"
 
 
-class InvalidDataError(ValueError):
-    """Staged values that do not convert to their columns' types (or unknown operations)."""
+class InvalidDataError(LocatedError, ValueError):
+    """Staged values that are not values of their columns' types (or unknown operations);
+    ``file`` and ``column`` are the first file and column with such values."""
 
 
 @dataclass(frozen=True)
@@ -201,18 +203,29 @@ def _staging(
     ]
 
 
-def _check_values(engine: SqlEngine, spec: TableSpec, view: str) -> None:
-    counts = engine.execute(invalid_values_sql(spec, view))[0]
-    problems = [
-        f"{label}: {int(count)}"
-        for label, count in zip(invalid_values_labels(spec), counts, strict=True)
-        if count
-    ]
-    if problems:
-        raise InvalidDataError(
-            "values that do not convert to the configured types (or unknown operations): "
-            + ", ".join(problems)
-        )
+def _check_values(
+    engine: SqlEngine, spec: TableSpec, view: str, files: Sequence[StagingFile]
+) -> None:
+    paths = {file.file_order: file.path for file in files}
+    labels = invalid_values_labels(spec)
+    problems: list[tuple[str, str, int]] = []  # (file, what, how many)
+    for file_order, *counts in engine.execute(invalid_values_sql(spec, view)):
+        path = paths.get(int(file_order), f"file #{file_order}")
+        problems += [
+            (path, label, int(count)) for label, count in zip(labels, counts, strict=True) if count
+        ]
+    if not problems:
+        return
+    by_file: dict[str, list[str]] = {}
+    for path, label, count in problems:
+        by_file.setdefault(path, []).append(f"{label}: {count}")
+    details = "; ".join(f"{path}: {', '.join(found)}" for path, found in by_file.items())
+    first_path, first_label, _ = problems[0]
+    raise InvalidDataError(
+        "values that are not values of their columns' types (or unknown operations): " + details,
+        file=first_path,
+        column=first_label,
+    )
 
 
 def apply_plan(
@@ -232,15 +245,17 @@ def apply_plan(
     engine.execute(create_namespace_sql(spec, catalog))
     engine.execute(create_table_sql(spec, catalog))
     if plan.load:
-        engine.create_staging_view(FULL_LOAD_VIEW, _staging(plan.load, 0, path), spec)
-        _check_values(engine, spec, FULL_LOAD_VIEW)
+        loaded_files = _staging(plan.load, 0, path)
+        engine.create_staging_view(FULL_LOAD_VIEW, loaded_files, spec)
+        _check_values(engine, spec, FULL_LOAD_VIEW, loaded_files)
         replaced = int(engine.execute(row_count_sql(spec, catalog))[0][0])
         engine.execute(replace_table_sql(spec, catalog, FULL_LOAD_VIEW))
         loaded = int(engine.execute(row_count_sql(spec, catalog))[0][0])
         counts += Counts(inserted=loaded, deleted=replaced)
     if plan.changes:
-        engine.create_staging_view(CHANGES_VIEW, _staging(plan.changes, len(plan.load), path), spec)
-        _check_values(engine, spec, CHANGES_VIEW)
+        change_files = _staging(plan.changes, len(plan.load), path)
+        engine.create_staging_view(CHANGES_VIEW, change_files, spec)
+        _check_values(engine, spec, CHANGES_VIEW, change_files)
         if spec.mode == "current":
             engine.materialize_view(LATEST_VIEW, latest_changes_sql(spec, CHANGES_VIEW))
             counts += Counts.from_row(engine.execute(merge_counts_sql(spec, catalog, LATEST_VIEW)))
@@ -260,7 +275,9 @@ def _drop_views(engine: SqlEngine) -> None:
 
 
 def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+    """What the history keeps of a failure: short and bounded (errors.summarize); the full
+    error, with its stack, is logged where it is caught."""
+    return summarize(error).text()
 
 
 @dataclass

@@ -1,17 +1,20 @@
 # ruff: noqa: S608 - this module builds SQL: every name goes through quote_identifier and no
-# data value is ever interpolated (the only literals are the operation codes and a table property).
+# data value is ever interpolated (the only literals are the operation codes, a table property,
+# and the value grammar's patterns and bounds).
 """Spark SQL for applying one table's DMS files to its Iceberg table: pure functions of a TableSpec.
 
 Every name is a quoted identifier (backticks, a backtick doubled) and no data value is ever put in
-a statement: the only literals are the operation codes and the Iceberg format version. The local
-runtime and the tests run the very same statements on DuckDB (transpiled by sqlglot), so
-everything here stays in the part of Spark SQL that both engines share.
+a statement: the only literals are the operation codes, the Iceberg format version, and the
+patterns and bounds of the value grammar. The local runtime and the tests run the very same
+statements on DuckDB (transpiled by sqlglot), so everything here stays in the part of Spark SQL
+that both engines share, with the same results (the engine tier runs both and compares).
 
 Staging views (registered by the engine from the files, one row per file row) have the columns
 ``_cdc_op`` ('I', 'U' or 'D'; full-load rows are 'I'), ``_cdc_seq`` (the DMS sequence column as
 read; NULL for full-load rows), ``_cdc_file_order`` (the file's position in landing order),
 ``_cdc_row_in_file`` (the row's position in its file) and the table's columns, as strings for CSV
-files. The statements cast them to the configured types.
+files. The statements check CSV text against its type's grammar (invalid_values_sql), then cast
+it to the configured types.
 """
 
 import re
@@ -350,12 +353,80 @@ def typed_staging_sql(spec: TableSpec, staging_view: str) -> str:
     return f"SELECT {', '.join(casts)} FROM {quote_identifier(staging_view)}"
 
 
-def invalid_values_sql(spec: TableSpec, staging_view: str) -> str:
-    """How many staging rows have an unknown operation, then per non-string column how many
-    values do not convert to the column's type (the sequence column first, then the columns).
+# --- what a value must look like -----------------------------------------------------------------
+# CSV values are text, and Spark's CAST and DuckDB's (TRY_)CAST disagree at the edges: 1.5 into an
+# int truncates on one and rounds on the other; 1e3, " true " or 24:00:00 pass on one only. So a
+# CSV value must match its type's one grammar in full, then fit the type's range, before it is
+# cast. The patterns use what Java regex and RE2 read alike, anchored with \A and \z (Java's $
+# also matches before a final newline), written for Spark SQL's string literals (a backslash
+# doubled), which sqlglot carries over to DuckDB unchanged.
+_YEAR: Final = "(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"  # 0001-9999
+_DATE: Final = _YEAR + "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME: Final = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?"  # micros, as both keep
+_PATTERNS: Final = {
+    "DOUBLE": "-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?",
+    "BOOLEAN": "(?i:true|false|t|f|1|0)",
+    "DATE": _DATE,
+    "TIMESTAMP": _DATE + "[ T]" + _TIME,
+}
+_INTEGER_RANGES: Final = {"INT": 2**31, "BIGINT": 2**63}
+_MAX_DOUBLE: Final = "1.7976931348623157E308"
+# Rows end in LF. A CR may stand in a value only as part of a quoted CR LF: elsewhere (CR LF row
+# ends, a lone CR) DuckDB's reader fails or drops it and Spark's keeps it in the value.
+_LONE_CR: Final = "\\\\r([^\\\\n]|\\\\z)"
 
-    A value that does not parse becomes NULL under Spark's (non-ANSI) CAST; counting them first
-    turns silent NULLs into a failed table that names the columns.
+
+def _anchored(pattern: str) -> str:
+    return "'\\\\A" + pattern + "\\\\z'"
+
+
+def _decimal_pattern(precision: int, scale: int) -> str:
+    """Digits that fit DECIMAL(p,s) exactly: leading zeros and trailing fraction zeros aside,
+    at most p-s integer digits and s fraction digits."""
+    whole = f"0*[0-9]{{1,{precision - scale}}}" if precision > scale else "0+"
+    fraction = f"([.][0-9]{{1,{scale}}}0*)?" if scale else "([.]0+)?"
+    return "-?" + whole + fraction
+
+
+def _fits(column: str, column_type: str) -> str:
+    """SQL: the CSV text in ``column`` is a value of the type, exactly (NULL when it is NULL)."""
+    kind = sql_type(column_type)
+    if kind in _INTEGER_RANGES:
+        bound = _INTEGER_RANGES[kind]
+        digits = len(str(bound))
+        return (
+            f"{column} RLIKE {_anchored(f'-?0*[0-9]{{1,{digits}}}')}"
+            f" AND CAST({column} AS DECIMAL({digits},0)) BETWEEN -{bound} AND {bound - 1}"
+        )
+    if kind.startswith("DECIMAL("):
+        precision, scale = (int(part) for part in kind[len("DECIMAL(") : -1].split(","))
+        return f"{column} RLIKE {_anchored(_decimal_pattern(precision, scale))}"
+    pattern = f"{column} RLIKE {_anchored(_PATTERNS[kind])}"
+    if kind == "DOUBLE":
+        return f"{pattern} AND ABS(CAST({column} AS DOUBLE)) <= {_MAX_DOUBLE}"
+    # The pattern bounds each field; the cast refuses days a month does not have.
+    return f"{pattern} AND CAST({column} AS {kind}) IS NOT NULL"
+
+
+def _invalid(spec: TableSpec, name: str, column_type: str) -> str:
+    """SQL: the staged value of ``name`` is not a value of its type."""
+    column = quote_identifier(name)
+    kind = sql_type(column_type)
+    if spec.file_format != "csv":  # Parquet values come typed: they must convert
+        return f"{column} IS NOT NULL AND CAST({column} AS {kind}) IS NULL"
+    if kind == "STRING":
+        return f"{column} RLIKE '{_LONE_CR}'"
+    return f"{column} IS NOT NULL AND NOT COALESCE({_fits(column, column_type)}, FALSE)"
+
+
+def invalid_values_sql(spec: TableSpec, staging_view: str) -> str:
+    """Per staged file (its ``_cdc_file_order``, in order): how many rows have an unknown
+    operation, how many lack a key column, then per column how many values are not values of
+    its type (the sequence column first, then the columns; labels: invalid_values_labels).
+
+    Spark's (non-ANSI) CAST turns what it cannot read into NULL and DuckDB's differs from it at
+    the edges: counting first turns silent NULLs and engine quirks into a failed table that
+    names the file and the columns.
     """
     op = quote_identifier(OP_COLUMN)
     checks = [
@@ -364,27 +435,21 @@ def invalid_values_sql(spec: TableSpec, staging_view: str) -> str:
     # A row without its key never matches in a MERGE: it would be inserted again on every run.
     key_missing = " OR ".join(f"{quote_identifier(name)} IS NULL" for name in spec.primary_key)
     checks.append(_count_where(key_missing))
-    for name, column_type in _checked_columns(spec):
-        column = quote_identifier(name)
-        checks.append(
-            _count_where(
-                f"{column} IS NOT NULL AND CAST({column} AS {sql_type(column_type)}) IS NULL"
-            )
-        )
-    return f"SELECT {', '.join(checks)} FROM {quote_identifier(staging_view)}"
+    checks += [_count_where(_invalid(spec, *column)) for column in _checked_columns(spec)]
+    order = quote_identifier(FILE_ORDER_COLUMN)
+    return (
+        f"SELECT {order}, {', '.join(checks)} FROM {quote_identifier(staging_view)}"
+        f" GROUP BY {order} ORDER BY {order}"
+    )
 
 
 def _checked_columns(spec: TableSpec) -> list[tuple[str, str]]:
-    """The columns whose values could fail to convert (every type but string)."""
-    columns = [(SEQ_COLUMN, spec.sequence_type)]
-    columns += [(column.name, column.type) for column in spec.columns]
-    return [
-        (name, column_type) for name, column_type in columns if sql_type(column_type) != "STRING"
-    ]
+    """The sequence column, then the columns (strings too: a CR only in a CR LF)."""
+    return [(SEQ_COLUMN, spec.sequence_type), *((c.name, c.type) for c in spec.columns)]
 
 
 def invalid_values_labels(spec: TableSpec) -> tuple[str, ...]:
-    """What each number of invalid_values_sql counts, in order."""
+    """What each number of invalid_values_sql counts, in order, after the file order."""
     return (
         "operation",
         "primary key (NULL)",
@@ -392,6 +457,32 @@ def invalid_values_labels(spec: TableSpec) -> tuple[str, ...]:
             spec.sequence_column if name == SEQ_COLUMN else name
             for name, _ in _checked_columns(spec)
         ),
+    )
+
+
+RAW_LINE_COLUMN: Final = "value"
+_QUOTE_CR_AT_END: Final = '"\\\\r\\\\z'
+
+
+def raw_file_checks_sql(raw_view: str) -> str:
+    """Per CSV file (``_cdc_file_order``), from its raw lines (``value``, bytes as read, split
+    at LF): how many quote characters it holds, how many lines are not valid UTF-8, and how many
+    end in a quote and a CR (``"`` CR LF).
+
+    A file with an odd number of quotes has an unterminated quoted field, which Spark's reader
+    silently runs to the end of the file. Spark's reader also turns bytes that are not UTF-8
+    into U+FFFD; here they show as a line that does not survive decoding and encoding again.
+    And it skips a CR after a closing quote, so CR LF row ends after a quoted field would pass.
+    """
+    value = quote_identifier(RAW_LINE_COLUMN)
+    order = quote_identifier(FILE_ORDER_COLUMN)
+    quotes = f"OCTET_LENGTH({value}) - OCTET_LENGTH(REPLACE({value}, '\"', ''))"
+    not_utf8 = f"ENCODE({value}, 'UTF-8') <> CAST({value} AS BINARY)"
+    quote_cr = f"{value} RLIKE '{_QUOTE_CR_AT_END}'"
+    return (
+        f"SELECT {order}, COALESCE(SUM({quotes}), 0), {_count_where(not_utf8)},"
+        f" {_count_where(quote_cr)} FROM {quote_identifier(raw_view)}"
+        f" GROUP BY {order} ORDER BY {order}"
     )
 
 

@@ -1,6 +1,5 @@
 """In-memory collaborators of the merge job, and DMS-like files written to a local "bucket"."""
 
-import csv
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -8,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cdc_merge.file_tracker import PendingFile
+from cdc_merge.file_tracker import PendingFile, landing_order
 from cdc_merge.history import HistoryRecord
 
 from local_runtime.glue_duckdb import DuckDbEngine
@@ -58,6 +57,22 @@ def batch_of(*tables: dict[str, Any], run_id: str = RUN_ID) -> dict[str, Any]:
     }
 
 
+def csv_field(value: object) -> str:
+    """A value as DMS writes it in a CSV field: None is an empty field, "" a quoted empty one;
+    a value holding a comma, quote, CR or LF is quoted, its quotes doubled."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text == "" or any(special in text for special in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_bytes(rows: Iterable[Sequence[object]]) -> bytes:
+    """Rows as a DMS CSV file: UTF-8, each row ending in LF."""
+    return "".join(",".join(csv_field(v) for v in row) + "\n" for row in rows).encode()
+
+
 class LocalBucket:
     """Files in a temporary directory standing for the staging bucket, tracked like DMS's."""
 
@@ -73,11 +88,14 @@ class LocalBucket:
     def write_csv(
         self, source_table: str, file_name: str, rows: Iterable[Sequence[object]]
     ) -> PendingFile:
+        return self.write_bytes(source_table, file_name, csv_bytes(rows))
+
+    def write_bytes(self, source_table: str, file_name: str, data: bytes) -> PendingFile:
+        """A file of exactly these bytes (for malformed files)."""
         key = f"{source_table.replace('.', '/')}/{file_name}"
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(rows)
+        path.write_bytes(data)
         return self.pending(source_table, key)
 
     def pending(self, source_table: str, key: str) -> PendingFile:
@@ -109,7 +127,7 @@ class FakeTracker:
             self.files.setdefault(file.source_table, []).append(file)
 
     def pending_files(self, source_table: str) -> list[PendingFile]:
-        return list(self.files.get(source_table, []))
+        return landing_order(self.files.get(source_table, []))  # as DynamoFileTracker sorts
 
     def mark_processed(self, files: Sequence[PendingFile], run_id: str) -> None:
         for file in files:

@@ -9,9 +9,16 @@ import pytest
 from cdc_merge.engine import SparkEngine, StagingFile, hadoop_literal_path
 from cdc_merge.merge_sql import TableSpec, create_table_sql, replace_table_sql
 from glue_merge_fakes import LocalBucket, table_config
+from hypothesis import given
+from hypothesis import strategies as st
 from moto import mock_aws
 
-from local_runtime.glue_duckdb import DuckDbEngine, s3_download_resolver, spark_to_duckdb
+from local_runtime.glue_duckdb import (
+    DuckDbEngine,
+    csv_problem,
+    s3_download_resolver,
+    spark_to_duckdb,
+)
 
 SPEC = TableSpec.from_dict(table_config("sales.orders"))
 
@@ -101,7 +108,7 @@ def test_duckdb_staging_numbers_files_and_rows_in_order(
 ) -> None:
     # Given a full-load file and a CDC file
     full = bucket.write_csv("sales.orders", "LOAD00000001.csv", [["2", "b", "1"], ["1", "a", "2"]])
-    cdc = bucket.write_csv("sales.orders", "c.csv", [["D", "2026-11-23 10:00:00", "2", "", ""]])
+    cdc = bucket.write_csv("sales.orders", "c.csv", [["D", "2026-11-23 10:00:00", "2", None, None]])
     files = [StagingFile(full.uri, "full", 0), StagingFile(cdc.uri, "cdc", 1)]
     # When staged
     engine.create_staging_view("staged", files, SPEC)
@@ -145,3 +152,39 @@ def test_s3_objects_are_downloaded_once_for_duckdb(tmp_path: Path) -> None:
 def test_only_s3_uris_resolve(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="s3://"):
         s3_download_resolver(boto3.client("s3"), tmp_path)("/etc/passwd")
+
+
+CSV_BYTES = st.lists(
+    st.sampled_from([b"a", b",", b'"', b"\r", b"\n", b" ", b"\xc3", b"\xa9", b"\xe9"]), max_size=40
+).map(b"".join)
+
+
+@given(data=CSV_BYTES, cut=st.integers(1, 7))
+def test_the_duckdb_file_scan_reads_chunks_as_one_file(data: bytes, cut: int) -> None:
+    # Given a file's bytes / When scanned whole and in chunks of ``cut`` bytes
+    chunks = [data[start : start + cut] for start in range(0, len(data), cut)]
+    # Then both find the same problem (a quote, CR LF or UTF-8 sequence split at a chunk's end)
+    assert csv_problem(chunks, 3) == csv_problem([data], 3)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b'a,"x\r\ny",b\n', None),
+        (b"a,b,c\n\na,b,c", None),
+        (b'a,b,"c"\r\n', "CR LF row ends (a quote followed by CR LF)"),
+        (b"a,b,\r\n", "a carriage return outside a quoted CR LF (CR LF row ends, or a lone CR)"),
+        (
+            b'a,"b\rc",d\n',
+            "a carriage return outside a quoted CR LF (CR LF row ends, or a lone CR)",
+        ),
+        (b"a,b,c,\n", "a row of 4 fields, not 3"),
+        (
+            b'a,b,"c\n',
+            "an unterminated quoted field (the file holds an odd number of quote characters)",
+        ),
+        (b"a,b,caf\xe9\n", "not valid UTF-8"),
+    ],
+)
+def test_the_duckdb_file_scan_applies_sparks_file_rules(data: bytes, problem: str | None) -> None:
+    assert csv_problem([data], 3) == problem

@@ -1,7 +1,21 @@
-"""Landing order decides what a full load supersedes, so ties must follow DMS's own order."""
+"""Landing order decides what a full load supersedes, so ties must follow DMS's own order.
 
+The ordering itself is pure and tested here; the end-to-end scenarios (glue_merge_scenarios,
+also run on Spark by the engine tier) run here on DuckDB.
+"""
+
+from pathlib import Path
+
+import pytest
 from cdc_merge.file_tracker import PendingFile, landing_order
 from cdc_merge.job import plan_files
+from glue_merge_scenarios import LANDING_SCENARIOS, Scenario, duckdb_rig
+
+
+@pytest.mark.parametrize("scenario", LANDING_SCENARIOS.values(), ids=LANDING_SCENARIOS.keys())
+def test_landing(scenario: Scenario, tmp_path: Path) -> None:
+    with duckdb_rig(tmp_path) as rig:
+        scenario(rig)
 
 
 def file(

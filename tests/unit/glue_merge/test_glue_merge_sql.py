@@ -13,17 +13,20 @@ from cdc_merge.merge_sql import (
     create_table_sql,
     csv_field_names,
     history_insert_sql,
+    invalid_values_labels,
+    invalid_values_sql,
     latest_changes_sql,
     merge_counts_sql,
     merge_sql,
     parquet_field_sources,
     quote_identifier,
+    raw_file_checks_sql,
     replace_table_sql,
     sql_type,
     typed_staging_sql,
 )
 from glue_merge_fakes import table_config
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
@@ -152,6 +155,57 @@ def test_staging_values_are_cast_to_their_types() -> None:
     assert sql.endswith("FROM `staged`")
 
 
+def test_invalid_values_are_counted_per_file() -> None:
+    sql = invalid_values_sql(spec(), "staged")
+    assert sql.startswith("SELECT `_cdc_file_order`, ")
+    assert sql.endswith("FROM `staged` GROUP BY `_cdc_file_order` ORDER BY `_cdc_file_order`")
+    assert invalid_values_labels(spec()) == (
+        "operation",
+        "primary key (NULL)",
+        "change_ts",
+        "order_id",
+        "line",
+        "sku",
+        "qty",
+    )
+
+
+def test_a_csv_integer_must_be_digits_within_its_range() -> None:
+    # Given an int column / When checked / Then its text is matched in full, then range-checked
+    sql = invalid_values_sql(spec(), "staged")
+    assert (
+        "`qty` RLIKE '\\\\A-?0*[0-9]{1,10}\\\\z'"
+        " AND CAST(`qty` AS DECIMAL(10,0)) BETWEEN -2147483648 AND 2147483647" in sql
+    )
+
+
+def test_a_csv_decimal_must_fit_its_precision_and_scale_exactly() -> None:
+    amounts = TableSpec.from_dict(table_config("sales.orders"))  # amount decimal(10,2)
+    sql = invalid_values_sql(amounts, "staged")
+    assert "`amount` RLIKE '\\\\A-?0*[0-9]{1,8}([.][0-9]{1,2}0*)?\\\\z'" in sql
+
+
+def test_a_csv_string_may_hold_a_carriage_return_only_before_a_line_feed() -> None:
+    # Given a string column (a lone CR, or CR LF row ends, read differently by each engine)
+    sql = invalid_values_sql(spec(), "staged")
+    # Then a CR not followed by LF in its value counts as invalid
+    assert "`sku` RLIKE '\\\\r([^\\\\n]|\\\\z)'" in sql
+
+
+def test_parquet_values_come_typed_and_are_checked_by_conversion() -> None:
+    sql = invalid_values_sql(spec(file_format="parquet"), "staged")
+    assert "`qty` IS NOT NULL AND CAST(`qty` AS INT) IS NULL" in sql
+    assert "RLIKE" not in sql
+
+
+def test_raw_csv_lines_are_checked_for_quotes_utf8_and_crlf_per_file() -> None:
+    sql = raw_file_checks_sql("raw")
+    assert "SUM(CASE WHEN `value` RLIKE '\"\\\\r\\\\z' THEN 1 ELSE 0 END)" in sql
+    assert "SUM(OCTET_LENGTH(`value`) - OCTET_LENGTH(REPLACE(`value`, '\"', '')))" in sql
+    assert "ENCODE(`value`, 'UTF-8') <> CAST(`value` AS BINARY)" in sql
+    assert sql.endswith("FROM `raw` GROUP BY `_cdc_file_order` ORDER BY `_cdc_file_order`")
+
+
 def test_the_latest_change_of_a_key_is_by_sequence_then_file_then_row() -> None:
     sql = latest_changes_sql(spec(), "staged")
     assert (
@@ -236,11 +290,21 @@ def _statements(parsed: TableSpec) -> list[str]:
 
 
 ALLOWED_LITERALS = {"I", "U", "D", "format-version", "2", "0", "1"}
+
+
+def is_grammar_pattern(literal: str) -> bool:
+    """A value pattern of merge_sql's grammar (anchored), or its lone-CR check."""
+    return (literal.startswith("\\A") and literal.endswith("\\z")) or literal == "\\r([^\\n]|\\z)"
+
+
 NAMES = st.text(
     st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=12
 ).filter(lambda name: name.lower() not in {"op", "change_ts"} and not name.startswith("_cdc"))
 
 
+# No deadline: parsing a dozen statements takes longer than 200 ms on a loaded machine, and a
+# first run over it that a replay then meets reads as a flaky failure.
+@settings(deadline=None)
 @given(names=st.lists(NAMES, min_size=2, max_size=6, unique_by=str.lower))
 def test_any_column_name_stays_one_identifier_and_no_value_enters_a_statement(
     names: list[str],
@@ -286,5 +350,5 @@ def test_any_column_name_stays_one_identifier_and_no_value_enters_a_statement(
             }
             seen |= identifiers
             literals = {node.name for node in tree.find_all(exp.Literal)}
-            assert literals <= ALLOWED_LITERALS
+            assert {x for x in literals if not is_grammar_pattern(x)} <= ALLOWED_LITERALS
     assert set(names) <= seen
