@@ -10,6 +10,7 @@ from pathlib import Path
 
 from local_runtime.bridges.dynamodb_backend import BACKEND_NAMES, LOCAL_DYNAMODB_VARIABLE
 from local_runtime.demo import DEMO_WORKDIR, run_demo
+from local_runtime.glue_jobs import GLUE_ENGINE_VARIABLE, GLUE_ENGINES
 from local_runtime.runtime import LocalRuntime
 
 
@@ -65,9 +66,14 @@ def main(argv: list[str] | None = None) -> int:
             choices=BACKEND_NAMES,
             help=f"engine serving DynamoDB (default: ${LOCAL_DYNAMODB_VARIABLE}, else moto)",
         )
+    demo_parser.add_argument(
+        "--glue-engine",
+        choices=GLUE_ENGINES,
+        help=f"engine of the Glue job (default: ${GLUE_ENGINE_VARIABLE}, else duckdb)",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return run_demo(args.workdir.resolve(), args.dynamodb)
+        return run_demo(args.workdir.resolve(), args.dynamodb, args.glue_engine)
     return invoke(args.function, args.event, args.config, args.dynamodb)
 
 

@@ -6,6 +6,7 @@ some of the same events again; the tracker must still hold exactly one item per 
 """
 
 import json
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -13,12 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from local_runtime import demo_cdc, demo_excel, demo_monitoring, demo_pipeline_metrics
 from local_runtime.activity import emitted_metrics
 from local_runtime.bridges.dynamodb_backend import MOTO
-from local_runtime.glue_jobs import lake_path
+from local_runtime.glue_jobs import (
+    CDC_MERGE_SCRIPT,
+    CdcMergeJob,
+    glue_engine_name,
+    iceberg_warehouse,
+    lake_path,
+)
 from local_runtime.report import table
 from local_runtime.runtime import PROJECT_ROOT, LocalRuntime
 
@@ -225,28 +230,20 @@ def _merged_rows(runtime: LocalRuntime) -> list[list[Any]]:
     return sorted(rows)
 
 
-def _lake_rows(lake: Path) -> list[list[Any]]:
-    with duckdb.connect(str(lake), read_only=True) as connection:
-        tables = connection.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_catalog = 'lake' ORDER BY 1, 2"
-        ).fetchall()
-        rows: list[list[Any]] = []
-        for schema, name in tables:
-            # names come from the catalog itself
-            count = connection.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchall()  # noqa: S608
-            rows.append([f"{schema}.{name}", count[0][0]])
-        return rows
-
-
-def run_demo(workdir: Path = DEMO_WORKDIR, dynamodb: str | None = None) -> int:
+def run_demo(
+    workdir: Path = DEMO_WORKDIR, dynamodb: str | None = None, glue_engine: str | None = None
+) -> int:
     """``dynamodb``: the engine serving DynamoDB, "moto" or "dynamodb-local" (default:
-    LOCAL_DYNAMODB, else moto)."""
+    LOCAL_DYNAMODB, else moto); ``glue_engine``: the Glue job's engine, "duckdb" or "spark"
+    (default: LOCAL_GLUE_ENGINE, else duckdb)."""
     started = time.perf_counter()
     lake = lake_path(workdir)
     lake.unlink(missing_ok=True)  # every demo starts from an empty lake
+    shutil.rmtree(iceberg_warehouse(workdir), ignore_errors=True)
     parameters = {"SpiceDatasets": json.dumps(demo_excel.SPICE_DATASETS)}
     with LocalRuntime(workdir=workdir, parameters=parameters, dynamodb=dynamodb) as runtime:
+        merge_job = CdcMergeJob(glue_engine_name(glue_engine))
+        runtime.glue_bridge.local_jobs[CDC_MERGE_SCRIPT] = merge_job
         deployed_s = time.perf_counter() - started
         print("datalake-events local demo: template.yaml on moto, in-process (no Docker, no AWS)")
         print(
@@ -255,6 +252,10 @@ def run_demo(workdir: Path = DEMO_WORKDIR, dynamodb: str | None = None) -> int:
         )
         if runtime.dynamodb_backend.name != MOTO:
             print(f"  DynamoDB tables and streams served by {runtime.dynamodb_backend.description}")
+        if merge_job.engine_name == "spark":
+            print(
+                "  Glue job on Spark 3.5.6 + Iceberg 1.10.2 (a hadoop catalog in place of Glue's)"
+            )
         if runtime.stack.skipped_by_moto:
             skipped = sorted({n.rsplit(" ", 1)[-1] for n in runtime.stack.skipped_by_moto})
             print(f"  not in moto's CloudFormation (emulated or skipped): {', '.join(skipped)}")
@@ -303,11 +304,18 @@ def run_demo(workdir: Path = DEMO_WORKDIR, dynamodb: str | None = None) -> int:
         demo_pipeline_metrics.run(runtime)
         broken_run = demo_monitoring.break_a_batch(runtime)
         demo_monitoring.run(runtime, broken_run)
-    print(f"\nThe lake (Iceberg tables on AWS; DuckDB locally) is kept in {_shown(lake)}:")
-    print(table(["table", "rows"], _lake_rows(lake)))
-    query = "SELECT * FROM sales.orders"
-    connect = f"duckdb.connect('{_shown(lake)}', read_only=True)"
-    print(f"  query it:  .venv/bin/python -c \"import duckdb; print({connect}.sql('{query}'))\"")
+        lake_tables = merge_job.lake_tables(workdir)  # before the runtime stops its engine
+    if merge_job.engine_name == "spark":
+        print(f"\nThe lake (Iceberg tables) is kept in {_shown(iceberg_warehouse(workdir))}:")
+        print(table(["table", "rows"], [list(row) for row in lake_tables]))
+    else:
+        print(f"\nThe lake (Iceberg tables on AWS; DuckDB locally) is kept in {_shown(lake)}:")
+        print(table(["table", "rows"], [list(row) for row in lake_tables]))
+        query = "SELECT * FROM sales.orders"
+        connect = f"duckdb.connect('{_shown(lake)}', read_only=True)"
+        print(
+            f"  query it:  .venv/bin/python -c \"import duckdb; print({connect}.sql('{query}'))\""
+        )
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0
 
