@@ -19,7 +19,8 @@ from benchmarks.results import ROOT, BenchResult, median_seconds
 if str(ROOT / "glue") not in sys.path:
     sys.path.append(str(ROOT / "glue"))
 
-from cdc_merge.merge_sql import TableSpec, build_statements
+from cdc_merge.merge_sql import build_statements
+from cdc_merge.table_spec import TableSpec
 
 BUILDS_PER_SAMPLE = 200
 COLUMNS = 50

@@ -31,7 +31,7 @@ from cdc_merge.engine import (  # noqa: E402
     raw_file_problem,
 )
 from cdc_merge.errors import first_line  # noqa: E402
-from cdc_merge.merge_sql import (  # noqa: E402
+from cdc_merge.table_spec import (  # noqa: E402
     FILE_ORDER_COLUMN,
     INSERT_OP,
     OP_COLUMN,

@@ -35,7 +35,7 @@ if str(_GLUE_DIR) not in sys.path:  # the job package lives in glue/, as it does
 
 from cdc_merge.engine import SparkEngine, StagingFile  # noqa: E402
 from cdc_merge.errors import summarize  # noqa: E402
-from cdc_merge.merge_sql import Column, TableSpec, quote_identifier, validate_catalog  # noqa: E402
+from cdc_merge.table_spec import Column, TableSpec, quote_identifier, validate_catalog  # noqa: E402
 
 logger = logging.getLogger("spark_worker")
 

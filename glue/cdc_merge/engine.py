@@ -11,11 +11,11 @@ from functools import reduce
 from typing import Any, Final, Protocol
 
 from .errors import LocatedError, summarize
-from .merge_sql import (
+from .merge_sql import RAW_LINE_COLUMN, raw_file_checks_sql
+from .table_spec import (
     FILE_ORDER_COLUMN,
     INSERT_OP,
     OP_COLUMN,
-    RAW_LINE_COLUMN,
     ROW_IN_FILE_COLUMN,
     SEQ_COLUMN,
     STAGING_METADATA_COLUMNS,
@@ -25,7 +25,6 @@ from .merge_sql import (
     full_load_has_sequence,
     parquet_field_sources,
     quote_identifier,
-    raw_file_checks_sql,
 )
 
 

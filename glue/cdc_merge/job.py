@@ -18,7 +18,6 @@ from .errors import LocatedError, summarize
 from .file_tracker import PendingFile
 from .history import HistoryRecord, Status
 from .merge_sql import (
-    TableSpec,
     create_namespace_sql,
     create_table_sql,
     history_counts_sql,
@@ -30,8 +29,8 @@ from .merge_sql import (
     merge_sql,
     replace_table_sql,
     row_count_sql,
-    validate_catalog,
 )
+from .table_spec import TableSpec, validate_catalog
 
 logger = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from cdc_merge.file_tracker import DynamoFileTracker, PendingFile
 from cdc_merge.history import DynamoHistory
 from cdc_merge.job import DEFAULT_CATALOG, BatchOutcome, process_batch
 from cdc_merge.leases import DEFAULT_LEASE_SECONDS, DynamoLeases
-from cdc_merge.merge_sql import validate_catalog
 from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
+from cdc_merge.table_spec import validate_catalog
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -17,274 +17,26 @@ files. The statements check CSV text against its type's grammar (invalid_values_
 it to the configured types.
 """
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Final, Literal
+from typing import Final
 
-OP_COLUMN: Final = "_cdc_op"
-SEQ_COLUMN: Final = "_cdc_seq"
-FILE_ORDER_COLUMN: Final = "_cdc_file_order"
-ROW_IN_FILE_COLUMN: Final = "_cdc_row_in_file"
-_RANK_COLUMN: Final = "_cdc_rank"
-_IN_TARGET_COLUMN: Final = "_cdc_in_target"
-# History-mode tables keep every change: the data columns, then this operation column and the
-# sequence column under its own name (neither can be a data column: the config forbids it).
-HISTORY_OP_COLUMN: Final = "op"
-RESERVED_COLUMNS: Final = frozenset(
-    {
-        OP_COLUMN,
-        SEQ_COLUMN,
-        FILE_ORDER_COLUMN,
-        ROW_IN_FILE_COLUMN,
-        _RANK_COLUMN,
-        _IN_TARGET_COLUMN,
-        HISTORY_OP_COLUMN,
-    }
+from .table_spec import (
+    DELETE_OP,
+    FILE_ORDER_COLUMN,
+    HISTORY_OP_COLUMN,
+    IN_TARGET_COLUMN,
+    INSERT_OP,
+    OP_COLUMN,
+    RANK_COLUMN,
+    ROW_IN_FILE_COLUMN,
+    SEQ_COLUMN,
+    UPDATE_OP,
+    TableSpec,
+    quote_identifier,
+    sql_type,
+    validate_catalog,
 )
-INSERT_OP: Final = "I"
-UPDATE_OP: Final = "U"
-DELETE_OP: Final = "D"
-# DMS names the operation column of its Parquet CDC files "Op".
-PARQUET_OP_COLUMN: Final = "Op"
-
-Mode = Literal["current", "history"]
-FileFormat = Literal["csv", "parquet"]
-# What precedes the data columns in full-load files: nothing; the sequence column (DMS
-# TimestampColumnName adds it to full loads too); or Op and the sequence column
-# (IncludeOpForFullLoad as well).
-FullLoadLayout = Literal["columns", "sequence", "op_sequence"]
-FULL_LOAD_LAYOUTS: Final = ("columns", "sequence", "op_sequence")
-# A full-load file's Op field ("I" throughout) is read under this name and dropped.
-FULL_LOAD_OP_FIELD: Final = "_cdc_full_load_op"
-FileKind = Literal["full", "cdc"]
-
-_SOURCE_TABLE = re.compile(r"^[A-Za-z0-9_$-]+\.[A-Za-z0-9_$-]+$")
-_TARGET_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
-_CATALOG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_SIMPLE_TYPES: Final = {
-    "string": "STRING",
-    "int": "INT",
-    "bigint": "BIGINT",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-}
-_DECIMAL = re.compile(r"^decimal\(\s*(\d{1,2})\s*,\s*(\d{1,2})\s*\)$")
-_MAX_DECIMAL_PRECISION: Final = 38
-
-
-@lru_cache(maxsize=4096)
-def quote_identifier(name: str) -> str:
-    """A Spark SQL identifier for any name: backticks around it, a backtick inside doubled."""
-    if not name:
-        raise ValueError("an identifier cannot be empty")
-    return "`" + name.replace("`", "``") + "`"
-
-
-@lru_cache(maxsize=256)
-def sql_type(column_type: str) -> str:
-    """The Spark SQL type of a configured column type (string, int, ..., decimal(p,s))."""
-    normalized = column_type.strip().lower()
-    if normalized in _SIMPLE_TYPES:
-        return _SIMPLE_TYPES[normalized]
-    match = _DECIMAL.match(normalized)
-    if match:
-        precision, scale = int(match.group(1)), int(match.group(2))
-        if 1 <= precision <= _MAX_DECIMAL_PRECISION and scale <= precision:
-            return f"DECIMAL({precision},{scale})"
-    raise ValueError(f"unsupported column type {column_type!r}")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One table of a batch (the TableConfig JSON the batch planner sends), validated."""
-
-    source_table: str
-    target_database: str
-    target_table: str
-    primary_key: tuple[str, ...]
-    sequence_column: str
-    columns: tuple[Column, ...]
-    sequence_column_type: str = "timestamp"
-    file_format: FileFormat = "csv"
-    mode: Mode = "current"
-    full_load_layout: FullLoadLayout = "columns"
-    partition_by: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TableSpec":
-        """Parses a TableConfig dict; unknown keys (cadence, active...) are ignored.
-
-        Raises ValueError listing every problem found.
-        """
-        errors: list[str] = []
-
-        def text(key: str, pattern: "re.Pattern[str] | None" = None, default: str = "") -> str:
-            value = data.get(key, default)
-            if not isinstance(value, str) or not value:
-                errors.append(f"{key}: a non-empty string is required")
-                return ""
-            if pattern is not None and not pattern.match(value):
-                errors.append(f"{key}: {value!r} does not match {pattern.pattern}")
-            return value
-
-        def names(key: str, required: bool) -> tuple[str, ...]:
-            value = data.get(key, [])
-            if not isinstance(value, list) or not all(
-                isinstance(item, str) and item for item in value
-            ):
-                errors.append(f"{key}: a list of column names is required")
-                return ()
-            if required and not value:
-                errors.append(f"{key}: at least one column is required")
-            return tuple(value)
-
-        source_table = text("source_table", _SOURCE_TABLE)
-        target_database = text("target_database", _TARGET_NAME)
-        target_table = text("target_table", _TARGET_NAME)
-        sequence_column = text("sequence_column")
-        sequence_column_type = text("sequence_column_type", default="timestamp")
-        file_format = text("file_format", default="csv")
-        full_load_layout = text("full_load_layout", default="columns")
-        mode = text("mode", default="current")
-        primary_key = names("primary_key", required=True)
-        partition_by = names("partition_by", required=False)
-        columns = _parse_columns(data.get("columns"), errors)
-
-        try:
-            if sql_type(sequence_column_type) == "BOOLEAN":
-                errors.append("sequence_column_type: a boolean cannot order changes")
-        except ValueError as error:
-            errors.append(f"sequence_column_type: {error}")
-        known = {column.name for column in columns}
-        # CDC files carry the sequence column between Op and the data columns: it is none of them.
-        taken = {name.lower() for name in known} | {PARQUET_OP_COLUMN.lower(), *RESERVED_COLUMNS}
-        if sequence_column.lower() in taken:
-            errors.append(
-                f"sequence_column: {sequence_column!r} cannot be a data column, Op, or reserved"
-            )
-        if file_format not in ("csv", "parquet"):
-            errors.append(f"file_format: {file_format!r} is not csv or parquet")
-        if mode not in ("current", "history"):
-            errors.append(f"mode: {mode!r} is not current or history")
-        if full_load_layout not in FULL_LOAD_LAYOUTS:
-            errors.append(
-                f"full_load_layout: {full_load_layout!r} is not one of {FULL_LOAD_LAYOUTS}"
-            )
-        for key, listed in (("primary_key", primary_key), ("partition_by", partition_by)):
-            if len(set(listed)) != len(listed):
-                errors.append(f"{key}: names repeat")
-            errors.extend(
-                f"{key}: {name!r} is not a column" for name in listed if name not in known
-            )
-        if errors:
-            raise ValueError("invalid table spec: " + "; ".join(errors))
-        return cls(
-            source_table=source_table,
-            target_database=target_database,
-            target_table=target_table,
-            primary_key=primary_key,
-            sequence_column=sequence_column,
-            columns=columns,
-            sequence_column_type=sequence_column_type,
-            file_format="parquet" if file_format == "parquet" else "csv",
-            mode="history" if mode == "history" else "current",
-            full_load_layout=(
-                "op_sequence"
-                if full_load_layout == "op_sequence"
-                else "sequence"
-                if full_load_layout == "sequence"
-                else "columns"
-            ),
-            partition_by=partition_by,
-        )
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.columns)
-
-    @property
-    def sequence_type(self) -> str:
-        return self.sequence_column_type
-
-
-def _parse_columns(value: object, errors: list[str]) -> tuple[Column, ...]:
-    if not isinstance(value, list) or not value:
-        errors.append("columns: a non-empty list of {name, type} is required")
-        return ()
-    columns: list[Column] = []
-    seen: set[str] = set()
-    for position, item in enumerate(value):
-        name = item.get("name") if isinstance(item, Mapping) else None
-        column_type = item.get("type") if isinstance(item, Mapping) else None
-        if not isinstance(name, str) or not name or not isinstance(column_type, str):
-            errors.append(f"columns[{position}]: a name and a type are required")
-            continue
-        try:
-            sql_type(column_type)
-        except ValueError as error:
-            errors.append(f"columns[{position}]: {error}")
-        # Spark resolves names case-insensitively: two names differing by case are one column.
-        if name.lower() in seen:
-            errors.append(f"columns[{position}]: {name!r} repeats")
-        if name.lower() in RESERVED_COLUMNS or name.lower() == PARQUET_OP_COLUMN.lower():
-            errors.append(f"columns[{position}]: {name!r} is reserved (Op, or used by the merge)")
-        seen.add(name.lower())
-        columns.append(Column(name, column_type))
-    return tuple(columns)
-
-
-def validate_catalog(catalog: str) -> str:
-    if not _CATALOG_NAME.match(catalog):
-        raise ValueError(f"invalid catalog name {catalog!r}")
-    return catalog
-
-
-# --- staging layout (what the engines register) -------------------------------------------------
-
-
-def csv_field_names(spec: TableSpec, kind: FileKind) -> tuple[str, ...]:
-    """Staging names of a headerless DMS CSV file's fields, by position.
-
-    CDC files: ``Op, <sequence_column>, <columns...>``; full-load files: ``<columns...>``,
-    preceded by what ``full_load_layout`` says.
-    """
-    if kind == "full":
-        leading = {
-            "columns": (),
-            "sequence": (SEQ_COLUMN,),
-            "op_sequence": (FULL_LOAD_OP_FIELD, SEQ_COLUMN),
-        }[spec.full_load_layout]
-        return (*leading, *spec.column_names)
-    return (OP_COLUMN, SEQ_COLUMN, *spec.column_names)
-
-
-def full_load_has_sequence(spec: TableSpec) -> bool:
-    """Whether full-load rows carry their sequence value (else they rank before any change)."""
-    return spec.full_load_layout != "columns"
-
-
-def parquet_field_sources(spec: TableSpec, kind: FileKind) -> tuple[tuple[str, str], ...]:
-    """(name in the Parquet file, staging name) pairs: Parquet files carry their column names."""
-    data = tuple((name, name) for name in spec.column_names)
-    if kind == "full":
-        if full_load_has_sequence(spec):
-            return ((spec.sequence_column, SEQ_COLUMN), *data)
-        return data
-    return ((PARQUET_OP_COLUMN, OP_COLUMN), (spec.sequence_column, SEQ_COLUMN), *data)
-
-
-STAGING_METADATA_COLUMNS: Final = (OP_COLUMN, SEQ_COLUMN, FILE_ORDER_COLUMN, ROW_IN_FILE_COLUMN)
-
 
 # --- statements ---------------------------------------------------------------------------------
 
@@ -501,9 +253,9 @@ def latest_changes_sql(spec: TableSpec, staging_view: str) -> str:
     selected = _columns_list((OP_COLUMN, SEQ_COLUMN, *spec.column_names))
     return (
         f"SELECT {selected} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
-        f"{_columns_list(spec.primary_key)} ORDER BY {order}) AS {quote_identifier(_RANK_COLUMN)}"
+        f"{_columns_list(spec.primary_key)} ORDER BY {order}) AS {quote_identifier(RANK_COLUMN)}"
         f" FROM ({typed_staging_sql(spec, staging_view)}) AS typed) AS ranked"
-        f" WHERE {quote_identifier(_RANK_COLUMN)} = 1"
+        f" WHERE {quote_identifier(RANK_COLUMN)} = 1"
     )
 
 
@@ -552,7 +304,7 @@ def merge_counts_sql(spec: TableSpec, catalog: str, latest_view: str) -> str:
     """(inserted, updated, deleted) that merge_sql will do, computed before running it."""
     keys = _columns_list(spec.primary_key)
     present = f"m.{quote_identifier(spec.primary_key[0])} IS NOT NULL"
-    in_target = "c." + quote_identifier(_IN_TARGET_COLUMN)
+    in_target = "c." + quote_identifier(IN_TARGET_COLUMN)
     counts = (
         _count_where(f"{_is_upsert('c')} AND NOT {in_target}"),
         _count_where(f"{_is_upsert('c')} AND {in_target}"),
@@ -561,7 +313,7 @@ def merge_counts_sql(spec: TableSpec, catalog: str, latest_view: str) -> str:
     return (
         f"SELECT {', '.join(counts)}"
         f" FROM (SELECT s.{quote_identifier(OP_COLUMN)},"
-        f" {present} AS {quote_identifier(_IN_TARGET_COLUMN)}"
+        f" {present} AS {quote_identifier(IN_TARGET_COLUMN)}"
         f" FROM {quote_identifier(latest_view)} AS s"
         f" LEFT JOIN (SELECT DISTINCT {keys} FROM {target_name(spec, catalog)}) AS m"
         f" ON {_key_match(spec, 's', 'm')}) AS c"

@@ -22,7 +22,7 @@ import pytest
 from cdc_merge.engine import SqlEngine, StagingFile
 from cdc_merge.file_tracker import PendingFile
 from cdc_merge.job import BatchOutcome, process_batch
-from cdc_merge.merge_sql import TableSpec
+from cdc_merge.table_spec import TableSpec
 from glue_merge_fakes import (
     FakeHistory,
     FakeLeases,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cdc_merge.engine import StagingFile
-from cdc_merge.merge_sql import TableSpec
+from cdc_merge.table_spec import TableSpec
 from glue_merge_fakes import table_config
 
 from local_runtime.spark_worker import (

@@ -5,25 +5,27 @@ from typing import Any
 import pytest
 import sqlglot
 from cdc_merge.merge_sql import (
-    HISTORY_OP_COLUMN,
-    OP_COLUMN,
-    SEQ_COLUMN,
-    TableSpec,
     build_statements,
     create_table_sql,
-    csv_field_names,
     history_insert_sql,
     invalid_values_labels,
     invalid_values_sql,
     latest_changes_sql,
     merge_counts_sql,
     merge_sql,
-    parquet_field_sources,
-    quote_identifier,
     raw_file_checks_sql,
     replace_table_sql,
-    sql_type,
     typed_staging_sql,
+)
+from cdc_merge.table_spec import (
+    HISTORY_OP_COLUMN,
+    OP_COLUMN,
+    SEQ_COLUMN,
+    TableSpec,
+    csv_field_names,
+    parquet_field_sources,
+    quote_identifier,
+    sql_type,
 )
 from glue_merge_fakes import table_config
 from hypothesis import given, settings
