@@ -20,7 +20,6 @@ from local_runtime.bridges.dynamodb_backend import MOTO
 from local_runtime.glue_jobs import (
     CDC_MERGE_SCRIPT,
     CdcMergeJob,
-    glue_engine_name,
     iceberg_warehouse,
     lake_path,
 )
@@ -241,9 +240,11 @@ def run_demo(
     lake.unlink(missing_ok=True)  # every demo starts from an empty lake
     shutil.rmtree(iceberg_warehouse(workdir), ignore_errors=True)
     parameters = {"SpiceDatasets": json.dumps(demo_excel.SPICE_DATASETS)}
-    with LocalRuntime(workdir=workdir, parameters=parameters, dynamodb=dynamodb) as runtime:
-        merge_job = CdcMergeJob(glue_engine_name(glue_engine))
-        runtime.glue_bridge.local_jobs[CDC_MERGE_SCRIPT] = merge_job
+    with LocalRuntime(
+        workdir=workdir, parameters=parameters, dynamodb=dynamodb, glue_engine=glue_engine
+    ) as runtime:
+        merge_job = runtime.glue_bridge.local_jobs[CDC_MERGE_SCRIPT]
+        assert isinstance(merge_job, CdcMergeJob)
         deployed_s = time.perf_counter() - started
         print("datalake-events local demo: template.yaml on moto, in-process (no Docker, no AWS)")
         print(

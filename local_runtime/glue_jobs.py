@@ -106,16 +106,18 @@ class CdcMergeJob:
     def _spark_lake_tables(self) -> list[tuple[str, int]]:
         if self._spark is None:
             return []
+        from cdc_merge.table_spec import quote_identifier  # noqa: PLC0415 - glue/ is on the path
+
         tables: list[tuple[str, int]] = []
         for catalog in sorted(self._catalogs):
-            quoted = f"`{catalog}`"
-            for (namespace,) in self._spark.execute(f"SHOW NAMESPACES IN {quoted}"):
-                for row in self._spark.execute(f"SHOW TABLES IN {quoted}.`{namespace}`"):
-                    name = str(row[1])
-                    count = self._spark.execute(
-                        f"SELECT COUNT(*) FROM {quoted}.`{namespace}`.`{name}`"  # noqa: S608 - names from the catalog
-                    )[0][0]
-                    tables.append((f"{namespace}.{name}", int(count)))
+            for (namespace,) in self._spark.execute(
+                f"SHOW NAMESPACES IN {quote_identifier(catalog)}"
+            ):
+                database = f"{quote_identifier(catalog)}.{quote_identifier(namespace)}"
+                for row in self._spark.execute(f"SHOW TABLES IN {database}"):
+                    table = f"{database}.{quote_identifier(str(row[1]))}"
+                    count = self._spark.execute(f"SELECT COUNT(*) FROM {table}")[0][0]  # noqa: S608
+                    tables.append((f"{namespace}.{row[1]}", int(count)))
         return sorted(tables)
 
     def close(self) -> None:

@@ -89,10 +89,14 @@ class LocalRuntime:
         stack_name: str = DEFAULT_STACK_NAME,
         workdir: Path | None = None,
         dynamodb: str | DynamoDbBackend | None = None,
+        *,
+        glue_engine: str | None = None,
     ) -> None:
-        """``workdir`` keeps local state (the DuckDB lake of Glue runs); a temporary folder,
-        removed on stop, unless given. ``dynamodb`` names the engine serving DynamoDB, "moto"
-        or "dynamodb-local" (default: LOCAL_DYNAMODB, else moto), or is a backend adapter."""
+        """``workdir`` keeps local state (the lake of Glue runs); a temporary folder, removed on
+        stop, unless given. ``dynamodb`` names the engine serving DynamoDB, "moto" or
+        "dynamodb-local" (default: LOCAL_DYNAMODB, else moto), or is a backend adapter;
+        ``glue_engine`` the Glue job's, "duckdb" or "spark" (default: LOCAL_GLUE_ENGINE, else
+        duckdb)."""
         self.template_path = template_path
         self.dynamodb_backend: DynamoDbBackend = (
             dynamodb
@@ -111,7 +115,7 @@ class LocalRuntime:
         self.sqs_bridge = SqsEventSourceBridge()
         self.stepfunctions_bridge = StepFunctionsBridge()
         self.scheduler_bridge = SchedulerBridge(self.stepfunctions_bridge)
-        self.glue_bridge = GlueBridge(local_glue_jobs())
+        self.glue_bridge = GlueBridge(local_glue_jobs(glue_engine))
         self.streams_bridge = DynamoDbStreamsBridge(self.dynamodb_backend)
         self.sns_bridge = SnsBridge()
         self.quicksight_bridge = QuickSightBridge()

@@ -54,6 +54,7 @@ from sqlglot import exp
 from sqlglot.dialects.trino import Trino
 
 from local_runtime.template import glue_table_columns
+from tests.hostile_values import HOSTILE
 from tests.integration.engines.asl_definitions import (
     ROOT,
     deployed_properties,
@@ -288,36 +289,6 @@ COLUMNS = tuple(
     )
 )
 KEY = "order_id"
-HOSTILE = [
-    "'",
-    "''",
-    "\\",
-    "\\'",
-    '"',
-    "\n",
-    "\r\n",
-    "\t",
-    "\x00",
-    "--",
-    "/*",
-    "*/",
-    ";",
-    "'; DROP TABLE orders; --",
-    "é",
-    "中文",
-    "😀",
-    "\u202e",
-    "\u2028",
-    "\ufeff",
-    "$$",
-    "{}",
-    "?",
-    "`",
-    "||",
-    "chr(0)",
-    "U&'\\0041'",
-    "') AS v(x)) AS s ON 1=1 WHEN MATCHED THEN DELETE --",
-]
 short_texts = st.lists(
     st.one_of(st.sampled_from(HOSTILE), st.text(st.characters(codec="utf-8"), max_size=6)),
     max_size=5,

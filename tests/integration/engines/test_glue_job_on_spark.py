@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from local_runtime.glue_spark import SparkWorkerEngine
 from local_runtime.real_engines import DynamoDbLocal, spark_jars, spark_python
 from tests.integration.engines.conftest import ROOT, require_engine
 from tests.integration.engines.dynamodb_support import STAGING_BUCKET, scan_all
+from tests.integration.engines.glue_merge_engines import shared_spark_worker
 from tests.integration.engines.test_dynamodb_glue_job import configure, land
 
 TABLES = (
@@ -83,9 +83,11 @@ def run_job(
 
 
 def lake_rows(workdir: Path) -> list[tuple[Any, ...]]:
-    with SparkWorkerEngine() as spark:
-        spark.add_catalog("glue_catalog", workdir / "warehouse")
-        return sorted(spark.table_rows("glue_catalog", "sales", "orders"))
+    """The job's table, read back through the session's Spark worker (a catalog of its own)."""
+    spark = shared_spark_worker()
+    catalog = f"job_{workdir.name}".replace("-", "_")
+    spark.add_catalog(catalog, workdir / "warehouse")
+    return sorted(spark.table_rows(catalog, "sales", "orders"))
 
 
 def test_the_deployable_job_merges_a_batch_on_spark_and_dynamodb_local(

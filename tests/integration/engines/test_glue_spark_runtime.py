@@ -21,10 +21,9 @@ from tests.integration.test_batch_dispatch import (
 
 def _dispatch(engine: str, workdir: Path) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
     """Config upload, DMS files landing, both cadences ticked; the job outcomes and lake tables."""
-    with LocalRuntime(workdir=workdir) as runtime:
+    with LocalRuntime(workdir=workdir, glue_engine=engine) as runtime:
         job = runtime.glue_bridge.local_jobs[CDC_MERGE_SCRIPT]
         assert isinstance(job, CdcMergeJob)
-        job.engine_name = "spark" if engine == "spark" else "duckdb"
         upload_config(runtime, example_config())
         land_dms_files(runtime)
         for cadence in ("HourlyCadence", "DailyCadence"):

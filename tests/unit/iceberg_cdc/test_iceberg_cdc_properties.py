@@ -21,6 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iceberg_cdc_fakes import DEMO_COLUMNS, StreamWriter, harness
 
+from tests.hostile_values import HOSTILE
+
 EXTRA_COLUMNS = (
     ("big", "decimal(38,6)"),
     ("score", "double"),
@@ -30,31 +32,6 @@ EXTRA_COLUMNS = (
 )
 COLUMNS = DEMO_COLUMNS + EXTRA_COLUMNS
 EPOCH = datetime(1970, 1, 1)
-HOSTILE = [
-    "'",
-    "''",
-    "\\",
-    "\\'",
-    '"',
-    "\n",
-    "\r\n",
-    "\t",
-    "\x00",
-    "--",
-    "/*",
-    "*/",
-    ";",
-    "'; DROP TABLE orders; --",
-    "é",
-    "中文",
-    "😀",
-    "\u202e",
-    "$$",
-    "%s",
-    "{}",
-    "?",
-    "`",
-]
 INT64 = st.integers(-(2**63), 2**63 - 1)
 
 texts = st.lists(

@@ -1,0 +1,35 @@
+"""Texts written to break SQL, CSV and JSON built from values: quotes and escapes of every
+dialect, comment and statement markers, control and invisible characters, non-BMP unicode.
+One list for every test that feeds hostile values to a builder (unit and engine tiers)."""
+
+HOSTILE = [
+    "'",
+    "''",
+    "\\",
+    "\\'",
+    '"',
+    "\n",
+    "\r\n",
+    "\t",
+    "\x00",
+    "--",
+    "/*",
+    "*/",
+    ";",
+    "'; DROP TABLE orders; --",
+    "é",
+    "中文",
+    "😀",
+    "\u202e",
+    "\u2028",
+    "\ufeff",
+    "$$",
+    "{}",
+    "?",
+    "`",
+    "||",
+    "chr(0)",
+    "U&'\\0041'",
+    "') AS v(x)) AS s ON 1=1 WHEN MATCHED THEN DELETE --",
+    "%s",
+]
