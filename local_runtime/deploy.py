@@ -42,6 +42,8 @@ class DeployedStack:
     resources: dict[str, str]
     resource_types: dict[str, str]
     skipped_by_moto: list[str] = field(default_factory=list)
+    # AWS::StackId (the template derives the raw workbook bucket's name from it)
+    stack_id: str = ""
 
     def logical_id(self, physical_id: str) -> str:
         """The logical id of a resource given its name, URL or ARN (itself if unknown)."""
@@ -103,6 +105,7 @@ def deploy(
         resources=resources,
         resource_types=resource_types,
         skipped_by_moto=sorted(set(notes)),
+        stack_id=stack["StackId"],
     )
     apply_bucket_settings(translated, deployed, s3)
     return deployed

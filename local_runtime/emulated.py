@@ -97,11 +97,15 @@ def resolver_for(
     def build(conditions: dict[str, bool]) -> Resolver:
         return Resolver(
             stack_name=stack.name,
+            stack_id=stack.stack_id,
             region=region,
             parameters=values,
             physical_ids=stack.resources,
             conditions=conditions,
             attribute=attribute,
+            list_parameters=frozenset(
+                name for name, spec in declared.items() if spec.get("Type") == "CommaDelimitedList"
+            ),
         )
 
     conditions = evaluate_conditions(

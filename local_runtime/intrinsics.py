@@ -28,6 +28,8 @@ class Resolver:
         physical_ids: Mapping[str, str],
         conditions: Mapping[str, bool],
         attribute: Callable[[str, str], str],
+        stack_id: str = "",
+        list_parameters: frozenset[str] = frozenset(),
     ) -> None:
         self.pseudo = {
             "AWS::StackName": stack_name,
@@ -36,7 +38,11 @@ class Resolver:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         }
+        if stack_id:  # unknown: a Ref to it stays unresolvable
+            self.pseudo["AWS::StackId"] = stack_id
         self.parameters = parameters
+        # CommaDelimitedList parameters: a Ref to one is a list, as in CloudFormation.
+        self.list_parameters = list_parameters
         self.physical_ids = physical_ids
         self.conditions = conditions
         self.attribute = attribute  # (logical id, attribute) → value, e.g. ("Role", "Arn")
@@ -62,9 +68,11 @@ class Resolver:
                 return handler(argument)
         return {key: self.resolve(item) for key, item in value.items()}
 
-    def _ref(self, name: str) -> str:
+    def _ref(self, name: str) -> str | list[str]:
         if name in self.pseudo:
             return self.pseudo[name]
+        if name in self.list_parameters:
+            return str(self.parameters[name]).split(",")
         if name in self.parameters:
             return str(self.parameters[name])
         if name in self.physical_ids:
@@ -85,7 +93,7 @@ class Resolver:
                 return str(resolved[name])
             if "." in name:
                 return self._get_att(name)
-            return self._ref(name)
+            return str(self._ref(name))
 
         # "${!Literal}" is Fn::Sub's escape for a literal "${Literal}".
         return _SUB_VARIABLE.sub(substitute, template).replace("${!", "${")

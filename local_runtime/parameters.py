@@ -15,8 +15,11 @@ def _problems(name: str, spec: dict[str, Any], value: str) -> list[str]:
     if allowed is not None and value not in [str(v) for v in allowed]:
         problems.append(f"{name}={value!r} is not one of {allowed}")
     pattern = spec.get("AllowedPattern")
-    if pattern is not None and re.fullmatch(pattern, value) is None:
-        problems.append(f"{name}={value!r} does not match {pattern!r}")
+    # A CommaDelimitedList's pattern applies to each of its values (CloudFormation's rule).
+    items = value.split(",") if spec.get("Type") == "CommaDelimitedList" else [value]
+    for item in items:
+        if pattern is not None and re.fullmatch(pattern, item) is None:
+            problems.append(f"{name}={item!r} does not match {pattern!r}")
     if spec.get("Type") == "Number":
         try:
             number = float(value)

@@ -27,6 +27,7 @@ from local_runtime.template import TranslatedTemplate, load_sam_template, transl
 ROOT: Final = Path(__file__).resolve().parents[3]
 STACK_NAME: Final = "datalake-events"  # samconfig.toml's default stack
 REGION: Final = "us-east-1"
+_STACK_UUID: Final = "51af3dc0-da77-11e4-872e-1234567890ab"  # AWS::StackId's last part
 _STATE_MACHINE: Final = "AWS::StepFunctions::StateMachine"
 _PLACEHOLDER: Final = re.compile(r"\$\{([^}]*)\}")
 # Where a resource type declares its own name (CloudFormation's physical id is then that name).
@@ -99,6 +100,7 @@ def paper_stack(translated: TranslatedTemplate) -> tuple[DeployedStack, Resolver
             for logical, resource in resources.items()
         },
         resource_types={logical: resource["Type"] for logical, resource in resources.items()},
+        stack_id=f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/{_STACK_UUID}",
     )
     resolver = resolver_for(translated, stack, {}, REGION)
     for logical, resource in resources.items():
