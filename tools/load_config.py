@@ -5,8 +5,10 @@
     python -m tools.load_config config/pipeline.yaml --batch-table X --table-table Y
 
 The stack defaults to $AWS_SAM_STACK_NAME; its outputs BatchConfigTableName and
-TableConfigTableName name the tables. An invalid file is rejected whole: every problem is
-printed and nothing is written (exit 1). --dry-run validates and prints without touching AWS.
+TableConfigTableName name the tables, and a table targeting a database outside its
+MergeTargetDatabases parameter (the Glue job may not write there) is refused. An invalid file
+is rejected whole: every problem is printed and nothing is written (exit 1). --dry-run
+validates and prints without touching AWS.
 Exit codes: 0 applied (or valid, with --dry-run), 1 invalid file, 2 usage, 3 AWS error.
 """
 
@@ -15,7 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,6 +27,7 @@ from datalake_shared.pipeline_config import (
     PipelineConfig,
     PipelineConfigError,
     parse_pipeline_config,
+    unwritable_targets,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 BATCH_TABLE_OUTPUT: Final = "BatchConfigTableName"
 TABLE_TABLE_OUTPUT: Final = "TableConfigTableName"
+WRITABLE_DATABASES_PARAMETER: Final = "MergeTargetDatabases"
 STACK_ENV: Final = "AWS_SAM_STACK_NAME"
 EXIT_INVALID: Final = 1
 EXIT_USAGE: Final = 2
@@ -103,8 +107,15 @@ def describe_applied(plan: ApplyPlan) -> str:
     return "\n".join(lines)
 
 
-def stack_tables(stack: str, client: "CloudFormationClient | None" = None) -> tuple[str, str]:
-    """(batch config table, table config table) from the stack's outputs."""
+class StackConfigTargets(NamedTuple):
+    batch_table: str
+    table_table: str
+    # None: the stack predates the MergeTargetDatabases parameter.
+    writable_databases: frozenset[str] | None
+
+
+def stack_tables(stack: str, client: "CloudFormationClient | None" = None) -> StackConfigTargets:
+    """The config tables (from the stack's outputs) and the databases its Glue job may write."""
     cloudformation = client or boto3.client("cloudformation")
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
@@ -114,7 +125,13 @@ def stack_tables(stack: str, client: "CloudFormationClient | None" = None) -> tu
     missing = [name for name in (BATCH_TABLE_OUTPUT, TABLE_TABLE_OUTPUT) if name not in outputs]
     if missing:
         raise StackLookupError(f"stack {stack!r} has no output(s) {', '.join(missing)}")
-    return outputs[BATCH_TABLE_OUTPUT], outputs[TABLE_TABLE_OUTPUT]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stacks[0].get("Parameters", [])}
+    writable = parameters.get(WRITABLE_DATABASES_PARAMETER)
+    return StackConfigTargets(
+        outputs[BATCH_TABLE_OUTPUT],
+        outputs[TABLE_TABLE_OUTPUT],
+        frozenset(name.strip() for name in writable.split(",")) if writable else None,
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -184,9 +201,14 @@ def _apply(
         if args.batch_table is not None:
             batch_table, table_table = args.batch_table, args.table_table
         else:
-            batch_table, table_table = stack_tables(
+            targets = stack_tables(
                 args.stack, clients.get("cloudformation") or session.client("cloudformation")
             )
+            batch_table, table_table = targets.batch_table, targets.table_table
+            if targets.writable_databases is not None:
+                unwritable = unwritable_targets(config, targets.writable_databases)
+                if unwritable:
+                    raise PipelineConfigError(str(args.file), unwritable)
         dynamodb: DynamoDBClient = clients.get("dynamodb") or session.client("dynamodb")
         plan = PipelineConfigStore(batch_table, table_table, client=dynamodb).apply(config)
     except PipelineConfigError as error:  # an item DynamoDB would refuse: nothing was written

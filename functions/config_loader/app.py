@@ -36,6 +36,7 @@ def default_loader() -> ConfigLoader:
         objects=S3ConfigObjects(),
         store=PipelineConfigStore(settings.batch_config_table, settings.table_config_table),
         events=EventPublisher(component=COMPONENT, bus_name=settings.event_bus_name),
+        writable_databases=settings.writable_databases,
     )
 
 

@@ -11,6 +11,12 @@ class ConfigLoaderSettings(EnvSettings):
     batch_config_table: str = Field(alias="BATCH_CONFIG_TABLE", min_length=1)
     table_config_table: str = Field(alias="TABLE_CONFIG_TABLE", min_length=1)
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
+    # The template's MergeTargetDatabases, comma-separated: the databases the Glue job may write.
+    merge_target_databases: str = Field(alias="MERGE_TARGET_DATABASES", pattern=r"^[^,]+(,[^,]+)*$")
+
+    @property
+    def writable_databases(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.merge_target_databases.split(","))
 
 
 @cache

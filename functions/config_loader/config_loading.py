@@ -21,6 +21,7 @@ from datalake_shared.pipeline_config import (
     PipelineConfig,
     PipelineConfigError,
     parse_pipeline_config,
+    unwritable_targets,
 )
 from datalake_shared.s3_keys import bounded_key
 
@@ -167,11 +168,13 @@ class ConfigLoader:
         objects: ConfigObjects,
         store: ConfigApplier,
         events: ConfigEvents,
+        writable_databases: frozenset[str],
         now: Callable[[], str] = _now_iso,
     ) -> None:
         self.objects = objects
         self.store = store
         self.events = events
+        self.writable_databases = writable_databases
         self._now = now
 
     def load(self, bucket: str, key: str, size: int) -> LoadResult:
@@ -214,10 +217,14 @@ class ConfigLoader:
             problem = f"not UTF-8 text (byte {error.start}: {error.reason})"
             raise _RejectedError(obj.version_id, [problem]) from error
         try:
-            return parse_pipeline_config(text, key), obj.version_id
+            config = parse_pipeline_config(text, key)
         except PipelineConfigError as error:
             problems = [str(problem) for problem in error.problems]
             raise _RejectedError(obj.version_id, problems) from error
+        unwritable = unwritable_targets(config, self.writable_databases)
+        if unwritable:
+            raise _RejectedError(obj.version_id, [str(problem) for problem in unwritable])
+        return config, obj.version_id
 
     def _reject(
         self, bucket: str, key: str, version_id: str | None, problems: Sequence[str]

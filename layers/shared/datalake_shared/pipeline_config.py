@@ -295,6 +295,21 @@ class PipelineConfigError(ValueError):
         super().__init__(f"{source}: {count} problem{'s' if count != 1 else ''}\n{lines}")
 
 
+def unwritable_targets(config: "PipelineConfig", writable: frozenset[str]) -> list[ConfigProblem]:
+    """Tables whose target database the stack's Glue job may not write (its IAM role is
+    scoped to the stack's MergeTargetDatabases): caught at upload, not at the first merge."""
+    allowed = ", ".join(sorted(writable))
+    return [
+        ConfigProblem(
+            f"tables[{index}].target_database",
+            f"{table.target_database!r} is not one of this stack's MergeTargetDatabases "
+            f"({allowed}); add it to that parameter and redeploy, or pick one of them",
+        )
+        for index, table in enumerate(config.tables)
+        if table.target_database not in writable
+    ]
+
+
 def format_location(location: Location) -> str:
     """``("tables", 3, "primary_key")`` -> ``tables[3].primary_key``."""
     text = ""

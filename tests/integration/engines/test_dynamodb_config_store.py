@@ -282,7 +282,7 @@ def test_the_loader_rejects_an_unstorable_file_and_keeps_the_stored_config(
             ).encode()
         }
     )
-    loader = ConfigLoader(objects, store, RecordingEvents(), now=lambda: NOW)
+    loader = ConfigLoader(objects, store, RecordingEvents(), frozenset({"lake"}), now=lambda: NOW)
     # When the loader handles the upload
     result = loader.load("config-bucket", "pipeline.json", len(objects.objects["pipeline.json"]))
     # Then it is rejected with a report naming the batch, and the tables are as they were
@@ -305,7 +305,7 @@ def test_the_loader_applies_a_valid_file_to_dynamodb(
     )
     objects = InMemoryObjects({"pipeline.json": text.encode()})
     events = RecordingEvents()
-    loader = ConfigLoader(objects, store, events, now=lambda: NOW)
+    loader = ConfigLoader(objects, store, events, frozenset({"lake"}), now=lambda: NOW)
     # When the loader handles it
     result = loader.load("config-bucket", "pipeline.json", len(text))
     # Then the config is in DynamoDB and announced

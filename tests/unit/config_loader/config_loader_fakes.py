@@ -26,6 +26,8 @@ BUCKET = "datalake-staging-example"
 BATCH_TABLE = "batch-config-test"
 TABLE_TABLE = "table-config-test"
 FIXED_NOW = "2026-11-23T09:00:00.000Z"
+# The databases the sample configs target (the template's MergeTargetDatabases).
+WRITABLE_DATABASES = frozenset({"sales", "inventory", "lake"})
 
 # The key schemas the contract gives the template's BatchConfigTable and TableConfigTable
 # (test_config_store_matches_template checks the template against them once it has them).

@@ -9,6 +9,7 @@ from config_loader_fakes import (
     FIXED_NOW,
     TABLE_TABLE,
     TABLE_TABLE_KEYS,
+    WRITABLE_DATABASES,
     FakeApplier,
     FakeEvents,
     FakeObjects,
@@ -36,7 +37,9 @@ def events() -> FakeEvents:
 
 @pytest.fixture
 def loader(objects: FakeObjects, applier: FakeApplier, events: FakeEvents) -> ConfigLoader:
-    return ConfigLoader(objects, applier, events, now=lambda: "2026-11-23T09:00:00Z")
+    return ConfigLoader(
+        objects, applier, events, WRITABLE_DATABASES, now=lambda: "2026-11-23T09:00:00Z"
+    )
 
 
 @pytest.fixture

@@ -61,6 +61,23 @@ def test_valid_upload_is_applied(
     assert response["applied"]["tables"] == 4
 
 
+def test_upload_targeting_a_database_the_glue_job_may_not_write_is_rejected(
+    objects: FakeObjects, applier: FakeApplier, events: FakeEvents
+) -> None:
+    # Given a stack whose Glue job may write only "sales" (MergeTargetDatabases), and the
+    # example config, whose third table targets "inventory"
+    objects.add(VALID_KEY, sample_config_text("pipeline.yaml"))
+    loader = ConfigLoader(objects, applier, events, frozenset({"sales"}))
+    # When its upload is handled
+    response = handle(load_event("config_uploaded.json"), loader)
+    # Then nothing is applied and the report names the table and the parameter to change
+    assert response["outcome"] == "rejected"
+    assert applier.applied == []
+    [problem] = response["problems"]
+    assert problem.startswith("tables[2].target_database: 'inventory' is not one of")
+    assert "MergeTargetDatabases (sales)" in problem
+
+
 def test_valid_upload_publishes_config_applied(
     sample_objects: FakeObjects, events: FakeEvents, loader: ConfigLoader
 ) -> None:
@@ -273,6 +290,7 @@ def test_default_loader_is_built_from_the_environment(monkeypatch: pytest.Monkey
     # Given the environment the template sets
     monkeypatch.setenv("BATCH_CONFIG_TABLE", "batch-config")
     monkeypatch.setenv("TABLE_CONFIG_TABLE", "table-config")
+    monkeypatch.setenv("MERGE_TARGET_DATABASES", "sales,inventory")
     get_settings.cache_clear()
     app.default_loader.cache_clear()
     try:
@@ -282,6 +300,8 @@ def test_default_loader_is_built_from_the_environment(monkeypatch: pytest.Monkey
             "batch-config",
             "table-config",
         )
+        # And it accepts only the databases the Glue job may write
+        assert loader.writable_databases == {"sales", "inventory"}
         assert "client" not in vars(loader.store)
     finally:
         get_settings.cache_clear()

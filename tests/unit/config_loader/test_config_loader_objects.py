@@ -8,6 +8,7 @@ from config_loader_fakes import (
     BATCH_TABLE,
     BUCKET,
     TABLE_TABLE,
+    WRITABLE_DATABASES,
     FakeEvents,
     FakeLambdaContext,
     app,
@@ -83,6 +84,7 @@ def real_loader(s3: Any, dynamodb: Any, events: FakeEvents) -> ConfigLoader:
         S3ConfigObjects(client=s3),
         PipelineConfigStore(BATCH_TABLE, TABLE_TABLE, client=dynamodb),
         events,
+        WRITABLE_DATABASES,
     )
 
 

@@ -115,6 +115,31 @@ def test_apply_resolves_the_tables_from_the_stack_outputs(
     ]
 
 
+def test_apply_refuses_a_database_the_stacks_glue_job_may_not_write(
+    dynamodb: Any, cloudformation: Any
+) -> None:
+    # Given a stack whose MergeTargetDatabases is "sales" only
+    cloudformation.create_stack(
+        StackName="sales-only",
+        TemplateBody=(
+            "Parameters:\n  MergeTargetDatabases:\n    Type: CommaDelimitedList\n"
+            "Resources:\n  Placeholder:\n    Type: AWS::SQS::Queue\n"
+            f"Outputs:\n  BatchConfigTableName:\n    Value: {BATCH_TABLE}\n"
+            f"  TableConfigTableName:\n    Value: {TABLE_TABLE}\n"
+        ),
+        Parameters=[{"ParameterKey": "MergeTargetDatabases", "ParameterValue": "sales"}],
+    )
+    # When the example config (one table targets "inventory") is applied to it
+    run = Run(
+        [str(PIPELINE), "--stack", "sales-only"],
+        clients={"dynamodb": dynamodb, "cloudformation": cloudformation},
+    )
+    # Then nothing is written and the error names the table and the parameter
+    assert run.code == 1
+    assert "tables[2].target_database: 'inventory' is not one of" in run.err
+    assert item_count(dynamodb, TABLE_TABLE) == 0
+
+
 def test_stack_defaults_to_aws_sam_stack_name(
     dynamodb: Any, cloudformation: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
