@@ -26,7 +26,7 @@ from local_runtime.kept_logs import keep_log
 
 LAKE_FILE: Final = "lake.duckdb"
 ICEBERG_WAREHOUSE_DIR: Final = "lake-iceberg"
-CDC_MERGE_SCRIPT: Final = "build/glue/cdc_merge_job.py"
+CDC_MERGE_SCRIPT: Final = "glue/cdc_merge_job.py"
 GLUE_ENGINE_VARIABLE: Final = "LOCAL_GLUE_ENGINE"
 GlueEngineName = Literal["duckdb", "spark"]
 GLUE_ENGINES: Final = ("duckdb", "spark")

@@ -1,4 +1,4 @@
-"""The deployable Glue job (build/glue/cdc_merge_job.py, the file `sam deploy` uploads) run as a
+"""The deployable Glue job (glue/cdc_merge_job.py, the file `sam deploy` uploads) run as a
 Spark application on local Spark 3.5.6 + Iceberg 1.10.2 under Python 3.11, as Glue 5.1 runs it:
 its arguments, its Spark session, its DynamoDB tables on DynamoDB Local (created from
 template.yaml), a ``hadoop`` catalog in place of the Glue Data Catalog."""
