@@ -127,3 +127,36 @@ def test_sam_creates_no_queue_the_template_does_not_declare(sam_template: Templa
     # Then every queue in the result is one the template declares
     created = set(translated.resources_of_type("AWS::SQS::Queue"))
     assert created == set(resources(sam_template, "AWS::SQS::Queue"))
+
+
+def _service_statements(template: Template) -> list[tuple[str, dict[str, Any]]]:
+    """(logical id, statement) of every resource-policy statement allowing an AWS service."""
+    documents = {
+        "AWS::SQS::QueuePolicy": "PolicyDocument",
+        "AWS::SNS::TopicPolicy": "PolicyDocument",
+        "AWS::S3::BucketPolicy": "PolicyDocument",
+        "AWS::KMS::Key": "KeyPolicy",
+    }
+    found = []
+    for kind, document in documents.items():
+        for logical, resource in resources(template, kind).items():
+            for statement in resource["Properties"][document]["Statement"]:
+                principal = statement.get("Principal")
+                allows = statement["Effect"] == "Allow" and isinstance(principal, dict)
+                if allows and "Service" in principal:
+                    found.append((logical, statement))
+    return found
+
+
+def test_every_service_principal_is_bound_to_a_source(sam_template: Template) -> None:
+    # Given every resource-policy statement that lets an AWS service in
+    statements = _service_statements(sam_template)
+    assert len(statements) >= 10
+    for logical, statement in statements:
+        # Then it names the source resource or at least this account (confused deputy)
+        keys = {key for test in statement.get("Condition", {}).values() for key in test}
+        assert keys & {"aws:SourceArn", "aws:SourceAccount"}, (logical, statement.get("Sid"))
+    # And so does every Lambda permission the template declares
+    for logical, permission in resources(sam_template, "AWS::Lambda::Permission").items():
+        props = permission["Properties"]
+        assert "SourceArn" in props or "SourceAccount" in props, logical
