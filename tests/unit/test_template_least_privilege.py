@@ -117,10 +117,14 @@ def test_each_principal_may_put_events_with_its_own_source_only(sam_template: Te
         if not sources:
             assert put_events == [], f"{logical} publishes nothing but may put events"
             continue
-        # Then its one PutEvents statement allows exactly the sources its code puts
+        # Then its one PutEvents statement allows exactly the sources its code puts, for every
+        # entry of a call (events:source has one value per entry) and never for none
         (statement,) = put_events
-        allowed = set(as_list(statement["Condition"]["StringEquals"]["events:source"]))
+        condition = statement["Condition"]
+        assert set(condition) == {"ForAllValues:StringEquals", "Null"}, logical
+        allowed = set(as_list(condition["ForAllValues:StringEquals"]["events:source"]))
         assert allowed == sources, logical
+        assert condition["Null"] == {"events:source": "false"}, logical
         checked += 1
     assert checked == 10
 
@@ -151,6 +155,24 @@ def test_glue_job_never_deletes_catalog_objects_and_writes_only_the_target_datab
         assert "table/*/*" not in text, statement["Sid"]
         if "database/" in text or "table/" in text:
             assert "MergeTargetDatabases" in text, statement["Sid"]
+
+
+def test_every_glue_action_of_the_job_is_also_allowed_on_the_catalog(
+    sam_template: Template,
+) -> None:
+    # Given the Glue job role's Glue statements (Glue authorizes a table action against the
+    # catalog, the database and the table: all three must allow it)
+    by_resource: dict[str, set[str]] = {"catalog": set(), "database": set(), "table": set()}
+    for statement in _glue_role_statements(sam_template):
+        actions = {a for a in as_list(statement["Action"]) if a.startswith("glue:")}
+        text = json.dumps(statement["Resource"])
+        for kind in by_resource:
+            if f":{kind}" in text:
+                by_resource[kind] |= actions
+    # Then the catalog allows every action the databases and tables do
+    assert by_resource["table"] <= by_resource["catalog"]
+    assert by_resource["database"] <= by_resource["catalog"]
+    assert {"glue:GetTable", "glue:CreateTable", "glue:UpdateTable"} <= by_resource["table"]
 
 
 def test_glue_job_writes_only_its_warehouse_and_reads_only_this_stacks_artifacts(
