@@ -20,7 +20,8 @@ REGION      ?= us-east-1
 CONFIG_ENV  ?= default
 
 .PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
-        test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided lock bench clean
+        test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided destroy lock \
+        bench clean static-checks static-lock
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,7 +40,7 @@ venv: $(STAMP) ## create .venv from Python 3.13 and install the pinned dependenc
 demo: $(STAMP) ## run the event graph locally (template.yaml on moto, in-process) and print what happened
 	$(PY) -m local_runtime demo
 
-test: lint typecheck validate test-unit test-integration test-engines ## everything CI runs
+test: lint typecheck validate static-checks test-unit test-integration test-engines ## everything CI runs
 
 lint: $(STAMP) ## ruff lint + format check
 	$(BIN)/ruff check .
@@ -62,6 +63,28 @@ typecheck: $(STAMP) ## mypy (strict, pydantic plugin) per function, layer and to
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint) on template.yaml
 	$(BIN)/sam validate --lint --template template.yaml --region $(REGION)
+
+# The checkers live in their own venv: checkov pins boto3, packaging and networkx below the dev
+# venv's. Skips are declared in template.yaml's Metadata, each with a reason (see the script).
+STATIC_VENV  := .venv-static
+STATIC_PY    := $(STATIC_VENV)/bin/python
+STATIC_STAMP := $(STATIC_VENV)/.installed
+
+$(STATIC_STAMP): requirements-static.txt constraints-static.txt
+	@python_313="$$(scripts/find-python313)" || exit 1; \
+	if [ ! -x "$(STATIC_PY)" ] || ! $(STATIC_PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+	  echo "creating $(STATIC_VENV) with $$python_313"; rm -rf $(STATIC_VENV); "$$python_313" -m venv $(STATIC_VENV); \
+	fi
+	$(STATIC_PY) -m pip install --quiet --disable-pip-version-check pip==26.3
+	$(STATIC_PY) -m pip install --quiet --disable-pip-version-check -r requirements-static.txt -c constraints-static.txt
+	@touch $(STATIC_STAMP)
+
+static-checks: $(STAMP) $(STATIC_STAMP) ## cfn-lint (+ serverless rules) and checkov on template.yaml; fails on an unexplained finding
+	$(PY) scripts/static_checks.py --bin $(STATIC_VENV)/bin $(if $(VERBOSE),--verbose)
+
+static-lock: $(STATIC_STAMP) ## re-pin the static-check venv into constraints-static.txt
+	@{ sed -n '1,3p' constraints-static.txt; $(STATIC_PY) -m pip freeze --exclude-editable; } > constraints-static.tmp
+	mv constraints-static.tmp constraints-static.txt
 
 test-unit: $(STAMP) ## unit tests: pure logic and handlers with fakes, network blocked
 	$(PY) -m pytest tests/unit -q
@@ -91,11 +114,16 @@ invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json [CONFIG=config
 	$(PY) -m local_runtime invoke $(FUNCTION) $(EVENT) $(if $(CONFIG),--config $(CONFIG))
 
 # No container: SAM's python3.13 builder needs python3.13 on PATH, which the venv provides.
-glue-bundle: $(STAMP) ## build/glue/cdc_merge_job.py: the Glue job as one deployable file
+# Committed (the template's ScriptLocation): a plain `sam build && sam deploy` ships it, and a
+# unit test fails when it no longer matches glue/cdc_merge.
+glue-bundle: $(STAMP) ## glue/cdc_merge_job.py: the Glue job as one deployable file (commit it)
 	$(PY) scripts/bundle_glue_job.py
 
 build: glue-bundle ## sam build (cached, parallel, arm64, no container)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --config-env $(CONFIG_ENV)
+	@# Every time, as `sam build --cached` refills .aws-sam/build with unfinished copies:
+	@# bytecode Lambda can use (its code folders are read-only) and no SDK copy the runtime has.
+	$(PY) scripts/finish_build.py .aws-sam/build
 
 load-config: $(STAMP) ## FILE=config/pipeline.yaml [STACK=<stack>] [DRY_RUN=1]: validate + apply a pipeline config
 	@test -n "$(FILE)" || { echo "usage: make load-config FILE=config/pipeline.yaml [STACK=datalake-events] [DRY_RUN=1]"; exit 2; }
@@ -106,6 +134,12 @@ deploy: build ## sam deploy with samconfig.toml's CONFIG_ENV (default|dev|prod)
 
 deploy-guided: build ## first deployment: sam deploy --guided, answers saved in samconfig.toml
 	$(BIN)/sam deploy --guided --config-env $(CONFIG_ENV)
+
+# Buckets the stack deletes are emptied first; the data and catalog it retains are listed after,
+# by physical name, with the commands that remove them.
+destroy: $(STAMP) ## STACK=<stack> [REGION=us-east-1] [CONFIRM=1]: delete the stack, list what it kept
+	@test -n "$(STACK)" || { echo "usage: make destroy STACK=<stack> [REGION=us-east-1] [CONFIRM=1]"; exit 2; }
+	$(PY) -m tools.destroy --stack $(STACK) --region $(REGION) $(if $(CONFIRM),--yes)
 
 lock: $(STAMP) ## re-pin every dev package into constraints.txt after changing a requirement
 	@{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.tmp

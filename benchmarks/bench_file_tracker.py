@@ -12,26 +12,22 @@
   counted on the fake clients (PutItem, PutEvents, TransactWriteItems...). Baseline: the naive
   handler's calls per file, counted on its in-memory table the same way. (The per-file design
   this replaced made three calls per file: PutItem, PutEvents, UpdateItem.)
-- ``file_tracker.cold_import_ms``: median over fresh processes of ``import app`` from
-  functions/file_tracker with the shared layer on the path. Baseline: a fresh-process
-  ``import boto3``, everything the naive handler imports besides the standard library.
+- ``file_tracker.cold_import_ms`` is measured from the built artifact by bench_cold_start.
 """
 
 import copy
 import json
-import os
 import uuid
 from collections import Counter
 from typing import Any
 
 from benchmarks.lambda_harness import BenchContext, handler_module, quiet_telemetry
-from benchmarks.results import ROOT, BenchResult, cold_import_ms, median_seconds
+from benchmarks.results import ROOT, BenchResult, median_seconds
 
 BATCH_SIZE = 25
 BATCHES = 40
 TABLES = [("sales", "orders"), ("sales", "order_items"), ("crm", "customers"), ("hr", "staff")]
 SAMPLE = ROOT / "events" / "file_tracker" / "sqs_batch.json"
-FUNCTION_DIR = ROOT / "functions" / "file_tracker"
 
 
 def sqs_batches() -> list[dict[str, Any]]:
@@ -212,23 +208,5 @@ def _handler_runs() -> list[BenchResult]:
     ]
 
 
-def _cold_import() -> BenchResult:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_SERVICE_NAME": "file_tracker",
-        "POWERTOOLS_METRICS_NAMESPACE": "DatalakeEvents",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }
-    paths = [FUNCTION_DIR, ROOT / "layers" / "shared"]
-    return BenchResult(
-        name="file_tracker.cold_import_ms",
-        value=cold_import_ms("import app", extra_paths=paths, env=env),
-        unit="ms",
-        better="lower",
-        baseline=cold_import_ms("import boto3", env=env),
-    )
-
-
 def run() -> list[BenchResult]:
-    return [*_handler_runs(), _cold_import()]
+    return _handler_runs()

@@ -12,18 +12,14 @@
   the message, pick the service from ``source``, read the secret from Secrets Manager on every
   failure (an in-memory client), post ``{"text": ...}`` through the same fake transport, write
   the record to S3 under a random uuid key (same fake client), no idempotency, no retries.
-- ``pipeline_monitor.cold_import_ms``: median over fresh processes of ``import app`` from
-  functions/pipeline_monitor with the shared layer on the path. Baseline: a fresh-process
-  ``import json, urllib3, boto3`` (what the posts' handlers import at module scope).
+- ``pipeline_monitor.cold_import_ms`` is measured from the built artifact by bench_cold_start.
 """
 
 import copy
 import datetime as dt
 import json
-import os
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -34,10 +30,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from benchmarks.lambda_harness import BenchContext, handler_module, quiet_telemetry
-from benchmarks.results import ROOT, BenchResult, cold_import_ms, median_seconds
+from benchmarks.results import ROOT, BenchResult, median_seconds
 
 EVENTS_DIR = ROOT / "events" / "pipeline_monitor"
-FUNCTION_DIR = ROOT / "functions" / "pipeline_monitor"
 ROUNDS = 40
 # Never called: the benchmark's Slack transport is a fake. Slack's documentation placeholder.
 WEBHOOK = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
@@ -251,23 +246,5 @@ def _handler_runs() -> list[BenchResult]:
     ]
 
 
-def _cold_import() -> BenchResult:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_SERVICE_NAME": "pipeline_monitor",
-        "POWERTOOLS_METRICS_NAMESPACE": "DatalakeEvents",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }
-    paths: list[Path] = [FUNCTION_DIR, ROOT / "layers" / "shared"]
-    return BenchResult(
-        name="pipeline_monitor.cold_import_ms",
-        value=cold_import_ms("import app", extra_paths=paths, env=env),
-        unit="ms",
-        better="lower",
-        baseline=cold_import_ms("import json, urllib3, boto3", env=env),
-    )
-
-
 def run() -> list[BenchResult]:
-    return [*_handler_runs(), _cold_import()]
+    return _handler_runs()

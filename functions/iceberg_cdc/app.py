@@ -19,10 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from iceberg_cdc_apply import ApplyOptions, ApplyReport, CdcApplier
 from iceberg_cdc_athena import AthenaStatementRunner
@@ -32,6 +31,11 @@ from iceberg_cdc_settings import get_settings
 
 from datalake_shared.event_publisher import PutOutcome
 from datalake_shared.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    # For annotations only: at runtime Powertools' batch package costs each cold start ~20 ms
+    # (and every parser model when pydantic came first), for types this function only names.
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 # Kept back from the Lambda's remaining time to log, publish and return the response.
 RESPONSE_RESERVE_SECONDS: Final = 5.0
@@ -157,7 +161,7 @@ def emit_metrics(report: ApplyReport, announce_failure: PutOutcome | None) -> No
 @metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, cdc: IcebergCdc | None = None
-) -> PartialItemFailureResponse:
+) -> "PartialItemFailureResponse":
     """``cdc`` lets tests inject an IcebergCdc over fakes; Lambda never passes it."""
     cdc = cdc or default_cdc()
     records = event.get("Records") or []

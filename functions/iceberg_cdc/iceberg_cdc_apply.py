@@ -26,9 +26,8 @@ next batch overwrites).
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailures
 from iceberg_cdc_athena import RunResult, RunStatus
 from iceberg_cdc_catalog import CatalogError, TableSchema
 from iceberg_cdc_changes import ChangeKind, ChangeReader, KeyChanges, RecordFailure, TtlPolicy
@@ -44,6 +43,10 @@ from iceberg_cdc_sql import (
 )
 from iceberg_cdc_types import ColumnType, infer_glue_type
 from iceberg_cdc_values import ColumnValue, ConversionError, convert
+
+if TYPE_CHECKING:
+    # Annotation only: importing Powertools' batch package costs every cold start (see app.py).
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailures
 
 DEFAULT_MAX_STATEMENTS: Final = 32
 DEFAULT_MIN_SECONDS_PER_STATEMENT: Final = 10.0
@@ -109,7 +112,7 @@ class ApplyReport:
     def count(self, effect: str) -> int:
         return sum(key.net_effect == effect for key in self.applied)
 
-    def batch_item_failures(self) -> list[PartialItemFailures]:
+    def batch_item_failures(self) -> list["PartialItemFailures"]:
         """Lowest sequence number first (Lambda checkpoints there)."""
         ordered = sorted(self.failures, key=int)
         return [{"itemIdentifier": sequence_number} for sequence_number in ordered]

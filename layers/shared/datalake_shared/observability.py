@@ -10,7 +10,9 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# Only what the functions call out through: the AWS SDK and http.client (Slack). The default
+# patches every library X-Ray knows, trying to import each one at every cold start.
+tracer = Tracer(patch_modules=["botocore", "httplib"])
 metrics = Metrics()
 
 # Every metric carries the stage (template Globals set STAGE), so dev and prod never mix.

@@ -33,6 +33,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import urlsplit
 
@@ -221,7 +222,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER: Final = urllib.request.build_opener(_NoRedirects())
+@cache
+def _opener() -> urllib.request.OpenerDirector:
+    """Built on the first post: its HTTPS handler loads the CA bundle (~25 ms), which the
+    invocations that post nothing (most of them) would pay on every cold start."""
+    return urllib.request.build_opener(_NoRedirects())
+
+
 _MAX_BODY_BYTES: Final = 4096
 
 
@@ -233,7 +240,7 @@ def urllib_transport(url: str, body: bytes, timeout: float) -> HttpAnswer:
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with _opener().open(request, timeout=timeout) as response:
             return HttpAnswer(
                 response.status,
                 dict(response.headers.items()),
