@@ -30,12 +30,14 @@ class Resolver:
         attribute: Callable[[str, str], str],
         stack_id: str = "",
         list_parameters: frozenset[str] = frozenset(),
+        account: str = ACCOUNT_ID,
+        partition: str = "aws",
     ) -> None:
         self.pseudo = {
             "AWS::StackName": stack_name,
             "AWS::Region": region,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": "aws",
+            "AWS::AccountId": account,
+            "AWS::Partition": partition,
             "AWS::URLSuffix": "amazonaws.com",
         }
         if stack_id:  # unknown: a Ref to it stays unresolvable

@@ -2,9 +2,10 @@
 functions evaluated on template data, for the tests that must know the real name, pattern or
 rule verdict rather than its template spelling.
 
-Written from CloudFormation's documentation (intrinsic function reference, rule functions,
-pseudo parameters), apart from the template, and only for the functions those tests meet:
-anything else raises, so a template that starts using another cannot pass by being misread.
+Ref and the string functions are the local runtime's resolver (local_runtime.intrinsics), the
+one the runtime deploys the template with; the rule functions are written here from
+CloudFormation's documentation. Only the functions those tests meet are evaluated: anything
+else raises, so a template that starts using another cannot pass by being misread.
 Parameter values are strings, as CloudFormation passes them (a Number parameter's Ref is its
 text, which is what the rule functions compare).
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.loaders
+
+from local_runtime.intrinsics import Resolver
 
 MAX_STACK_NAME_CHARS = 128
 """CreateStack: letters, digits and hyphens, starting with a letter, at most 128 characters."""
@@ -44,15 +47,19 @@ class Stack:
             f":stack/{self.name}/{self.uuid}"
         )
 
-    def pseudo(self) -> dict[str, str]:
-        return {
-            "AWS::StackName": self.name,
-            "AWS::StackId": self.stack_id,
-            "AWS::Region": self.region,
-            "AWS::Partition": self.partition,
-            "AWS::AccountId": self.account,
-            "AWS::URLSuffix": "amazonaws.com",
-        }
+    def resolver(self) -> Resolver:
+        """The local runtime's resolver for Ref and the string functions, set for this stack."""
+        return Resolver(
+            stack_name=self.name,
+            stack_id=self.stack_id,
+            region=self.region,
+            partition=self.partition,
+            account=self.account,
+            parameters=self.parameters,
+            physical_ids={},
+            conditions={},
+            attribute=_no_attribute,
+        )
 
 
 def regions_by_partition() -> list[tuple[str, str]]:
@@ -72,18 +79,14 @@ def longest_arn_region() -> tuple[str, str]:
 
 def evaluate(value: Any, stack: Stack) -> Any:
     """The value with every intrinsic or rule function in it evaluated for this stack."""
-    if isinstance(value, list):
-        return [evaluate(item, stack) for item in value]
-    if not isinstance(value, Mapping):
-        return value
-    if len(value) == 1:
-        (name, argument), *_ = value.items()
-        function = _FUNCTIONS.get(name)
-        if function is not None:
-            return function(argument, stack)
-        if name.startswith("Fn::"):
-            raise NotImplementedError(f"{name} is not evaluated here")
-    return {key: evaluate(item, stack) for key, item in value.items()}
+    _refuse_unsupported(value)
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((name, argument),) = value.items()
+        rule_function = _RULE_FUNCTIONS.get(name)
+        if rule_function is not None:
+            return rule_function(argument, stack)
+    # Ref, Fn::Sub, Fn::Join, Fn::Split, Fn::Select: the local runtime's resolver.
+    return stack.resolver().resolve(value)
 
 
 def rule_allows(rule: Mapping[str, Any], stack: Stack) -> bool:
@@ -93,46 +96,20 @@ def rule_allows(rule: Mapping[str, Any], stack: Stack) -> bool:
     return all(_boolean(evaluate(item["Assert"], stack)) for item in rule["Assertions"])
 
 
-def _ref(name: str, stack: Stack) -> str:
-    pseudo = stack.pseudo()
-    if name in pseudo:
-        return pseudo[name]
-    if name in stack.parameters:
-        return stack.parameters[name]
-    raise KeyError(f"Ref {name}: not a pseudo parameter nor a parameter given to the stack")
+def _refuse_unsupported(value: Any) -> None:
+    """A template that starts using another function must not pass by being misread."""
+    if isinstance(value, list):
+        for item in value:
+            _refuse_unsupported(item)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if key.startswith("Fn::") and key not in _SUPPORTED:
+                raise NotImplementedError(f"{key} is not evaluated here")
+            _refuse_unsupported(item)
 
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
-
-
-def _sub(argument: Any, stack: Stack) -> str:
-    text, variables = (argument, {}) if isinstance(argument, str) else argument
-    values = {key: evaluate(item, stack) for key, item in variables.items()}
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"  # ${!Literal} is written as ${Literal}
-        if name in values:
-            return str(values[name])
-        return _ref(name, stack)
-
-    return _SUB_VARIABLE.sub(replace, text)
-
-
-def _select(argument: list[Any], stack: Stack) -> Any:
-    index, items = evaluate(argument, stack)
-    return items[int(index)]
-
-
-def _split(argument: list[Any], stack: Stack) -> list[str]:
-    delimiter, text = evaluate(argument, stack)
-    return str(text).split(delimiter)
-
-
-def _join(argument: list[Any], stack: Stack) -> str:
-    delimiter, items = evaluate(argument, stack)
-    return str(delimiter).join(str(item) for item in items)
+def _no_attribute(logical: str, name: str) -> str:
+    raise NotImplementedError(f"Fn::GetAtt {logical}.{name} is not evaluated here")
 
 
 def _boolean(value: Any) -> bool:
@@ -168,15 +145,11 @@ def _or(argument: list[Any], stack: Stack) -> bool:
     return any(_boolean(evaluate(item, stack)) for item in argument)
 
 
-_FUNCTIONS: dict[str, Any] = {
-    "Ref": _ref,
-    "Fn::Sub": _sub,
-    "Fn::Select": _select,
-    "Fn::Split": _split,
-    "Fn::Join": _join,
+_RULE_FUNCTIONS: dict[str, Any] = {
     "Fn::Contains": _contains,
     "Fn::Equals": _equals,
     "Fn::Not": _not,
     "Fn::And": _and,
     "Fn::Or": _or,
 }
+_SUPPORTED = {*_RULE_FUNCTIONS, "Fn::Sub", "Fn::Join", "Fn::Split", "Fn::Select"}
