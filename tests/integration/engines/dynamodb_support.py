@@ -67,10 +67,15 @@ def sqs_batch(*events: S3ObjectCreatedEvent) -> dict[str, Any]:
 
 
 class Clock:
-    """A clock the test moves by hand."""
+    """A clock the test moves by hand, starting at the wall-clock second it is made.
 
-    def __init__(self, now: datetime = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)) -> None:
-        self.now = now
+    Never a fixed date: DynamoDB Local sweeps TTL-expired items seconds after their TTL passes
+    (see local_runtime/bridges/dynamodb_local.py), and these tables keep the template's TTL on, so
+    a lease written by a clock set in the past vanishes mid-test once the wall clock overtakes it.
+    """
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
