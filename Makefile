@@ -8,13 +8,14 @@ BIN         := $(VENV)/bin
 PY          := $(BIN)/python
 STAMP       := $(VENV)/.installed
 # Functions' own requirements.txt are for `sam build`; a function that adds one must list it
-# in requirements-dev.txt too (tests/unit/test_function_modules.py checks).
+# in requirements-dev.txt too (tests/unit/test_function_packages.py checks).
 REQUIREMENTS := requirements-dev.txt layers/shared/requirements.txt constraints.txt
 FUNCTION_DIRS := $(patsubst %/,%,$(wildcard functions/*/))
+FUNCTIONS   := $(notdir $(FUNCTION_DIRS))
 empty :=
 space := $(empty) $(empty)
-# Function module names are unique across functions (tests/unit/test_function_modules.py), so
-# tooling that spans functions (benchmarks) can see them all at once.
+# Each function folder is its CodeUri, holding one package named after the function; package
+# names differ, so tooling sees every function at once (pytest's pythonpath does the same).
 ALL_CODE_PATH := layers/shared:glue:$(subst $(space),:,$(FUNCTION_DIRS))
 REGION      ?= us-east-1
 CONFIG_ENV  ?= default
@@ -50,12 +51,10 @@ format: $(STAMP) ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Each function is its own Lambda package (its modules sit at the top level, next to app.py),
-# so each is type-checked on its own with the shared layer beside it, as Lambda would see it.
+# Every function package with the shared layer beside it, as Lambda sees it (no function
+# imports another: tests/unit/test_function_packages.py).
 typecheck: $(STAMP) ## mypy (strict, pydantic plugin) per function, layer and tooling
-	@set -e; for dir in $(FUNCTION_DIRS); do \
-	  echo "mypy $$dir"; MYPYPATH=layers/shared:$$dir $(BIN)/mypy $$dir; \
-	done
+	MYPYPATH=$(ALL_CODE_PATH) $(BIN)/mypy $(addprefix -p ,$(FUNCTIONS))
 	@# The Spark benchmark drives the job with its unit tests' in-memory collaborators.
 	MYPYPATH=$(ALL_CODE_PATH):tests/unit/glue_merge $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks tools scripts
 	@# The Glue job runs on Glue 5's Python 3.11.

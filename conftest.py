@@ -1,22 +1,7 @@
-"""Makes the code laid out for SAM importable in tests, as Lambda would see it.
-
-Lambda puts a function's CodeUri and its layers' python/ folders on sys.path; we do the same
-with every function folder (their module names are unique across functions, a unit test keeps
-it so) and the shared layer. Tests never talk to real AWS: fake credentials and a region are
-set before anything imports boto3.
-"""
+"""Tests never talk to real AWS: fake credentials and a region are set before anything imports
+boto3. (What is importable comes from pyproject.toml's pytest ``pythonpath``.)"""
 
 import os
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent
-
-for function_dir in sorted((ROOT / "functions").iterdir()):
-    if function_dir.is_dir():
-        sys.path.insert(0, str(function_dir))
-sys.path.insert(0, str(ROOT / "layers" / "shared"))
-sys.path.insert(0, str(ROOT))
 
 _TEST_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",

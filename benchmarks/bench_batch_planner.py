@@ -218,8 +218,8 @@ def _configs() -> InMemoryConfigs:
 
 def run() -> list[BenchResult]:
     app = handler_module("batch_planner")
-    from batch_planner_pending import DynamoPendingTables  # noqa: PLC0415
-    from batch_planning import BatchPlanner  # noqa: PLC0415
+    from batch_planner.service import BatchPlanner  # noqa: PLC0415
+    from batch_planner.store import DynamoPendingTables  # noqa: PLC0415
 
     configs = _configs()
     items = tracker_items()

@@ -1,7 +1,7 @@
 """excel_cleaner: a workbook of 100,000 rows by 20 columns to CSV, ours vs the post's approach.
 
 - ``excel_cleaner.seconds_100k_rows``: wall time of the cleaning logic, workbook bytes → CSV
-  bytes (``excel_cleaner_workbook.clean_workbook``: the zip checks, python-calamine, header
+  bytes (``excel_cleaner.workbook.clean_workbook``: the zip checks, python-calamine, header
   detection, both passes, CSV encoding), median of 3 runs. Baseline, same file, same run: the
   source post's approach, ``pandas.read_excel(engine="openpyxl")`` of every sheet, empty rows
   and columns dropped, ``to_csv`` — 1 run (it takes 10-20 s), between our first and second
@@ -265,7 +265,7 @@ def _peak_mb() -> float:
 
 def _ours(path: str) -> dict[str, float]:
     sys.path[:0] = [str(FUNCTION_DIR), str(ROOT / "layers" / "shared")]
-    from excel_cleaner_workbook import Limits, clean_workbook  # noqa: PLC0415
+    from excel_cleaner.workbook import Limits, clean_workbook  # noqa: PLC0415
 
     data = Path(path).read_bytes()
     start, cpu = time.perf_counter(), time.process_time()

@@ -151,12 +151,11 @@ def naive_handler(event: dict[str, Any], context: object, table: InMemoryTable) 
 def _handler_runs() -> list[BenchResult]:
     # The function's own modules resolve through run.py's sys.path (one folder per function).
     app = handler_module("file_tracker")
-    from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN  # noqa: PLC0415
-    from file_tracker_store import DynamoFileTrackerStore  # noqa: PLC0415
-    from file_tracking import FileTracker, KeyLayout  # noqa: PLC0415
-    from landed_events import EventBridgeLandedPublisher  # noqa: PLC0415
-
     from datalake_shared.event_publisher import EventPublisher  # noqa: PLC0415
+    from file_tracker.announcer import EventBridgeLandedPublisher  # noqa: PLC0415
+    from file_tracker.service import FileTracker, KeyLayout  # noqa: PLC0415
+    from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN  # noqa: PLC0415
+    from file_tracker.store import DynamoFileTrackerStore  # noqa: PLC0415
 
     batches = sqs_batches()
     records = BATCH_SIZE * BATCHES

@@ -28,7 +28,6 @@ if str(ROOT / "glue") not in sys.path:
 if str(ROOT / "tests" / "unit" / "glue_merge") not in sys.path:
     sys.path.append(str(ROOT / "tests" / "unit" / "glue_merge"))
 
-from cdc_merge.job import process_batch
 from glue_merge_fakes import (  # the job's in-memory collaborators, as its unit tests use them
     FakeHistory,
     FakeLeases,
@@ -39,6 +38,7 @@ from glue_merge_fakes import (  # the job's in-memory collaborators, as its unit
     table_config,
 )
 
+from cdc_merge.job import process_batch
 from local_runtime.real_engines import EngineMissingError
 
 TABLE_ROWS: Final = 1_000_000

@@ -25,11 +25,10 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from iceberg_cdc_apply import ApplyOptions, CdcApplier
-from iceberg_cdc_athena import AthenaStatementRunner
-from iceberg_cdc_catalog import GlueSchemaCatalog
-
 from benchmarks.results import ROOT, BenchResult
+from iceberg_cdc.athena import AthenaStatementRunner
+from iceberg_cdc.catalog import GlueSchemaCatalog
+from iceberg_cdc.service import ApplyOptions, CdcApplier
 from local_runtime.template import glue_table_columns
 
 if TYPE_CHECKING:

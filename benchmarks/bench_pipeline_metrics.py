@@ -171,11 +171,10 @@ def naive_handler(event: dict[str, Any], context: object, s3: CountingS3Client) 
 def run() -> list[BenchResult]:
     # The function's own modules resolve through run.py's sys.path (one folder per function).
     app = handler_module("pipeline_metrics")
-    from pipeline_metrics_announce import EventBridgeWrittenPublisher  # noqa: PLC0415
-    from pipeline_metrics_store import S3MetricsStore  # noqa: PLC0415
-    from pipeline_metrics_writer import MetricsWriter  # noqa: PLC0415
-
     from datalake_shared.event_publisher import EventPublisher  # noqa: PLC0415
+    from pipeline_metrics.announcer import EventBridgeWrittenPublisher  # noqa: PLC0415
+    from pipeline_metrics.service import MetricsWriter  # noqa: PLC0415
+    from pipeline_metrics.store import S3MetricsStore  # noqa: PLC0415
 
     events = codepipeline_events()
     batches = sqs_batches(events)

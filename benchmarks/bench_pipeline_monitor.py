@@ -178,17 +178,16 @@ def naive_handler(
 
 def _handler_runs() -> list[BenchResult]:
     app = handler_module("pipeline_monitor")
-    from pipeline_monitor_announcements import EventBridgeRecordAnnouncer  # noqa: PLC0415
-    from pipeline_monitor_records import Severity  # noqa: PLC0415
-    from pipeline_monitor_store import S3MonitorStore  # noqa: PLC0415
-    from pipeline_monitoring import PipelineMonitor  # noqa: PLC0415
-
     from datalake_shared.event_publisher import EventPublisher  # noqa: PLC0415
     from datalake_shared.slack import (  # noqa: PLC0415
         IdempotentSlackPoster,
         SecretWebhookUrl,
         SlackWebhook,
     )
+    from pipeline_monitor.announcer import EventBridgeRecordAnnouncer  # noqa: PLC0415
+    from pipeline_monitor.records import Severity  # noqa: PLC0415
+    from pipeline_monitor.service import PipelineMonitor  # noqa: PLC0415
+    from pipeline_monitor.store import S3MonitorStore  # noqa: PLC0415
 
     def cached_secret(name: str, max_age: int) -> str:
         """What Powertools' cached get_secret returns between refreshes."""

@@ -1,13 +1,11 @@
 """What benchmarks of a Lambda handler share: its module, a context, and quiet telemetry."""
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
-
-from benchmarks.results import ROOT
-from local_runtime.functions import function_app
 
 
 @dataclass(frozen=True)
@@ -33,5 +31,5 @@ def quiet_telemetry() -> Iterator[None]:
 
 
 def handler_module(function: str) -> ModuleType:
-    """functions/<function>/app.py by path: every function has an ``app`` module on the path."""
-    return function_app(ROOT, function)
+    """functions/<function>/<function>/handler.py (run.py puts each function folder on the path)."""
+    return importlib.import_module(f"{function}.handler")

@@ -9,6 +9,7 @@ this run, and so are the baselines (the source posts' naive approach, side by si
 import importlib
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -16,8 +17,9 @@ ROOT = HERE.parent
 
 
 def main() -> int:
-    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
-    sys.path[:0] = [str(d) for d in sorted((ROOT / "functions").iterdir()) if d.is_dir()]
+    # The paths the tests import from (pyproject.toml's pytest pythonpath): one list for both.
+    pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    sys.path[:0] = [str(ROOT / path) for path in pytest_options["ini_options"]["pythonpath"]]
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DatalakeEvents")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")

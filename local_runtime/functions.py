@@ -7,7 +7,7 @@ belong to that function. Output the handler prints (Powertools logs, EMF metrics
 per invocation instead of flooding the terminal.
 """
 
-import importlib.util
+import importlib
 import io
 import json
 import logging
@@ -102,30 +102,6 @@ class _RoutedStdout(io.TextIOBase):
 _ROUTER = _RoutedStdout()
 
 
-def import_from_file(module_name: str, file: Path) -> ModuleType:
-    """Imports ``file`` as ``module_name`` (once: later calls return the same module). Every
-    function has an ``app`` module, so handlers are imported by path under their own names."""
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load module {file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        # A half-imported module would hide the real error from every later invocation.
-        del sys.modules[module_name]
-        raise
-    return module
-
-
-def function_app(project_root: Path, function: str) -> ModuleType:
-    """functions/<function>/app.py, imported as ``<function>_app`` (tests and benchmarks)."""
-    return import_from_file(f"{function}_app", project_root / "functions" / function / "app.py")
-
-
 class FunctionRunner:
     """Imports and calls handlers of the functions deployed from the template."""
 
@@ -202,15 +178,13 @@ class FunctionRunner:
         return self._handlers[key]
 
     def _import_handler(self, source: FunctionSource) -> Handler:
+        """``Handler: <package>.<module>.<attribute>`` imported as Lambda does, from the code
+        folder on sys.path (inside the function's sandbox, so its modules are its own)."""
         module_path, _, attribute = source.handler.rpartition(".")
-        file = source.code_dir / (module_path.replace(".", "/") + ".py")
-        module_name = f"_local_lambda_{source.logical_id}_{module_path.replace('.', '_')}"
-        handler: Handler = getattr(import_from_file(module_name, file), attribute)
+        handler: Handler = getattr(importlib.import_module(module_path), attribute)
         return handler
 
-    def _is_project_module(self, name: str, module: ModuleType | None) -> bool:
-        if name.startswith("_local_lambda_"):
-            return True
+    def _is_project_module(self, module: ModuleType | None) -> bool:
         file = str(getattr(module, "__file__", None) or "")
         return file.startswith(self._project_roots)
 
@@ -223,7 +197,7 @@ class FunctionRunner:
         taken = {
             name: module
             for name, module in list(sys.modules.items())
-            if self._is_project_module(name, module)
+            if self._is_project_module(module)
         }
         for name in taken:
             del sys.modules[name]

@@ -30,7 +30,6 @@ if str(_GLUE_DIR) not in sys.path:  # the job package lives in glue/, as it does
 from cdc_merge.engine import SqlEngine, StagingFile  # noqa: E402
 from cdc_merge.errors import ErrorSummary, SummarizedError  # noqa: E402
 from cdc_merge.table_spec import TableSpec  # noqa: E402
-
 from local_runtime.real_engines import EngineMissingError, spark_jars, spark_python  # noqa: E402
 from local_runtime.spark_worker import (  # noqa: E402
     READY,

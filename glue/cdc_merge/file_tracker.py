@@ -44,7 +44,7 @@ PENDING_INDEX: Final = "pending-files-index"
 LANDED_STATUS: Final = "raw_file_landed"
 # The non-key attributes ``pending_file`` reads: the index must project each of them.
 INDEX_ATTRIBUTES: Final = ("bucket", "key", "load_type", "event_time", "file_name")
-# The file tracker (functions/file_tracker/file_tracker_store.py) keeps pending_order within
+# The file tracker (functions/file_tracker/file_tracker/store.py) keeps pending_order within
 # DynamoDB's 1,024-byte sort key: a table name longer than this is cut and hashed there, the
 # same way as here (a unit test compares the two).
 MAX_ORDER_PREFIX_BYTES: Final = 1024 - len("#2026-11-22T10:15:00Z#") - 32

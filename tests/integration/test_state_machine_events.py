@@ -4,7 +4,7 @@ EventBridge rejects fails the execution.
 Each definition runs as deployed (template.yaml's substitutions applied: engines/asl_definitions)
 on moto's Step Functions interpreter, the local runtime's engine. The tasks in front of the
 announcement are stood in by Pass states returning the largest outputs their services allow:
-the plan comes from the real planner (``batch_planning``), at its limits. The events go to an
+the plan comes from the real planner (``batch_planner.service``), at its limits. The events go to an
 EventBridge that refuses what AWS refuses (tests/unit/eventbridge_limits.py, written from AWS's
 documentation, apart from the code under test).
 
@@ -24,7 +24,6 @@ from typing import Any, Final
 
 import boto3
 import pytest
-from batch_planning import MAX_BATCHES, BatchPlanner, PlanOutput, PlanTooLargeError
 from moto import mock_aws
 from moto.events.exceptions import ValidationException
 from moto.events.models import EventsBackend
@@ -34,6 +33,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
     state_task_service_events,
 )
 
+from batch_planner.service import MAX_BATCHES, BatchPlanner, PlanOutput, PlanTooLargeError
 from datalake_shared.pipeline_config import BatchConfig, TableConfig
 from local_runtime.intrinsics import ACCOUNT_ID
 from tests.integration.engines.asl_definitions import REGION, state_machine_definitions

@@ -5,6 +5,7 @@ Importable from any test folder under tests/unit (pytest puts this folder on sys
 conftest.py).
 """
 
+import importlib
 import io
 import json
 from dataclasses import dataclass
@@ -15,16 +16,14 @@ from typing import Any
 import pytest
 
 from local_runtime.activity import emitted_metrics
-from local_runtime.functions import function_app
 from local_runtime.template_tables import create_table_from_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_handler_module(function: str) -> ModuleType:
-    """functions/<function>/app.py under its own name: every function has an ``app`` module,
-    so a plain ``import app`` would pick whichever function folder comes first on sys.path."""
-    return function_app(ROOT, function)
+    """functions/<function>/<function>/handler.py, the module the template's Handler names."""
+    return importlib.import_module(f"{function}.handler")
 
 
 def load_sample_event(function: str, name: str) -> dict[str, Any]:

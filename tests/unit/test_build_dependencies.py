@@ -10,13 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from finish_build import normalize, runtime_sdk
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from finish_build import normalize, runtime_sdk  # noqa: E402
 
 RUNTIME = runtime_sdk()
 LAYER_DIR = ROOT / "layers" / "shared"
@@ -76,7 +74,8 @@ def imported_modules(tree: ast.AST, *, lazy: bool = True) -> set[str]:
 
 def third_party_imports(code_dir: Path, *, lazy: bool = True) -> set[str]:
     sources = list(code_dir.rglob("*.py"))
-    local = {path.stem for path in sources} | {path.name for path in LAYER_DIR.iterdir()}
+    local = {path.stem for path in code_dir.iterdir()}  # the package(s) the code folder holds
+    local |= {path.name for path in LAYER_DIR.iterdir()}
     imported = set().union(
         *(imported_modules(ast.parse(path.read_text()), lazy=lazy) for path in sources)
     )

@@ -7,11 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from finish_build import MARKER, FinishError, finish, runtime_sdk
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from finish_build import MARKER, FinishError, finish, runtime_sdk  # noqa: E402
 
 RUNTIME = {"boto3": "1.38.36", "botocore": "1.38.36", "python-dateutil": "2.9.0.post0", "six": "1"}
 

@@ -1,11 +1,6 @@
 """scripts/static_checks.py: which findings count as explained, and the pins of its venv."""
 
-import sys
 from typing import Any
-
-from template_support import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
 
 from static_checks import (
     TEMPLATE_LEVEL,
@@ -17,6 +12,7 @@ from static_checks import (
     report,
     stale_ignores,
 )
+from template_support import ROOT
 
 
 def _cfn_lint_match(rule: str, *path: str) -> dict[str, Any]:

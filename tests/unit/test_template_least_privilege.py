@@ -81,7 +81,7 @@ def test_no_function_uses_sam_sqs_or_stream_events(sam_template: Template) -> No
 
 def _function_sources(function: dict[str, Any]) -> set[str]:
     code = ROOT / function["Properties"]["CodeUri"]
-    components = {m for path in code.glob("*.py") for m in _COMPONENT.findall(path.read_text())}
+    components = {m for path in code.rglob("*.py") for m in _COMPONENT.findall(path.read_text())}
     return {f"datalake-events.{component}" for component in components}
 
 
@@ -223,7 +223,7 @@ def test_config_loader_learns_the_writable_databases_from_the_parameter(
 def test_this_module_reads_code_where_the_template_points(sam_template: Template) -> None:
     # Guard for the source checks above: every CodeUri is a folder with Python modules
     for logical, function in resources(sam_template, "AWS::Serverless::Function").items():
-        assert list(Path(ROOT / function["Properties"]["CodeUri"]).glob("*.py")), logical
+        assert list(Path(ROOT / function["Properties"]["CodeUri"]).rglob("*.py")), logical
 
 
 # Trust policies left without a source condition, and why. IAM cannot pass a role across

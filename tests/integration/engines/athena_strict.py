@@ -20,11 +20,12 @@ from decimal import Decimal
 from typing import Final
 
 import sqlglot
-from iceberg_cdc_sql import TargetTable
-from iceberg_cdc_types import ArrayType, ColumnType, MapType, ScalarType, StructType
-from iceberg_cdc_values import ColumnValue
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
+
+from iceberg_cdc.column_types import ArrayType, ColumnType, MapType, ScalarType, StructType
+from iceberg_cdc.conversion import ColumnValue
+from iceberg_cdc.sql import TargetTable
 
 ATHENA_MAX_QUERY_BYTES: Final = 262_144
 

@@ -1,13 +1,7 @@
-"""What the DynamoDB Local tests share: the Glue package on sys.path, S3 events from the events
-corpus, a settable clock, and a recorder of the calls a client makes.
-
-Importing this module puts glue/ on sys.path (the Glue job's package is ``cdc_merge`` there, as
-tests/unit/glue_merge/conftest.py does for the unit tests), so test modules import it first and
-keep their ``cdc_merge`` imports after an ``# isort: split``.
-"""
+"""What the DynamoDB Local tests share: S3 events from the events corpus, a settable clock, and
+a recorder of the calls a client makes."""
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -15,9 +9,6 @@ from typing import Any, Final
 from datalake_shared.s3_events import S3ObjectCreatedEvent
 
 ROOT: Final = Path(__file__).resolve().parents[3]
-GLUE_DIR: Final = ROOT / "glue"
-if str(GLUE_DIR) not in sys.path:
-    sys.path.insert(0, str(GLUE_DIR))
 
 STAGING_BUCKET: Final = "datalake-staging-example"
 # DynamoDB's limits (DynamoDB Local 3.3.1 enforces each, as measured by these tests).

@@ -8,31 +8,25 @@ with the unit tests (tests/unit/glue_merge), which run them on DuckDB alone.
 
 import atexit
 import itertools
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Final
 
+import glue_merge_csv_cases as csv_cases
+import glue_merge_fakes as fakes
+import glue_merge_replay_model as replay_model
+import glue_merge_scenarios as scenarios
 import pytest
+from glue_merge_fakes import LocalBucket
+from glue_merge_scenarios import Observation, RecordingEngine, Rig, Scenario, duckdb_rig
+
+from local_runtime.glue_spark import SparkWorkerEngine
+
+from .conftest import require_engine
 
 ROOT: Final = Path(__file__).resolve().parents[3]
-for _path in (ROOT / "glue", ROOT / "tests" / "unit" / "glue_merge"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-# The shared scenarios, for the test modules (imported from here: this module sets the path).
-import glue_merge_csv_cases as csv_cases  # noqa: E402
-import glue_merge_fakes as fakes  # noqa: E402
-import glue_merge_replay_model as replay_model  # noqa: E402
-import glue_merge_scenarios as scenarios  # noqa: E402
-from glue_merge_fakes import LocalBucket  # noqa: E402
-from glue_merge_scenarios import Observation, RecordingEngine, Rig, Scenario, duckdb_rig  # noqa: E402
-
-from local_runtime.glue_spark import SparkWorkerEngine  # noqa: E402
-
-from .conftest import require_engine  # noqa: E402
 
 __all__ = [
     "csv_cases",

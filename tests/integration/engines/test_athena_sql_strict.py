@@ -23,14 +23,27 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from iceberg_cdc_apply import ApplyOptions, CdcApplier, UnknownAttributePolicy
-from iceberg_cdc_athena import RunResult, RunStatus
-from iceberg_cdc_catalog import TableSchema
-from iceberg_cdc_dynamodb import decode_value
-from iceberg_cdc_sql import (
+from sqlglot import exp
+from sqlglot.dialects.trino import Trino
+
+from iceberg_cdc.athena import RunResult, RunStatus
+from iceberg_cdc.attribute_values import decode_value
+from iceberg_cdc.catalog import TableSchema
+from iceberg_cdc.column_types import (
+    INFERRED_GLUE_TYPES,
+    ArrayType,
+    ColumnType,
+    MapType,
+    ScalarType,
+    StructType,
+    parse_glue_type,
+)
+from iceberg_cdc.conversion import INTEGER_RANGES, ColumnValue, convert
+from iceberg_cdc.service import ApplyOptions, CdcApplier, UnknownAttributePolicy
+from iceberg_cdc.sql import (
     ATHENA_MAX_QUERY_BYTES as BUILDER_LIMIT,
 )
-from iceberg_cdc_sql import (
+from iceberg_cdc.sql import (
     DDL_RESERVED,
     Column,
     MergeBuilder,
@@ -40,19 +53,6 @@ from iceberg_cdc_sql import (
     is_plain_name,
     op_column_name,
 )
-from iceberg_cdc_types import (
-    INFERRED_GLUE_TYPES,
-    ArrayType,
-    ColumnType,
-    MapType,
-    ScalarType,
-    StructType,
-    parse_glue_type,
-)
-from iceberg_cdc_values import INTEGER_RANGES, ColumnValue, convert
-from sqlglot import exp
-from sqlglot.dialects.trino import Trino
-
 from local_runtime.template import glue_table_columns
 from tests.hostile_values import HOSTILE
 from tests.integration.engines.asl_definitions import (

@@ -2,21 +2,21 @@
 config tables, the tables with pending files from one paginated Query of the file tracker's
 sparse index, all three tables exactly as template.yaml declares them."""
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from batch_planner_pending import DynamoPendingTables
-from batch_planning import BatchPlanner, UnknownCadenceError
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
-from file_tracker_store import DynamoFileTrackerStore
-from file_tracking import KeyLayout, TrackedFile
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from batch_planner.service import BatchPlanner, UnknownCadenceError
+from batch_planner.store import DynamoPendingTables
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import BatchConfig, PipelineConfig, TableConfig
-from local_runtime.functions import function_app
-from tests.integration.engines.dynamodb_support import ROOT, CallRecorder, object_created
+from file_tracker.service import KeyLayout, TrackedFile
+from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
+from file_tracker.store import DynamoFileTrackerStore
+from tests.integration.engines.dynamodb_support import CallRecorder, object_created
 
 LAYOUT = KeyLayout("", DEFAULT_STAGING_KEY_PATTERN)
 
@@ -83,7 +83,7 @@ def test_the_handler_plans_the_active_tables_with_pending_files(
     configure(planner, ("s.a", True), ("s.b", True), ("s.c", True), ("s.d", False))
     land(planner, "s/a/1.csv", "s/a/2.csv", "s/c/1.csv", "s/d/1.csv", "x/y/1.csv")
     recorder = CallRecorder(dynamodb)
-    app = function_app(ROOT, "batch_planner")
+    app = importlib.import_module("batch_planner.handler")
     # When the schedule runs the cadence
     output = app.lambda_handler(
         {"cadence": "hourly", "run_id": "run-1"}, LambdaContext(), planner=planner

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from config_loading import ConfigLoader, ConfigObject, LoadOutcome
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from config_loader.service import ConfigLoader, ConfigObject, LoadOutcome
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import (
     BatchConfig,

@@ -2,20 +2,19 @@
 exactly as template.yaml declares it: write-once puts, duplicates told apart by the item the
 refused put returns, the announced flag set in transactions, quarantine, and the handler."""
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
-from file_tracker_store import MAX_ITEMS_PER_TRANSACTION, DynamoFileTrackerStore
-from file_tracking import FileTracker, KeyLayout, TrackedFile, TrackOutcome
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from local_runtime.functions import function_app
+from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome
+from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
+from file_tracker.store import MAX_ITEMS_PER_TRANSACTION, DynamoFileTrackerStore
 from tests.integration.engines.dynamodb_support import (
     MAX_PARTITION_KEY_BYTES,
-    ROOT,
     CallRecorder,
     object_created,
     scan_all,
@@ -258,7 +257,7 @@ def test_the_handler_tracks_a_batch_once_across_redeliveries(
     store: DynamoFileTrackerStore, dynamodb: DynamoDBClient, tracker_table: str
 ) -> None:
     # Given the handler over DynamoDB Local, and a batch of three objects
-    app = function_app(ROOT, "file_tracker")
+    app = importlib.import_module("file_tracker.handler")
     publisher = RecordingPublisher()
     tracker = FileTracker(DEFAULT_LAYOUT, store, publisher)
     keys = ["sales/orders/LOAD00000001.parquet", "sales/orders/a.parquet", "crm/customers/b.csv"]
@@ -278,7 +277,7 @@ def test_the_handler_redelivers_only_what_was_not_announced(
     store: DynamoFileTrackerStore, dynamodb: DynamoDBClient, tracker_table: str
 ) -> None:
     # Given EventBridge refusing the announcement of one of two new files
-    app = function_app(ROOT, "file_tracker")
+    app = importlib.import_module("file_tracker.handler")
     refused = landed("sales/orders/b.parquet")
     publisher = RecordingPublisher(fail={refused.file_id})
     tracker = FileTracker(DEFAULT_LAYOUT, store, publisher)

@@ -10,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from file_tracker_store import DynamoFileTrackerStore
-from file_tracking import KeyLayout, TrackedFile
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from cdc_merge.file_tracker import DynamoFileTracker
+from cdc_merge.history import DynamoHistory
+from cdc_merge.job import BatchOutcome, process_batch
+from cdc_merge.leases import DynamoLeases
+from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import BatchConfig, PipelineConfig, TableConfig
+from file_tracker.service import KeyLayout, TrackedFile
+from file_tracker.store import DynamoFileTrackerStore
 from local_runtime.glue_duckdb import DuckDbEngine
 from tests.integration.engines.dynamodb_support import (
     STAGING_BUCKET,
@@ -23,13 +28,6 @@ from tests.integration.engines.dynamodb_support import (
     object_created,
     scan_all,
 )
-
-# isort: split
-from cdc_merge.file_tracker import DynamoFileTracker
-from cdc_merge.history import DynamoHistory
-from cdc_merge.job import BatchOutcome, process_batch
-from cdc_merge.leases import DynamoLeases
-from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
 
 # DMS full-load files written as folders of parts: the file name is not the key's last segment.
 PARTED_LAYOUT = KeyLayout(

@@ -8,15 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from cdc_merge.history import MAX_ERROR_CHARS, DynamoHistory, HistoryRecord
 from tests.integration.engines.dynamodb_support import (
     MAX_ITEM_BYTES,
     MAX_PARTITION_KEY_BYTES,
     MAX_SORT_KEY_BYTES,
     utf8_len,
 )
-
-# isort: split
-from cdc_merge.history import MAX_ERROR_CHARS, DynamoHistory, HistoryRecord
 
 STARTED = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
 

@@ -9,10 +9,8 @@ import boto3
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from tests.integration.engines.dynamodb_support import MAX_PARTITION_KEY_BYTES, Clock
-
-# isort: split
 from cdc_merge.leases import DynamoLeases
+from tests.integration.engines.dynamodb_support import MAX_PARTITION_KEY_BYTES, Clock
 
 TABLE = "sales.orders"
 

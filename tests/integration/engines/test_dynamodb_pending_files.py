@@ -10,11 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from batch_planner_pending import DynamoPendingTables
-from file_tracker_store import DynamoFileTrackerStore, pending_order
-from file_tracking import KeyLayout, TrackedFile
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from batch_planner.store import DynamoPendingTables
+from cdc_merge.file_tracker import PROCESSED_STATUS, DynamoFileTracker
+from cdc_merge.job import plan_files
+from file_tracker.service import KeyLayout, TrackedFile
+from file_tracker.store import DynamoFileTrackerStore, pending_order
 from tests.integration.engines.dynamodb_support import (
     MAX_S3_KEY_BYTES,
     MAX_SORT_KEY_BYTES,
@@ -24,10 +26,6 @@ from tests.integration.engines.dynamodb_support import (
     scan_all,
     utf8_len,
 )
-
-# isort: split
-from cdc_merge.file_tracker import PROCESSED_STATUS, DynamoFileTracker
-from cdc_merge.job import plan_files
 
 DEFAULT_LAYOUT = KeyLayout(
     prefix="", pattern=r"^(?P<schema>[^/]+)/(?P<table>[^/]+)/(?:.+/)?(?P<file_name>[^/]+)$"

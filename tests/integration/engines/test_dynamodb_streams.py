@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from iceberg_cdc_changes import ChangeKind, ChangeReader, ParsedBatch
-from iceberg_cdc_dynamodb import DecodeError, decode_item
 from mypy_boto3_dynamodb import DynamoDBClient
 from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
+from iceberg_cdc.attribute_values import DecodeError, decode_item
+from iceberg_cdc.changes import ChangeKind, ChangeReader, ParsedBatch
 from local_runtime.bridges.dynamodb_streams import lambda_stream_record
 
 REGION = "us-east-1"

@@ -7,13 +7,11 @@ from collections.abc import Callable
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from cdc_merge.job import CONFIG_ERROR_KEY
+from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import BatchConfig, PipelineConfig, TableConfig
 from tests.integration.engines.dynamodb_support import CallRecorder
-
-# isort: split
-from cdc_merge.job import CONFIG_ERROR_KEY
-from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from batch_planning import BatchPlanner
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -15,6 +14,7 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
     load_sample_event,
 )
 
+from batch_planner.service import BatchPlanner
 from datalake_shared.pipeline_config import BatchConfig, TableConfig
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -17,11 +17,11 @@ from batch_planner_fakes import (
     table_config,
     tables,
 )
-from batch_planner_pending import DynamoPendingTables
-from batch_planner_settings import get_settings
-from batch_planning import BatchPlanner, UnknownCadenceError
 from pydantic import ValidationError
 
+from batch_planner.service import BatchPlanner, UnknownCadenceError
+from batch_planner.settings import get_settings
+from batch_planner.store import DynamoPendingTables
 from datalake_shared.config_store import PipelineConfigStore
 
 SAMPLE_RUN = "hourly-2026-11-23T10-00-00Z"

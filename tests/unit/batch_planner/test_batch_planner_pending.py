@@ -7,9 +7,10 @@ from typing import Any
 import boto3
 import pytest
 from batch_planner_fakes import DynamoCallRecorder
-from batch_planner_pending import PENDING_INDEX, DynamoPendingTables
 from lambda_support import create_template_table
 from moto import mock_aws
+
+from batch_planner.store import PENDING_INDEX, DynamoPendingTables
 
 TABLE_NAME = "file-tracker-test"
 

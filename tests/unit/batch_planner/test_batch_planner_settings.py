@@ -3,8 +3,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from batch_planner_settings import BatchPlannerSettings, get_settings
 
+from batch_planner.settings import BatchPlannerSettings, get_settings
 from datalake_shared.settings import SettingsError
 
 ENV = {

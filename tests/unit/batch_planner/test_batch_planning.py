@@ -12,7 +12,8 @@ from batch_planner_fakes import (
     table_config,
     tables,
 )
-from batch_planning import (
+
+from batch_planner.service import (
     MAX_PLAN_BYTES,
     PlanTooLargeError,
     UnknownCadenceError,

@@ -4,10 +4,10 @@ import math
 from dataclasses import dataclass
 
 from batch_planner_fakes import batch_config, table_config
-from batch_planning import Plan, plan_batches
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from batch_planner.service import Plan, plan_batches
 from datalake_shared.pipeline_config import BatchConfig, TableConfig
 
 CADENCE = "hourly"

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from config_loading import ConfigObject, ConfigObjectMissingError, ConfigTooLargeError
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -16,6 +15,7 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
     load_sample_event,
 )
 
+from config_loader.service import ConfigObject, ConfigObjectMissingError, ConfigTooLargeError
 from datalake_shared.config_store import CADENCE, SOURCE_TABLE, ApplyPlan
 from datalake_shared.pipeline_config import PipelineConfig
 

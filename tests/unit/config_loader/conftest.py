@@ -14,9 +14,9 @@ from config_loader_fakes import (
     FakeEvents,
     FakeObjects,
 )
-from config_loading import ConfigLoader
 from moto import mock_aws
 
+from config_loader.service import ConfigLoader
 from datalake_shared.config_store import PipelineConfigStore
 
 

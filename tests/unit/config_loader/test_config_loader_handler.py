@@ -18,8 +18,9 @@ from config_loader_fakes import (
     sample_config_text,
     uploaded,
 )
-from config_loader_settings import get_settings
-from config_loading import (
+from pydantic import ValidationError
+
+from config_loader.service import (
     CONFIG_APPLIED,
     CONFIG_REJECTED,
     MAX_CONFIG_BYTES,
@@ -30,7 +31,7 @@ from config_loading import (
     is_config_key,
     rejection_report_key,
 )
-from pydantic import ValidationError
+from config_loader.settings import get_settings
 
 VALID_KEY = "config/pipeline.yaml"
 BROKEN_KEY = "config/broken.yaml"

@@ -15,9 +15,9 @@ from config_loader_fakes import (
     load_event,
     sample_config_text,
 )
-from config_loader_objects import S3ConfigObjects
-from config_loading import ConfigLoader, ConfigObjectMissingError, ConfigTooLargeError
 
+from config_loader.service import ConfigLoader, ConfigObjectMissingError, ConfigTooLargeError
+from config_loader.store import S3ConfigObjects
 from datalake_shared.config_store import PipelineConfigStore
 
 

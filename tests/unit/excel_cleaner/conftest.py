@@ -1,6 +1,7 @@
 import pytest
 from excel_cleaner_fakes import FakeEvents, FakeStore, FakeTopic, make_cleaner
-from excel_cleaner_service import ExcelCleaner
+
+from excel_cleaner.service import ExcelCleaner
 
 
 @pytest.fixture

@@ -9,15 +9,6 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from botocore.exceptions import ClientError
-from excel_cleaner_service import (
-    CleanerConfig,
-    ExcelCleaner,
-    ObjectMissingError,
-    ObjectTooLargeError,
-    SourceObject,
-)
-from excel_cleaner_specs import CleaningSpec
-from excel_cleaner_workbook import Limits
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -27,6 +18,15 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
 )
 
 from datalake_shared.event_publisher import EntryTooLargeError
+from excel_cleaner.service import (
+    CleanerConfig,
+    ExcelCleaner,
+    ObjectMissingError,
+    ObjectTooLargeError,
+    SourceObject,
+)
+from excel_cleaner.specs import CleaningSpec
+from excel_cleaner.workbook import Limits
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = ROOT / "events" / "excel_cleaner"

@@ -7,19 +7,19 @@ from typing import Any
 
 import boto3
 import pytest
-from excel_cleaner_aws import S3WorkbookStore, SnsResultTopic
 from excel_cleaner_books import SALES_REPORT_CSV, password_protected_xlsx, sales_report_xlsx
 from excel_cleaner_fakes import CLEAN_BUCKET, RAW_BUCKET, FakeLambdaContext, app, uploaded
-from excel_cleaner_service import (
+from moto import mock_aws
+
+from datalake_shared.event_publisher import EventPublisher
+from excel_cleaner.adapters import S3WorkbookStore, SnsResultTopic
+from excel_cleaner.service import (
     COMPONENT,
     CleanerConfig,
     ExcelCleaner,
     ObjectMissingError,
     ObjectTooLargeError,
 )
-from moto import mock_aws
-
-from datalake_shared.event_publisher import EventPublisher
 
 BUS = "datalake-bus"
 

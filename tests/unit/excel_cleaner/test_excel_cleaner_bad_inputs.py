@@ -23,7 +23,8 @@ from excel_cleaner_fakes import (
     app,
     uploaded,
 )
-from excel_cleaner_service import ExcelCleaner
+
+from excel_cleaner.service import ExcelCleaner
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,11 @@ import io
 import math
 from datetime import date, datetime
 
-from excel_cleaner_columns import CsvTable
-from excel_cleaner_values import Cell, format_cell, format_cell_in_datetime_column
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from excel_cleaner.columns import CsvTable
+from excel_cleaner.values import Cell, format_cell, format_cell_in_datetime_column
 
 texts = st.one_of(
     st.just(""),

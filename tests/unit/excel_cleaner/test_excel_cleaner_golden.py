@@ -12,7 +12,8 @@ from excel_cleaner_books import (
     regions_xlsx,
     sales_report_xlsx,
 )
-from excel_cleaner_workbook import CleanedWorkbook, Limits, clean_workbook
+
+from excel_cleaner.workbook import CleanedWorkbook, Limits, clean_workbook
 
 
 @pytest.fixture(scope="module")

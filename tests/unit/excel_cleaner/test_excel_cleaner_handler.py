@@ -25,7 +25,8 @@ from excel_cleaner_fakes import (
     sns_event,
     uploaded,
 )
-from excel_cleaner_service import ExcelCleaner
+
+from excel_cleaner.service import ExcelCleaner
 
 SAMPLE_KEY = "uploads/finance/Q3 sales report.xlsx"
 

@@ -20,9 +20,6 @@ from excel_cleaner_fakes import (
     make_cleaner,
     uploaded,
 )
-from excel_cleaner_notifications import UploadedObject
-from excel_cleaner_service import ExcelCleaner, Outcome, key_stem
-from excel_cleaner_values import sheet_file_names
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -30,6 +27,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from datalake_shared.event_publisher import EntryTooLargeError
 from datalake_shared.s3_keys import utf8_prefix
+from excel_cleaner.models import UploadedObject
+from excel_cleaner.service import ExcelCleaner, Outcome, key_stem
+from excel_cleaner.values import sheet_file_names
 
 MAX = 1024
 EXTENSIONS = (".xlsx", ".XLSM", ".xls", ".ods")

@@ -4,7 +4,8 @@ import json
 
 import pytest
 from excel_cleaner_fakes import EVENTS_DIR, RAW_BUCKET, load_event
-from excel_cleaner_notifications import (
+
+from excel_cleaner.models import (
     MalformedNotice,
     S3TestNotice,
     UploadedObject,

@@ -23,8 +23,11 @@ from excel_cleaner_fakes import (
     FakeTopic,
     make_cleaner,
 )
-from excel_cleaner_notifications import MalformedNotice, UploadedObject
-from excel_cleaner_service import (
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from excel_cleaner.models import MalformedNotice, UploadedObject
+from excel_cleaner.service import (
     CleanerConfig,
     CleanResult,
     ExcelCleaner,
@@ -32,10 +35,8 @@ from excel_cleaner_service import (
     compare_sequencers,
     key_stem,
 )
-from excel_cleaner_specs import CleaningSpec
-from excel_cleaner_workbook import Limits
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from excel_cleaner.specs import CleaningSpec
+from excel_cleaner.workbook import Limits
 
 KEY = "uploads/finance/Q3 sales.xlsx"
 FOLDER = "clean/uploads/finance/Q3 sales/"

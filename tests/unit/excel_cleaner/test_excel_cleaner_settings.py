@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from excel_cleaner_settings import ExcelCleanerSettings
-from excel_cleaner_specs import ColumnType, spec_for
 from pydantic import ValidationError
 
 from datalake_shared.settings import SettingsError, load_settings
+from excel_cleaner.settings import ExcelCleanerSettings
+from excel_cleaner.specs import ColumnType, spec_for
 
 REQUIRED = {"CLEAN_BUCKET": "clean-bucket", "RESULT_TOPIC_ARN": "arn:aws:sns:us-east-1:1:r"}
 

@@ -4,14 +4,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import pytest
-from excel_cleaner_sheets import (
+
+from excel_cleaner.sheets import (
     CleanedSheet,
     HeaderRowMissingError,
     MergedRange,
     SheetOverrides,
     clean_sheet,
 )
-from excel_cleaner_specs import ColumnType
+from excel_cleaner.specs import ColumnType
 
 type Grid = list[list[object]]
 

@@ -6,8 +6,11 @@ import math
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from excel_cleaner_sheets import TOTAL_WORDS, SheetOverrides, clean_sheet
-from excel_cleaner_values import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from excel_cleaner.sheets import TOTAL_WORDS, SheetOverrides, clean_sheet
+from excel_cleaner.values import (
     IDENTIFIER,
     column_names,
     format_cell,
@@ -17,8 +20,6 @@ from excel_cleaner_values import (
     snake_case,
     unique_names,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 PROPERTY = settings(max_examples=150, deadline=None)
 

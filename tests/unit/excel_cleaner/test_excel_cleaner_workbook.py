@@ -12,8 +12,11 @@ from excel_cleaner_books import (
     sales_report_xlsx,
     xlsx,
 )
-from excel_cleaner_specs import CleaningSpec
-from excel_cleaner_workbook import (
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from excel_cleaner.specs import CleaningSpec
+from excel_cleaner.workbook import (
     Limits,
     RejectReason,
     WorkbookRejectedError,
@@ -23,8 +26,6 @@ from excel_cleaner_workbook import (
     describe_content,
     detect_format,
 )
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 
 def rejection(data: bytes, limits: Limits | None = None, spec: CleaningSpec | None = None) -> str:

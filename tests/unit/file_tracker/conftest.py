@@ -4,7 +4,8 @@ from file_tracker_fakes import (
     FakeTrackerStore,
     tracker_with,
 )
-from file_tracking import FileTracker
+
+from file_tracker.service import FileTracker
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
-from file_tracking import FileTracker, KeyLayout, MarkFailure, PutResult, TrackedFile
-from landed_events import EventBridgeLandedPublisher
 
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.s3_events import S3ObjectCreatedEvent, S3ObjectCreatedSqsRecord
+from file_tracker.announcer import EventBridgeLandedPublisher
+from file_tracker.service import FileTracker, KeyLayout, MarkFailure, PutResult, TrackedFile
+from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

@@ -15,9 +15,10 @@ from file_tracker_fakes import (
     sqs_event,
     tracker_with,
 )
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN, get_settings
-from file_tracker_store import DynamoFileTrackerStore
-from file_tracking import FileTracker, KeyLayout, PutResult, TrackedFile
+
+from file_tracker.service import FileTracker, KeyLayout, PutResult, TrackedFile
+from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN, get_settings
+from file_tracker.store import DynamoFileTrackerStore
 
 
 class StoreUnavailableError(RuntimeError):

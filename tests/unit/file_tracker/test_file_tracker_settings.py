@@ -3,9 +3,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN, FileTrackerSettings, get_settings
 
 from datalake_shared.settings import SettingsError, load_settings
+from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN, FileTrackerSettings, get_settings
 
 ENV_VARS = ("FILE_TRACKER_TABLE", "STAGING_PREFIX", "STAGING_KEY_PATTERN", "EVENT_BUS_NAME")
 

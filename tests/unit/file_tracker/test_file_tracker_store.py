@@ -17,16 +17,17 @@ from file_tracker_fakes import (
     sqs_batch_of,
     tracker_with,
 )
-from file_tracker_store import (
+from lambda_support import create_template_table
+from moto import mock_aws
+
+from file_tracker.service import KeyParts, TrackedFile
+from file_tracker.store import (
     MAX_ORDER_PREFIX_BYTES,
     MAX_SORT_KEY_BYTES,
     DynamoFileTrackerStore,
     order_prefix,
     pending_order,
 )
-from file_tracking import KeyParts, TrackedFile
-from lambda_support import create_template_table
-from moto import mock_aws
 
 TABLE_NAME = "file-tracker-test"
 PENDING_INDEX = "pending-files-index"

@@ -8,8 +8,9 @@ from file_tracker_fakes import (
     s3_events,
     tracker_with,
 )
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
-from file_tracking import FileTracker, KeyLayout, TrackedFile, TrackOutcome, file_id
+
+from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome, file_id
+from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 
 
 def tracked_files(tracker: FileTracker, keys: list[str]) -> list[TrackedFile]:

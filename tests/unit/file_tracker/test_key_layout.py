@@ -1,6 +1,7 @@
 import pytest
-from file_tracker_settings import DEFAULT_STAGING_KEY_PATTERN
-from file_tracking import KeyLayout, KeyParts, is_ignored_object, load_type
+
+from file_tracker.service import KeyLayout, KeyParts, is_ignored_object, load_type
+from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 
 DEFAULT_LAYOUT = KeyLayout(prefix="", pattern=DEFAULT_STAGING_KEY_PATTERN)
 

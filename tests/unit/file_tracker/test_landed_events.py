@@ -3,10 +3,10 @@ import json
 import boto3
 from botocore.stub import Stubber
 from file_tracker_fakes import FakeEventsClient, landed_publisher, object_created, object_keys
-from file_tracking import KeyParts, TrackedFile
-from landed_events import EventBridgeLandedPublisher
 
 from datalake_shared.event_publisher import EventPublisher
+from file_tracker.announcer import EventBridgeLandedPublisher
+from file_tracker.service import KeyParts, TrackedFile
 
 
 def test_file_landed_event_describes_the_file() -> None:

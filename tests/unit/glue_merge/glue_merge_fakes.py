@@ -9,7 +9,6 @@ from typing import Any
 
 from cdc_merge.file_tracker import PendingFile, landing_order
 from cdc_merge.history import HistoryRecord
-
 from local_runtime.glue_duckdb import DuckDbEngine
 
 BUCKET = "staging"

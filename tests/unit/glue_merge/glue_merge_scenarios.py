@@ -19,10 +19,6 @@ from typing import Any
 
 import duckdb
 import pytest
-from cdc_merge.engine import SqlEngine, StagingFile
-from cdc_merge.file_tracker import PendingFile
-from cdc_merge.job import BatchOutcome, process_batch
-from cdc_merge.table_spec import TableSpec
 from glue_merge_fakes import (
     FakeHistory,
     FakeLeases,
@@ -32,6 +28,11 @@ from glue_merge_fakes import (
     batch_of,
     table_config,
 )
+
+from cdc_merge.engine import SqlEngine, StagingFile
+from cdc_merge.file_tracker import PendingFile
+from cdc_merge.job import BatchOutcome, process_batch
+from cdc_merge.table_spec import TableSpec
 
 ORDERS = "sales.orders"
 CUSTOMERS = "crm.customers"

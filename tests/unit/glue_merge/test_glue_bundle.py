@@ -5,10 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "scripts"))
+from bundle_glue_job import PACKAGE, bundle
 
-from bundle_glue_job import PACKAGE, bundle  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_bundle_alone_imports_every_module_of_the_job(tmp_path: Path) -> None:

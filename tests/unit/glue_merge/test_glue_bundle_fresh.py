@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "scripts"))
+from bundle_glue_job import DEFAULT_OUTPUT, STALE_MESSAGE, render
 
-from bundle_glue_job import DEFAULT_OUTPUT, STALE_MESSAGE, render  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_template_deploys_the_committed_bundle(sam_template: dict[str, Any]) -> None:

@@ -9,6 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
+from lambda_support import create_template_table
+from moto import mock_aws
+
 from cdc_merge.file_tracker import (
     INDEX_ATTRIBUTES,
     MAX_ORDER_PREFIX_BYTES,
@@ -21,10 +24,8 @@ from cdc_merge.file_tracker import (
 from cdc_merge.history import DynamoHistory, HistoryRecord, bounded_key
 from cdc_merge.leases import DynamoLeases
 from cdc_merge.table_configs import DynamoTableConfigs
-from file_tracker_store import MAX_ORDER_PREFIX_BYTES as TRACKER_MAX_ORDER_PREFIX_BYTES
-from file_tracker_store import order_prefix as tracker_order_prefix
-from lambda_support import create_template_table
-from moto import mock_aws
+from file_tracker.store import MAX_ORDER_PREFIX_BYTES as TRACKER_MAX_ORDER_PREFIX_BYTES
+from file_tracker.store import order_prefix as tracker_order_prefix
 
 LEASES, HISTORY, TRACKER = "leases-test", "history-test", "tracker-test"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -6,14 +6,14 @@ from typing import Any
 
 import boto3
 import pytest
-from cdc_merge.engine import SparkEngine, StagingFile, hadoop_literal_path
-from cdc_merge.merge_sql import create_table_sql, replace_table_sql
-from cdc_merge.table_spec import TableSpec
 from glue_merge_fakes import LocalBucket, table_config
 from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from cdc_merge.engine import SparkEngine, StagingFile, hadoop_literal_path
+from cdc_merge.merge_sql import create_table_sql, replace_table_sql
+from cdc_merge.table_spec import TableSpec
 from local_runtime.glue_duckdb import (
     DuckDbEngine,
     csv_problem,

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+
 from cdc_merge.engine import StagingError
 from cdc_merge.errors import MAX_SUMMARY_CHARS, ErrorSummary, SummarizedError, summarize
 from cdc_merge.job import InvalidDataError

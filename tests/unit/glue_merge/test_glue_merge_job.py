@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cdc_merge.file_tracker import PendingFile
-from cdc_merge.job import FilePlan, plan_files
 from glue_merge_fakes import LocalBucket
 from glue_merge_scenarios import JOB_SCENARIOS, ORDERS, Rig, Scenario, duckdb_rig
+
+from cdc_merge.file_tracker import PendingFile
+from cdc_merge.job import FilePlan, plan_files
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ also run on Spark by the engine tier) run here on DuckDB.
 from pathlib import Path
 
 import pytest
+from glue_merge_scenarios import LANDING_SCENARIOS, Scenario, duckdb_rig
+
 from cdc_merge.file_tracker import PendingFile, landing_order
 from cdc_merge.job import plan_files
-from glue_merge_scenarios import LANDING_SCENARIOS, Scenario, duckdb_rig
 
 
 @pytest.mark.parametrize("scenario", LANDING_SCENARIOS.values(), ids=LANDING_SCENARIOS.keys())

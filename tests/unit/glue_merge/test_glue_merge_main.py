@@ -8,6 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
+from glue_merge_fakes import LocalBucket, batch_of, table_config
+from lambda_support import create_template_table
+from moto import mock_aws
+
 from cdc_merge.job import BatchOutcome, Counts, TableOutcome
 from cdc_merge.main import (
     BatchFailedError,
@@ -18,9 +22,6 @@ from cdc_merge.main import (
     spark_config,
     staged_path,
 )
-from glue_merge_fakes import LocalBucket, batch_of, table_config
-from lambda_support import create_template_table
-from moto import mock_aws
 
 BATCH = batch_of(table_config("sales.orders"))
 GLUE_ARGV = [

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from cdc_merge.engine import StagingFile
-from cdc_merge.table_spec import TableSpec
 from glue_merge_fakes import table_config
 
+from cdc_merge.engine import StagingFile
+from cdc_merge.table_spec import TableSpec
 from local_runtime.spark_worker import (
     decode_files,
     decode_rows,

@@ -4,6 +4,11 @@ from typing import Any
 
 import pytest
 import sqlglot
+from glue_merge_fakes import table_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
+
 from cdc_merge.merge_sql import (
     build_statements,
     create_table_sql,
@@ -27,10 +32,6 @@ from cdc_merge.table_spec import (
     quote_identifier,
     sql_type,
 )
-from glue_merge_fakes import table_config
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from sqlglot import exp
 
 CATALOG = "glue_catalog"
 

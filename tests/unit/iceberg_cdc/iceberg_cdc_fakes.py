@@ -22,11 +22,13 @@ import duckdb
 import sqlglot
 from botocore.exceptions import ClientError
 from eventbridge_limits import refuse_like_aws
-from iceberg_cdc_apply import ApplyOptions, CdcApplier
-from iceberg_cdc_athena import AthenaStatementRunner
-from iceberg_cdc_catalog import GlueSchemaCatalog
-from iceberg_cdc_events import CdcEventPublisher
-from iceberg_cdc_types import (
+from sqlglot import exp
+
+from datalake_shared.event_publisher import EventPublisher
+from iceberg_cdc.announcer import CdcEventPublisher
+from iceberg_cdc.athena import AthenaStatementRunner
+from iceberg_cdc.catalog import GlueSchemaCatalog
+from iceberg_cdc.column_types import (
     ArrayType,
     ColumnType,
     MapType,
@@ -34,9 +36,7 @@ from iceberg_cdc_types import (
     StructType,
     parse_glue_type,
 )
-from sqlglot import exp
-
-from datalake_shared.event_publisher import EventPublisher
+from iceberg_cdc.service import ApplyOptions, CdcApplier
 from local_runtime.template import glue_table_columns
 
 if TYPE_CHECKING:

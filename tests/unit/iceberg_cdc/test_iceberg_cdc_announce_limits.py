@@ -4,7 +4,6 @@ cannot fit fails the batch's records, so that Lambda replays them and, its retri
 the batch to the CDC failures queue (OnFailure): never only a log line."""
 
 from eventbridge_limits import LIMIT_BYTES, aws_entry_size
-from iceberg_cdc_apply import ApplyReport
 from iceberg_cdc_fakes import (
     STREAM_ARN,
     CapturedLogs,
@@ -16,6 +15,8 @@ from iceberg_cdc_fakes import (
     order,
     sequence_number,
 )
+
+from iceberg_cdc.service import ApplyReport
 
 BATCH_APPLIED = "CDC Batch Applied"
 COLUMNS_ADDED = "CDC Columns Added"

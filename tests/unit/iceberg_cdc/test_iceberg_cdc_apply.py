@@ -3,8 +3,6 @@ failure reporting, splitting, and the TTL / unknown-attribute policies."""
 
 from decimal import Decimal
 
-from iceberg_cdc_apply import UnknownAttributePolicy
-from iceberg_cdc_changes import TtlPolicy
 from iceberg_cdc_fakes import (
     DATABASE,
     DEMO_COLUMNS,
@@ -16,6 +14,9 @@ from iceberg_cdc_fakes import (
     order,
     sequence_number,
 )
+
+from iceberg_cdc.changes import TtlPolicy
+from iceberg_cdc.service import UnknownAttributePolicy
 
 
 def test_batch_is_applied_with_one_merge(cdc: Harness, stream: StreamWriter) -> None:

@@ -3,7 +3,6 @@
 from typing import TYPE_CHECKING, cast
 
 import pytest
-from iceberg_cdc_athena import AthenaStatementRunner, RunStatus, is_commit_conflict
 from iceberg_cdc_fakes import (
     COMMIT_CONFLICT,
     DATABASE,
@@ -13,6 +12,8 @@ from iceberg_cdc_fakes import (
     Outcome,
     client_error,
 )
+
+from iceberg_cdc.athena import AthenaStatementRunner, RunStatus, is_commit_conflict
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient

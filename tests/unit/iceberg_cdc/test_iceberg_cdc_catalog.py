@@ -3,10 +3,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
-from iceberg_cdc_catalog import CatalogError, GlueSchemaCatalog, schema_from_glue_table
 from iceberg_cdc_fakes import DATABASE, DEMO_COLUMNS, TABLE, FakeGlueClient, glue_table
-from iceberg_cdc_types import ScalarType, StructType, parse_glue_type
 from moto import mock_aws
+
+from iceberg_cdc.catalog import CatalogError, GlueSchemaCatalog, schema_from_glue_table
+from iceberg_cdc.column_types import ScalarType, StructType, parse_glue_type
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient

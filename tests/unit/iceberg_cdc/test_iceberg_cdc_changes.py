@@ -1,14 +1,15 @@
 from decimal import Decimal
 
 import pytest
-from iceberg_cdc_changes import (
+from iceberg_cdc_fakes import StreamWriter, load_event, order, sequence_number
+
+from iceberg_cdc.changes import (
     ChangeKind,
     ChangeReader,
     MalformedBatchError,
     StreamRecord,
     TtlPolicy,
 )
-from iceberg_cdc_fakes import StreamWriter, load_event, order, sequence_number
 
 
 def test_last_change_per_key_wins_in_stream_order(stream: StreamWriter) -> None:

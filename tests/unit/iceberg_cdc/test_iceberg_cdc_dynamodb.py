@@ -1,7 +1,8 @@
 from decimal import Decimal
 
 import pytest
-from iceberg_cdc_dynamodb import DecodeError, decode_item, decode_value, type_tag
+
+from iceberg_cdc.attribute_values import DecodeError, decode_item, decode_value, type_tag
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-from iceberg_cdc_events import glue_table_arn, source_table_arn
 from iceberg_cdc_fakes import STREAM_ARN, Harness, StreamWriter, order
+
+from iceberg_cdc.announcer import glue_table_arn, source_table_arn
 
 
 def test_source_and_target_arns_come_from_the_stream_arn() -> None:

@@ -5,8 +5,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from iceberg_cdc_apply import UnknownAttributePolicy
-from iceberg_cdc_changes import MalformedBatchError, TtlPolicy
 from iceberg_cdc_fakes import (
     CapturedLogs,
     FakeLambdaContext,
@@ -20,6 +18,9 @@ from iceberg_cdc_fakes import (
     order,
     sequence_number,
 )
+
+from iceberg_cdc.changes import MalformedBatchError, TtlPolicy
+from iceberg_cdc.service import UnknownAttributePolicy
 
 NO_FAILURES = {"batchItemFailures": []}
 

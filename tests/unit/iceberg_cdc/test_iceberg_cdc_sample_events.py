@@ -1,8 +1,9 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
 import pytest
-from iceberg_cdc_changes import ChangeReader, StreamRecord
 from iceberg_cdc_fakes import EVENTS_DIR, load_event
+
+from iceberg_cdc.changes import ChangeReader, StreamRecord
 
 SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
 

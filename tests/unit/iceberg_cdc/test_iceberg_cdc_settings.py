@@ -2,11 +2,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from iceberg_cdc_apply import UnknownAttributePolicy
-from iceberg_cdc_changes import TtlPolicy
-from iceberg_cdc_settings import IcebergCdcSettings, get_settings
 
 from datalake_shared.settings import SettingsError, load_settings
+from iceberg_cdc.changes import TtlPolicy
+from iceberg_cdc.service import UnknownAttributePolicy
+from iceberg_cdc.settings import IcebergCdcSettings, get_settings
 
 ENV_VARS = (
     "ATHENA_WORKGROUP",

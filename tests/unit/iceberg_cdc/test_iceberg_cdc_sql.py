@@ -5,7 +5,9 @@ import duckdb
 import pytest
 import sqlglot
 from iceberg_cdc_fakes import DEMO_COLUMNS
-from iceberg_cdc_sql import (
+
+from iceberg_cdc.column_types import parse_glue_type
+from iceberg_cdc.sql import (
     Column,
     MergeBuilder,
     RowChange,
@@ -16,7 +18,6 @@ from iceberg_cdc_sql import (
     op_column_name,
     string_literal,
 )
-from iceberg_cdc_types import parse_glue_type
 
 
 def demo_table(database: str = "db", table: str = "orders") -> TargetTable:

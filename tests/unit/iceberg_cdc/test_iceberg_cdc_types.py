@@ -1,7 +1,8 @@
 from decimal import Decimal
 
 import pytest
-from iceberg_cdc_types import (
+
+from iceberg_cdc.column_types import (
     ArrayType,
     MapType,
     ScalarType,

@@ -3,8 +3,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from iceberg_cdc_types import parse_glue_type
-from iceberg_cdc_values import ConversionError, convert, json_text
+
+from iceberg_cdc.column_types import parse_glue_type
+from iceberg_cdc.conversion import ConversionError, convert, json_text
 
 
 def to(glue_type: str, value: object) -> object:

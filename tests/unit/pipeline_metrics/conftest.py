@@ -1,6 +1,7 @@
 import pytest
 from pipeline_metrics_fakes import FakeEventsClient, FakeS3Client, writer_with
-from pipeline_metrics_writer import MetricsWriter
+
+from pipeline_metrics.service import MetricsWriter
 
 
 @pytest.fixture

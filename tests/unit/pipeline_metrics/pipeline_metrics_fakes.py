@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 from eventbridge_limits import refuse_like_aws
-from pipeline_metrics_announce import EventBridgeWrittenPublisher
-from pipeline_metrics_csv import COLUMNS, decode_csv
-from pipeline_metrics_store import S3MetricsStore
-from pipeline_metrics_writer import MetricsWriter
 
 from datalake_shared.event_publisher import EventPublisher
+from pipeline_metrics.announcer import EventBridgeWrittenPublisher
+from pipeline_metrics.csv_rows import COLUMNS, decode_csv
+from pipeline_metrics.service import MetricsWriter
+from pipeline_metrics.store import S3MetricsStore
 
 if TYPE_CHECKING:
     import duckdb

@@ -2,12 +2,12 @@
 
 from typing import TYPE_CHECKING, cast
 
-from pipeline_metrics_announce import EventBridgeWrittenPublisher
-from pipeline_metrics_csv import MetricRow, object_key
 from pipeline_metrics_fakes import BUCKET, PREFIX, FakeEventsClient
-from pipeline_metrics_writer import MetricsObject
 
 from datalake_shared.event_publisher import EventPublisher
+from pipeline_metrics.announcer import EventBridgeWrittenPublisher
+from pipeline_metrics.csv_rows import MetricRow, object_key
+from pipeline_metrics.service import MetricsObject
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pipeline_metrics_csv import (
+from pipeline_metrics_fakes import metrics_connection
+
+from pipeline_metrics.csv_rows import (
     COLUMNS,
     READ_DIALECT,
     MetricRow,
@@ -17,7 +19,6 @@ from pipeline_metrics_csv import (
     object_key,
     stored_row,
 )
-from pipeline_metrics_fakes import metrics_connection
 
 # What breaks naive CSV (the post joined values with commas): separators, quotes, the escape
 # character, every kind of line break, NUL, and Unicode beyond ASCII (including the Unicode

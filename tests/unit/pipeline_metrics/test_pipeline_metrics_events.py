@@ -4,16 +4,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from pipeline_metrics_csv import MetricRow, event_time_iso, metric_row
-from pipeline_metrics_events import (
+from pipeline_metrics_fakes import bodies, codepipeline_event, load_event, sqs_event
+from pydantic import TypeAdapter, ValidationError
+
+from pipeline_metrics.csv_rows import MetricRow, event_time_iso, metric_row
+from pipeline_metrics.models import (
     ActionExecutionEvent,
     CodePipelineSqsRecord,
     PipelineExecutionEvent,
     StageExecutionEvent,
     describe_error,
 )
-from pipeline_metrics_fakes import bodies, codepipeline_event, load_event, sqs_event
-from pydantic import TypeAdapter, ValidationError
 
 EVENT = TypeAdapter(PipelineExecutionEvent | StageExecutionEvent | ActionExecutionEvent)
 

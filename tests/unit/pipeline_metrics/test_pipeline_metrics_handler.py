@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import pytest
-from pipeline_metrics_csv import object_key
 from pipeline_metrics_fakes import (
     BUCKET,
     PREFIX,
@@ -23,11 +22,12 @@ from pipeline_metrics_fakes import (
     sqs_event,
     writer_with,
 )
-from pipeline_metrics_settings import get_settings
-from pipeline_metrics_store import S3MetricsStore
-from pipeline_metrics_writer import MetricsObject, MetricsWriter
 
 from datalake_shared.event_publisher import PutOutcome
+from pipeline_metrics.csv_rows import object_key
+from pipeline_metrics.service import MetricsObject, MetricsWriter
+from pipeline_metrics.settings import get_settings
+from pipeline_metrics.store import S3MetricsStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -3,9 +3,10 @@
 import hashlib
 
 import pytest
-from pipeline_metrics_events import CodePipelineSqsRecord
 from pipeline_metrics_fakes import EVENTS_DIR, load_event
 from pydantic import ValidationError
+
+from pipeline_metrics.models import CodePipelineSqsRecord
 
 SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
 UNKNOWN = "unknown_shapes.json"

@@ -1,7 +1,7 @@
 import pytest
-from pipeline_metrics_settings import PipelineMetricsSettings
 
 from datalake_shared.settings import SettingsError, load_settings
+from pipeline_metrics.settings import PipelineMetricsSettings
 
 
 def settings_from(monkeypatch: pytest.MonkeyPatch, **env: str) -> PipelineMetricsSettings:

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from moto import mock_aws
-from pipeline_metrics_announce import EventBridgeWrittenPublisher
-from pipeline_metrics_csv import decode_csv
 from pipeline_metrics_fakes import BUCKET, PREFIX, FakeEventsClient, bodies, handle, load_event
-from pipeline_metrics_store import S3MetricsStore
-from pipeline_metrics_writer import MetricsWriteError, MetricsWriter
 
 from datalake_shared.event_publisher import EventPublisher
+from pipeline_metrics.announcer import EventBridgeWrittenPublisher
+from pipeline_metrics.csv_rows import decode_csv
+from pipeline_metrics.service import MetricsWriteError, MetricsWriter
+from pipeline_metrics.store import S3MetricsStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

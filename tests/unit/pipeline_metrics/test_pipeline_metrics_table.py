@@ -4,10 +4,11 @@ import re
 from typing import Any
 
 import pytest
-from pipeline_metrics_csv import COLUMNS
 from pipeline_metrics_fakes import ATHENA_DIR
-from pipeline_metrics_settings import DEFAULT_METRICS_PREFIX
 from samcli.yamlhelper import yaml_parse
+
+from pipeline_metrics.csv_rows import COLUMNS
+from pipeline_metrics.settings import DEFAULT_METRICS_PREFIX
 
 TABLE_DOC = (ATHENA_DIR / "table.md").read_text()
 PROJECTION = {

@@ -4,16 +4,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import pytest
-from pipeline_metrics_csv import MetricRow, decode_csv, object_key
-from pipeline_metrics_writer import (
+
+from datalake_shared.event_publisher import PutOutcome
+from pipeline_metrics.csv_rows import MetricRow, decode_csv, object_key
+from pipeline_metrics.service import (
     HandledRecord,
     MetricsObject,
     MetricsWriteError,
     MetricsWriter,
     plan_objects,
 )
-
-from datalake_shared.event_publisher import PutOutcome
 
 PREFIX = "pipeline-metrics/"
 

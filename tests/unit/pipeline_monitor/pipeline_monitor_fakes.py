@@ -9,10 +9,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from eventbridge_limits import refuse_like_aws
-from pipeline_monitor_announcements import EventBridgeRecordAnnouncer
-from pipeline_monitor_records import Severity
-from pipeline_monitor_store import S3MonitorStore
-from pipeline_monitoring import PipelineMonitor
 
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.slack import (
@@ -21,6 +17,10 @@ from datalake_shared.slack import (
     SecretWebhookUrl,
     SlackWebhook,
 )
+from pipeline_monitor.announcer import EventBridgeRecordAnnouncer
+from pipeline_monitor.records import Severity
+from pipeline_monitor.service import PipelineMonitor
+from pipeline_monitor.store import S3MonitorStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

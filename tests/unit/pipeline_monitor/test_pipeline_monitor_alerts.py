@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pipeline_monitor_alerts import render_alert
 from pipeline_monitor_fakes import sns_message
-from pipeline_monitor_records import MonitorRecord, Service, Severity, normalize
 
 from datalake_shared.slack import CODE_BLOCK_LIMIT, HEADER_TEXT_LIMIT
+from pipeline_monitor.alerts import render_alert
+from pipeline_monitor.records import MonitorRecord, Service, Severity, normalize
 
 RECEIVED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 

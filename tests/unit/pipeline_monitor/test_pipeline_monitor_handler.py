@@ -24,12 +24,12 @@ from pipeline_monitor_fakes import (
     slack_poster,
     sns_event_of,
 )
-from pipeline_monitor_records import MonitorRecord, Service, Severity, safe_event_id
-from pipeline_monitor_store import record_key
 
 from datalake_shared.settings import folder_prefix
 from datalake_shared.slack import RetryPolicy
 from local_runtime.slack_sink import SinkAnswer, SlackSink
+from pipeline_monitor.records import MonitorRecord, Service, Severity, safe_event_id
+from pipeline_monitor.store import record_key
 
 FAILURE_SAMPLES = [
     "glue_job_failed.json",

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pipeline_monitor_fakes import eventbridge_message, sns_message
-from pipeline_monitor_records import (
+
+from pipeline_monitor.records import (
     MAX_ERROR_CHARS,
     MonitorRecord,
     Service,
@@ -17,7 +18,7 @@ from pipeline_monitor_records import (
     normalize,
     safe_event_id,
 )
-from pipeline_monitor_store import record_key, record_line
+from pipeline_monitor.store import record_key, record_line
 
 RECEIVED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 SAFE_ID = st.from_regex(r"[A-Za-z0-9._-]{1,128}", fullmatch=True)

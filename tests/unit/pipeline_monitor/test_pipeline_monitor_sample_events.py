@@ -4,7 +4,10 @@ import json
 from datetime import datetime
 
 import pytest
-from pipeline_monitor_events import (
+from pipeline_monitor_fakes import EVENTS_DIR, load_event, sns_message
+from pydantic import BaseModel
+
+from pipeline_monitor.models import (
     AlarmNotification,
     CloudWatchAlarmEvent,
     GlueCrawlerEvent,
@@ -13,9 +16,7 @@ from pipeline_monitor_events import (
     SnsEvent,
     StepFunctionsExecutionEvent,
 )
-from pipeline_monitor_fakes import EVENTS_DIR, load_event, sns_message
-from pipeline_monitor_records import normalize
-from pydantic import BaseModel
+from pipeline_monitor.records import normalize
 
 SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
 

@@ -2,10 +2,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pipeline_monitor_records import Severity
-from pipeline_monitor_settings import PipelineMonitorSettings, get_settings
 
 from datalake_shared.settings import SettingsError
+from pipeline_monitor.records import Severity
+from pipeline_monitor.settings import PipelineMonitorSettings, get_settings
 
 ENV_VARS = (
     "MONITOR_BUCKET",

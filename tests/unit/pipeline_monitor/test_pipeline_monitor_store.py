@@ -4,8 +4,9 @@ import json
 from datetime import UTC, datetime
 
 from pipeline_monitor_fakes import BUCKET, PREFIX, Aws, sns_message
-from pipeline_monitor_records import normalize
-from pipeline_monitor_store import S3MonitorStore
+
+from pipeline_monitor.records import normalize
+from pipeline_monitor.store import S3MonitorStore
 
 RECEIVED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -37,7 +38,7 @@ def test_redelivery_rewrites_the_same_object(aws: Aws) -> None:
 
 
 def test_every_column_of_the_athena_table_is_in_the_record(aws: Aws) -> None:
-    # Given the columns the Athena DDL (pipeline_monitor_store docstring) declares
+    # Given the columns the Athena DDL (pipeline_monitor.store docstring) declares
     columns = {
         "event_id",
         "service",

@@ -13,10 +13,10 @@ from pipeline_monitor_fakes import (
     app,
     load_event,
 )
-from pipeline_monitor_settings import get_settings
 
 from datalake_shared.settings import SettingsError
 from local_runtime.slack_sink import SlackSink
+from pipeline_monitor.settings import get_settings
 
 
 @pytest.fixture

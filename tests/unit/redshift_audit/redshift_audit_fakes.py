@@ -13,8 +13,6 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
     load_handler_module,
     load_sample_event,
 )
-from redshift_audit_alerts import render_batch_alert
-from redshift_audit_announcements import EventBridgeAuditAnnouncer
 from redshift_audit_payloads import (  # noqa: F401 - re-exported for the tests
     ACCOUNT,
     CLUSTER,
@@ -27,11 +25,13 @@ from redshift_audit_payloads import (  # noqa: F401 - re-exported for the tests
     decoded,
     event_with,
 )
-from redshift_audit_store import S3AuditStore
-from redshift_auditing import RedshiftAuditor, time_needed_to_post
 
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.slack import IdempotentSlackPoster, RetryPolicy, SecretWebhookUrl, SlackWebhook
+from redshift_audit.alerts import render_batch_alert
+from redshift_audit.announcer import EventBridgeAuditAnnouncer
+from redshift_audit.service import RedshiftAuditor, time_needed_to_post
+from redshift_audit.store import S3AuditStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -6,9 +6,11 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from redshift_audit_alerts import MAX_LISTED_STATEMENTS, render_batch_alert
 from redshift_audit_fakes import app
-from redshift_auditing import (
+
+from datalake_shared.slack import AlertOutcome, RetryPolicy
+from redshift_audit.alerts import MAX_LISTED_STATEMENTS, render_batch_alert
+from redshift_audit.service import (
     AlertStatus,
     AuditRecord,
     LogSource,
@@ -16,8 +18,6 @@ from redshift_auditing import (
     batch_alert_id,
     time_needed_to_post,
 )
-
-from datalake_shared.slack import AlertOutcome, RetryPolicy
 
 SOURCE = LogSource("123456789012", "/aws/redshift/cluster/c/useractivitylog", "c", "c")
 MAX_BLOCKS = 50

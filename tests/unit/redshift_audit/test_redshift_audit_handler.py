@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from redshift_audit_alerts import MAX_LISTED_STATEMENTS
 from redshift_audit_fakes import (
     BUCKET,
     CLUSTER,
@@ -28,12 +27,13 @@ from redshift_audit_fakes import (
     event_with,
     load_event,
 )
-from redshift_audit_log import InvalidPayloadError
-from redshift_audit_store import audit_key
-from redshift_auditing import AuditRecord
 
 from datalake_shared.settings import folder_prefix
 from local_runtime.slack_sink import SinkAnswer, SlackSink
+from redshift_audit.alerts import MAX_LISTED_STATEMENTS
+from redshift_audit.models import InvalidPayloadError
+from redshift_audit.service import AuditRecord
+from redshift_audit.store import audit_key
 
 MIGRATION = [f"drop table sales.t{number:02d};" for number in range(30)]
 

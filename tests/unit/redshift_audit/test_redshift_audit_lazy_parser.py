@@ -13,7 +13,7 @@ PATHS = [str(ROOT / "functions" / "redshift_audit"), str(ROOT / "layers" / "shar
 
 def fresh_process(code: str) -> str:
     """Runs ``code`` after the handler module is imported; returns what it prints."""
-    script = f"import sys; sys.path[:0] = {PATHS!r}; import app\n{code}"
+    script = f"import sys; sys.path[:0] = {PATHS!r}; import redshift_audit.handler\n{code}"
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -25,7 +25,7 @@ def fresh_process(code: str) -> str:
 
 
 AUDITOR = """
-from redshift_auditing import LogEvent, LogSource, RedshiftAuditor
+from redshift_audit.service import LogEvent, LogSource, RedshiftAuditor
 auditor = RedshiftAuditor(None, None, None, None, post_time_needed_s=1, ignore_users={"rdsdb"})
 source = LogSource("123456789012", "group", "stream", "cluster")
 """

@@ -4,7 +4,8 @@ import base64
 
 import pytest
 from redshift_audit_fakes import LOG_GROUP, activity_line, awslogs_event, data_message
-from redshift_audit_log import (
+
+from redshift_audit.models import (
     InvalidPayloadError,
     UserActivity,
     cluster_of,

@@ -2,8 +2,9 @@
 
 import pytest
 from redshift_audit_fakes import DDL_SAMPLE_MESSAGES, EVENTS_DIR, decoded, load_event
-from redshift_audit_log import decode_payload
 from redshift_audit_payloads import CONTROL_PAYLOAD, awslogs_event, data_message
+
+from redshift_audit.models import decode_payload
 
 SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
 PAYLOAD_FIELDS = {

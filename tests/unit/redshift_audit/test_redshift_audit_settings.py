@@ -11,10 +11,10 @@ from redshift_audit_fakes import (
     app,
     event_with,
 )
-from redshift_audit_settings import RedshiftAuditSettings, get_settings
 
 from datalake_shared.settings import SettingsError
 from local_runtime.slack_sink import SlackSink
+from redshift_audit.settings import RedshiftAuditSettings, get_settings
 
 ENV_VARS = (
     "AUDIT_BUCKET",

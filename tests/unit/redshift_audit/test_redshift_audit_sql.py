@@ -5,7 +5,8 @@ import logging
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from redshift_audit_sql import Category, ParseStatus, Statement, classify_sql
+
+from redshift_audit.sql import Category, ParseStatus, Statement, classify_sql
 
 
 def kinds(sql: str) -> list[tuple[str, str]]:

@@ -40,7 +40,7 @@ def test_translation_maps_each_function_to_its_code_and_layer_folders() -> None:
     # Then the function runs from its folder with the shared layer, and code points at placeholders
     source = translated.functions["FileTrackerFunction"]
     assert source.code_dir == ROOT / "functions" / "file_tracker"
-    assert source.handler == "app.lambda_handler"
+    assert source.handler == "file_tracker.handler.lambda_handler"
     assert source.layer_dirs == (ROOT / "layers" / "shared",)
     code = translated.cloudformation["Resources"]["FileTrackerFunction"]["Properties"]["Code"]
     assert code == {"S3Bucket": ARTIFACT_BUCKET, "S3Key": "FileTrackerFunction.zip"}

@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lambda_support import FakeLambdaContext, load_handler_module, load_sample_event
 from pydantic import ValidationError
-from spice_target_mapping import CleanObject, MappingError, ingestion_id, parse_mapping, resolve
-from spice_target_settings import SpiceTargetSettings
+
+from spice_target.service import CleanObject, MappingError, ingestion_id, parse_mapping, resolve
+from spice_target.settings import SpiceTargetSettings
 
 SALES = "incoming/sales/"
 MAPPING = {SALES: "sales-dataset", "incoming/sales/emea/": "emea-dataset"}

@@ -1,0 +1,183 @@
+"""DynamoDB adapter for the file tracker table (FileTrackerTable in template.yaml)."""
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Final
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from file_tracker.service import FILE_ID_LENGTH, LANDED_STATUS, MarkFailure, PutResult, TrackedFile
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+    )
+
+UNMATCHED_SOURCE_TABLE: Final = "__unmatched__"
+UNMATCHED_STATUS: Final = "unmatched_key"
+PENDING_STATUS_ATTRIBUTE: Final = "pending_status"
+PENDING_ORDER_ATTRIBUTE: Final = "pending_order"
+ANNOUNCED_ATTRIBUTE: Final = "landed_event_published"
+_WRITE_ONCE: Final = "attribute_not_exists(file_id)"
+# Never create a stray item that holds nothing but the flag.
+_UPDATE_ONLY: Final = "attribute_exists(file_id)"
+# TransactWriteItems takes at most 100 actions.
+MAX_ITEMS_PER_TRANSACTION: Final = 100
+# DynamoDB refuses a write whose sort key, in the table or in an index, exceeds 1,024 bytes.
+MAX_SORT_KEY_BYTES: Final = 1024
+# pending_order ends in "#<event_time>#<file_id>": a fixed-width UTC time and a fixed-length id.
+_ORDER_SUFFIX_BYTES: Final = len("#2026-11-22T10:15:00Z#") + FILE_ID_LENGTH
+MAX_ORDER_PREFIX_BYTES: Final = MAX_SORT_KEY_BYTES - _ORDER_SUFFIX_BYTES
+_PREFIX_DIGEST_CHARS: Final = 32
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _attribute(value: str | int | bool) -> "AttributeValueTypeDef":
+    if isinstance(value, bool):  # before int: bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    return {"S": value}
+
+
+def order_prefix(source_table: str) -> str:
+    """The table part of ``pending_order``: the name itself when it fits, else its first bytes
+    (cut on a character boundary) and a hash of the whole name, so the sort key stays within
+    DynamoDB's 1,024 bytes for every S3 key (up to 1,024 bytes, nearly all of it table name with
+    a custom pattern). Deterministic: every delivery, and the Glue job, compute the same prefix.
+    """
+    encoded = source_table.encode()
+    if len(encoded) <= MAX_ORDER_PREFIX_BYTES:
+        return source_table
+    digest = hashlib.sha256(encoded).hexdigest()[:_PREFIX_DIGEST_CHARS]
+    head = encoded[: MAX_ORDER_PREFIX_BYTES - len(digest) - 1].decode(errors="ignore")
+    return f"{head}~{digest}"
+
+
+def pending_order(file: TrackedFile) -> str:
+    """Sort key of the pending-files index: one table's files in landing order.
+
+    "<table>#<event_time>#<file_id>", where <table> is ``order_prefix(source_table)``: one
+    prefix per table, so a table's files sort by event time whatever its name's length.
+    """
+    return f"{order_prefix(file.source_table)}#{file.event_time}#{file.file_id}"
+
+
+class DynamoFileTrackerStore:
+    """One item per landed file, keyed (source_table, file_id), written once.
+
+    Items of files still waiting to be merged carry ``pending_status`` ("raw_file_landed") and
+    ``pending_order``, the keys of the sparse ``pending-files-index``; whoever marks a file
+    processed sets its status to "raw_file_processed" and REMOVEs those two attributes, which
+    takes the file out of the index while the item stays as history.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        client: "DynamoDBClient | None" = None,
+        now: Callable[[], str] = _now_iso,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._now = now
+
+    @cached_property
+    def client(self) -> "DynamoDBClient":
+        # Created on first use, never at import: importing needs no AWS and cold starts stay short.
+        return self._client or boto3.client("dynamodb")
+
+    def item(self, file: TrackedFile) -> dict[str, "AttributeValueTypeDef"]:
+        item: dict[str, AttributeValueTypeDef] = {}
+        for field in fields(file):
+            value = getattr(file, field.name)
+            if value is not None:  # optional S3 fields (etag, version id...) are left out
+                item[field.name] = _attribute(value)
+        item["tracked_at"] = _attribute(self._now())
+        item[ANNOUNCED_ATTRIBUTE] = _attribute(False)
+        item[PENDING_STATUS_ATTRIBUTE] = _attribute(LANDED_STATUS)
+        item[PENDING_ORDER_ATTRIBUTE] = _attribute(pending_order(file))
+        return item
+
+    def put_if_absent(self, file: TrackedFile) -> PutResult:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=self.item(file),
+                ConditionExpression=_WRITE_ONCE,
+                # The existing item comes back in the error, so a duplicate needs no GetItem
+                # (and the function needs no read permission) to know if it was announced.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            response: Mapping[str, object] = error.response
+            old_item = response.get("Item")
+            # Without the old item we cannot know: announcing again is the safe side
+            # ("File Landed" is at-least-once; consumers dedupe by file_id).
+            announced = isinstance(old_item, Mapping) and old_item.get(ANNOUNCED_ATTRIBUTE) == {
+                "BOOL": True
+            }
+            return PutResult(created=False, announced=announced)
+        return PutResult(created=True, announced=False)
+
+    def _mark_announced(self, file: TrackedFile) -> "TransactWriteItemTypeDef":
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
+                "UpdateExpression": "SET #announced = :true",
+                "ConditionExpression": _UPDATE_ONLY,
+                "ExpressionAttributeNames": {"#announced": ANNOUNCED_ATTRIBUTE},
+                "ExpressionAttributeValues": {":true": {"BOOL": True}},
+            }
+        }
+
+    def mark_announced_batch(self, files: Sequence[TrackedFile]) -> list[MarkFailure]:
+        """Sets the announced flag with one TransactWriteItems call per 100 files.
+
+        A transaction is all or nothing, so a failed call (throttled, or an item missing) leaves
+        its whole chunk unflagged and is reported, not raised: the files are tracked and
+        announced either way. A transaction cannot touch one item twice, so callers pass each
+        file once.
+        """
+        failures: list[MarkFailure] = []
+        for start in range(0, len(files), MAX_ITEMS_PER_TRANSACTION):
+            chunk = tuple(files[start : start + MAX_ITEMS_PER_TRANSACTION])
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[self._mark_announced(file) for file in chunk]
+                )
+            except (BotoCoreError, ClientError) as error:
+                failures.append(MarkFailure(chunk, f"{type(error).__name__}: {error}"))
+        return failures
+
+    def record_unmatched(
+        self, bucket: str, key: str, file_id: str, event_time: str, reason: str
+    ) -> None:
+        """Quarantine record for a key the pattern does not map: kept apart, never pending."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "source_table": {"S": UNMATCHED_SOURCE_TABLE},
+                    "file_id": {"S": file_id},
+                    "bucket": {"S": bucket},
+                    "key": {"S": key},
+                    "event_time": {"S": event_time},
+                    "reason": {"S": reason},
+                    "status": {"S": UNMATCHED_STATUS},
+                    "tracked_at": {"S": self._now()},
+                },
+                ConditionExpression=_WRITE_ONCE,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # already quarantined by an earlier delivery

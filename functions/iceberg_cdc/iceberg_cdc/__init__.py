@@ -1,0 +1,1 @@
+"""CDC to Iceberg: a DynamoDB stream batch becomes one typed Athena MERGE."""

@@ -1,0 +1,344 @@
+# ruff: noqa: S608 - this module builds SQL: values go through literal() and names through
+# quote_identifier() (or ddl_name(), which refuses anything but plain names); nothing else enters.
+"""Athena (Trino) SQL for a batch of changes: one MERGE, split only at the query-size limit.
+
+Shape of a statement (one row per changed key, every value a literal)::
+
+    MERGE INTO "db"."orders" AS t
+    USING (SELECT CAST("order_id" AS varchar) AS "order_id", ..., "__cdc_op" FROM (VALUES
+    ('o-1','19.99',...,CAST(ROW('1 Main St','Springfield','12345') AS row(...)),'upsert'),
+    ('o-2',NULL,...,NULL,'delete')) AS v("order_id", ..., "__cdc_op")) AS s
+    ON t."order_id" = s."order_id"
+    WHEN MATCHED AND s."__cdc_op" = 'delete' THEN DELETE
+    WHEN MATCHED THEN UPDATE SET "status" = s."status", ...
+    WHEN NOT MATCHED AND s."__cdc_op" <> 'delete' THEN INSERT (...) VALUES (s."order_id", ...)
+
+Every value is typed by a CAST to its column's type, once per column in the projection: the
+literals are text, booleans, ``from_base64(...)``, and ARRAY/MAP of those, whose common type
+across rows the engine finds on its own (an empty ``ARRAY[]`` is array(unknown), which fits any
+array). A value holding a row also carries its own CAST in its row (see ``row_value``).
+
+Values never become SQL: text goes into single-quoted literals with ``'`` doubled (Trino has no
+backslash escapes, so a backslash is just a character), a NUL character is spliced in with
+``chr(0)``, binary travels as base64 text, identifiers are double-quoted with ``"`` doubled.
+The shapes were chosen to run on Athena and, transpiled by sqlglot (trino -> duckdb), on DuckDB.
+"""
+
+import base64
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from iceberg_cdc.column_types import (
+    ArrayType,
+    ColumnType,
+    MapType,
+    ScalarType,
+    StructType,
+    contains_struct,
+    quote_identifier,
+)
+from iceberg_cdc.conversion import ColumnValue
+
+# StartQueryExecution's QueryString: at most 262,144 (bytes; counted as UTF-8 here).
+ATHENA_MAX_QUERY_BYTES: Final = 262_144
+DELETE_OP: Final = "delete"
+UPSERT_OP: Final = "upsert"
+OP_COLUMN_BASE: Final = "__cdc_op"
+_ROW_SEPARATOR: Final = ",\n"
+_PLAIN_NAME: Final = re.compile(r"[a-z_][a-z0-9_]*")
+# Athena's DDL (Hive) reserved words: a bare identifier must not be one of them.
+DDL_RESERVED: Final = frozenset(
+    """all alter and array as authorization between bigint binary boolean both by case cache cast
+    char column conf constraint commit create cross cube current current_date current_timestamp
+    cursor database date dayofweek decimal delete describe distinct div double drop else end
+    exchange exists extended external extract false fetch float floor following for foreign from
+    full function grant group grouping having if import in inner insert int integer intersect
+    interval into is join lateral left less like local macro map more none not null numeric of
+    on only or order out outer over partialscan partition percent preceding precision preserve
+    primary procedure range reads reduce regexp references revoke right rlike rollback rollup row
+    rows select set smallint start table tablesample then time timestamp to transform trigger
+    true truncate unbounded union uniquejoin update user using utc_timestamp values varchar views
+    when where window with""".split()  # noqa: SIM905 - the documented list, as written
+)
+# Athena's SQL (Trino) reserved words, plus ANSI's ANY and UNIQUE: Hive DDL would take them
+# bare, but a strict Trino parser reads them as SQL there (ADD COLUMNS (current_user string) is
+# the CURRENT_USER function, (any string) an ANY quantifier), and every query of the table
+# would have to quote them. A new column with such a name is not added (it stays reported).
+SQL_RESERVED: Final = frozenset(
+    """alter and any as between by case cast constraint create cross cube current_catalog
+    current_date current_path current_role current_schema current_time current_timestamp
+    current_user deallocate delete describe distinct drop else end escape except execute exists
+    extract false for from full group grouping having in inner insert intersect into is join
+    json_array json_exists json_object json_query json_table json_value left like listagg
+    localtime localtimestamp natural normalize not null on or order outer prepare recursive
+    right rollup select skip table then trim true uescape union unique unnest using values when
+    where with""".split()  # noqa: SIM905 - the documented list, as written
+)
+
+
+class StatementTooLargeError(ValueError):
+    """One row alone would exceed the query-size limit."""
+
+
+class UnsafeIdentifierError(ValueError):
+    """A name that cannot be written bare in Athena DDL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: ColumnType
+
+
+@dataclass(frozen=True, slots=True)
+class TargetTable:
+    database: str
+    table: str
+    columns: tuple[Column, ...]
+    key_columns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        names = {column.name for column in self.columns}
+        missing = [key for key in self.key_columns if key not in names]
+        if missing or not self.key_columns:
+            raise ValueError(f"key columns {missing or '(none)'} are not columns of the table")
+
+    @property
+    def reference(self) -> str:
+        return f"{quote_identifier(self.database)}.{quote_identifier(self.table)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """The final state of one key: its row (every column) to upsert, or its key to delete."""
+
+    key: tuple[object, ...]
+    values: Mapping[str, ColumnValue]
+    delete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    rows: tuple[RowChange, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.sql.encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------ literals
+
+
+def string_literal(text: str) -> str:
+    """A Trino string literal: ``'`` doubled; NUL spliced in as chr(0) (kept out of the text)."""
+    if "\x00" not in text:
+        return "'" + text.replace("'", "''") + "'"
+    parts = ["'" + part.replace("'", "''") + "'" for part in text.split("\x00")]
+    if len(parts) == 1:
+        return parts[0]
+    return "(" + " || chr(0) || ".join(parts) + ")"
+
+
+def _timestamp_text(moment: datetime) -> str:
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
+    )
+
+
+def _base64_literal(value: bytes) -> str:
+    return f"from_base64('{base64.b64encode(value).decode('ascii')}')"
+
+
+# By the value's exact type (bool before int does not matter: type(True) is bool). Numbers,
+# dates and timestamps travel as text too: the CAST parses it exactly (no float or short-decimal
+# literal on the way).
+_SCALAR_LITERALS: Final[dict[type, Callable[[Any], str]]] = {
+    bool: lambda value: "TRUE" if value else "FALSE",
+    str: string_literal,
+    int: lambda value: f"'{value}'",
+    Decimal: lambda value: f"'{value:f}'",
+    float: lambda value: f"'{value!r}'",
+    datetime: lambda value: f"'{_timestamp_text(value)}'",
+    date: lambda value: f"'{value.isoformat()}'",
+    bytes: _base64_literal,
+}
+
+
+def _scalar_literal(value: ColumnValue, column_type: ScalarType) -> str:
+    render = _SCALAR_LITERALS.get(type(value))
+    if render is None:
+        raise TypeError(f"no {column_type.glue} literal for {type(value).__name__}")
+    return render(value)
+
+
+def literal(value: ColumnValue, column_type: ColumnType) -> str:
+    """``value`` as SQL whose CAST to ``column_type`` yields exactly ``value``."""
+    if value is None:
+        return "NULL"
+    match column_type:
+        case ScalarType():  # the common case, matched first
+            return _scalar_literal(value, column_type)
+        case ArrayType():
+            assert isinstance(value, list)
+            return "ARRAY[" + ",".join(literal(v, column_type.element) for v in value) + "]"
+        case MapType():
+            assert isinstance(value, dict)
+            keys = ",".join(literal(k, column_type.key) for k in value)  # type: ignore[arg-type]
+            values = ",".join(literal(v, column_type.value) for v in value.values())
+            return f"MAP(ARRAY[{keys}],ARRAY[{values}])"
+        case StructType():
+            assert isinstance(value, dict)
+            members = (literal(value.get(f.name), f.type) for f in column_type.fields)
+            return "ROW(" + ",".join(members) + ")"
+
+
+def row_value(value: ColumnValue, column_type: ColumnType) -> str:
+    """A value inside VALUES. A value holding a row carries its own CAST (a ROW literal has no
+    field names: only a CAST gives them, and sqlglot rewrites a ROW outside a CAST into a DuckDB
+    struct with made-up names); the others are cast once per column, in the projection."""
+    if value is not None and contains_struct(column_type):
+        return f"CAST({literal(value, column_type)} AS {column_type.trino})"
+    return literal(value, column_type)
+
+
+# ------------------------------------------------------------------------------ MERGE
+
+
+def op_column_name(column_names: Iterable[str]) -> str:
+    """The synthetic operation column: never the name of a table column (any case)."""
+    taken = {name.lower() for name in column_names}
+    name = OP_COLUMN_BASE
+    while name.lower() in taken:
+        name += "_"
+    return name
+
+
+@dataclass
+class MergeBuilder:
+    """Builds the MERGE statements for a table, packing rows up to ``max_bytes`` per statement."""
+
+    table: TargetTable
+    max_bytes: int = ATHENA_MAX_QUERY_BYTES
+    op_column: str = field(init=False)
+    _prefix: str = field(init=False)
+    _suffix: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        columns = self.table.columns
+        self.op_column = op_column_name(column.name for column in columns)
+        op = quote_identifier(self.op_column)
+        names = [quote_identifier(column.name) for column in columns]
+        projection = ", ".join(
+            f"CAST({name} AS {column.type.trino}) AS {name}"
+            for name, column in zip(names, columns, strict=True)
+        )
+        on = " AND ".join(
+            f"t.{quote_identifier(key)} = s.{quote_identifier(key)}"
+            for key in self.table.key_columns
+        )
+        keys = set(self.table.key_columns)
+        updates = ", ".join(
+            f"{quote_identifier(column.name)} = s.{quote_identifier(column.name)}"
+            for column in columns
+            if column.name not in keys
+        )
+        update_clause = f"WHEN MATCHED THEN UPDATE SET {updates}\n" if updates else ""
+        self._prefix = (
+            f"MERGE INTO {self.table.reference} AS t\n"
+            f"USING (SELECT {projection}, {op} FROM (VALUES\n"
+        )
+        self._suffix = (
+            f") AS v({', '.join(names)}, {op})) AS s\n"
+            f"ON {on}\n"
+            f"WHEN MATCHED AND s.{op} = '{DELETE_OP}' THEN DELETE\n"
+            f"{update_clause}"
+            f"WHEN NOT MATCHED AND s.{op} <> '{DELETE_OP}' THEN "
+            f"INSERT ({', '.join(names)}) VALUES ({', '.join('s.' + name for name in names)})"
+        )
+        fixed = len(self._prefix.encode()) + len(self._suffix.encode())
+        if fixed >= self.max_bytes:
+            raise ValueError(f"max_bytes {self.max_bytes} cannot hold even an empty MERGE")
+
+    def row_sql(self, row: RowChange) -> str:
+        keys = set(self.table.key_columns)
+        values = [
+            row_value(
+                row.values.get(column.name) if (not row.delete or column.name in keys) else None,
+                column.type,
+            )
+            for column in self.table.columns
+        ]
+        values.append(f"'{DELETE_OP if row.delete else UPSERT_OP}'")
+        return "(" + ",".join(values) + ")"
+
+    def statement(self, rows_sql: Sequence[str], rows: Sequence[RowChange]) -> Statement:
+        sql = self._prefix + _ROW_SEPARATOR.join(rows_sql) + self._suffix
+        return Statement(sql, tuple(rows))
+
+    def statements(
+        self, rows: Sequence[RowChange]
+    ) -> tuple[list[Statement], list[tuple[RowChange, str]]]:
+        """As few statements as fit ``max_bytes``, rows in the given order; plus the rows that
+        alone would exceed it, each with the reason."""
+        fixed = len(self._prefix.encode()) + len(self._suffix.encode())
+        separator = len(_ROW_SEPARATOR)
+        statements: list[Statement] = []
+        too_large: list[tuple[RowChange, str]] = []
+        chunk_sql: list[str] = []
+        chunk_rows: list[RowChange] = []
+        size = fixed
+        for row in rows:
+            text = self.row_sql(row)
+            row_bytes = len(text.encode("utf-8"))
+            if fixed + row_bytes > self.max_bytes:
+                too_large.append(
+                    (row, f"its row needs {fixed + row_bytes} bytes of SQL; limit {self.max_bytes}")
+                )
+                continue
+            extra = row_bytes + (separator if chunk_sql else 0)
+            if chunk_sql and size + extra > self.max_bytes:
+                statements.append(self.statement(chunk_sql, chunk_rows))
+                chunk_sql, chunk_rows, size = [], [], fixed
+                extra = row_bytes
+            chunk_sql.append(text)
+            chunk_rows.append(row)
+            size += extra
+        if chunk_sql:
+            statements.append(self.statement(chunk_sql, chunk_rows))
+        return statements, too_large
+
+
+# ------------------------------------------------------------------------------ DDL
+
+
+def ddl_name(name: str) -> str:
+    """A bare identifier for Athena DDL (Hive), which takes backticks, not double quotes, for
+    quoting: so only plain lowercase names reserved neither in DDL nor in SQL are written, and
+    anything else is refused."""
+    reserved = name in DDL_RESERVED or name in SQL_RESERVED
+    if not _PLAIN_NAME.fullmatch(name) or reserved or len(name) > 255:
+        raise UnsafeIdentifierError(f"{name!r} is not a plain, unreserved lowercase identifier")
+    return name
+
+
+def is_plain_name(name: str) -> bool:
+    try:
+        ddl_name(name)
+    except UnsafeIdentifierError:
+        return False
+    return True
+
+
+def add_columns_sql(database: str, table: str, columns: Sequence[tuple[str, str]]) -> str:
+    """``ALTER TABLE db.t ADD COLUMNS (name glue_type, ...)`` (Glue type names, as Athena DDL
+    expects). Raises ``UnsafeIdentifierError`` for a name that would need quoting."""
+    if not columns:
+        raise ValueError("no columns to add")
+    definitions = ", ".join(f"{ddl_name(name)} {glue_type}" for name, glue_type in columns)
+    return f"ALTER TABLE {ddl_name(database)}.{ddl_name(table)} ADD COLUMNS ({definitions})"

@@ -1,0 +1,1 @@
+"""Pipeline metrics: CodePipeline state changes become partitioned CSVs for Athena."""

@@ -1,0 +1,1 @@
+"""The pipeline monitor: every monitored event stored, failures sent to Slack."""

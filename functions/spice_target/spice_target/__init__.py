@@ -1,0 +1,1 @@
+"""The SPICE target: which QuickSight dataset a clean CSV refreshes."""
