@@ -22,7 +22,7 @@ CONFIG_ENV  ?= default
 
 .PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
         test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided destroy lock \
-        bench clean static-checks static-lock
+        bench clean static-checks static-lock named-queries
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,7 +56,7 @@ format: $(STAMP) ## apply ruff fixes and formatting
 typecheck: $(STAMP) ## mypy (strict, pydantic plugin) per function, layer and tooling
 	MYPYPATH=$(ALL_CODE_PATH) $(BIN)/mypy $(addprefix -p ,$(FUNCTIONS))
 	@# The Spark benchmark drives the job with its unit tests' in-memory collaborators.
-	MYPYPATH=$(ALL_CODE_PATH):tests/unit/glue_merge $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks tools scripts
+	MYPYPATH=$(ALL_CODE_PATH):tests/unit:tests/unit/glue_merge $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks tools scripts
 	@# The Glue job runs on Glue 5's Python 3.11.
 	MYPYPATH=glue $(BIN)/mypy --python-version 3.11 glue/cdc_merge
 
@@ -117,6 +117,12 @@ invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json [CONFIG=config
 # unit test fails when it no longer matches glue/cdc_merge.
 glue-bundle: $(STAMP) ## glue/cdc_merge_job.py: the Glue job as one deployable file (commit it)
 	$(PY) scripts/bundle_glue_job.py
+
+# CloudFormation cannot read a file for a QueryString: each AWS::Athena::NamedQuery carries a copy
+# of its athena/<capability>/<name>.sql (named in the comment above it), and a unit test fails
+# when the two differ.
+named-queries: $(STAMP) ## template.yaml: each named query's QueryString rewritten from its athena/<capability>/*.sql
+	$(PY) scripts/sync_named_queries.py
 
 build: glue-bundle ## sam build (cached, parallel, arm64, no container)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --config-env $(CONFIG_ENV)

@@ -27,7 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from benchmarks.lambda_harness import BenchContext, handler_module, quiet_telemetry
+from lambda_support import FakeLambdaContext
+
+from benchmarks.lambda_harness import handler_module, quiet_telemetry
 from benchmarks.results import ROOT, BenchResult, median_seconds
 
 TABLES: Final = 3_000
@@ -224,7 +226,7 @@ def run() -> list[BenchResult]:
     configs = _configs()
     items = tracker_items()
     event = {"cadence": CADENCE, "run_id": RUN_ID}
-    context = BenchContext()
+    context = FakeLambdaContext()
 
     # One fake per side, built once (its index sorts 30,000 items); each run resets its count.
     our_client, naive_client = InMemoryTrackerClient(items), InMemoryTrackerClient(items)

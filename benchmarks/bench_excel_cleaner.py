@@ -265,7 +265,8 @@ def _peak_mb() -> float:
 
 def _ours(path: str) -> dict[str, float]:
     sys.path[:0] = [str(FUNCTION_DIR), str(ROOT / "layers" / "shared")]
-    from excel_cleaner.workbook import Limits, clean_workbook  # noqa: PLC0415
+    from excel_cleaner.rejection import Limits  # noqa: PLC0415
+    from excel_cleaner.workbook import clean_workbook  # noqa: PLC0415
 
     data = Path(path).read_bytes()
     start, cpu = time.perf_counter(), time.process_time()

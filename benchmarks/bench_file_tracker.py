@@ -21,7 +21,9 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from benchmarks.lambda_harness import BenchContext, handler_module, quiet_telemetry
+from lambda_support import FakeLambdaContext
+
+from benchmarks.lambda_harness import handler_module, quiet_telemetry
 from benchmarks.results import ROOT, BenchResult, median_seconds
 
 BATCH_SIZE = 25
@@ -159,7 +161,7 @@ def _handler_runs() -> list[BenchResult]:
 
     batches = sqs_batches()
     records = BATCH_SIZE * BATCHES
-    context = BenchContext()
+    context = FakeLambdaContext()
 
     def ours() -> Counter[str]:
         client, events = InMemoryDynamoClient(), InMemoryEventsClient()

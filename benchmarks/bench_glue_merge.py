@@ -2,8 +2,9 @@
 """glue_merge: cost of generating a table's Spark SQL, next to the naive string-built statements.
 
 - ``glue_merge.sql_build_ms``: median time (ms) to build every statement the merge job may run
-  for one table (``merge_sql.build_statements``: namespace, create, full-load replace, value
-  checks, latest change per key, MERGE and its counts, row count) for a table of 50 columns with
+  for one table — the job's own path, ``job.apply_plan`` on an engine that runs nothing
+  (namespace, create, full-load replace, value checks, latest change per key, MERGE and its
+  counts, row counts) — for a table of 50 columns with
   a 3-column primary key, all identifiers quoted and validated. Baseline, same table, same run:
   the source post's approach, the same statements glued together with f-strings of unquoted
   names (implemented below) — faster, and broken by the first name that needs quoting or that
@@ -11,15 +12,11 @@
   per table, nothing next to a Spark statement.
 """
 
-import sys
 from typing import Any
 
-from benchmarks.results import ROOT, BenchResult, median_seconds
+from glue_merge_fakes import job_statements
 
-if str(ROOT / "glue") not in sys.path:
-    sys.path.append(str(ROOT / "glue"))
-
-from cdc_merge.merge_sql import build_statements
+from benchmarks.results import BenchResult, median_seconds
 from cdc_merge.table_spec import TableSpec
 
 BUILDS_PER_SAMPLE = 200
@@ -84,7 +81,7 @@ def run() -> list[BenchResult]:
 
     def ours() -> None:
         spec = TableSpec.from_dict(config)  # the job parses each table of its batch once
-        build_statements(spec, "glue_catalog", "full_load", "changes", "latest")
+        job_statements(spec)
 
     return [
         BenchResult(

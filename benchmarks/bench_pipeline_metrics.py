@@ -26,7 +26,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from benchmarks.lambda_harness import BenchContext, handler_module, quiet_telemetry
+from lambda_support import FakeLambdaContext
+
+from benchmarks.lambda_harness import handler_module, quiet_telemetry
 from benchmarks.results import ROOT, BenchResult, median_seconds
 
 EVENTS = 1000
@@ -179,7 +181,7 @@ def run() -> list[BenchResult]:
     events = codepipeline_events()
     batches = sqs_batches(events)
     raw_events = [json.dumps(event, separators=(",", ":")) for event in events]
-    context = BenchContext()
+    context = FakeLambdaContext()
 
     def ours() -> int:
         s3, bus = CountingS3Client(), AcceptingEventsClient()

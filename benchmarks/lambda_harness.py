@@ -1,19 +1,11 @@
-"""What benchmarks of a Lambda handler share: its module, a context, and quiet telemetry."""
+"""What benchmarks of a Lambda handler share: its module and quiet telemetry (the Lambda
+context is the tests' FakeLambdaContext)."""
 
 import contextlib
 import importlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from types import ModuleType
-
-
-@dataclass(frozen=True)
-class BenchContext:
-    function_name: str = "datalake-events-bench"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id: str = "bench"
 
 
 @contextlib.contextmanager

@@ -18,7 +18,6 @@ it to the configured types.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from .table_spec import (
@@ -361,42 +360,3 @@ def replace_table_sql(spec: TableSpec, catalog: str, staging_view: str) -> str:
 
 def row_count_sql(spec: TableSpec, catalog: str) -> str:
     return f"SELECT COUNT(*) FROM {target_name(spec, catalog)}"
-
-
-@dataclass(frozen=True)
-class TableStatements:
-    """Every statement one table's run may need (the benchmark builds these)."""
-
-    create_namespace: str
-    create_table: str
-    replace_table: str
-    invalid_values: str
-    latest_changes: str
-    apply: str
-    counts: str
-    row_count: str
-
-
-def build_statements(
-    spec: TableSpec,
-    catalog: str,
-    full_load_view: str,
-    changes_view: str,
-    latest_view: str,
-) -> TableStatements:
-    if spec.mode == "current":
-        apply = merge_sql(spec, catalog, latest_view)
-        counts = merge_counts_sql(spec, catalog, latest_view)
-    else:
-        apply = history_insert_sql(spec, catalog, changes_view)
-        counts = history_counts_sql(spec, changes_view)
-    return TableStatements(
-        create_namespace=create_namespace_sql(spec, catalog),
-        create_table=create_table_sql(spec, catalog),
-        replace_table=replace_table_sql(spec, catalog, full_load_view),
-        invalid_values=invalid_values_sql(spec, changes_view),
-        latest_changes=latest_changes_sql(spec, changes_view),
-        apply=apply,
-        counts=counts,
-        row_count=row_count_sql(spec, catalog),
-    )

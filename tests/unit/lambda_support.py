@@ -1,5 +1,5 @@
-"""What every function's unit tests need: its handler module, its sample events, a Lambda
-context, and readers for the JSON logs and EMF metrics Powertools writes.
+"""What every function's tests (and the handler benchmarks) need: its handler module, its sample
+events, a Lambda context, and readers for the JSON logs and EMF metrics Powertools writes.
 
 Importable from any test folder under tests/unit (pytest puts this folder on sys.path for its
 conftest.py).
@@ -47,6 +47,11 @@ class FakeLambdaContext:
         "arn:aws:lambda:us-east-1:123456789012:function:datalake-events-test"
     )
     aws_request_id: str = "6f3a1c2e-0000-4000-8000-000000000001"
+    remaining_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Read by Powertools idempotency (the in-progress record expires with the invocation)."""
+        return self.remaining_ms
 
 
 class CapturedLogs:

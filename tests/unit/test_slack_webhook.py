@@ -353,16 +353,10 @@ def table() -> Iterator[Any]:
         yield client
 
 
-@dataclass(frozen=True)
-class Context(FakeLambdaContext):
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def poster_for(webhook: SlackWebhook, table: Any) -> IdempotentSlackPoster:
     persistence = DynamoDBPersistenceLayer(table_name=TABLE, boto3_client=table)
     poster = IdempotentSlackPoster(webhook, persistence, key_prefix="test-alerts")
-    poster.register_lambda_context(Context())  # type: ignore[arg-type]
+    poster.register_lambda_context(FakeLambdaContext(remaining_ms=30_000))  # type: ignore[arg-type]
     return poster
 
 

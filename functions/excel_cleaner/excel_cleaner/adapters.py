@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.exceptions import ClientError
 
-from excel_cleaner.service import (
+from excel_cleaner.ports import (
     ObjectMissingError,
     ObjectTooLargeError,
     SourceObject,

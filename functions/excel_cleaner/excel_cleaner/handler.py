@@ -22,12 +22,12 @@ from datalake_shared.event_publisher import EntryTooLargeError, EventPublisher
 from datalake_shared.observability import logger, metrics, tracer
 from excel_cleaner.adapters import S3WorkbookStore, SnsResultTopic
 from excel_cleaner.models import MalformedNotice, S3TestNotice, UploadedObject, parse_notices
+from excel_cleaner.ports import StoreError
 from excel_cleaner.service import (
     COMPONENT,
     CleanResult,
     ExcelCleaner,
     Outcome,
-    StoreError,
 )
 from excel_cleaner.settings import get_settings
 

@@ -15,6 +15,8 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from datalake_shared.validation import describe_validation_error
+
 TEST_EVENT: Final = "s3:TestEvent"
 _MAX_ERROR_CHARS: Final = 500
 
@@ -96,13 +98,7 @@ type Notice = UploadedObject | S3TestNotice | MalformedNotice
 
 
 def _problem(error: ValidationError | ValueError) -> str:
-    if isinstance(error, ValidationError):
-        text = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-            for issue in error.errors(include_url=False, include_input=False)
-        )
-    else:
-        text = str(error)
+    text = describe_validation_error(error) if isinstance(error, ValidationError) else str(error)
     return text[:_MAX_ERROR_CHARS]
 
 

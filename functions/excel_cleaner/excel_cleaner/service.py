@@ -1,7 +1,8 @@
 """Cleaning one uploaded object end to end: read, clean, write, announce — or quarantine.
 
-Pure orchestration over three ports (S3 objects, the result topic, EventBridge), so it is tested
-with in-memory fakes; the boto3 adapters are in ``excel_cleaner.adapters``.
+Pure orchestration over three ports (S3 objects, the result topic, EventBridge:
+``excel_cleaner.ports``), so it is tested with in-memory fakes; the boto3 adapters are in
+``excel_cleaner.adapters``.
 
 Outputs, in the clean bucket (deterministic, so a re-upload or a redelivery overwrites):
 
@@ -51,23 +52,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from datalake_shared.event_publisher import EntryTooLargeError
 from datalake_shared.s3_keys import MAX_KEY_BYTES, bounded_key
+from excel_cleaner.intake import SUPPORTED_SUFFIXES, check_key, check_size, suffix_of
 from excel_cleaner.models import MalformedNotice, UploadedObject
-from excel_cleaner.specs import CleaningSpec, spec_for
-from excel_cleaner.workbook import (
-    SUPPORTED_SUFFIXES,
-    CleanedWorkbook,
-    Limits,
-    RejectReason,
-    WorkbookRejectedError,
-    check_key,
-    check_size,
-    clean_workbook,
-    suffix_of,
+from excel_cleaner.ports import (
+    ObjectMissingError,
+    ObjectTooLargeError,
+    ResultTopic,
+    SourceObject,
+    StateEvents,
+    WorkbookStore,
 )
+from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
+from excel_cleaner.specs import CleaningSpec, spec_for
+from excel_cleaner.workbook import CleanedWorkbook, clean_workbook
 
 COMPONENT: Final = "excel-cleaner"
 WORKBOOK_CLEANED: Final = "Workbook Cleaned"
@@ -91,65 +92,6 @@ class Outcome(StrEnum):
     FAILED = "failed"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
-
-
-class ObjectMissingError(Exception):
-    """The object was deleted before it could be read."""
-
-
-class ObjectTooLargeError(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(f"{size} bytes")
-        self.size = size
-
-
-class StoreError(Exception):
-    """S3 reported a partial failure (e.g. some keys of a batch delete); worth a retry."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceObject:
-    body: bytes
-    version_id: str | None = None
-    etag: str | None = None
-
-
-class WorkbookStore(Protocol):
-    def read(self, bucket: str, key: str, max_bytes: int) -> SourceObject:
-        """The object's current content; ObjectMissingError / ObjectTooLargeError."""
-        ...
-
-    def read_json(self, bucket: str, key: str) -> Mapping[str, Any] | None:
-        """A small JSON object, or None when there is none (or it is not JSON)."""
-        ...
-
-    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None: ...
-
-    def copy(
-        self,
-        source_bucket: str,
-        source_key: str,
-        *,
-        source_version: str | None,
-        bucket: str,
-        key: str,
-        metadata: Mapping[str, str],
-    ) -> None: ...
-
-    def delete(self, bucket: str, keys: Sequence[str]) -> None: ...
-
-
-class ResultTopic(Protocol):
-    def publish(self, outcome: str, subject: str, message: Mapping[str, Any]) -> None: ...
-
-
-class StateEvents(Protocol):
-    def publish(
-        self,
-        detail_type: str,
-        details: Sequence[Mapping[str, Any]],
-        resources: Sequence[str] = (),
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from pydantic import Field, Json, field_validator, model_validator
 
 from datalake_shared.s3_keys import check_prefix
 from datalake_shared.settings import EnvSettings, load_settings
+from excel_cleaner.rejection import Limits
 from excel_cleaner.service import CleanerConfig
 from excel_cleaner.specs import CleaningSpec, parse_specs
-from excel_cleaner.workbook import Limits
 
 MIB = 1024 * 1024
 

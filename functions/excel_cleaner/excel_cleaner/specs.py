@@ -28,8 +28,8 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from excel_cleaner.names import IDENTIFIER
 from excel_cleaner.values import (
-    IDENTIFIER,
     Cell,
     format_cell,
     format_date_as_datetime,

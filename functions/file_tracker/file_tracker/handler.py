@@ -14,18 +14,15 @@ from functools import cache, partial
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.batch.base import FailureResponse
-from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_lambda_powertools.utilities.batch.types import (
     PartialItemFailureResponse,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
-from datalake_shared.batch_response import with_failures
+from datalake_shared.batch_response import SqsRecordProcessor, with_failures
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.s3_events import S3ObjectCreatedSqsRecord
+from datalake_shared.validation import describe_error
 from file_tracker.announcer import EventBridgeLandedPublisher
 from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome, TrackResult
 from file_tracker.settings import get_settings
@@ -42,53 +39,34 @@ UNMARKED_METRIC: Final = "AnnouncementsUnmarked"
 _MAX_REPORTED_PROBLEMS: Final = 10
 
 
-def describe_error(error: BaseException | None) -> str:
-    """One line per invalid field for validation errors (pydantic's text is long), else str()."""
-    if not isinstance(error, ValidationError):
-        return str(error)
-    problems = [
-        f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-        for issue in error.errors(include_url=False, include_input=False)
-    ]
-    more = len(problems) - _MAX_REPORTED_PROBLEMS
-    shown = "; ".join(problems[:_MAX_REPORTED_PROBLEMS])
-    return f"{shown}; and {more} more" if more > 0 else shown
-
-
-class _LoggingBatchProcessor(BatchProcessor):
+class _LoggingBatchProcessor(SqsRecordProcessor):
     """Logs every failed record once, with its message id and, when it parsed, its object."""
 
-    def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
-        if isinstance(record, S3ObjectCreatedSqsRecord):
-            detail = record.body.detail
-            logger.error(
-                "Could not track file; SQS will redeliver it",
-                extra={
-                    "message_id": record.messageId,
-                    "bucket": detail.bucket.name,
-                    "object_key": detail.object.key,
-                },
-                exc_info=exception[1],
-            )
-        else:
-            # Powertools hands over the raw SQS record when the body failed validation.
-            logger.error(
-                "Malformed record: its body is not an EventBridge S3 'Object Created' event",
-                extra={
-                    "message_id": getattr(record, "message_id", None),
-                    "error": describe_error(exception[1]),
-                },
-            )
-        return super().failure_handler(record, exception)
+    def parsed_record_failed(
+        self, record: S3ObjectCreatedSqsRecord, error: BaseException | None
+    ) -> None:
+        detail = record.body.detail
+        logger.error(
+            "Could not track file; SQS will redeliver it",
+            extra={
+                "message_id": record.messageId,
+                "bucket": detail.bucket.name,
+                "object_key": detail.object.key,
+            },
+            exc_info=error,
+        )
+
+    def malformed_record(self, record: Any, error: BaseException | None) -> None:
+        logger.error(
+            "Malformed record: its body is not an EventBridge S3 'Object Created' event",
+            extra={
+                "message_id": getattr(record, "message_id", None),
+                "error": describe_error(error, most=_MAX_REPORTED_PROBLEMS),
+            },
+        )
 
 
-# Failures are always reported per message, even when all of a batch fails: SQS then retries
-# exactly those, and the DLQ (maxReceiveCount) bounds the retries.
-processor = _LoggingBatchProcessor(
-    event_type=EventType.SQS,
-    model=S3ObjectCreatedSqsRecord,
-    raise_on_entire_batch_failure=False,
-)
+processor = _LoggingBatchProcessor(S3ObjectCreatedSqsRecord)
 
 
 @cache

@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from datalake_shared.validation import describe_validation_error
 from iceberg_cdc.attribute_values import DecodeError, DynamoValue, Item, decode_item, decode_value
 
 TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
@@ -274,8 +275,4 @@ def _event_id(raw: Mapping[str, Any]) -> str | None:
 
 
 def _validation(error: ValidationError) -> str:
-    problems = [
-        f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-        for issue in error.errors(include_url=False, include_input=False)
-    ]
-    return "invalid stream record: " + "; ".join(problems)
+    return "invalid stream record: " + describe_validation_error(error)

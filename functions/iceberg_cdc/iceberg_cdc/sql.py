@@ -80,10 +80,6 @@ SQL_RESERVED: Final = frozenset(
 )
 
 
-class StatementTooLargeError(ValueError):
-    """One row alone would exceed the query-size limit."""
-
-
 class UnsafeIdentifierError(ValueError):
     """A name that cannot be written bare in Athena DDL."""
 

@@ -14,20 +14,18 @@ from functools import cache
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.batch.base import FailureResponse
-from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_lambda_powertools.utilities.batch.types import (
     PartialItemFailureResponse,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from datalake_shared.batch_response import with_failures
+from datalake_shared.batch_response import SqsRecordProcessor, with_failures
 from datalake_shared.observability import logger, metrics, tracer
+from datalake_shared.validation import describe_error
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher
 from pipeline_metrics.csv_rows import metric_row
-from pipeline_metrics.models import CodePipelineSqsRecord, describe_error
+from pipeline_metrics.models import CodePipelineSqsRecord
 from pipeline_metrics.service import HandledRecord, MetricsWriter, WriteReport
 from pipeline_metrics.settings import get_settings
 from pipeline_metrics.store import S3MetricsStore
@@ -42,6 +40,7 @@ TOO_LARGE_METRIC: Final = "WrittenEventsTooLarge"
 FAILED_METRIC: Final = "RecordsFailed"
 _ENVELOPE_KEYS: Final = ("id", "source", "detail-type")
 _MAX_LOGGED_CHARS: Final = 200
+MAX_REPORTED_PROBLEMS: Final = 10
 
 
 def envelope_of(body: object) -> dict[str, str]:
@@ -59,44 +58,37 @@ def envelope_of(body: object) -> dict[str, str]:
     }
 
 
-class _ReportingBatchProcessor(BatchProcessor):
+class _ReportingBatchProcessor(SqsRecordProcessor):
     """Logs every failed record once with its message id, and counts unknown shapes."""
 
-    def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
-        error = exception[1]
-        if isinstance(record, CodePipelineSqsRecord):
-            logger.error(
-                "Could not turn the event into a row; SQS will redeliver it",
-                extra={"message_id": record.messageId, "event_id": record.body.id},
-                exc_info=error,
-            )
-        else:
-            # Powertools hands over the raw SQS record when the body failed validation.
-            metrics.add_metric(name=UNKNOWN_EVENTS_METRIC, unit=MetricUnit.Count, value=1)
-            envelope = envelope_of(getattr(record, "body", None))
-            logger.error(
-                "Unknown event shape: not a CodePipeline pipeline, stage or action state "
-                "change; reported so SQS retries it and the DLQ keeps it",
-                extra={
-                    "message_id": getattr(record, "message_id", None),
-                    "event_id": envelope.get("id"),
-                    "source": envelope.get("source"),
-                    "detail_type": envelope.get("detail-type"),
-                    "error": describe_error(error)
-                    if isinstance(error, ValidationError)
-                    else repr(error),
-                },
-            )
-        return super().failure_handler(record, exception)
+    def parsed_record_failed(
+        self, record: CodePipelineSqsRecord, error: BaseException | None
+    ) -> None:
+        logger.error(
+            "Could not turn the event into a row; SQS will redeliver it",
+            extra={"message_id": record.messageId, "event_id": record.body.id},
+            exc_info=error,
+        )
+
+    def malformed_record(self, record: Any, error: BaseException | None) -> None:
+        metrics.add_metric(name=UNKNOWN_EVENTS_METRIC, unit=MetricUnit.Count, value=1)
+        envelope = envelope_of(getattr(record, "body", None))
+        logger.error(
+            "Unknown event shape: not a CodePipeline pipeline, stage or action state "
+            "change; reported so SQS retries it and the DLQ keeps it",
+            extra={
+                "message_id": getattr(record, "message_id", None),
+                "event_id": envelope.get("id"),
+                "source": envelope.get("source"),
+                "detail_type": envelope.get("detail-type"),
+                "error": describe_error(error, most=MAX_REPORTED_PROBLEMS)
+                if isinstance(error, ValidationError)
+                else repr(error),
+            },
+        )
 
 
-# Failures are always reported per message, even when all of a batch fails: SQS then retries
-# exactly those, and the DLQ (maxReceiveCount) bounds the retries.
-processor = _ReportingBatchProcessor(
-    event_type=EventType.SQS,
-    model=CodePipelineSqsRecord,
-    raise_on_entire_batch_failure=False,
-)
+processor = _ReportingBatchProcessor(CodePipelineSqsRecord)
 
 
 @cache

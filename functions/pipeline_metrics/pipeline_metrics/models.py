@@ -16,16 +16,10 @@ is reported, never silently dropped. Fields not modelled here are ignored, and `
 non-empty text, so a state AWS adds later is recorded instead of rejected.
 """
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsRecordModel
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Json, ValidationError
-
-PIPELINE_DETAIL_TYPE: Final = "CodePipeline Pipeline Execution State Change"
-STAGE_DETAIL_TYPE: Final = "CodePipeline Stage Execution State Change"
-ACTION_DETAIL_TYPE: Final = "CodePipeline Action Execution State Change"
-CODEPIPELINE_SOURCE: Final = "aws.codepipeline"
-_MAX_REPORTED_PROBLEMS: Final = 10
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Json
 
 
 def _version_text(value: object) -> object:
@@ -128,16 +122,3 @@ class CodePipelineSqsRecord(SqsRecordModel):
     """An SQS message whose body is a CodePipeline state-change event (EventBridge rule → queue)."""
 
     body: Json[CodePipelineEvent]
-
-
-def describe_error(error: BaseException | None) -> str:
-    """One short line per invalid field for validation errors (pydantic's text is long)."""
-    if not isinstance(error, ValidationError):
-        return f"{type(error).__name__}: {error}" if error is not None else "unknown error"
-    problems = [
-        f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-        for issue in error.errors(include_url=False, include_input=False)
-    ]
-    more = len(problems) - _MAX_REPORTED_PROBLEMS
-    shown = "; ".join(problems[:_MAX_REPORTED_PROBLEMS])
-    return f"{shown}; and {more} more" if more > 0 else shown

@@ -31,11 +31,12 @@ from datalake_shared.slack import (
     SecretWebhookUrl,
     SlackWebhook,
 )
+from datalake_shared.validation import describe_error
 from pipeline_monitor.alerts import AlertPoster
 from pipeline_monitor.announcer import EventBridgeRecordAnnouncer
 from pipeline_monitor.models import SnsEvent
 from pipeline_monitor.records import Service
-from pipeline_monitor.service import AlertStatus, MonitorOutcome, PipelineMonitor, describe_error
+from pipeline_monitor.service import AlertStatus, MonitorOutcome, PipelineMonitor
 from pipeline_monitor.settings import get_settings
 from pipeline_monitor.store import S3MonitorStore
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
+from datalake_shared.validation import describe_validation_error
 from pipeline_monitor.models import (
     AlarmNotification,
     CloudWatchAlarmEvent,
@@ -336,10 +337,7 @@ def _alarm_notification(notification: AlarmNotification) -> MonitorRecord:
 
 
 def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-        for issue in error.errors(include_url=False, include_input=False)
-    )[:500]
+    return describe_validation_error(error)[:500]
 
 
 def unknown_record(

@@ -29,6 +29,7 @@ from typing import Protocol
 
 from datalake_shared.event_publisher import PutOutcome
 from datalake_shared.slack import WebhookNotConfiguredError
+from datalake_shared.validation import describe_error
 from pipeline_monitor.alerts import AlertPoster, render_alert
 from pipeline_monitor.records import MonitorRecord, Service, Severity, normalize
 
@@ -68,11 +69,6 @@ class MonitorOutcome:
     announce_error: str | None = None
     announce_too_large: bool = False
     """The announcement is over EventBridge's size limit: it can never be put."""
-
-
-def describe_error(error: BaseException) -> str:
-    """Type and message. Safe to log: the Slack client's errors never hold the webhook URL."""
-    return f"{type(error).__name__}: {error}"
 
 
 class PipelineMonitor:

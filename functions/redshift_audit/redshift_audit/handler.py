@@ -33,6 +33,7 @@ from datalake_shared.slack import (
     SecretWebhookUrl,
     SlackWebhook,
 )
+from datalake_shared.validation import describe_error
 from redshift_audit.alerts import render_batch_alert
 from redshift_audit.announcer import EventBridgeAuditAnnouncer
 from redshift_audit.models import (
@@ -49,7 +50,6 @@ from redshift_audit.service import (
     LogEvent,
     LogSource,
     RedshiftAuditor,
-    describe_error,
     time_needed_to_post,
 )
 from redshift_audit.settings import get_settings

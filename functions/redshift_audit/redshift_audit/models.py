@@ -21,6 +21,8 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
+from datalake_shared.validation import describe_validation_error
+
 CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
 DATA_MESSAGE: Final = "DATA_MESSAGE"
 
@@ -88,10 +90,7 @@ def decode_payload(event: Any) -> SubscriptionPayload:
     try:
         return _SubscriptionEvent.model_validate(event).awslogs.data
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-            for issue in error.errors(include_url=False, include_input=False)
-        )
+        problems = describe_validation_error(error)
         raise InvalidPayloadError(f"not a CloudWatch Logs subscription event: {problems}") from None
 
 

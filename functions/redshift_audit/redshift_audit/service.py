@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from datalake_shared.event_publisher import PutOutcome
 from datalake_shared.slack import AlertPosting, RetryPolicy, WebhookNotConfiguredError
+from datalake_shared.validation import describe_error
 from redshift_audit.models import UserActivity, parse_user_activity
 from redshift_audit.sql import Statement, classify_sql
 
@@ -165,10 +166,6 @@ def time_needed_to_post(policy: RetryPolicy, margin_s: float) -> float:
     """Seconds a post may take in the worst case: its retry budget (waits included), the last
     request's own timeout, and a margin (secret, idempotency record, returning)."""
     return policy.max_total_s + policy.timeout_s + margin_s
-
-
-def describe_error(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 def _records(

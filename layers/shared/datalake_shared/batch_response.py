@@ -1,8 +1,14 @@
-"""The partial-batch response of an SQS consumer that fails messages in two passes."""
+"""SQS consumers' partial-batch responses: the processor every SQS consumer uses, and the
+response of one that fails messages in two passes."""
 
 from collections.abc import Sequence
+from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.base import FailureResponse
+from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailures
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
 
 def with_failures(
@@ -17,3 +23,28 @@ def with_failures(
             seen.add(message_id)
             failures.append({"itemIdentifier": message_id})
     return failures
+
+
+class SqsRecordProcessor(BatchProcessor):
+    """Powertools' SQS BatchProcessor, reporting failures per message (never raising on a whole
+    failed batch: SQS retries exactly the failed ones and the DLQ bounds the retries), that logs
+    every failed record once: a parsed one through ``parsed_record_failed``, and a raw one (its
+    body failed the model, so Powertools hands over the raw SQS record) through
+    ``malformed_record``."""
+
+    def __init__(self, model: type[SqsRecordModel]) -> None:
+        super().__init__(event_type=EventType.SQS, model=model, raise_on_entire_batch_failure=False)
+
+    def parsed_record_failed(self, record: Any, error: BaseException | None) -> None:
+        raise NotImplementedError
+
+    def malformed_record(self, record: Any, error: BaseException | None) -> None:
+        raise NotImplementedError
+
+    def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
+        model = self.model
+        if model is not None and isinstance(record, model):
+            self.parsed_record_failed(record, exception[1])
+        else:
+            self.malformed_record(record, exception[1])
+        return super().failure_handler(record, exception)

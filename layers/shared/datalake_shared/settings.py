@@ -5,6 +5,7 @@ import os
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from datalake_shared.s3_keys import check_prefix
+from datalake_shared.validation import describe_validation_error
 
 
 class EnvSettings(BaseModel):
@@ -21,10 +22,7 @@ def load_settings[Settings: BaseModel](model: type[Settings]) -> Settings:
     try:
         return model.model_validate(dict(os.environ))
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-            for issue in error.errors()
-        )
+        problems = describe_validation_error(error)
         raise SettingsError(f"invalid {model.__name__} from environment: {problems}") from error
 
 

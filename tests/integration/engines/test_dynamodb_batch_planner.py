@@ -4,9 +4,9 @@ sparse index, all three tables exactly as template.yaml declares them."""
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
+from lambda_support import FakeLambdaContext
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from batch_planner.service import BatchPlanner, UnknownCadenceError
@@ -18,15 +18,9 @@ from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 from file_tracker.store import DynamoFileTrackerStore
 from tests.integration.engines.dynamodb_support import CallRecorder, object_created
 
+CONTEXT = FakeLambdaContext(function_name="batch-planner")
+
 LAYOUT = KeyLayout("", DEFAULT_STAGING_KEY_PATTERN)
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str = "batch-planner"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:batch-planner"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000002"
 
 
 @pytest.fixture
@@ -86,7 +80,9 @@ def test_the_handler_plans_the_active_tables_with_pending_files(
     app = importlib.import_module("batch_planner.handler")
     # When the schedule runs the cadence
     output = app.lambda_handler(
-        {"cadence": "hourly", "run_id": "run-1"}, LambdaContext(), planner=planner
+        {"cadence": "hourly", "run_id": "run-1"},
+        CONTEXT,
+        planner=planner,
     )
     # Then the active tables with pending files are planned, in batches of two, after one
     # Query of the index (and the config reads), never a Scan

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from lambda_support import FakeLambdaContext
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome
@@ -21,6 +22,8 @@ from tests.integration.engines.dynamodb_support import (
     sqs_batch,
     utf8_len,
 )
+
+CONTEXT = FakeLambdaContext(function_name="file-tracker")
 
 NOW = "2026-11-22T10:15:02.345Z"
 DEFAULT_LAYOUT = KeyLayout("", DEFAULT_STAGING_KEY_PATTERN)
@@ -36,14 +39,6 @@ class RecordingPublisher:
     def publish_landed_batch(self, files: Sequence[TrackedFile]) -> dict[str, str]:
         self.announced.extend(file.file_id for file in files if file.file_id not in self.fail)
         return {file.file_id: "refused" for file in files if file.file_id in self.fail}
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str = "file-tracker"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:file-tracker"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
@@ -263,8 +258,8 @@ def test_the_handler_tracks_a_batch_once_across_redeliveries(
     keys = ["sales/orders/LOAD00000001.parquet", "sales/orders/a.parquet", "crm/customers/b.csv"]
     batch = sqs_batch(*(object_created(key) for key in keys))
     # When the batch is delivered twice
-    first = app.lambda_handler(batch, LambdaContext(), tracker=tracker)
-    second = app.lambda_handler(batch, LambdaContext(), tracker=tracker)
+    first = app.lambda_handler(batch, CONTEXT, tracker=tracker)
+    second = app.lambda_handler(batch, CONTEXT, tracker=tracker)
     # Then both succeed, each object has one item, flagged announced, announced once
     assert first == second == {"batchItemFailures": []}
     items = scan_all(dynamodb, tracker_table)
@@ -285,7 +280,7 @@ def test_the_handler_redelivers_only_what_was_not_announced(
         object_created("sales/orders/a.parquet"), object_created("sales/orders/b.parquet")
     )
     # When the batch is handled
-    response = app.lambda_handler(batch, LambdaContext(), tracker=tracker)
+    response = app.lambda_handler(batch, CONTEXT, tracker=tracker)
     # Then only its message is redelivered, and only its item stays unflagged
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     flags = {

@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from lambda_support import FakeLambdaContext
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from datalake_shared.slack import IdempotentSlackPoster, PostResult
 from tests.integration.engines.dynamodb_support import scan_all
+
+CONTEXT = FakeLambdaContext(function_name="pipeline-monitor")
 
 
 @dataclass
@@ -46,24 +49,12 @@ def webhook() -> RecordingWebhook:
     return RecordingWebhook()
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    """What Powertools reads of the invocation: how long it has left (the in-progress record
-    expires with it, so a crashed invocation cannot block the alert)."""
-
-    function_name: str = "pipeline-monitor"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000001"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 def poster(
     dynamodb: DynamoDBClient, table: str, webhook: RecordingWebhook, prefix: str = "monitor"
 ) -> IdempotentSlackPoster:
     persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
     alerts = IdempotentSlackPoster(webhook, persistence, key_prefix=prefix)  # type: ignore[arg-type]
-    alerts.register_lambda_context(LambdaContext())  # type: ignore[arg-type]
+    alerts.register_lambda_context(CONTEXT)  # type: ignore[arg-type]
     return alerts
 
 

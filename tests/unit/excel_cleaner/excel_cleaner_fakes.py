@@ -18,15 +18,10 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
 )
 
 from datalake_shared.event_publisher import EntryTooLargeError
-from excel_cleaner.service import (
-    CleanerConfig,
-    ExcelCleaner,
-    ObjectMissingError,
-    ObjectTooLargeError,
-    SourceObject,
-)
+from excel_cleaner.ports import ObjectMissingError, ObjectTooLargeError, SourceObject
+from excel_cleaner.rejection import Limits
+from excel_cleaner.service import CleanerConfig, ExcelCleaner
 from excel_cleaner.specs import CleaningSpec
-from excel_cleaner.workbook import Limits
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = ROOT / "events" / "excel_cleaner"

@@ -13,13 +13,8 @@ from moto import mock_aws
 
 from datalake_shared.event_publisher import EventPublisher
 from excel_cleaner.adapters import S3WorkbookStore, SnsResultTopic
-from excel_cleaner.service import (
-    COMPONENT,
-    CleanerConfig,
-    ExcelCleaner,
-    ObjectMissingError,
-    ObjectTooLargeError,
-)
+from excel_cleaner.ports import ObjectMissingError, ObjectTooLargeError
+from excel_cleaner.service import COMPONENT, CleanerConfig, ExcelCleaner
 
 BUS = "datalake-bus"
 

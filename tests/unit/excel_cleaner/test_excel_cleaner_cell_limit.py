@@ -28,17 +28,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from datalake_shared.settings import SettingsError, load_settings
-from excel_cleaner import workbook
+from excel_cleaner import reader
+from excel_cleaner.intake import detect_format, xlsx_cells, zip_container
+from excel_cleaner.intake.cell_limit import column_letters
+from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
 from excel_cleaner.service import ExcelCleaner
 from excel_cleaner.settings import ExcelCleanerSettings
-from excel_cleaner.workbook import (
-    Limits,
-    RejectReason,
-    WorkbookRejectedError,
-    clean_workbook,
-    column_letters,
-    detect_format,
-)
+from excel_cleaner.workbook import clean_workbook
 
 V = "<v>1</v>"
 FAR_APART = sheet_xlsx(
@@ -82,7 +78,7 @@ def test_far_apart_values_are_refused_before_calamine_reads_the_workbook(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a 1 KB .xlsx with values at A1 and XFD1048576 (17 billion cells once loaded)
-    monkeypatch.setattr(workbook, "CalamineWorkbook", NoCalamine)
+    monkeypatch.setattr(reader, "CalamineWorkbook", NoCalamine)
     started = time.perf_counter()
     # When it is cleaned
     with pytest.raises(WorkbookRejectedError) as raised:
@@ -208,7 +204,7 @@ def test_a_cell_cut_by_a_chunk_boundary_is_read_whole(
     monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     # Given the XML streamed in chunks smaller than a tag
-    monkeypatch.setattr(workbook, "_SHEET_CHUNK", chunk)
+    monkeypatch.setattr(zip_container, "_SHEET_CHUNK", chunk)
     empty_far = sheet_xlsx(f'<row r="1"><c r="A1">{V}</c><c r="XFD1048576" s="1"></c></row>')
     # Then a far value is found, and a far empty cell (its end tag in a later chunk) is not
     assert refusal(FAR_APART).reason is RejectReason.TOO_MANY_CELLS
@@ -219,7 +215,7 @@ def test_a_column_widening_late_is_checked_against_every_row(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given 300 rows of one column, then a value in column AD, read in small chunks
-    monkeypatch.setattr(workbook, "_SHEET_CHUNK", 64)
+    monkeypatch.setattr(zip_container, "_SHEET_CHUNK", 64)
     rows = "".join(f'<row r="{n}"><c r="A{n}">{V}</c></row>' for n in range(1, 301))
     data = sheet_xlsx(rows + f'<row r="301"><c r="AD301">{V}</c></row>')
     # Then the earlier rows count against the wider grid: 301 x 30
@@ -231,8 +227,8 @@ def test_a_long_run_without_markup_sends_the_part_to_the_walk(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given text longer than the gap the streaming check keeps, then a value at AD300
-    monkeypatch.setattr(workbook, "_MAX_MARKUP_GAP", 100)
-    monkeypatch.setattr(workbook, "_SHEET_CHUNK", 32)
+    monkeypatch.setattr(xlsx_cells, "_MAX_MARKUP_GAP", 100)
+    monkeypatch.setattr(zip_container, "_SHEET_CHUNK", 32)
     long_text = "x" * 500
     data = sheet_xlsx(
         f'<row r="1"><c r="A1" t="inlineStr"><is><t>{long_text}</t></is></c>'
@@ -269,14 +265,14 @@ def test_the_bound_matches_where_calamine_puts_cells(
         xml += "</row>"
     data = sheet_xlsx(xml)
     grid = calamine_span(data)[0] * calamine_span(data)[1]
-    original = workbook._SHEET_CHUNK
-    workbook._SHEET_CHUNK = chunk
+    original = zip_container._SHEET_CHUNK
+    zip_container._SHEET_CHUNK = chunk
     try:
         # Then a limit of exactly calamine's rows x columns passes, one less does not
         assert passes(data, max(grid, 1))
         assert grid == 0 or not passes(data, grid - 1)
     finally:
-        workbook._SHEET_CHUNK = original
+        zip_container._SHEET_CHUNK = original
 
 
 # ------------------------------------------------------------------------------ .ods
@@ -294,7 +290,7 @@ def test_repeated_ods_cells_count_as_often_as_they_repeat(monkeypatch: pytest.Mo
         '<table:table-cell table:number-columns-repeated="16384" office:value-type="float"'
         ' office:value="1"/></table:table-row>'
     )
-    monkeypatch.setattr(workbook, "CalamineWorkbook", NoCalamine)
+    monkeypatch.setattr(reader, "CalamineWorkbook", NoCalamine)
     # When cleaned / Then refused before calamine opens it
     with pytest.raises(WorkbookRejectedError) as raised:
         clean_workbook(ods_tables({"Sheet": repeated}), Limits())

@@ -13,7 +13,8 @@ from excel_cleaner_books import (
     sales_report_xlsx,
 )
 
-from excel_cleaner.workbook import CleanedWorkbook, Limits, clean_workbook
+from excel_cleaner.rejection import Limits
+from excel_cleaner.workbook import CleanedWorkbook, clean_workbook
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from datalake_shared.event_publisher import EntryTooLargeError
 from datalake_shared.s3_keys import utf8_prefix
 from excel_cleaner.models import UploadedObject
+from excel_cleaner.names import sheet_file_names
 from excel_cleaner.service import ExcelCleaner, Outcome, key_stem
-from excel_cleaner.values import sheet_file_names
 
 MAX = 1024
 EXTENSIONS = (".xlsx", ".XLSM", ".xls", ".ods")

@@ -27,6 +27,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from excel_cleaner.models import MalformedNotice, UploadedObject
+from excel_cleaner.rejection import Limits
 from excel_cleaner.service import (
     CleanerConfig,
     CleanResult,
@@ -36,7 +37,6 @@ from excel_cleaner.service import (
     key_stem,
 )
 from excel_cleaner.specs import CleaningSpec
-from excel_cleaner.workbook import Limits
 
 KEY = "uploads/finance/Q3 sales.xlsx"
 FOLDER = "clean/uploads/finance/Q3 sales/"

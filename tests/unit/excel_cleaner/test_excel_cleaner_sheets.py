@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import pytest
 
-from excel_cleaner.sheets import (
+from excel_cleaner.sheet import (
     CleanedSheet,
     HeaderRowMissingError,
     MergedRange,

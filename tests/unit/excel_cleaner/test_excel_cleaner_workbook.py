@@ -15,17 +15,12 @@ from excel_cleaner_books import (
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from excel_cleaner.intake import check_key, detect_format
+from excel_cleaner.intake.compound_file import cfb_stream_names
+from excel_cleaner.intake.formats import describe_content
+from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
 from excel_cleaner.specs import CleaningSpec
-from excel_cleaner.workbook import (
-    Limits,
-    RejectReason,
-    WorkbookRejectedError,
-    cfb_stream_names,
-    check_key,
-    clean_workbook,
-    describe_content,
-    detect_format,
-)
+from excel_cleaner.workbook import clean_workbook
 
 
 def rejection(data: bytes, limits: Limits | None = None, spec: CleaningSpec | None = None) -> str:

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cdc_merge.file_tracker import PendingFile, landing_order
+from cdc_merge.engine import StagingFile
+from cdc_merge.file_tracker import LoadType, PendingFile, landing_order
 from cdc_merge.history import HistoryRecord
+from cdc_merge.job import FilePlan, apply_plan
+from cdc_merge.table_spec import FILE_ORDER_COLUMN, TableSpec, quote_identifier
 from local_runtime.glue_duckdb import DuckDbEngine
 
 BUCKET = "staging"
@@ -174,3 +177,50 @@ class TickingClock:
         now = self._now
         self._now += timedelta(seconds=1)
         return now
+
+
+class StatementCollector:
+    """An engine that runs nothing: it keeps each statement the job would run and answers at
+    once (no invalid values, zero counts), so what is left is the job's own work on a table."""
+
+    _VALUE_CHECK = f"SELECT {quote_identifier(FILE_ORDER_COLUMN)}, "
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
+        self.statements.append(sql)
+        return [] if sql.startswith(self._VALUE_CHECK) else [(0, 0, 0)]
+
+    def create_staging_view(self, name: str, files: Sequence[StagingFile], spec: TableSpec) -> None:
+        pass
+
+    def materialize_view(self, name: str, select_sql: str) -> None:
+        self.statements.append(select_sql)
+
+    def drop_view(self, name: str) -> None:
+        pass
+
+
+def _pending(table: str, load_type: LoadType, name: str) -> PendingFile:
+    return PendingFile(
+        source_table=table,
+        file_id=name,
+        bucket=BUCKET,
+        key=f"{table}/{name}",
+        load_type=load_type,
+        event_time="2026-11-23T10:00:00Z",
+        file_name=name,
+    )
+
+
+def job_statements(spec: TableSpec) -> list[str]:
+    """Every statement apply_plan runs for a full load followed by changes (the job's own path,
+    so every statement kind of the table's mode is there)."""
+    plan = FilePlan(
+        load=(_pending(spec.source_table, "full", "LOAD00000001.csv"),),
+        changes=(_pending(spec.source_table, "cdc", "20261123-1000.csv"),),
+    )
+    collector = StatementCollector()
+    apply_plan(collector, spec, plan)
+    return collector.statements

@@ -105,12 +105,12 @@ def test_the_package_imports_and_builds_sql_on_python_3_11(tmp_path: Path) -> No
         "import sys\n"
         f"sys.path[:0] = [{str(archive)!r}, {str(stubs)!r}]\n"
         "import cdc_merge.main\n"
-        "from cdc_merge.merge_sql import build_statements\n"
+        "from cdc_merge.merge_sql import merge_sql\n"
         "from cdc_merge.table_spec import TableSpec\n"
         "spec = TableSpec.from_dict({'source_table': 'a.b', 'target_database': 'a',"
         " 'target_table': 'b', 'primary_key': ['id'], 'sequence_column': 'ts',"
         " 'columns': [{'name': 'id', 'type': 'int'}]})\n"
-        "print(build_statements(spec, 'glue_catalog', 'f', 'c', 'l').apply[:10])\n"
+        "print(merge_sql(spec, 'glue_catalog', 'latest')[:10])\n"
     )
     result = subprocess.run(
         [str(PYTHON_311), "-I", "-c", code], capture_output=True, text=True, check=False

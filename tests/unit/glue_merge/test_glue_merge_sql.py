@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 import sqlglot
-from glue_merge_fakes import table_config
+from glue_merge_fakes import job_statements, table_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from cdc_merge.job import CHANGES_VIEW, FULL_LOAD_VIEW, LATEST_VIEW
 from cdc_merge.merge_sql import (
-    build_statements,
     create_table_sql,
     history_insert_sql,
     invalid_values_labels,
@@ -287,11 +287,6 @@ def test_an_invalid_catalog_name_is_refused() -> None:
         merge_sql(spec(), "glue`; DROP", "latest")
 
 
-def _statements(parsed: TableSpec) -> list[str]:
-    built = build_statements(parsed, CATALOG, "full_view", "changes_view", "latest_view")
-    return list(vars(built).values())
-
-
 ALLOWED_LITERALS = {"I", "U", "D", "format-version", "2", "0", "1"}
 
 
@@ -323,7 +318,7 @@ def test_any_column_name_stays_one_identifier_and_no_value_enters_a_statement(
     )
     seen: set[str] = set()
     for mode in ("current", "history"):
-        for sql in _statements(TableSpec(**{**vars(parsed), "mode": mode})):
+        for sql in job_statements(TableSpec(**{**vars(parsed), "mode": mode})):
             # When a statement is parsed as Spark SQL
             tree = sqlglot.parse_one(sql, read="spark")
             # Then every identifier is a known name and the only literals are the op codes
@@ -339,9 +334,9 @@ def test_any_column_name_stays_one_identifier_and_no_value_enters_a_statement(
                 "typed",
                 "ranked",
                 "loaded",
-                "full_view",
-                "changes_view",
-                "latest_view",
+                FULL_LOAD_VIEW,
+                CHANGES_VIEW,
+                LATEST_VIEW,
                 "change_ts",
                 HISTORY_OP_COLUMN,
                 "_cdc_op",

@@ -7,13 +7,13 @@ import pytest
 from pipeline_metrics_fakes import bodies, codepipeline_event, load_event, sqs_event
 from pydantic import TypeAdapter, ValidationError
 
+from datalake_shared.validation import describe_error
 from pipeline_metrics.csv_rows import MetricRow, event_time_iso, metric_row
 from pipeline_metrics.models import (
     ActionExecutionEvent,
     CodePipelineSqsRecord,
     PipelineExecutionEvent,
     StageExecutionEvent,
-    describe_error,
 )
 
 EVENT = TypeAdapter(PipelineExecutionEvent | StageExecutionEvent | ActionExecutionEvent)

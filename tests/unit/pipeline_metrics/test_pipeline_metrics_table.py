@@ -83,15 +83,3 @@ def test_template_table_when_present_matches_table_md(sam_template: dict[str, An
     assert table["StorageDescriptor"]["Columns"] == documented["StorageDescriptor"]["Columns"]
     assert table["StorageDescriptor"]["SerdeInfo"] == documented["StorageDescriptor"]["SerdeInfo"]
     assert table["Parameters"].items() >= PROJECTION.items()
-
-
-@pytest.mark.parametrize("sql_file", sorted(path.name for path in ATHENA_DIR.glob("*.sql")))
-def test_template_named_query_is_the_sql_file(sam_template: dict[str, Any], sql_file: str) -> None:
-    # Given a query under athena/pipeline_metrics / Then the template deploys exactly that text
-    queries = [
-        resource["Properties"]["QueryString"]
-        for resource in sam_template["Resources"].values()
-        if resource.get("Type") == "AWS::Athena::NamedQuery"
-    ]
-    expected = (ATHENA_DIR / sql_file).read_text()
-    assert any(query.rstrip("\n") == expected.rstrip("\n") for query in queries)

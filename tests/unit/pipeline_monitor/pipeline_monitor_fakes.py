@@ -53,9 +53,6 @@ class Context(FakeLambdaContext):
 
     remaining_ms: int = 30_000
 
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
 
 def load_event(name: str) -> dict[str, Any]:
     return load_sample_event("pipeline_monitor", name)

@@ -82,9 +82,6 @@ class Context(FakeLambdaContext):
 
     remaining_ms: int = 55_000
 
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
 
 @dataclass
 class FakeEventsClient:

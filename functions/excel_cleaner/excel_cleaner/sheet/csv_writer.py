@@ -19,6 +19,7 @@ from itertools import chain, repeat
 from operator import call, itemgetter
 from typing import Any, Final
 
+from excel_cleaner.sheet.rows import Row
 from excel_cleaner.specs import Converter
 from excel_cleaner.values import (
     EXCEL_ERRORS,
@@ -32,7 +33,6 @@ from excel_cleaner.values import (
 
 CHUNK_ROWS: Final = 4096
 
-type Row = Sequence[Cell]
 type CellFormatter = Callable[[Any], str]
 
 # Formatters written in C for columns of a single type, and the whole values they may get

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from excel_cleaner.columns import CsvTable
+from excel_cleaner.sheet.csv_writer import CsvTable
 from excel_cleaner.values import Cell, format_cell, format_cell_in_datetime_column
 
 texts = st.one_of(

@@ -1,0 +1,69 @@
+"""The ports the cleaning service talks through: S3 objects, the result topic, EventBridge.
+
+Protocols and the errors and values they carry, so ``excel_cleaner.service`` stays pure
+orchestration, tested with in-memory fakes, while ``excel_cleaner.adapters`` implements them
+with boto3 (and the handler wires the shared EventBridge publisher in as ``StateEvents``).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class ObjectMissingError(Exception):
+    """The object was deleted before it could be read."""
+
+
+class ObjectTooLargeError(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+class StoreError(Exception):
+    """S3 reported a partial failure (e.g. some keys of a batch delete); worth a retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceObject:
+    body: bytes
+    version_id: str | None = None
+    etag: str | None = None
+
+
+class WorkbookStore(Protocol):
+    def read(self, bucket: str, key: str, max_bytes: int) -> SourceObject:
+        """The object's current content; ObjectMissingError / ObjectTooLargeError."""
+        ...
+
+    def read_json(self, bucket: str, key: str) -> Mapping[str, Any] | None:
+        """A small JSON object, or None when there is none (or it is not JSON)."""
+        ...
+
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None: ...
+
+    def copy(
+        self,
+        source_bucket: str,
+        source_key: str,
+        *,
+        source_version: str | None,
+        bucket: str,
+        key: str,
+        metadata: Mapping[str, str],
+    ) -> None: ...
+
+    def delete(self, bucket: str, keys: Sequence[str]) -> None: ...
+
+
+class ResultTopic(Protocol):
+    def publish(self, outcome: str, subject: str, message: Mapping[str, Any]) -> None: ...
+
+
+class StateEvents(Protocol):
+    def publish(
+        self,
+        detail_type: str,
+        details: Sequence[Mapping[str, Any]],
+        resources: Sequence[str] = (),
+    ) -> None: ...

@@ -1,0 +1,136 @@
+"""One sheet's rows → a clean table → CSV text, in two passes over the rows.
+
+The first pass reads the header window (``header``), then every data row for what the output
+depends on (``data_scan``): the value types of each column, the blank rows, where the data ends
+(the footer), which unnamed columns hold anything. The columns are then fixed (``columns``),
+and the second pass formats and writes the rows, chunk by chunk (``csv_writer``). So nothing
+but the CSV text is held: calamine keeps the sheet in Rust, and each pass only costs the
+conversion of rows to Python lists. Values are written as ``excel_cleaner.values`` says; a
+spec's ``types`` convert their columns instead.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import count, islice
+
+from excel_cleaner.sheet.columns import column_converters, final_names, kept_columns
+from excel_cleaner.sheet.csv_writer import CHUNK_ROWS, CsvTable
+from excel_cleaner.sheet.data_scan import DataScan
+from excel_cleaner.sheet.header import HeaderWindow, detect_layout, fixed_layout
+from excel_cleaner.sheet.merges import MergedRange, MergeFiller
+from excel_cleaner.sheet.rows import Row, RowSource, pad
+from excel_cleaner.specs import ColumnType
+
+
+@dataclass(frozen=True, slots=True)
+class SheetOverrides:
+    """What a cleaning spec says about the sheet (see ``excel_cleaner.specs``)."""
+
+    header_row: int | None = None
+    renames: Mapping[str, str] = field(default_factory=dict)
+    types: Mapping[str, ColumnType] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedSheet:
+    sheet: str
+    columns: tuple[str, ...]
+    rows: int
+    csv: bytes
+    header_row: int | None  # Excel's row number of the (last) header row
+    footer_rows: int  # trailing totals / footnotes dropped
+    error_cells: int  # cells holding an Excel error code as text, written empty
+    invalid_values: int  # values a spec type could not convert, written empty
+    renames_used: frozenset[str] = frozenset()
+    types_used: frozenset[str] = frozenset()
+
+
+def clean_sheet(
+    name: str,
+    rows: RowSource,
+    width: int,
+    *,
+    first_column: int = 0,
+    merges: Sequence[MergedRange] = (),
+    overrides: SheetOverrides | None = None,
+) -> CleanedSheet | None:
+    """The sheet as a clean CSV table, or None when it holds no table.
+
+    ``rows`` is called twice (two passes); ``first_column`` is the 0-based spreadsheet column
+    of the rows' first cell (for ``column_<n>`` names).
+    """
+    overrides = overrides or SheetOverrides()
+    if width <= 0:
+        return None
+    # Pass 1: the header, then which columns hold data and where the data ends.
+    source = iter(rows())
+    window = HeaderWindow(source, MergeFiller(merges), width)
+    if overrides.header_row is not None:
+        window.fill(until_index=overrides.header_row - 1)
+        layout = fixed_layout(overrides.header_row, window.rows, width)
+    else:
+        window.fill()
+        layout = detect_layout(window.non_blank(), merges, width)
+    if layout.data_start is None:
+        return None
+    unnamed = [c for c in range(width) if not layout.headers[c]]
+    scan = DataScan(unnamed, named_columns=width - len(unnamed))
+    for row in window.rows:
+        if row.index >= layout.data_start:
+            scan.add(row.index, row.filled)
+    scan.add_rows(source, window.next_index, width, window.filler.apply if merges else None)
+
+    keep = kept_columns(layout.headers, scan.unnamed_with_data, width)
+    if not keep:
+        return None
+    names, renames_used = final_names(
+        [layout.headers[c] for c in keep],
+        [first_column + c + 1 for c in keep],
+        overrides.renames,
+    )
+    converters = column_converters(names, overrides.types)
+    table = CsvTable(names, keep, [scan.kinds(c) for c in keep], converters)
+
+    # Pass 2: format and write the data rows, a chunk at a time.
+    _write_rows(table, rows(), merges=merges, width=width, data_start=layout.data_start, scan=scan)
+    return CleanedSheet(
+        sheet=name,
+        columns=tuple(names),
+        rows=table.rows,
+        csv=table.text().encode("utf-8"),
+        header_row=layout.header_rows[-1] + 1 if layout.header_rows else None,
+        footer_rows=scan.footer_rows,
+        error_cells=table.cells.errors,
+        invalid_values=table.invalid,
+        renames_used=frozenset(renames_used),
+        types_used=frozenset(n for n in names if n in overrides.types),
+    )
+
+
+def _write_rows(
+    table: CsvTable,
+    rows: Iterable[Row],
+    *,
+    merges: Sequence[MergedRange],
+    width: int,
+    data_start: int,
+    scan: DataScan,
+) -> None:
+    """Writes the rows the first pass found to be data (blank ones and the footer left out),
+    merged ranges filled and short rows padded, CHUNK_ROWS at a time."""
+    if data_start > scan.last_row:
+        return
+    if merges:  # every row is filled: a merge may start above the data
+        fill = MergeFiller(merges).apply
+        rows = (fill(index, row) for index, row in enumerate(rows))
+    data = islice(rows, data_start, scan.last_row + 1)
+    blank_rows = scan.blank_rows
+    for start in count(data_start, CHUNK_ROWS):
+        chunk = list(islice(data, CHUNK_ROWS))
+        if not chunk:
+            return
+        if blank_rows and not blank_rows.isdisjoint(range(start, start + len(chunk))):
+            chunk = [row for index, row in enumerate(chunk, start) if index not in blank_rows]
+        if min(map(len, chunk), default=width) < width:
+            chunk = [pad(row, width) for row in chunk]
+        table.write(chunk)
