@@ -39,7 +39,7 @@ $(STAMP): $(REQUIREMENTS)
 venv: $(STAMP) ## create .venv from Python 3.13 and install the pinned dependencies
 
 demo: $(STAMP) ## run the event graph locally (template.yaml on moto, in-process) and print what happened
-	$(PY) -m local_runtime demo
+	$(PY) -m dev demo
 
 test: lint typecheck validate static-checks test-unit test-integration test-engines ## everything CI runs
 
@@ -56,9 +56,9 @@ format: $(STAMP) ## apply ruff fixes and formatting
 typecheck: $(STAMP) ## mypy (strict, pydantic plugin) per function, layer and tooling
 	MYPYPATH=$(ALL_CODE_PATH) $(BIN)/mypy $(addprefix -p ,$(FUNCTIONS))
 	@# The Spark benchmark drives the job with its unit tests' in-memory collaborators.
-	MYPYPATH=$(ALL_CODE_PATH):tests/unit:tests/unit/glue_merge $(BIN)/mypy layers/shared/datalake_shared local_runtime benchmarks tools scripts
-	@# The Glue job runs on Glue 5's Python 3.11.
-	MYPYPATH=glue $(BIN)/mypy --python-version 3.11 glue/cdc_merge
+	MYPYPATH=$(ALL_CODE_PATH):tests/unit:tests/unit/glue_merge $(BIN)/mypy layers/shared/datalake_shared local_runtime dev benchmarks tools scripts
+	@# The Glue job runs on Glue 5's Python 3.11, with the contracts it shares with the layer.
+	MYPYPATH=glue:layers/shared $(BIN)/mypy --python-version 3.11 glue/cdc_merge layers/shared/datalake_contracts
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint) on template.yaml
 	$(BIN)/sam validate --lint --template template.yaml --region $(REGION)
@@ -110,7 +110,7 @@ test-e2e: $(STAMP) ## against a deployed stack: AWS_SAM_STACK_NAME=<stack> make 
 invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json [CONFIG=config/pipeline.yaml]: Docker-free local invoke
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { \
 	  echo "usage: make invoke FUNCTION=FileTrackerFunction EVENT=events/file_tracker/sqs_batch.json"; exit 2; }
-	$(PY) -m local_runtime invoke $(FUNCTION) $(EVENT) $(if $(CONFIG),--config $(CONFIG))
+	$(PY) -m dev invoke $(FUNCTION) $(EVENT) $(if $(CONFIG),--config $(CONFIG))
 
 # No container: SAM's python3.13 builder needs python3.13 on PATH, which the venv provides.
 # Committed (the template's ScriptLocation): a plain `sam build && sam deploy` ships it, and a

@@ -136,7 +136,7 @@ def measure(make_engine: Callable[[Path], Any]) -> tuple[float, float]:
 
 
 def run() -> list[BenchResult]:
-    from local_runtime.glue_spark import SparkWorkerEngine  # noqa: PLC0415
+    from dev.glue_merge.spark_engine import SparkWorkerEngine  # noqa: PLC0415
 
     try:
         ours, naive = measure(lambda _: SparkWorkerEngine())

@@ -1,6 +1,9 @@
-"""python -m local_runtime demo | invoke FUNCTION EVENT_FILE  [--dynamodb moto|dynamodb-local]
+"""python -m local_runtime invoke FUNCTION EVENT_FILE  [--template T] [--dynamodb ...]
 
-DynamoDB is served by moto unless --dynamodb or LOCAL_DYNAMODB=dynamodb-local says DynamoDB Local.
+`sam local invoke` without Docker: the template (template.yaml here by default) deployed into
+moto, one function invoked with one event. DynamoDB is served by moto unless --dynamodb or
+LOCAL_DYNAMODB=dynamodb-local says DynamoDB Local. The project's own commands (the demo, an
+invoke with its Glue job wired in) are ``python -m dev``.
 """
 
 import argparse
@@ -9,72 +12,29 @@ import sys
 from pathlib import Path
 
 from local_runtime.bridges.dynamodb_backend import BACKEND_NAMES, LOCAL_DYNAMODB_VARIABLE
-from local_runtime.demo import DEMO_WORKDIR, run_demo
-from local_runtime.glue_jobs import GLUE_ENGINE_VARIABLE, GLUE_ENGINES
-from local_runtime.runtime import LocalRuntime
-
-
-def invoke(
-    function: str, event_file: Path, config: Path | None = None, dynamodb: str | None = None
-) -> int:
-    """`sam local invoke` without Docker: the deployed-into-moto function, one event; with
-    ``config``, a pipeline config is uploaded (and applied by the config loader) first."""
-    event = json.loads(event_file.read_text())
-    with LocalRuntime(dynamodb=dynamodb) as runtime:
-        if config is not None:
-            runtime.s3.put_object(
-                Bucket=runtime.outputs["ConfigBucketName"],
-                Key=f"config/{config.name}",
-                Body=config.read_bytes(),
-            )
-            runtime.settle()
-        invocation = runtime.invoke(function, event)
-    sys.stderr.write(invocation.logs)
-    if not invocation.ok:
-        sys.stderr.write(f"\n{function} failed: {invocation.error}\n")
-        return 1
-    print(json.dumps(invocation.response, indent=2))
-    sys.stderr.write(
-        f"\n{function}: {invocation.duration_ms:.0f} ms, "
-        f"{invocation.records} records, {invocation.failed_records} failed\n"
-    )
-    return 0
+from local_runtime.report import print_invocation
+from local_runtime.runtime import DEFAULT_TEMPLATE, LocalRuntime
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_runtime", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser(
-        "demo", help="run the event graph on moto, print what happened"
-    )
-    demo_parser.add_argument(
-        "--workdir", type=Path, default=DEMO_WORKDIR, help="where the local lake is kept (.local)"
-    )
     invoke_parser = commands.add_parser("invoke", help="invoke one function with one event")
+    invoke_parser.add_argument("function", help="logical id in the template")
+    invoke_parser.add_argument("event", type=Path, help="event file (JSON)")
     invoke_parser.add_argument(
-        "function", help="logical id in template.yaml, e.g. FileTrackerFunction"
+        "--template", type=Path, default=DEFAULT_TEMPLATE, help="the SAM template"
     )
     invoke_parser.add_argument(
-        "event", type=Path, help="event file, e.g. events/file_tracker/sqs_batch.json"
-    )
-    invoke_parser.add_argument(
-        "--config", type=Path, help="pipeline config to load first, e.g. config/pipeline.yaml"
-    )
-    for command in (demo_parser, invoke_parser):
-        command.add_argument(
-            "--dynamodb",
-            choices=BACKEND_NAMES,
-            help=f"engine serving DynamoDB (default: ${LOCAL_DYNAMODB_VARIABLE}, else moto)",
-        )
-    demo_parser.add_argument(
-        "--glue-engine",
-        choices=GLUE_ENGINES,
-        help=f"engine of the Glue job (default: ${GLUE_ENGINE_VARIABLE}, else duckdb)",
+        "--dynamodb",
+        choices=BACKEND_NAMES,
+        help=f"engine serving DynamoDB (default: ${LOCAL_DYNAMODB_VARIABLE}, else moto)",
     )
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return run_demo(args.workdir.resolve(), args.dynamodb, args.glue_engine)
-    return invoke(args.function, args.event, args.config, args.dynamodb)
+    event = json.loads(args.event.read_text())
+    with LocalRuntime(args.template, dynamodb=args.dynamodb) as runtime:
+        invocation = runtime.invoke(args.function, event)
+    return print_invocation(args.function, invocation)
 
 
 if __name__ == "__main__":

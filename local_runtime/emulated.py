@@ -20,10 +20,9 @@
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from moto.stepfunctions.models import stepfunctions_backends
-
 from local_runtime.deploy import DeployedStack
 from local_runtime.intrinsics import ACCOUNT_ID, Resolver, UnresolvableError, evaluate_conditions
+from local_runtime.moto_adapter.services import state_machine
 from local_runtime.template import TranslatedTemplate
 
 if TYPE_CHECKING:
@@ -177,11 +176,10 @@ def _recreate_state_machines(
     resolver: Resolver,
 ) -> None:
     client = session.client("stepfunctions")
-    backend = stepfunctions_backends[ACCOUNT_ID][session.region_name]
     machines = translated.resources_of_type("AWS::StepFunctions::StateMachine")
     for logical, resource in machines.items():
         arn = stack.resources[logical]
-        created = backend.describe_state_machine(arn)
+        created = state_machine(ACCOUNT_ID, session.region_name, arn)
         substitutions = resolver.resolve(resource["Properties"].get("DefinitionSubstitutions", {}))
         definition = created.definition
         for name, value in substitutions.items():

@@ -1,6 +1,12 @@
-"""Plain-text tables for the terminal (no dependency: the demo must run on a bare venv)."""
+"""Plain-text reports for the terminal (no dependency: the demo must run on a bare venv)."""
 
+import json
+import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from local_runtime.functions import Invocation
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], indent: str = "  ") -> str:
@@ -15,3 +21,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], indent: str 
 
     rule = indent + "  ".join("-" * width for width in widths)
     return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+
+
+def print_invocation(function: str, invocation: "Invocation") -> int:
+    """A local invoke's outcome, as `sam local invoke` shows it: the function's logs and a
+    summary on stderr, its response (JSON) on stdout; returns the exit code (1: it failed)."""
+    sys.stderr.write(invocation.logs)
+    if not invocation.ok:
+        sys.stderr.write(f"\n{function} failed: {invocation.error}\n")
+        return 1
+    print(json.dumps(invocation.response, indent=2))
+    sys.stderr.write(
+        f"\n{function}: {invocation.duration_ms:.0f} ms, "
+        f"{invocation.records} records, {invocation.failed_records} failed\n"
+    )
+    return 0

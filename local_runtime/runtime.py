@@ -8,6 +8,10 @@ with LocalRuntime() as runtime:
 DynamoDB (tables and streams) can be served by AWS's DynamoDB Local instead of moto:
 ``LocalRuntime(dynamodb="dynamodb-local")`` or ``LOCAL_DYNAMODB=dynamodb-local`` in the
 environment (read when the runtime is created); see bridges/dynamodb_backend.py.
+
+The runtime runs no job code of its own: a Glue job of the template runs locally when the caller
+gives its counterpart, ``LocalRuntime(glue_jobs={<ScriptLocation>: <LocalGlueJob>})`` (see
+bridges/glue.py); a run of any other job fails saying so.
 """
 
 import contextlib
@@ -15,12 +19,12 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import boto3
-from moto import mock_aws
 
 from local_runtime.activity import ActivityLog
 from local_runtime.bridges import Bridge, RuntimeServices
@@ -28,7 +32,7 @@ from local_runtime.bridges.athena import AthenaBridge
 from local_runtime.bridges.dynamodb_backend import DynamoDbBackend, dynamodb_backend
 from local_runtime.bridges.dynamodb_streams import DynamoDbStreamsBridge
 from local_runtime.bridges.eventbridge import EventBridgeBridge
-from local_runtime.bridges.glue import GlueBridge
+from local_runtime.bridges.glue import GlueBridge, LocalGlueJob
 from local_runtime.bridges.lambda_service import LambdaBridge
 from local_runtime.bridges.quicksight import QuickSightBridge
 from local_runtime.bridges.scheduler import SchedulerBridge
@@ -39,7 +43,7 @@ from local_runtime.bridges.stepfunctions import StepFunctionsBridge
 from local_runtime.deploy import DeployedStack, deploy
 from local_runtime.emulated import EmulatedResources, build_emulated, resolver_for
 from local_runtime.functions import DeployedFunction, FunctionRunner, Invocation
-from local_runtime.glue_jobs import local_glue_jobs
+from local_runtime.moto_adapter.services import moto_aws
 from local_runtime.template import TranslatedTemplate, load_sam_template, translate
 
 if TYPE_CHECKING:
@@ -47,14 +51,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
-DEFAULT_STACK_NAME = "datalake-events-local"
+DEFAULT_TEMPLATE = Path("template.yaml")  # in the current directory, as for `sam`
+DEFAULT_STACK_NAME = "local-stack"
 LOCAL_REGION = "us-east-1"
-_MOTO_CONFIG: Any = {
-    "lambda": {"use_docker": False},
-    "stepfunctions": {"execute_state_machine": True},
-}
 # Fake credentials: moto accepts anything, and nothing may ever reach a real account.
 _LOCAL_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -90,14 +89,17 @@ class LocalRuntime:
         workdir: Path | None = None,
         dynamodb: str | DynamoDbBackend | None = None,
         *,
-        glue_engine: str | None = None,
+        glue_jobs: Mapping[str, LocalGlueJob] | None = None,
     ) -> None:
         """``workdir`` keeps local state (the lake of Glue runs); a temporary folder, removed on
         stop, unless given. ``dynamodb`` names the engine serving DynamoDB, "moto" or
         "dynamodb-local" (default: LOCAL_DYNAMODB, else moto), or is a backend adapter;
-        ``glue_engine`` the Glue job's, "duckdb" or "spark" (default: LOCAL_GLUE_ENGINE, else
-        duckdb)."""
-        self.template_path = template_path
+        ``glue_jobs`` runs the template's Glue jobs locally, by ScriptLocation (a job with a
+        ``close()`` is closed when the runtime stops)."""
+        # Absolute: the function runner tells the project's modules by their path under it.
+        self.template_path = (
+            template_path if template_path.is_absolute() else Path.cwd() / template_path
+        )
         self.dynamodb_backend: DynamoDbBackend = (
             dynamodb
             if dynamodb is not None and not isinstance(dynamodb, str)
@@ -109,13 +111,13 @@ class LocalRuntime:
         self.workdir = workdir or Path()
         self._temporary_workdir: tempfile.TemporaryDirectory[str] | None = None
         self.activity = ActivityLog()
-        self.runner = FunctionRunner(template_path.parent)
+        self.runner = FunctionRunner(self.template_path.parent)
         self.lambda_bridge = LambdaBridge()
         self.eventbridge_bridge = EventBridgeBridge()
         self.sqs_bridge = SqsEventSourceBridge()
         self.stepfunctions_bridge = StepFunctionsBridge()
         self.scheduler_bridge = SchedulerBridge(self.stepfunctions_bridge)
-        self.glue_bridge = GlueBridge(local_glue_jobs(glue_engine))
+        self.glue_bridge = GlueBridge(dict(glue_jobs or {}))
         self.streams_bridge = DynamoDbStreamsBridge(self.dynamodb_backend)
         self.sns_bridge = SnsBridge()
         self.quicksight_bridge = QuickSightBridge()
@@ -168,7 +170,7 @@ class LocalRuntime:
             self._prepare_workdir()
             self._saved_environment = dict(os.environ)
             _isolate_from_real_aws()
-            self._mock = mock_aws(config=_MOTO_CONFIG)
+            self._mock = moto_aws()
             self._mock.start()
             self._session = boto3.session.Session(region_name=LOCAL_REGION)
             self._backend_started = True
@@ -235,7 +237,7 @@ class LocalRuntime:
 
     def _prepare_workdir(self) -> None:
         if self._given_workdir is None:
-            self._temporary_workdir = tempfile.TemporaryDirectory(prefix="datalake-events-")
+            self._temporary_workdir = tempfile.TemporaryDirectory(prefix="local-runtime-")
             self.workdir = Path(self._temporary_workdir.name)
         else:
             self.workdir = self._given_workdir

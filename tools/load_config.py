@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from datalake_shared.config_problems import PipelineConfigError
 from datalake_shared.config_store import ApplyPlan, PipelineConfigStore
 from datalake_shared.pipeline_config import (
     PipelineConfig,
-    PipelineConfigError,
     parse_pipeline_config,
     unwritable_targets,
 )

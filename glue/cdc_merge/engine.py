@@ -1,4 +1,4 @@
-"""The SQL engine the job talks to: Spark on Glue, DuckDB locally (local_runtime/glue_duckdb.py).
+"""The SQL engine the job talks to: Spark on Glue, DuckDB locally (dev/glue_merge/duckdb_engine.py).
 
 The job only ever registers staging views from files, runs the statements of merge_sql, and
 materializes one intermediate result; an engine is whatever does those four things.
@@ -85,7 +85,7 @@ def raw_file_problem(quote_count: int, valid_utf8: bool, quote_crlf: int = 0) ->
     return None
 
 
-# Spark's CSV reader, set to read a DMS file as DuckDB's reader (local_runtime/glue_duckdb.py)
+# Spark's CSV reader, set to read a DMS file as DuckDB's reader (dev/glue_merge/duckdb_engine.py)
 # does: rows end at LF only (with row ends detected, a quoted CRLF inside a value made them CRLF);
 # a quote inside a quoted value that is not doubled fails. nullValue None (a Java null) makes an
 # unquoted empty field NULL and a quoted "" the empty string: Spark's default nullValue "" makes

@@ -1,28 +1,36 @@
 """The file tracker table, seen from the merge job: a table's pending files, and marking them done.
 
-Items are keyed (source_table, file_id); files waiting to be merged carry ``pending_status`` and
-``pending_order`` ("<table>#<event_time>#<file_id>"), the keys of the sparse pending-files index.
-Marking a file processed sets its status and REMOVEs both, which takes it out of the index the
+The item layout (attribute names, statuses, the sparse pending-files index and its sort key
+``pending_order``) is datalake_contracts.file_tracker_item's. Marking a file processed sets its
+status and REMOVEs ``pending_status`` and ``pending_order``, which takes it out of the index the
 batch planner queries.
 
-The index returns only the attributes template.yaml projects into it (``INDEX_ATTRIBUTES``
-names what this module reads; a unit test holds the template to it).
+The index returns only the attributes template.yaml projects into it
+(``PENDING_INDEX_ATTRIBUTES`` names what this module reads; a unit test holds the template to it).
 """
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
+
+from datalake_contracts import file_tracker_item as item_layout
+from datalake_contracts.file_tracker_item import LoadType
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-PROCESSED_STATUS: Final = "raw_file_processed"
-LoadType = Literal["full", "cdc"]
+_KEY_CONDITION: Final = (
+    f"{item_layout.PENDING_STATUS} = :landed AND begins_with({item_layout.PENDING_ORDER}, :prefix)"
+)
+_MARK_PROCESSED: Final = (
+    f"SET #status = :processed, {item_layout.PROCESSED_AT} = :at,"
+    f" {item_layout.PROCESSED_BY_RUN} = :run"
+    f" REMOVE {item_layout.PENDING_STATUS}, {item_layout.PENDING_ORDER}"
+)
 
 
 @dataclass(frozen=True)
@@ -40,27 +48,6 @@ class PendingFile:
         return f"s3://{self.bucket}/{self.key}"
 
 
-PENDING_INDEX: Final = "pending-files-index"
-LANDED_STATUS: Final = "raw_file_landed"
-# The non-key attributes ``pending_file`` reads: the index must project each of them.
-INDEX_ATTRIBUTES: Final = ("bucket", "key", "load_type", "event_time", "file_name")
-# The file tracker (functions/file_tracker/file_tracker/store.py) keeps pending_order within
-# DynamoDB's 1,024-byte sort key: a table name longer than this is cut and hashed there, the
-# same way as here (a unit test compares the two).
-MAX_ORDER_PREFIX_BYTES: Final = 1024 - len("#2026-11-22T10:15:00Z#") - 32
-_PREFIX_DIGEST_CHARS: Final = 32
-
-
-def order_prefix(source_table: str) -> str:
-    """The table part of the index sort key, as the file tracker writes it."""
-    encoded = source_table.encode()
-    if len(encoded) <= MAX_ORDER_PREFIX_BYTES:
-        return source_table
-    digest = hashlib.sha256(encoded).hexdigest()[:_PREFIX_DIGEST_CHARS]
-    head = encoded[: MAX_ORDER_PREFIX_BYTES - len(digest) - 1].decode(errors="ignore")
-    return f"{head}~{digest}"
-
-
 def _text(item: dict[str, Any], name: str, default: str = "") -> str:
     value = item.get(name)
     if isinstance(value, dict) and isinstance(value.get("S"), str):
@@ -72,23 +59,24 @@ def pending_file(item: dict[str, Any]) -> PendingFile:
     """A file as the index returns it. An attribute missing (not projected by the index) raises:
     guessing the file name from the key would plan a full load as inserts when the key
     pattern's file name is not the key's last segment."""
-    missing = [name for name in INDEX_ATTRIBUTES if not _text(item, name)]
+    file_id = _text(item, item_layout.FILE_ID)
+    missing = [name for name in item_layout.PENDING_INDEX_ATTRIBUTES if not _text(item, name)]
     if missing:
         raise ValueError(
-            f"file {_text(item, 'file_id')!r} lacks {missing}: does the {PENDING_INDEX} "
+            f"file {file_id!r} lacks {missing}: does the {item_layout.PENDING_INDEX} "
             "projection in template.yaml include them?"
         )
-    load_type = _text(item, "load_type")
-    if load_type not in ("full", "cdc"):
-        raise ValueError(f"file {_text(item, 'file_id')!r} has load_type {load_type!r}")
+    load_type = _text(item, item_layout.LOAD_TYPE)
+    if load_type not in item_layout.LOAD_TYPES:
+        raise ValueError(f"file {file_id!r} has {item_layout.LOAD_TYPE} {load_type!r}")
     return PendingFile(
-        source_table=_text(item, "source_table"),
-        file_id=_text(item, "file_id"),
-        bucket=_text(item, "bucket"),
-        key=_text(item, "key"),
+        source_table=_text(item, item_layout.SOURCE_TABLE),
+        file_id=file_id,
+        bucket=_text(item, item_layout.BUCKET),
+        key=_text(item, item_layout.KEY),
         load_type="full" if load_type == "full" else "cdc",
-        event_time=_text(item, "event_time"),
-        file_name=_text(item, "file_name"),
+        event_time=_text(item, item_layout.EVENT_TIME),
+        file_name=_text(item, item_layout.FILE_NAME),
     )
 
 
@@ -133,14 +121,12 @@ class DynamoFileTracker:
         paginator = self.client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self.table_name,
-            IndexName=PENDING_INDEX,
-            KeyConditionExpression=(
-                "pending_status = :landed AND begins_with(pending_order, :prefix)"
-            ),
-            FilterExpression="source_table = :table",
+            IndexName=item_layout.PENDING_INDEX,
+            KeyConditionExpression=_KEY_CONDITION,
+            FilterExpression=f"{item_layout.SOURCE_TABLE} = :table",
             ExpressionAttributeValues={
-                ":landed": {"S": LANDED_STATUS},
-                ":prefix": {"S": f"{order_prefix(source_table)}#"},
+                ":landed": {"S": item_layout.LANDED_STATUS},
+                ":prefix": {"S": item_layout.pending_order_prefix(source_table)},
                 ":table": {"S": source_table},
             },
         ):
@@ -153,15 +139,15 @@ class DynamoFileTracker:
         for file in files:
             self.client.update_item(
                 TableName=self.table_name,
-                Key={"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
-                UpdateExpression=(
-                    "SET #status = :processed, processed_at = :at, processed_by_run = :run"
-                    " REMOVE pending_status, pending_order"
-                ),
-                ConditionExpression="attribute_exists(file_id)",
-                ExpressionAttributeNames={"#status": "status"},
+                Key={
+                    item_layout.SOURCE_TABLE: {"S": file.source_table},
+                    item_layout.FILE_ID: {"S": file.file_id},
+                },
+                UpdateExpression=_MARK_PROCESSED,
+                ConditionExpression=f"attribute_exists({item_layout.FILE_ID})",
+                ExpressionAttributeNames={"#status": item_layout.STATUS},
                 ExpressionAttributeValues={
-                    ":processed": {"S": PROCESSED_STATUS},
+                    ":processed": {"S": item_layout.PROCESSED_STATUS},
                     ":at": {"S": processed_at},
                     ":run": {"S": run_id},
                 },

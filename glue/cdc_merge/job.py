@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from datalake_contracts.table_config import SOURCE_TABLE
+
 from .engine import SqlEngine, StagingFile
 from .errors import LocatedError, summarize
 from .file_tracker import PendingFile
@@ -294,7 +296,7 @@ class _TableRun:
 
     def process(self, raw: object) -> TableOutcome:
         started = self.clock()
-        name = raw.get("source_table") if isinstance(raw, Mapping) else None
+        name = raw.get(SOURCE_TABLE) if isinstance(raw, Mapping) else None
         source_table = name if isinstance(name, str) and name else "<invalid table spec>"
         config_error = raw.get(CONFIG_ERROR_KEY) if isinstance(raw, Mapping) else None
         if config_error:  # e.g. the config was removed after the run was planned

@@ -2,7 +2,8 @@
 
 The state machine's batches name their tables (a plan of thousands of tables must fit the
 256 KiB Step Functions passes between states), so the job reads each table's config, as the
-config loader stored it (attribute "config", the TableConfig as JSON), with BatchGetItem.
+config loader stored it (the item layout is datalake_contracts.table_config's: keyed (cadence,
+source_table), the TableConfig as JSON in "config"), with BatchGetItem.
 """
 
 import json
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 
 from cdc_merge.job import CONFIG_ERROR_KEY
+from datalake_contracts import table_config as contract
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,8 +25,6 @@ _MAX_ATTEMPTS: Final = 5
 # DynamoDB refuses a whole BatchGetItem when one key is longer than it can be (partition key
 # 2,048 bytes, sort key 1,024): such a name (only a batch made by hand can hold one) has no
 # config, and is not asked for.
-_MAX_PARTITION_KEY_BYTES: Final = 2048
-_MAX_SORT_KEY_BYTES: Final = 1024
 
 
 class DynamoTableConfigs:
@@ -40,25 +40,25 @@ class DynamoTableConfigs:
         """The tables' configs in the order asked. A table without one (removed since the run
         was planned) gets an entry carrying the reason, so it fails alone, on the record."""
         found: dict[str, dict[str, Any]] = {}
-        cadence_fits = len(cadence.encode()) <= _MAX_PARTITION_KEY_BYTES
+        cadence_fits = len(cadence.encode()) <= contract.MAX_PARTITION_KEY_BYTES
         # BatchGetItem refuses a request that names one key twice (ValidationException).
         unique = [
             name
             for name in dict.fromkeys(source_tables)
-            if cadence_fits and len(name.encode()) <= _MAX_SORT_KEY_BYTES
+            if cadence_fits and len(name.encode()) <= contract.MAX_SORT_KEY_BYTES
         ]
         for start in range(0, len(unique), _MAX_KEYS_PER_CALL):
             keys = [
-                {"cadence": {"S": cadence}, "source_table": {"S": name}}
+                {contract.ITEM_PARTITION_KEY: {"S": cadence}, contract.ITEM_SORT_KEY: {"S": name}}
                 for name in unique[start : start + _MAX_KEYS_PER_CALL]
             ]
             for item in self._get_all(keys):
-                config = json.loads(item["config"]["S"])
-                found[config["source_table"]] = config
+                config = json.loads(item[contract.ITEM_CONFIG_ATTRIBUTE]["S"])
+                found[config[contract.SOURCE_TABLE]] = config
         return [
             found.get(name)
             or {
-                "source_table": name,
+                contract.SOURCE_TABLE: name,
                 CONFIG_ERROR_KEY: f"no config for cadence {cadence!r} in {self.table_name}",
             }
             for name in source_tables
@@ -82,7 +82,7 @@ def with_table_configs(batch: Mapping[str, Any], configs: DynamoTableConfigs) ->
     tables = batch.get("tables")
     if not isinstance(tables, list) or not all(isinstance(t, str) for t in tables):
         return dict(batch)
-    cadence = batch.get("cadence")
+    cadence = batch.get(contract.CADENCE)
     if not isinstance(cadence, str) or not cadence:
         raise ValueError("a batch that names its tables needs its cadence")
     return {**batch, "tables": configs.configs(cadence, tables)}

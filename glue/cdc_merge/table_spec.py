@@ -3,7 +3,8 @@ sends), validated, and the staging layout the engines register for its files.
 
 Pure and engine-free: merge_sql builds the statements from it; the engines (SparkEngine,
 DuckDbEngine) read its staging layout. Names are quoted by ``quote_identifier`` wherever SQL
-takes them.
+takes them. The TableConfig's field names, choices, defaults, name rules and type grammar are
+datalake_contracts.table_config's (the shared layer's pydantic model reads the same).
 """
 
 import re
@@ -12,57 +13,32 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, Literal
 
+from datalake_contracts import table_config as contract
+from datalake_contracts.table_config import FileFormat, FullLoadLayout, Mode
+
+# The staging columns: all start with the contract's RESERVED_COLUMN_PREFIX, which no data or
+# sequence column may (a unit test holds them to it).
 OP_COLUMN: Final = "_cdc_op"
 SEQ_COLUMN: Final = "_cdc_seq"
 FILE_ORDER_COLUMN: Final = "_cdc_file_order"
 ROW_IN_FILE_COLUMN: Final = "_cdc_row_in_file"
 RANK_COLUMN: Final = "_cdc_rank"
 IN_TARGET_COLUMN: Final = "_cdc_in_target"
+# A full-load file's Op field ("I" throughout) is read under this name and dropped.
+FULL_LOAD_OP_FIELD: Final = "_cdc_full_load_op"
 # History-mode tables keep every change: the data columns, then this operation column and the
-# sequence column under its own name (neither can be a data column: the config forbids it).
+# sequence column under its own name (neither can be a data column: the contract's Op rule).
 HISTORY_OP_COLUMN: Final = "op"
-RESERVED_COLUMNS: Final = frozenset(
-    {
-        OP_COLUMN,
-        SEQ_COLUMN,
-        FILE_ORDER_COLUMN,
-        ROW_IN_FILE_COLUMN,
-        RANK_COLUMN,
-        IN_TARGET_COLUMN,
-        HISTORY_OP_COLUMN,
-    }
-)
 INSERT_OP: Final = "I"
 UPDATE_OP: Final = "U"
 DELETE_OP: Final = "D"
 # DMS names the operation column of its Parquet CDC files "Op".
-PARQUET_OP_COLUMN: Final = "Op"
+PARQUET_OP_COLUMN: Final = contract.OPERATION_COLUMN
 
-Mode = Literal["current", "history"]
-FileFormat = Literal["csv", "parquet"]
-# What precedes the data columns in full-load files: nothing; the sequence column (DMS
-# TimestampColumnName adds it to full loads too); or Op and the sequence column
-# (IncludeOpForFullLoad as well).
-FullLoadLayout = Literal["columns", "sequence", "op_sequence"]
-FULL_LOAD_LAYOUTS: Final = ("columns", "sequence", "op_sequence")
-# A full-load file's Op field ("I" throughout) is read under this name and dropped.
-FULL_LOAD_OP_FIELD: Final = "_cdc_full_load_op"
+FULL_LOAD_LAYOUTS: Final = contract.FULL_LOAD_LAYOUTS
 FileKind = Literal["full", "cdc"]
 
-_SOURCE_TABLE = re.compile(r"^[A-Za-z0-9_$-]+\.[A-Za-z0-9_$-]+$")
-_TARGET_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
 _CATALOG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_SIMPLE_TYPES: Final = {
-    "string": "STRING",
-    "int": "INT",
-    "bigint": "BIGINT",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-}
-_DECIMAL = re.compile(r"^decimal\(\s*(\d{1,2})\s*,\s*(\d{1,2})\s*\)$")
-_MAX_DECIMAL_PRECISION: Final = 38
 
 
 @lru_cache(maxsize=4096)
@@ -76,15 +52,15 @@ def quote_identifier(name: str) -> str:
 @lru_cache(maxsize=256)
 def sql_type(column_type: str) -> str:
     """The Spark SQL type of a configured column type (string, int, ..., decimal(p,s))."""
-    normalized = column_type.strip().lower()
-    if normalized in _SIMPLE_TYPES:
-        return _SIMPLE_TYPES[normalized]
-    match = _DECIMAL.match(normalized)
-    if match:
-        precision, scale = int(match.group(1)), int(match.group(2))
-        if 1 <= precision <= _MAX_DECIMAL_PRECISION and scale <= precision:
-            return f"DECIMAL({precision},{scale})"
-    raise ValueError(f"unsupported column type {column_type!r}")
+    canonical = contract.canonical_column_type(column_type)
+    if canonical is None:
+        raise ValueError(f"unsupported column type {column_type!r}")
+    return canonical.upper()
+
+
+def _is_reserved(name: str) -> bool:
+    """Op (DMS's, and the history tables' op) or a staging column's name."""
+    return contract.is_operation_column(name) or contract.is_reserved_column(name)
 
 
 @dataclass(frozen=True)
@@ -103,10 +79,10 @@ class TableSpec:
     primary_key: tuple[str, ...]
     sequence_column: str
     columns: tuple[Column, ...]
-    sequence_column_type: str = "timestamp"
-    file_format: FileFormat = "csv"
-    mode: Mode = "current"
-    full_load_layout: FullLoadLayout = "columns"
+    sequence_column_type: str = contract.DEFAULT_SEQUENCE_COLUMN_TYPE
+    file_format: FileFormat = contract.DEFAULT_FILE_FORMAT
+    mode: Mode = contract.DEFAULT_MODE
+    full_load_layout: FullLoadLayout = contract.DEFAULT_FULL_LOAD_LAYOUT
     partition_by: tuple[str, ...] = ()
 
     @classmethod
@@ -117,13 +93,13 @@ class TableSpec:
         """
         errors: list[str] = []
 
-        def text(key: str, pattern: "re.Pattern[str] | None" = None, default: str = "") -> str:
+        def text(key: str, pattern: str | None = None, default: str = "") -> str:
             value = data.get(key, default)
             if not isinstance(value, str) or not value:
                 errors.append(f"{key}: a non-empty string is required")
                 return ""
-            if pattern is not None and not pattern.match(value):
-                errors.append(f"{key}: {value!r} does not match {pattern.pattern}")
+            if pattern is not None and not contract.matches(pattern, value):
+                errors.append(f"{key}: {value!r} does not match {pattern}")
             return value
 
         def names(key: str, required: bool) -> tuple[str, ...]:
@@ -137,39 +113,49 @@ class TableSpec:
                 errors.append(f"{key}: at least one column is required")
             return tuple(value)
 
-        source_table = text("source_table", _SOURCE_TABLE)
-        target_database = text("target_database", _TARGET_NAME)
-        target_table = text("target_table", _TARGET_NAME)
-        sequence_column = text("sequence_column")
-        sequence_column_type = text("sequence_column_type", default="timestamp")
-        file_format = text("file_format", default="csv")
-        full_load_layout = text("full_load_layout", default="columns")
-        mode = text("mode", default="current")
-        primary_key = names("primary_key", required=True)
-        partition_by = names("partition_by", required=False)
-        columns = _parse_columns(data.get("columns"), errors)
+        source_table = text(contract.SOURCE_TABLE, contract.SOURCE_TABLE_PATTERN)
+        target_database = text(contract.TARGET_DATABASE, contract.TARGET_NAME_PATTERN)
+        target_table = text(contract.TARGET_TABLE, contract.TARGET_NAME_PATTERN)
+        sequence_column = text(contract.SEQUENCE_COLUMN)
+        sequence_column_type = text(
+            contract.SEQUENCE_COLUMN_TYPE, default=contract.DEFAULT_SEQUENCE_COLUMN_TYPE
+        )
+        file_format = text(contract.FILE_FORMAT, default=contract.DEFAULT_FILE_FORMAT)
+        full_load_layout = text(
+            contract.FULL_LOAD_LAYOUT, default=contract.DEFAULT_FULL_LOAD_LAYOUT
+        )
+        mode = text(contract.MODE, default=contract.DEFAULT_MODE)
+        primary_key = names(contract.PRIMARY_KEY, required=True)
+        partition_by = names(contract.PARTITION_BY, required=False)
+        columns = _parse_columns(data.get(contract.COLUMNS), errors)
 
         try:
-            if sql_type(sequence_column_type) == "BOOLEAN":
-                errors.append("sequence_column_type: a boolean cannot order changes")
+            if sql_type(sequence_column_type).lower() in contract.UNORDERED_TYPES:
+                errors.append(f"{contract.SEQUENCE_COLUMN_TYPE}: a boolean cannot order changes")
         except ValueError as error:
-            errors.append(f"sequence_column_type: {error}")
+            errors.append(f"{contract.SEQUENCE_COLUMN_TYPE}: {error}")
         known = {column.name for column in columns}
         # CDC files carry the sequence column between Op and the data columns: it is none of them.
-        taken = {name.lower() for name in known} | {PARQUET_OP_COLUMN.lower(), *RESERVED_COLUMNS}
-        if sequence_column.lower() in taken:
+        if sequence_column.lower() in {name.lower() for name in known} or _is_reserved(
+            sequence_column
+        ):
             errors.append(
-                f"sequence_column: {sequence_column!r} cannot be a data column, Op, or reserved"
+                f"{contract.SEQUENCE_COLUMN}: {sequence_column!r} cannot be a data column, Op, "
+                "or reserved"
             )
-        if file_format not in ("csv", "parquet"):
-            errors.append(f"file_format: {file_format!r} is not csv or parquet")
-        if mode not in ("current", "history"):
-            errors.append(f"mode: {mode!r} is not current or history")
-        if full_load_layout not in FULL_LOAD_LAYOUTS:
+        if file_format not in contract.FILE_FORMATS:
+            errors.append(f"{contract.FILE_FORMAT}: {file_format!r} is not csv or parquet")
+        if mode not in contract.MODES:
+            errors.append(f"{contract.MODE}: {mode!r} is not current or history")
+        if full_load_layout not in contract.FULL_LOAD_LAYOUTS:
             errors.append(
-                f"full_load_layout: {full_load_layout!r} is not one of {FULL_LOAD_LAYOUTS}"
+                f"{contract.FULL_LOAD_LAYOUT}: {full_load_layout!r} is not one of "
+                f"{contract.FULL_LOAD_LAYOUTS}"
             )
-        for key, listed in (("primary_key", primary_key), ("partition_by", partition_by)):
+        for key, listed in (
+            (contract.PRIMARY_KEY, primary_key),
+            (contract.PARTITION_BY, partition_by),
+        ):
             if len(set(listed)) != len(listed):
                 errors.append(f"{key}: names repeat")
             errors.extend(
@@ -208,25 +194,26 @@ class TableSpec:
 
 def _parse_columns(value: object, errors: list[str]) -> tuple[Column, ...]:
     if not isinstance(value, list) or not value:
-        errors.append("columns: a non-empty list of {name, type} is required")
+        errors.append(f"{contract.COLUMNS}: a non-empty list of {{name, type}} is required")
         return ()
     columns: list[Column] = []
     seen: set[str] = set()
     for position, item in enumerate(value):
-        name = item.get("name") if isinstance(item, Mapping) else None
-        column_type = item.get("type") if isinstance(item, Mapping) else None
+        name = item.get(contract.COLUMN_NAME) if isinstance(item, Mapping) else None
+        column_type = item.get(contract.COLUMN_TYPE) if isinstance(item, Mapping) else None
+        where = f"{contract.COLUMNS}[{position}]"
         if not isinstance(name, str) or not name or not isinstance(column_type, str):
-            errors.append(f"columns[{position}]: a name and a type are required")
+            errors.append(f"{where}: a name and a type are required")
             continue
         try:
             sql_type(column_type)
         except ValueError as error:
-            errors.append(f"columns[{position}]: {error}")
+            errors.append(f"{where}: {error}")
         # Spark resolves names case-insensitively: two names differing by case are one column.
         if name.lower() in seen:
-            errors.append(f"columns[{position}]: {name!r} repeats")
-        if name.lower() in RESERVED_COLUMNS or name.lower() == PARQUET_OP_COLUMN.lower():
-            errors.append(f"columns[{position}]: {name!r} is reserved (Op, or used by the merge)")
+            errors.append(f"{where}: {name!r} repeats")
+        if _is_reserved(name):
+            errors.append(f"{where}: {name!r} is reserved (Op, or used by the merge)")
         seen.add(name.lower())
         columns.append(Column(name, column_type))
     return tuple(columns)

@@ -14,51 +14,22 @@ SUCCEEDED or FAILED, as a finished Athena query looks:
 ``fail_next`` / ``throttle_next`` make the next queries fail like an Iceberg commit conflict or
 refuse StartQueryExecution like Athena's throttling, for tests of the callers' retries.
 
-``install_athena_sync`` makes ``arn:aws:states:::athena:startQueryExecution.sync`` work in moto's
-Step Functions interpreter (which has no Athena integration): StartQueryExecution, then
-GetQueryExecution until the query is terminal; the bridge installs it for as long as it is
-installed.
+While installed, the bridge also gives moto's Step Functions interpreter its missing Athena
+integration (``arn:aws:states:::athena:startQueryExecution.sync`` and request-response tasks:
+moto_adapter/sfn_athena.py).
 """
 
-import datetime
 import json
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
-from moto.athena.models import AthenaBackend, QueryResults
-from moto.athena.responses import AthenaResponse
-from moto.core.exceptions import JsonRESTError
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
-    CustomErrorName,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
-    FailureEventException,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-    StatesErrorName,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-    StatesErrorNameType,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
-    ResourceCondition,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
-    StateTaskServiceCallback,
-)
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
-from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
-from local_runtime.athena_duckdb import (
+from local_runtime.bridges import RuntimeServices
+from local_runtime.engines.athena import (
     ICEBERG_ERROR_TYPE,
     INTERNAL_ERROR_TYPE,
     SYSTEM_ERROR,
@@ -66,12 +37,20 @@ from local_runtime.athena_duckdb import (
     QueryError,
     QueryOutcome,
 )
-from local_runtime.bridges import RuntimeServices
+from local_runtime.moto_adapter.hooks import (
+    ATHENA_DESCRIBE_RESPONSE,
+    ATHENA_GET_QUERY,
+    ATHENA_GET_RESULTS,
+    ATHENA_START_QUERY,
+    ATHENA_STOP_QUERY,
+    Patches,
+)
+from local_runtime.moto_adapter.services import ApiError, athena_query_results
+from local_runtime.moto_adapter.sfn_athena import install_athena_sync, uninstall_athena_sync
 
 DATABASE_FILE: Final = "athena.duckdb"  # beside lake.duckdb (the Glue stand-in's), not in it
 DATA_DIR: Final = "athena-data"
 _TERMINAL: Final = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
-_POLL_S: Final = 0.01
 _NOTE_SQL_CHARS: Final = 160
 DEFAULT_FAULT: Final = (
     "ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update to table: the table was changed by "
@@ -106,21 +85,6 @@ class _Fault:
     def applies_to(self, sql: str) -> bool:
         words = sql.split(None, 1)
         return self.statement is None or (bool(words) and words[0].upper() == self.statement)
-
-
-class _LocalQueryResults(QueryResults):
-    """moto's QueryResults plus UpdateCount, as GetQueryResults returns it for DML."""
-
-    def __init__(
-        self, rows: list[dict[str, Any]], column_info: list[dict[str, Any]], update_count: int
-    ) -> None:
-        super().__init__(rows=rows, column_info=column_info)
-        self.update_count = update_count
-
-    def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = super().to_dict()
-        result["UpdateCount"] = self.update_count
-        return result
 
 
 def result_set(outcome: QueryOutcome) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -168,7 +132,7 @@ class AthenaBridge:
         self._faults: list[_Fault] = []
         self._throttles = 0
         self._services: RuntimeServices | None = None
-        self._saved: list[tuple[Any, str, Any]] = []
+        self._patches = Patches()
         self._sync_installed = False
         self._lock = threading.Lock()
 
@@ -212,14 +176,14 @@ class AthenaBridge:
             data_dir=services.workdir / DATA_DIR,
         )
         bridge = self
-        original_start: Any = AthenaBackend.start_query_execution
-        original_get: Any = AthenaBackend.get_query_execution
-        original_results: Any = AthenaBackend.get_query_results
-        original_stop: Any = AthenaBackend.stop_query_execution
-        original_describe: Any = AthenaResponse.get_query_execution
+        original_start: Any = ATHENA_START_QUERY.current()
+        original_get: Any = ATHENA_GET_QUERY.current()
+        original_results: Any = ATHENA_GET_RESULTS.current()
+        original_stop: Any = ATHENA_STOP_QUERY.current()
+        original_describe: Any = ATHENA_DESCRIBE_RESPONSE.current()
 
         def start_query_execution(  # noqa: PLR0917 - moto's signature
-            backend: AthenaBackend,
+            backend: Any,
             query: str,
             context: Any,
             config: Any,
@@ -242,43 +206,41 @@ class AthenaBridge:
             bridge._run(execution, context, execution_parameters)
             return query_id
 
-        def get_query_execution(backend: AthenaBackend, exec_id: str) -> Any:
+        def get_query_execution(backend: Any, exec_id: str) -> Any:
             if exec_id not in backend.executions:
-                raise JsonRESTError(
-                    "InvalidRequestException", f"QueryExecution {exec_id} was not found"
-                )
+                raise ApiError("InvalidRequestException", f"QueryExecution {exec_id} was not found")
             return original_get(backend, exec_id)
 
-        def get_query_results(backend: AthenaBackend, exec_id: str) -> Any:
+        def get_query_results(backend: Any, exec_id: str) -> Any:
             record = bridge._by_id.get(exec_id)
             if record is None or record.outcome is None:
                 return original_results(backend, exec_id)
             if record.state != "SUCCEEDED":
-                raise JsonRESTError(
+                raise ApiError(
                     "InvalidRequestException",
                     f"Query did not finish successfully. Final query state: {record.state}",
                 )
             rows, column_info = result_set(record.outcome)
-            return _LocalQueryResults(rows, column_info, record.outcome.update_count or 0)
+            return athena_query_results(rows, column_info, record.outcome.update_count or 0)
 
-        def stop_query_execution(backend: AthenaBackend, exec_id: str) -> None:
+        def stop_query_execution(backend: Any, exec_id: str) -> None:
             record = bridge._by_id.get(exec_id)
             if record is not None and record.state in _TERMINAL:
                 return  # stopping a finished query changes nothing
             original_stop(backend, exec_id)
 
-        def describe(response: AthenaResponse) -> Any:
+        def describe(response: Any) -> Any:
             body = original_describe(response)
             record = bridge._by_id.get(response._get_param("QueryExecutionId"))
             if record is None or not isinstance(body, str):
                 return body
             return json.dumps(_described(json.loads(body), record))
 
-        self._patch(AthenaBackend, "start_query_execution", start_query_execution)
-        self._patch(AthenaBackend, "get_query_execution", get_query_execution)
-        self._patch(AthenaBackend, "get_query_results", get_query_results)
-        self._patch(AthenaBackend, "stop_query_execution", stop_query_execution)
-        self._patch(AthenaResponse, "get_query_execution", describe)
+        self._patches.replace(ATHENA_START_QUERY, start_query_execution)
+        self._patches.replace(ATHENA_GET_QUERY, get_query_execution)
+        self._patches.replace(ATHENA_GET_RESULTS, get_query_results)
+        self._patches.replace(ATHENA_STOP_QUERY, stop_query_execution)
+        self._patches.replace(ATHENA_DESCRIBE_RESPONSE, describe)
         install_athena_sync()
         self._sync_installed = True
 
@@ -288,9 +250,7 @@ class AthenaBridge:
         if self._sync_installed:
             uninstall_athena_sync()
             self._sync_installed = False
-        for owner, name, original in reversed(self._saved):
-            setattr(owner, name, original)
-        self._saved.clear()
+        self._patches.restore()
         if self.engine is not None:
             self.engine.close()
 
@@ -298,16 +258,12 @@ class AthenaBridge:
         return 0  # queries complete inside StartQueryExecution
 
     # ------------------------------------------------------------------ internals
-    def _patch(self, owner: Any, name: str, value: Any) -> None:
-        self._saved.append((owner, name, getattr(owner, name)))
-        setattr(owner, name, value)
-
     def _take_throttle(self) -> None:
         with self._lock:
             if self._throttles <= 0:
                 return
             self._throttles -= 1
-        raise JsonRESTError("TooManyRequestsException", "Rate exceeded")
+        raise ApiError("TooManyRequestsException", "Rate exceeded")
 
     def _take_fault(self, sql: str) -> _Fault | None:
         with self._lock:
@@ -395,7 +351,7 @@ def _output_base(group: Any, config: Any) -> str:
     enforced = bool(configuration.get("EnforceWorkGroupConfiguration", False))
     base = workgroup_location if (enforced and workgroup_location) or not requested else requested
     if not base:
-        raise JsonRESTError(
+        raise ApiError(
             "InvalidRequestException",
             "No output location provided. An output location is required either through the "
             "Workgroup result configuration setting or as an API input.",
@@ -431,172 +387,3 @@ def _note(record: AthenaQuery) -> str:
     elif outcome is not None and outcome.columns:
         detail = f" ({len(outcome.rows)} rows returned)"
     return f"athena {record.state} [{record.workgroup}] {sql}{detail}"
-
-
-# -------------------------------------------------------------------------- Step Functions .sync
-_EventDetails: Any = EventDetails  # a TypedDict whose keys are all required in moto's stubs
-_FACTORY_FUNCTION: Final = "state_task_service_for"
-_SUPPORTED_PARAMETERS: Final[dict[str, set[str]]] = {
-    "startqueryexecution": {
-        "ClientRequestToken",
-        "ExecutionParameters",
-        "QueryExecutionContext",
-        "QueryString",
-        "ResultConfiguration",
-        "ResultReuseConfiguration",
-        "WorkGroup",
-    },
-    "stopqueryexecution": {"QueryExecutionId"},
-    "getqueryexecution": {"QueryExecutionId"},
-    "getqueryresults": {"MaxResults", "NextToken", "QueryExecutionId"},
-}
-
-
-def _json_safe(value: Any) -> Any:
-    """A boto3 response as Step Functions passes it on (timestamps as epoch milliseconds)."""
-    if isinstance(value, datetime.datetime):
-        return int(value.timestamp() * 1000)
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items() if k != "ResponseMetadata"}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-class StateTaskServiceAthena(StateTaskServiceCallback):
-    """The Athena optimized integration: request-response and ``.sync`` (startQueryExecution)."""
-
-    def __init__(self) -> None:
-        patterns: Any = {ResourceCondition.Sync}
-        super().__init__(supported_integration_patterns=patterns)
-
-    def _get_supported_parameters(self) -> set[str] | None:
-        return _SUPPORTED_PARAMETERS.get(self.resource.api_action.lower())
-
-    def _validate_service_integration_is_supported(self) -> None:
-        if self._get_supported_parameters() is None:
-            raise ValueError(
-                f"The resource provided {self.resource.resource_arn} not recognized. The value is "
-                "not a valid resource ARN, or the resource is not available in this region."
-            )
-        condition = self.resource.condition
-        if condition is not None and (
-            condition != ResourceCondition.Sync
-            or self.resource.api_action.lower() != "startqueryexecution"
-        ):
-            raise ValueError(f"Unsupported integration pattern in {self.resource.resource_arn}")
-
-    def _client(self, resource_runtime_part: Any, state_credentials: Any) -> Any:
-        return boto_client_for(
-            service="athena",
-            region=resource_runtime_part.region,
-            state_credentials=state_credentials,
-        )
-
-    def _from_error(self, env: Any, ex: Exception) -> Any:
-        if isinstance(ex, ClientError):
-            error_name = f"Athena.{ex.response['Error']['Code']}"
-            return FailureEvent(
-                env=env,
-                error_name=CustomErrorName(error_name),
-                event_type=HistoryEventType.TaskFailed,
-                event_details=_EventDetails(
-                    taskFailedEventDetails=TaskFailedEventDetails(
-                        error=error_name,
-                        cause=ex.response["Error"].get("Message", ""),
-                        resource=self._get_sfn_resource(),
-                        resourceType=self._get_sfn_resource_type(),
-                    )
-                ),
-            )
-        return super()._from_error(env=env, ex=ex)
-
-    def _eval_service_task(
-        self,
-        env: Any,
-        resource_runtime_part: Any,
-        normalised_parameters: dict[str, Any],
-        state_credentials: Any,
-    ) -> None:
-        client = self._client(resource_runtime_part, state_credentials)
-        action = self._get_boto_service_action()
-        response = getattr(client, action)(**normalised_parameters)
-        env.stack.append(_json_safe(response))
-
-    def _build_sync_resolver(
-        self,
-        env: Any,
-        resource_runtime_part: Any,
-        normalised_parameters: dict[str, Any],
-        state_credentials: Any,
-    ) -> Callable[[], Any]:
-        """GetQueryExecution until the query is terminal: its response when it SUCCEEDED,
-        States.TaskFailed (cause: the response) when it FAILED or was CANCELLED."""
-        started: dict[str, Any] = env.stack.pop()
-        query_id = started["QueryExecutionId"]
-        client = self._client(resource_runtime_part, state_credentials)
-
-        def resolve() -> Any:
-            described = _json_safe(client.get_query_execution(QueryExecutionId=query_id))
-            state = described["QueryExecution"]["Status"]["State"]
-            if state not in _TERMINAL:
-                return None
-            if state == "SUCCEEDED":
-                return described
-            raise FailureEventException(
-                FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
-                    event_type=HistoryEventType.TaskFailed,
-                    event_details=_EventDetails(
-                        taskFailedEventDetails=TaskFailedEventDetails(
-                            resource=self._get_sfn_resource(),
-                            resourceType=self._get_sfn_resource_type(),
-                            error=StatesErrorNameType.StatesTaskFailed.to_name(),
-                            cause=to_json_str(described),
-                        )
-                    ),
-                )
-            )
-
-        return resolve
-
-    def _eval_integration_pattern(
-        self,
-        env: Any,
-        resource_runtime_part: Any,
-        normalised_parameters: dict[str, Any],
-        state_credentials: Any,
-    ) -> None:
-        # moto's shared version waits on a task-token endpoint that .sync tasks do not have.
-        resolve = self._build_sync_resolver(
-            env, resource_runtime_part, normalised_parameters, state_credentials
-        )
-        result = resolve()
-        while result is None and env.is_running():
-            time.sleep(_POLL_S)
-            result = resolve()
-        env.stack.append(result)
-
-
-_original_service_for: list[Any] = []
-
-
-def install_athena_sync() -> None:
-    """Athena tasks (request-response and startQueryExecution.sync) in moto's interpreter."""
-    if _original_service_for:
-        return
-    original = getattr(state_task_factory, _FACTORY_FUNCTION)
-    _original_service_for.append(original)
-
-    def state_task_service_for(service_name: str) -> Any:
-        if service_name == "athena":
-            return StateTaskServiceAthena()
-        return original(service_name)
-
-    setattr(state_task_factory, _FACTORY_FUNCTION, state_task_service_for)
-
-
-def uninstall_athena_sync() -> None:
-    if _original_service_for:
-        setattr(state_task_factory, _FACTORY_FUNCTION, _original_service_for.pop())

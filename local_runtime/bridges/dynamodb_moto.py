@@ -14,11 +14,10 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from moto.dynamodb.models import dynamodb_backends
-
 from local_runtime.bridges.dynamodb_backend import MOTO
 from local_runtime.bridges.stream_records import TTL_STREAM_IDENTITY, wire_value
 from local_runtime.intrinsics import ACCOUNT_ID
+from local_runtime.moto_adapter.services import dynamodb_table
 
 if TYPE_CHECKING:
     import boto3
@@ -109,4 +108,4 @@ class MotoDynamoDbBackend:
 
     def _table(self, table_name: str) -> Any:
         region = self._require_session().region_name
-        return dynamodb_backends[ACCOUNT_ID][region].get_table(table_name)
+        return dynamodb_table(ACCOUNT_ID, region, table_name)

@@ -15,12 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.events.models import EventsBackend, Rule
-from moto.events.utils import EventTemplateParser
-from moto.sqs.models import sqs_backends
-from moto.utilities.arns import parse_arn
-
 from local_runtime.bridges import RuntimeServices
+from local_runtime.moto_adapter.hooks import EVENTS_PUT_EVENTS, EVENTS_SEND_TO_TARGETS, Patches
+from local_runtime.moto_adapter.services import parse_arn, render_input_template, send_to_queue
 
 # (services, target, rendered input, via) → None
 TargetRoute = Callable[[RuntimeServices, dict[str, Any], Any, str], None]
@@ -33,13 +30,8 @@ def _to_lambda(services: RuntimeServices, target: dict[str, Any], payload: Any, 
 
 
 def _to_sqs(services: RuntimeServices, target: dict[str, Any], payload: Any, via: str) -> None:
-    arn = parse_arn(target["Arn"])
     body = payload if isinstance(payload, str) else json.dumps(payload)
-    sqs_backends[arn.account][arn.region].send_message(
-        queue_name=arn.resource_id,
-        message_body=body,
-        group_id=target.get("SqsParameters", {}).get("MessageGroupId"),
-    )
+    send_to_queue(target["Arn"], body, target.get("SqsParameters", {}).get("MessageGroupId"))
 
 
 def on_the_wire(event: dict[str, Any]) -> dict[str, Any]:
@@ -71,10 +63,8 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         return _json_path(event, target["InputPath"])
     transformer = target.get("InputTransformer")
     if transformer:
-        return EventTemplateParser.parse(
-            input_template=transformer.get("InputTemplate"),
-            input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,  # type: ignore[arg-type]
+        return render_input_template(
+            transformer.get("InputTemplate"), transformer.get("InputPathsMap", {}), event
         )
     return event
 
@@ -84,24 +74,22 @@ class EventBridgeBridge:
         self.routes: dict[str, TargetRoute] = {"lambda": _to_lambda, "sqs": _to_sqs}
         self._services: RuntimeServices | None = None
         self._original: Any = None
-        self._original_put_events: Any = None
+        self._patches = Patches()
 
     def add_route(self, service: str, route: TargetRoute) -> None:
         self.routes[service] = route
 
     def install(self, services: RuntimeServices) -> None:
         self._services = services
-        self._original = Rule.send_to_targets
-        self._original_put_events = EventsBackend.put_events
         bridge = self
-        original_put_events = self._original_put_events
+        original_put_events: Any = EVENTS_PUT_EVENTS.current()
 
         def send_to_targets(
-            rule: Rule, original_event: dict[str, Any], transform_input: bool = True
+            rule: Any, original_event: dict[str, Any], transform_input: bool = True
         ) -> None:
             bridge._deliver(rule, original_event, transform_input)
 
-        def put_events(backend: EventsBackend, events: list[dict[str, Any]]) -> Any:
+        def put_events(backend: Any, events: list[dict[str, Any]]) -> Any:
             for entry in events:
                 services.activity.publish(
                     str(entry.get("EventBusName") or "default"),
@@ -111,23 +99,19 @@ class EventBridgeBridge:
                 )
             return original_put_events(backend, events)
 
-        Rule.send_to_targets = send_to_targets  # type: ignore[assignment,method-assign]
-        EventsBackend.put_events = put_events  # type: ignore[method-assign,assignment]
+        self._original = self._patches.replace(EVENTS_SEND_TO_TARGETS, send_to_targets)
+        self._patches.replace(EVENTS_PUT_EVENTS, put_events)
 
     def uninstall(self) -> None:
-        if self._original is not None:
-            Rule.send_to_targets = self._original  # type: ignore[method-assign]
-        if self._original_put_events is not None:
-            EventsBackend.put_events = self._original_put_events  # type: ignore[method-assign]
+        self._patches.restore()
         self._original = None
-        self._original_put_events = None
 
     def pump(self) -> int:
         return 0  # deliveries happen synchronously as events are put
 
-    def _deliver(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
+    def _deliver(self, rule: Any, event: dict[str, Any], transform_input: bool) -> None:
         assert self._services is not None
-        if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
+        if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
             return
         services = self._services
         via = f"rule {services.logical_id(rule.name)}"
@@ -150,7 +134,7 @@ class EventBridgeBridge:
             services.activity.route(via, arn, payload)
 
     def _moto_delivers(
-        self, rule: Rule, target: dict[str, Any], event: dict[str, Any], transform_input: bool
+        self, rule: Any, target: dict[str, Any], event: dict[str, Any], transform_input: bool
     ) -> None:
         all_targets = rule.targets
         rule.targets = [target]

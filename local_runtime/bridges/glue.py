@@ -5,7 +5,8 @@ moto record the run (and enforce MaxConcurrentRuns: a run in progress counts, so
 for more gets ConcurrentRunsExceededException, as on AWS), then run the job's local counterpart
 in the calling thread and leave the run SUCCEEDED or FAILED with its error message.
 
-A job's local counterpart is looked up by its ScriptLocation in ``LOCAL_GLUE_JOBS``.
+A job's local counterpart is looked up by its ScriptLocation in the ``local_jobs`` the bridge is
+given (``LocalRuntime(glue_jobs=...)``): the runtime runs no job code of its own.
 """
 
 import threading
@@ -14,10 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.glue.models import FakeJob, FakeJobRun
-
 from local_runtime.bridges import RuntimeServices
 from local_runtime.emulated import GlueJob
+from local_runtime.moto_adapter.hooks import GLUE_JOB_RUN_AS_DICT, GLUE_START_JOB_RUN, Patches
 from local_runtime.service_events import glue_job_state_change
 
 # (job definition, run arguments (defaults + run's), services) → None; raises when the run fails
@@ -41,8 +41,7 @@ class GlueBridge:
         self.runs: list[GlueRun] = []
         self.rejected: list[tuple[str, str]] = []  # (job, error) of StartJobRun calls refused
         self._services: RuntimeServices | None = None
-        self._original_start: Any = None
-        self._original_as_dict: Any = None
+        self._patches = Patches()
         # One local run at a time (one DuckDB file); runs still count as running meanwhile.
         self._run_lock = threading.Lock()
 
@@ -51,13 +50,11 @@ class GlueBridge:
 
     def install(self, services: RuntimeServices) -> None:
         self._services = services
-        self._original_start = FakeJob.start_job_run
-        self._original_as_dict = FakeJobRun.as_dict
         bridge = self
-        original_start = self._original_start
-        original_as_dict = self._original_as_dict
+        original_start: Any = GLUE_START_JOB_RUN.current()
+        original_as_dict: Any = GLUE_JOB_RUN_AS_DICT.current()
 
-        def start_job_run(job: FakeJob, *args: Any, **kwargs: Any) -> str:
+        def start_job_run(job: Any, *args: Any, **kwargs: Any) -> str:
             try:
                 run_id: str = original_start(job, *args, **kwargs)
             except Exception as error:
@@ -69,31 +66,27 @@ class GlueBridge:
             bridge._run(job.name, run)
             return run_id
 
-        def as_dict(run: FakeJobRun) -> dict[str, Any]:
+        def as_dict(run: Any) -> dict[str, Any]:
             described: dict[str, Any] = original_as_dict(run)
             error = getattr(run, "local_error_message", None)
             if error:
                 described["ErrorMessage"] = error
             return described
 
-        FakeJob.start_job_run = start_job_run  # type: ignore[method-assign,assignment]
-        FakeJobRun.as_dict = as_dict  # type: ignore[method-assign,assignment]
+        self._patches.replace(GLUE_START_JOB_RUN, start_job_run)
+        self._patches.replace(GLUE_JOB_RUN_AS_DICT, as_dict)
 
     def uninstall(self) -> None:
         for local in self.local_jobs.values():
             close = getattr(local, "close", None)  # a job holding an engine (a Spark worker)
             if callable(close):
                 close()
-        if self._original_start is not None:
-            FakeJob.start_job_run = self._original_start  # type: ignore[method-assign]
-            FakeJobRun.as_dict = self._original_as_dict  # type: ignore[method-assign]
-        self._original_start = None
-        self._original_as_dict = None
+        self._patches.restore()
 
     def pump(self) -> int:
         return 0  # runs complete inside StartJobRun
 
-    def _run(self, job_name: str, run: FakeJobRun) -> None:
+    def _run(self, job_name: str, run: Any) -> None:
         assert self._services is not None
         arguments = dict(run.arguments or {})
         record = GlueRun(job=job_name, run_id=run.job_run_id, arguments=arguments)
@@ -111,7 +104,7 @@ class GlueBridge:
             except Exception as error:
                 record.state, record.error = "FAILED", f"{type(error).__name__}: {error}"
                 record.log.append(traceback.format_exc())
-                run.local_error_message = record.error  # type: ignore[attr-defined]
+                run.local_error_message = record.error
                 run.status = "FAILED"
                 self._announce(record)
                 return

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.awslambda_simple.models import LambdaSimpleBackend
-
 from local_runtime.bridges import RuntimeServices
 from local_runtime.bridges.sns import send_to_destination
 from local_runtime.emulated import InvokeConfig
 from local_runtime.functions import Invocation
+from local_runtime.moto_adapter.hooks import LAMBDA_INVOKE, Patches
 
 # Lambda's default MaximumRetryAttempts for asynchronous invocations.
 ASYNC_RETRY_ATTEMPTS = 2
@@ -35,7 +34,7 @@ class _PendingInvocation:
 class LambdaBridge:
     def __init__(self) -> None:
         self._services: RuntimeServices | None = None
-        self._original_invoke: Any = None
+        self._patches = Patches()
         self._pending: deque[_PendingInvocation] = deque()
         self.failed_async: list[Invocation] = []
         self._invoke_configs: dict[str, InvokeConfig] = {}
@@ -47,11 +46,10 @@ class LambdaBridge:
     # ------------------------------------------------------------------ Bridge
     def install(self, services: RuntimeServices) -> None:
         self._services = services
-        self._original_invoke = LambdaSimpleBackend.invoke
         bridge = self
 
         def invoke(  # noqa: PLR0917 - moto calls it positionally
-            backend: LambdaSimpleBackend,
+            backend: Any,
             function_name: str,
             qualifier: str | None,
             body: Any,
@@ -60,12 +58,10 @@ class LambdaBridge:
         ) -> str | bytes | None:
             return bridge._invoke_api(function_name, body, headers, response_headers)
 
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+        self._patches.replace(LAMBDA_INVOKE, invoke)
 
     def uninstall(self) -> None:
-        if self._original_invoke is not None:
-            LambdaSimpleBackend.invoke = self._original_invoke  # type: ignore[method-assign]
-        self._original_invoke = None
+        self._patches.restore()
         self._pending.clear()
 
     def pump(self) -> int:

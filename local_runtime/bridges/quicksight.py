@@ -22,43 +22,40 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.core.exceptions import JsonRESTError
-from moto.quicksight.responses import QuickSightResponse
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_aws_sdk,
-)
-
 from local_runtime.bridges import RuntimeServices
+from local_runtime.moto_adapter.hooks import (
+    QUICKSIGHT_CANCEL_INGESTION,
+    QUICKSIGHT_CREATE_INGESTION,
+    QUICKSIGHT_DESCRIBE_INGESTION,
+    Patches,
+)
+from local_runtime.moto_adapter.services import ApiError
+from local_runtime.moto_adapter.stepfunctions import convert_sdk_output, name_sdk_errors
 
 PROGRESSION = ("INITIALIZED", "QUEUED", "RUNNING", "COMPLETED")
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+_API_NAME = "quicksight"  # how moto's interpreter names the service of aws-sdk:quicksight tasks
 _SFN_SERVICE = "QuickSight"  # how Step Functions prefixes QuickSight errors
-_MISSING = object()
 _INGESTION_ID = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 
 
-class ResourceExistsError(JsonRESTError):
-    code = 409
-
+class ResourceExistsError(ApiError):
     def __init__(self, message: str) -> None:
-        super().__init__("ResourceExistsException", message)
+        super().__init__("ResourceExistsException", message, status=409)
 
 
-class InvalidParameterValueError(JsonRESTError):
+class InvalidParameterValueError(ApiError):
     def __init__(self, message: str) -> None:
         super().__init__("InvalidParameterValueException", message)
 
 
-class IngestionNotFoundError(JsonRESTError):
-    code = 404
-
+class IngestionNotFoundError(ApiError):
     def __init__(self, message: str) -> None:
-        super().__init__("ResourceNotFoundException", message)
+        super().__init__("ResourceNotFoundException", message, status=404)
 
 
 @dataclass(frozen=True)
@@ -155,8 +152,7 @@ class QuickSightBridge:
         self._failures: dict[str, DatasetFailure] = {}
         self._rows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
-        self._saved: list[tuple[Any, str, Any]] = []
-        self._saved_error_name: Any = _MISSING
+        self._patches = Patches()
         self._services: RuntimeServices | None = None
 
     # ------------------------------------------------------------------ configuration
@@ -175,57 +171,37 @@ class QuickSightBridge:
         self._services = services
         bridge = self
 
-        def create_ingestion(response: QuickSightResponse) -> str:
+        def create_ingestion(response: Any) -> str:
             return bridge._create(response)
 
-        def describe_ingestion(response: QuickSightResponse) -> str:
+        def describe_ingestion(response: Any) -> str:
             return bridge._describe(response)
 
-        def cancel_ingestion(response: QuickSightResponse) -> str:
+        def cancel_ingestion(response: Any) -> str:
             return bridge._cancel(response)
 
-        self._patch(QuickSightResponse, "create_ingestion", create_ingestion)
-        self._patch(QuickSightResponse, "describe_ingestion", describe_ingestion)
-        self._patch(QuickSightResponse, "cancel_ingestion", cancel_ingestion)
-        sdk_task = state_task_service_aws_sdk.StateTaskServiceAwsSdk
-        self._patch(sdk_task, "_eval_service_task", _sdk_output(sdk_task._eval_service_task))
-        # moto names aws-sdk errors "<api name>.<exception>"; its table of proper service names
-        # has DynamoDb and Sfn only.
-        names = state_task_service_aws_sdk._SERVICE_ERROR_NAMES
-        self._saved_error_name = names.get("quicksight", _MISSING)
-        names["quicksight"] = _SFN_SERVICE
+        self._patches.replace(QUICKSIGHT_CREATE_INGESTION, create_ingestion)
+        self._patches.replace(QUICKSIGHT_DESCRIBE_INGESTION, describe_ingestion)
+        self._patches.replace(QUICKSIGHT_CANCEL_INGESTION, cancel_ingestion)
+        convert_sdk_output(self._patches, _API_NAME, sfn_output)
+        name_sdk_errors(self._patches, _API_NAME, _SFN_SERVICE)
 
     def uninstall(self) -> None:
-        names = state_task_service_aws_sdk._SERVICE_ERROR_NAMES
-        if self._saved_error_name is _MISSING:
-            names.pop("quicksight", None)
-        else:
-            names["quicksight"] = self._saved_error_name
-        self._saved_error_name = _MISSING
-        for owner, name, original in reversed(self._saved):
-            if original is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
-        self._saved.clear()
+        self._patches.restore()
 
     def pump(self) -> int:
         return 0  # ingestions move when they are described
 
-    def _patch(self, owner: Any, name: str, value: Any) -> None:
-        self._saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
-        setattr(owner, name, value)
-
     # ------------------------------------------------------------------ API
     @staticmethod
-    def _key(response: QuickSightResponse) -> tuple[str, str, str]:
+    def _key(response: Any) -> tuple[str, str, str]:
         return (
             str(response._get_param("AwsAccountId")),
             str(response._get_param("DataSetId")),
             str(response._get_param("IngestionId")),
         )
 
-    def _create(self, response: QuickSightResponse) -> str:
+    def _create(self, response: Any) -> str:
         key = self._key(response)
         account_id, data_set_id, ingestion_id = key
         if not _INGESTION_ID.fullmatch(ingestion_id):
@@ -264,7 +240,7 @@ class QuickSightBridge:
             raise IngestionNotFoundError(f"Ingestion {key[2]} of dataset {key[1]} not found")
         return self.ingestions[key]
 
-    def _describe(self, response: QuickSightResponse) -> str:
+    def _describe(self, response: Any) -> str:
         key = self._key(response)
         with self._lock:
             ingestion = self._find(key)
@@ -275,7 +251,7 @@ class QuickSightBridge:
             self._note(f"ingestion {key[2]} of dataset {key[1]} {ingestion.status}")
         return json.dumps({"Ingestion": body, "RequestId": str(uuid.uuid4())})
 
-    def _cancel(self, response: QuickSightResponse) -> str:
+    def _cancel(self, response: Any) -> str:
         key = self._key(response)
         with self._lock:
             ingestion = self._find(key)
@@ -287,22 +263,3 @@ class QuickSightBridge:
     def _note(self, text: str) -> None:
         if self._services is not None:
             self._services.activity.notes.append(f"quicksight: {text}")
-
-
-def _is_quicksight(task: Any) -> bool:
-    return str(getattr(task.resource, "api_name", "")).lower() == "quicksight"
-
-
-def _sdk_output(original: Callable[..., None]) -> Callable[..., None]:
-    def eval_service_task(
-        task: Any,
-        env: Any,
-        resource_runtime_part: Any,
-        normalised_parameters: dict[str, Any],
-        state_credentials: Any,
-    ) -> None:
-        original(task, env, resource_runtime_part, normalised_parameters, state_credentials)
-        if _is_quicksight(task):
-            env.stack.append(sfn_output(env.stack.pop()))
-
-    return eval_service_task

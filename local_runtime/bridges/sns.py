@@ -27,13 +27,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from moto.sns.models import Subscription, sns_backends
-from moto.sqs.models import sqs_backends
-from moto.utilities.arns import parse_arn
-
 from local_runtime.bridges import RuntimeServices
 from local_runtime.emulated import resolver_for
 from local_runtime.intrinsics import Resolver, UnresolvableError
+from local_runtime.moto_adapter.hooks import SNS_SUBSCRIPTION_PUBLISH, Patches
+from local_runtime.moto_adapter.services import parse_arn, publish_to_topic, send_to_queue
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -66,11 +64,9 @@ def send_to_destination(
     arn = parse_arn(destination)
     body = json.dumps(record, default=str)
     if arn.service == "sqs":
-        sqs_backends[arn.account][arn.region].send_message(
-            queue_name=arn.resource_id, message_body=body
-        )
+        send_to_queue(destination, body)
     elif arn.service == "sns":
-        sns_backends[arn.account][arn.region].publish(body, arn=destination)
+        publish_to_topic(destination, body)
     elif arn.service == "lambda":
         services.async_invoker.submit(destination, record, trigger=via)
     else:
@@ -85,9 +81,8 @@ def route_to_sns(services: RuntimeServices, target: dict[str, Any], payload: Any
     message, JSON unless the transformer produced a string.
 
     Wire it with ``runtime.eventbridge_bridge.add_route("sns", route_to_sns)``."""
-    arn = parse_arn(target["Arn"])
     message = payload if isinstance(payload, str) else json.dumps(payload)
-    sns_backends[arn.account][arn.region].publish(message, arn=target["Arn"])
+    publish_to_topic(target["Arn"], message)
 
 
 # ---------------------------------------------------------------------- the Lambda event (pure)
@@ -202,16 +197,16 @@ class SnsBridge:
         self.filtered_out: list[FilteredOut] = []
         self._services: RuntimeServices | None = None
         self._original_publish: Any = None
+        self._patches = Patches()
 
     # ------------------------------------------------------------------ Bridge
     def install(self, services: RuntimeServices) -> None:
         self._services = services
         self._create_subscriptions()
-        self._original_publish = Subscription.publish
         bridge = self
 
         def publish(  # noqa: PLR0917 - moto calls it positionally
-            subscription: Subscription,
+            subscription: Any,
             message: str,
             message_id: str,
             subject: str | None = None,
@@ -233,11 +228,10 @@ class SnsBridge:
                 },
             )
 
-        Subscription.publish = publish  # type: ignore[method-assign,assignment]
+        self._original_publish = self._patches.replace(SNS_SUBSCRIPTION_PUBLISH, publish)
 
     def uninstall(self) -> None:
-        if self._original_publish is not None:
-            Subscription.publish = self._original_publish  # type: ignore[method-assign]
+        self._patches.restore()
         self._original_publish = None
         self.subscriptions.clear()
 
@@ -289,7 +283,7 @@ class SnsBridge:
     # ------------------------------------------------------------------ delivery
     def _deliver(  # noqa: PLR0917 - moto's delivery arguments, passed on
         self,
-        subscription: Subscription,
+        subscription: Any,
         message: str,
         message_id: str,
         subject: str | None,

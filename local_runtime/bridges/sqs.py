@@ -11,9 +11,8 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from moto.sqs.models import sqs_backends
-
 from local_runtime.bridges import RuntimeServices
+from local_runtime.moto_adapter.services import sqs_queue
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -80,7 +79,7 @@ class SqsEventSourceBridge:
                 account_id = source.split(":")[4]
                 queue_url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
                 # moto's mapping would invoke per message and ignore partial failures.
-                queue = sqs_backends[account_id][session.region_name].queues[queue_name]
+                queue = sqs_queue(account_id, session.region_name, queue_name)
                 queue.lambda_event_source_mappings.clear()
                 if mapping.get("State", "Enabled") not in {"Enabled", "Creating", "Enabling"}:
                     continue

@@ -17,14 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_glue,
-)
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-
 from local_runtime.bridges import RuntimeServices
 from local_runtime.kept_logs import keep_log
+from local_runtime.moto_adapter.hooks import Patches
+from local_runtime.moto_adapter.stepfunctions import (
+    INTERPRETER_LOGGER,
+    compress_retry_sleeps,
+    compress_state_waits,
+    sync_glue_tasks,
+)
 from local_runtime.service_events import execution_status_change
 
 # Local time runs 100x faster, at most half a second per wait: a 30 s backoff takes 0.3 s, still
@@ -41,49 +42,8 @@ class Execution:
     arn: str
 
 
-class _CompressedTime:
-    """Stands in for the ``time`` module inside moto's retrier."""
-
-    def __init__(self, waits: list[float]) -> None:
-        self.waits = waits
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        time.sleep(min(seconds * _TIME_SCALE, _MAX_LOCAL_SLEEP_S))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
-def _glue_sync(
-    task: Any,
-    env: Any,
-    resource_runtime_part: Any,
-    normalised_parameters: dict[str, Any],
-    state_credentials: Any,
-) -> None:
-    resolve = task._build_sync_resolver(
-        env=env,
-        resource_runtime_part=resource_runtime_part,
-        normalised_parameters=normalised_parameters,
-        state_credentials=state_credentials,
-    )
-    result = resolve()
-    while result is None and env.is_running():
-        time.sleep(_POLL_S)
-        result = resolve()
-    env.stack.append(result)
-
-
-def _compressed_wait(waits: list[float]) -> Callable[[Any, Any, int], None]:
-    """Stands in for ``WaitFunction._wait_interval``: records the wait, sleeps a fraction."""
-
-    def wait_interval(_function: Any, env: Any, wait_seconds: int) -> None:
-        waits.append(float(wait_seconds))
-        if wait_seconds > 0:
-            env.program_state_event.wait(min(wait_seconds * _TIME_SCALE, _MAX_LOCAL_SLEEP_S))
-
-    return wait_interval
+def _local_sleep(seconds: float) -> float:
+    return min(seconds * _TIME_SCALE, _MAX_LOCAL_SLEEP_S)
 
 
 class StepFunctionsBridge:
@@ -95,31 +55,22 @@ class StepFunctionsBridge:
         self.interpreter_log: list[str] = []
         self._restore_log: Callable[[], None] | None = None
         self._services: RuntimeServices | None = None
-        self._saved: list[tuple[Any, str, Any]] = []
+        self._patches = Patches()
 
     def install(self, services: RuntimeServices) -> None:
         self._services = services
-        glue_task = state_task_service_glue.StateTaskServiceGlue
-        self._patch(glue_task, "_eval_integration_pattern", _glue_sync)
-        self._patch(retrier_decl, "time", _CompressedTime(self.retry_waits))
-        self._patch(
-            wait_function.WaitFunction, "_wait_interval", _compressed_wait(self.state_waits)
-        )
+        sync_glue_tasks(self._patches, _POLL_S)
+        compress_retry_sleeps(self._patches, self.retry_waits, _local_sleep)
+        compress_state_waits(self._patches, self.state_waits, _local_sleep)
         # moto logs every failed state at ERROR level; a failure is data here (the execution's
         # status and history say it), so keep those lines instead of printing them.
-        self._restore_log = keep_log("moto.stepfunctions.parser", self.interpreter_log)
-
-    def _patch(self, owner: Any, name: str, value: Any) -> None:
-        self._saved.append((owner, name, getattr(owner, name)))
-        setattr(owner, name, value)
+        self._restore_log = keep_log(INTERPRETER_LOGGER, self.interpreter_log)
 
     def uninstall(self) -> None:
         if self._restore_log is not None:
             self._restore_log()
             self._restore_log = None
-        for owner, name, original in reversed(self._saved):
-            setattr(owner, name, original)
-        self._saved.clear()
+        self._patches.restore()
 
     def start(self, state_machine_arn: str, payload: str, name: str) -> str:
         assert self._services is not None

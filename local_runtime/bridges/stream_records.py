@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.events.models import EventPattern
+from local_runtime.moto_adapter.services import event_pattern_matches
 
 # MaximumRetryAttempts -1 means "until the record expires" (24 h): locally, this many retries.
 LOCAL_RETRY_CAP = 10
@@ -81,10 +81,7 @@ def matches_filters(record: Mapping[str, Any], filter_criteria: Mapping[str, Any
     filters = (filter_criteria or {}).get("Filters") or []
     if not filters:
         return True
-    return any(
-        EventPattern.load(str(f.get("Pattern", "{}"))).matches_event(dict(record))  # type: ignore[arg-type]
-        for f in filters
-    )
+    return any(event_pattern_matches(str(f.get("Pattern", "{}")), dict(record)) for f in filters)
 
 
 def _iso(seconds: float, millis: bool = False) -> str:

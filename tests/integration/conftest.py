@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from dev.runtime import project_runtime
 from local_runtime import LocalRuntime
 from local_runtime.bridges.dynamodb_backend import DYNAMODB_LOCAL, backend_name
 from local_runtime.bridges.dynamodb_local import SHARED_ENDPOINT_VARIABLE
@@ -34,7 +35,7 @@ def _one_dynamodb_local_per_session() -> Iterator[None]:
 
 @pytest.fixture
 def runtime() -> Iterator[LocalRuntime]:
-    with LocalRuntime() as local:
+    with project_runtime() as local:
         yield local
 
 

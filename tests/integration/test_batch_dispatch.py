@@ -10,10 +10,11 @@ import duckdb
 import pytest
 
 from datalake_shared.pipeline_config import parse_pipeline_config
+from dev.demo.run import dms_output
+from dev.glue_merge.job import lake_path
+from dev.runtime import project_runtime
 from local_runtime import LocalRuntime
 from local_runtime.bridges.scheduler import ScheduleDisabledError
-from local_runtime.demo import dms_output
-from local_runtime.glue_jobs import lake_path
 from tests.integration.conftest import tracker_items
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +180,7 @@ def test_a_failing_batch_does_not_stop_the_others(runtime: LocalRuntime) -> None
 
 @pytest.fixture
 def one_glue_run_at_a_time() -> Iterator[LocalRuntime]:
-    with LocalRuntime(parameters={"GlueMaxConcurrentRuns": "1"}) as local:
+    with project_runtime(parameters={"GlueMaxConcurrentRuns": "1"}) as local:
         yield local
 
 
@@ -207,7 +208,7 @@ def test_glue_concurrent_runs_error_is_retried(one_glue_run_at_a_time: LocalRunt
 
 def test_disabled_schedules_do_not_fire() -> None:
     with (
-        LocalRuntime(parameters={"CadenceSchedulesState": "DISABLED"}) as runtime,
+        project_runtime(parameters={"CadenceSchedulesState": "DISABLED"}) as runtime,
         pytest.raises(ScheduleDisabledError),
     ):
         runtime.fire_schedule("HourlyCadence")

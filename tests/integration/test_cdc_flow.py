@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from dev.demo.cdc import HOSTILE, source_writes
+from dev.demo.support import athena_rows
+from dev.runtime import project_runtime
 from local_runtime import LocalRuntime
-from local_runtime.demo_cdc import HOSTILE, source_writes
-from local_runtime.demo_support import athena_rows
 from tests.integration.conftest import queue_depth
 
 LAKE_QUERY = "SELECT order_id, status, customer_id FROM orders ORDER BY order_id"
@@ -62,7 +63,7 @@ def test_a_ttl_expiry_deletes_the_row(runtime: LocalRuntime) -> None:
 
 @pytest.fixture
 def ttl_ignoring_runtime() -> Iterator[LocalRuntime]:
-    with LocalRuntime(parameters={"CdcTtlDeletes": "ignore"}) as local:
+    with project_runtime(parameters={"CdcTtlDeletes": "ignore"}) as local:
         yield local
 
 

@@ -7,15 +7,16 @@ from typing import Any
 
 import pytest
 
+from dev.demo.excel import SPICE_DATASETS, budget_workbook, sales_workbook
+from dev.runtime import project_runtime
 from local_runtime import LocalRuntime
-from local_runtime.demo_excel import SPICE_DATASETS, budget_workbook, sales_workbook
 
 SALES_KEY = "incoming/sales/q3-report.xlsx"
 
 
 @pytest.fixture
 def excel_runtime() -> Iterator[LocalRuntime]:
-    with LocalRuntime(parameters={"SpiceDatasets": json.dumps(SPICE_DATASETS)}) as local:
+    with project_runtime(parameters={"SpiceDatasets": json.dumps(SPICE_DATASETS)}) as local:
         yield local
 
 

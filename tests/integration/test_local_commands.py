@@ -1,4 +1,4 @@
-"""The commands the README promises: `make invoke` and `make demo` (via python -m local_runtime)."""
+"""The commands the README promises: `make invoke` and `make demo` (via python -m dev)."""
 
 import json
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local_runtime.__main__ import main
+from dev.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_demo_prints_what_happened_and_the_tracked_files(tmp_path: Path) -> None
     # Given a fresh process, as `make demo` starts one
     # When the demo runs
     result = subprocess.run(
-        [sys.executable, "-m", "local_runtime", "demo", "--workdir", str(tmp_path)],
+        [sys.executable, "-m", "dev", "demo", "--workdir", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,

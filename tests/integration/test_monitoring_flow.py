@@ -4,10 +4,10 @@
 import json
 from typing import Any
 
+from dev.demo.monitoring import REDSHIFT_EVENT, break_a_batch
+from dev.demo.run import EXAMPLE_CONFIG
+from dev.demo.support import athena_rows
 from local_runtime import LocalRuntime
-from local_runtime.demo import EXAMPLE_CONFIG
-from local_runtime.demo_monitoring import REDSHIFT_EVENT, break_a_batch
-from local_runtime.demo_support import athena_rows
 from local_runtime.slack_sink import SinkAnswer
 from tests.integration.conftest import queue_depth
 

@@ -5,9 +5,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from dev.demo.pipeline_metrics import codepipeline_events
+from dev.demo.support import athena_rows, named_query
 from local_runtime import LocalRuntime
-from local_runtime.demo_pipeline_metrics import codepipeline_events
-from local_runtime.demo_support import athena_rows, named_query
 from tests.integration.conftest import queue_depth
 
 

@@ -1,12 +1,12 @@
 """Template parameters change the wiring the local runtime deploys."""
 
-from local_runtime import LocalRuntime
+from dev.runtime import project_runtime
 from tests.integration.conftest import tracker_items
 
 
 def test_staging_prefix_limits_what_the_rule_routes() -> None:
     # Given the stack deployed with StagingPrefix=cdc/
-    with LocalRuntime(parameters={"StagingPrefix": "cdc/"}) as runtime:
+    with project_runtime(parameters={"StagingPrefix": "cdc/"}) as runtime:
         bucket = runtime.outputs["StagingBucketName"]
 
         # When one object lands under the prefix and one outside it
@@ -26,7 +26,7 @@ def test_staging_prefix_limits_what_the_rule_routes() -> None:
 def test_custom_key_pattern_maps_keys_to_tables() -> None:
     # Given a layout where DMS writes under dms/<database>/<schema>/<table>/
     pattern = r"^dms/[^/]+/(?P<schema>[^/]+)/(?P<table>[^/]+)/(?P<file_name>[^/]+)$"
-    with LocalRuntime(parameters={"StagingKeyPattern": pattern}) as runtime:
+    with project_runtime(parameters={"StagingKeyPattern": pattern}) as runtime:
         bucket = runtime.outputs["StagingBucketName"]
 
         # When a file lands in that layout

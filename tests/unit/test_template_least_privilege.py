@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from datalake_shared.pipeline_config import TARGET_NAME_PATTERN
+from datalake_contracts.table_config import TARGET_NAME_PATTERN
 from tests.unit.template_support import ROOT, Template, refs, resources
 
 # SAM attaches these to a function with an SQS or DynamoDB event: each reaches every queue or

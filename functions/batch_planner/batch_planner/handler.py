@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from batch_planner.service import BatchPlanner, PlanOutput
 from batch_planner.settings import get_settings
 from batch_planner.store import DynamoPendingTables
+from datalake_contracts.table_config import CADENCE_PATTERN
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.observability import logger, metrics, tracer
-from datalake_shared.pipeline_config import CADENCE_PATTERN
 
 # A Step Functions execution name is 1 to 80 characters.
 MAX_RUN_ID_LENGTH: Final = 80

@@ -9,17 +9,15 @@ Scan of the tracker, never a Query per table.
 """
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import boto3
+
+from datalake_contracts import file_tracker_item as item_layout
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
-
-PENDING_INDEX: Final = "pending-files-index"
-# The file tracker's value of pending_status for a landed, not yet merged, file.
-PENDING_STATUS: Final = "raw_file_landed"
 
 
 class DynamoPendingTables:
@@ -29,7 +27,7 @@ class DynamoPendingTables:
         self,
         table_name: str,
         client: "DynamoDBClient | None" = None,
-        index_name: str = PENDING_INDEX,
+        index_name: str = item_layout.PENDING_INDEX,
     ) -> None:
         self.table_name = table_name
         self.index_name = index_name
@@ -46,8 +44,11 @@ class DynamoPendingTables:
             "IndexName": self.index_name,
             "KeyConditionExpression": "#status = :landed",
             "ProjectionExpression": "#table",
-            "ExpressionAttributeNames": {"#status": "pending_status", "#table": "source_table"},
-            "ExpressionAttributeValues": {":landed": {"S": PENDING_STATUS}},
+            "ExpressionAttributeNames": {
+                "#status": item_layout.PENDING_STATUS,
+                "#table": item_layout.SOURCE_TABLE,
+            },
+            "ExpressionAttributeValues": {":landed": {"S": item_layout.LANDED_STATUS}},
         }
 
     def pending_tables(self) -> set[str]:
@@ -57,7 +58,7 @@ class DynamoPendingTables:
         while True:
             page = self.client.query(**request)
             for item in page.get("Items", []):
-                table = item.get("source_table", {}).get("S")
+                table = item.get(item_layout.SOURCE_TABLE, {}).get("S")
                 if table:
                     tables.add(table)
             last_key = page.get("LastEvaluatedKey")

@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from datalake_shared.config_documents import JSON_SUFFIXES, YAML_SUFFIXES
+from datalake_shared.config_problems import PipelineConfigError
 from datalake_shared.config_store import ApplyPlan
 from datalake_shared.pipeline_config import (
-    JSON_SUFFIXES,
-    YAML_SUFFIXES,
     PipelineConfig,
-    PipelineConfigError,
     parse_pipeline_config,
     unwritable_targets,
 )

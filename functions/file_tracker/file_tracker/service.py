@@ -10,12 +10,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Final, Literal, Protocol
+from typing import Final, Protocol
 
+from datalake_contracts.file_tracker_item import (
+    EVENT_TIME_FORMAT,
+    FILE_ID_LENGTH,
+    LANDED_STATUS,
+    LoadType,
+)
 from datalake_shared.s3_events import S3ObjectCreatedEvent
-
-LoadType = Literal["full", "cdc"]
-LANDED_STATUS: Final = "raw_file_landed"
 
 # AWS DMS names full-load files LOAD00000001.parquet / .csv / .csv.gz; CDC files are named by
 # timestamp (20261122-101500123.parquet).
@@ -23,7 +26,6 @@ _FULL_LOAD_FILE = re.compile(r"LOAD\d+(?:\.|$)")
 # Objects written while bucket versioning is suspended all carry the version id "null", so it
 # cannot tell two writes of a key apart: fall through to the sequencer instead.
 _SUSPENDED_VERSION_ID = "null"
-FILE_ID_LENGTH = 32
 # The tracker table's partition key is the source table; DynamoDB refuses one over 2,048 bytes.
 MAX_SOURCE_TABLE_BYTES: Final = 2048
 
@@ -101,7 +103,7 @@ def event_time_iso(moment: datetime) -> str:
     """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(EVENT_TIME_FORMAT)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,6 +1,6 @@
-"""DynamoDB adapter for the file tracker table (FileTrackerTable in template.yaml)."""
+"""DynamoDB adapter for the file tracker table (FileTrackerTable in template.yaml); the item
+layout is datalake_contracts.file_tracker_item's."""
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Final
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from file_tracker.service import FILE_ID_LENGTH, LANDED_STATUS, MarkFailure, PutResult, TrackedFile
+from datalake_contracts import file_tracker_item as item_layout
+from file_tracker.service import MarkFailure, PutResult, TrackedFile
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -19,22 +20,11 @@ if TYPE_CHECKING:
         TransactWriteItemTypeDef,
     )
 
-UNMATCHED_SOURCE_TABLE: Final = "__unmatched__"
-UNMATCHED_STATUS: Final = "unmatched_key"
-PENDING_STATUS_ATTRIBUTE: Final = "pending_status"
-PENDING_ORDER_ATTRIBUTE: Final = "pending_order"
-ANNOUNCED_ATTRIBUTE: Final = "landed_event_published"
-_WRITE_ONCE: Final = "attribute_not_exists(file_id)"
+_WRITE_ONCE: Final = f"attribute_not_exists({item_layout.FILE_ID})"
 # Never create a stray item that holds nothing but the flag.
-_UPDATE_ONLY: Final = "attribute_exists(file_id)"
+_UPDATE_ONLY: Final = f"attribute_exists({item_layout.FILE_ID})"
 # TransactWriteItems takes at most 100 actions.
 MAX_ITEMS_PER_TRANSACTION: Final = 100
-# DynamoDB refuses a write whose sort key, in the table or in an index, exceeds 1,024 bytes.
-MAX_SORT_KEY_BYTES: Final = 1024
-# pending_order ends in "#<event_time>#<file_id>": a fixed-width UTC time and a fixed-length id.
-_ORDER_SUFFIX_BYTES: Final = len("#2026-11-22T10:15:00Z#") + FILE_ID_LENGTH
-MAX_ORDER_PREFIX_BYTES: Final = MAX_SORT_KEY_BYTES - _ORDER_SUFFIX_BYTES
-_PREFIX_DIGEST_CHARS: Final = 32
 
 
 def _now_iso() -> str:
@@ -49,27 +39,9 @@ def _attribute(value: str | int | bool) -> "AttributeValueTypeDef":
     return {"S": value}
 
 
-def order_prefix(source_table: str) -> str:
-    """The table part of ``pending_order``: the name itself when it fits, else its first bytes
-    (cut on a character boundary) and a hash of the whole name, so the sort key stays within
-    DynamoDB's 1,024 bytes for every S3 key (up to 1,024 bytes, nearly all of it table name with
-    a custom pattern). Deterministic: every delivery, and the Glue job, compute the same prefix.
-    """
-    encoded = source_table.encode()
-    if len(encoded) <= MAX_ORDER_PREFIX_BYTES:
-        return source_table
-    digest = hashlib.sha256(encoded).hexdigest()[:_PREFIX_DIGEST_CHARS]
-    head = encoded[: MAX_ORDER_PREFIX_BYTES - len(digest) - 1].decode(errors="ignore")
-    return f"{head}~{digest}"
-
-
 def pending_order(file: TrackedFile) -> str:
-    """Sort key of the pending-files index: one table's files in landing order.
-
-    "<table>#<event_time>#<file_id>", where <table> is ``order_prefix(source_table)``: one
-    prefix per table, so a table's files sort by event time whatever its name's length.
-    """
-    return f"{order_prefix(file.source_table)}#{file.event_time}#{file.file_id}"
+    """Sort key of the pending-files index for ``file`` (see the contract's pending_order)."""
+    return item_layout.pending_order(file.source_table, file.event_time, file.file_id)
 
 
 class DynamoFileTrackerStore:
@@ -102,10 +74,10 @@ class DynamoFileTrackerStore:
             value = getattr(file, field.name)
             if value is not None:  # optional S3 fields (etag, version id...) are left out
                 item[field.name] = _attribute(value)
-        item["tracked_at"] = _attribute(self._now())
-        item[ANNOUNCED_ATTRIBUTE] = _attribute(False)
-        item[PENDING_STATUS_ATTRIBUTE] = _attribute(LANDED_STATUS)
-        item[PENDING_ORDER_ATTRIBUTE] = _attribute(pending_order(file))
+        item[item_layout.TRACKED_AT] = _attribute(self._now())
+        item[item_layout.ANNOUNCED] = _attribute(False)
+        item[item_layout.PENDING_STATUS] = _attribute(item_layout.LANDED_STATUS)
+        item[item_layout.PENDING_ORDER] = _attribute(pending_order(file))
         return item
 
     def put_if_absent(self, file: TrackedFile) -> PutResult:
@@ -123,7 +95,7 @@ class DynamoFileTrackerStore:
             old_item = response.get("Item")
             # Without the old item we cannot know: announcing again is the safe side
             # ("File Landed" is at-least-once; consumers dedupe by file_id).
-            announced = isinstance(old_item, Mapping) and old_item.get(ANNOUNCED_ATTRIBUTE) == {
+            announced = isinstance(old_item, Mapping) and old_item.get(item_layout.ANNOUNCED) == {
                 "BOOL": True
             }
             return PutResult(created=False, announced=announced)
@@ -133,10 +105,13 @@ class DynamoFileTrackerStore:
         return {
             "Update": {
                 "TableName": self.table_name,
-                "Key": {"source_table": {"S": file.source_table}, "file_id": {"S": file.file_id}},
+                "Key": {
+                    item_layout.SOURCE_TABLE: {"S": file.source_table},
+                    item_layout.FILE_ID: {"S": file.file_id},
+                },
                 "UpdateExpression": "SET #announced = :true",
                 "ConditionExpression": _UPDATE_ONLY,
-                "ExpressionAttributeNames": {"#announced": ANNOUNCED_ATTRIBUTE},
+                "ExpressionAttributeNames": {"#announced": item_layout.ANNOUNCED},
                 "ExpressionAttributeValues": {":true": {"BOOL": True}},
             }
         }
@@ -168,14 +143,14 @@ class DynamoFileTrackerStore:
             self.client.put_item(
                 TableName=self.table_name,
                 Item={
-                    "source_table": {"S": UNMATCHED_SOURCE_TABLE},
-                    "file_id": {"S": file_id},
-                    "bucket": {"S": bucket},
-                    "key": {"S": key},
-                    "event_time": {"S": event_time},
-                    "reason": {"S": reason},
-                    "status": {"S": UNMATCHED_STATUS},
-                    "tracked_at": {"S": self._now()},
+                    item_layout.SOURCE_TABLE: {"S": item_layout.UNMATCHED_SOURCE_TABLE},
+                    item_layout.FILE_ID: {"S": file_id},
+                    item_layout.BUCKET: {"S": bucket},
+                    item_layout.KEY: {"S": key},
+                    item_layout.EVENT_TIME: {"S": event_time},
+                    item_layout.REASON: {"S": reason},
+                    item_layout.STATUS: {"S": item_layout.UNMATCHED_STATUS},
+                    item_layout.TRACKED_AT: {"S": self._now()},
                 },
                 ConditionExpression=_WRITE_ONCE,
             )

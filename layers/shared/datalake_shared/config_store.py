@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from pydantic import ValidationError
 
+from datalake_contracts import table_config as contract
+from datalake_shared.config_problems import ConfigProblem, PipelineConfigError
 from datalake_shared.pipeline_config import (
     MAX_ITEM_BYTES,
     BatchConfig,
-    ConfigProblem,
     PipelineConfig,
-    PipelineConfigError,
     TableConfig,
 )
 
@@ -39,11 +39,11 @@ if TYPE_CHECKING:
         TransactWriteItemTypeDef,
     )
 
-CADENCE: Final = "cadence"
-SOURCE_TABLE: Final = "source_table"
-ACTIVE: Final = "active"
-CONFIG: Final = "config"
-UPDATED_AT: Final = "updated_at"
+CADENCE: Final = contract.ITEM_PARTITION_KEY
+SOURCE_TABLE: Final = contract.ITEM_SORT_KEY
+ACTIVE: Final = contract.ITEM_ACTIVE_ATTRIBUTE
+CONFIG: Final = contract.ITEM_CONFIG_ATTRIBUTE
+UPDATED_AT: Final = contract.ITEM_UPDATED_AT_ATTRIBUTE
 # TransactWriteItems takes at most 100 actions and 4 MB; stay clear of the byte limit.
 MAX_ITEMS_PER_TRANSACTION: Final = 100
 MAX_BYTES_PER_TRANSACTION: Final = 3_500_000

@@ -1,6 +1,6 @@
 """The merge job's engines for the parity tests: DuckDB, and real Spark 3.5 + Iceberg 1.10.
 
-Spark runs in one worker process for the whole test session (local_runtime/glue_spark.py; a JVM
+Spark runs in one worker process for the whole test session (dev/glue_merge/spark_engine.py; a JVM
 takes seconds to start), whichever test module asks first; each test gets a fresh catalog on a
 fresh warehouse directory, so tests never see each other's tables. The scenarios themselves live
 with the unit tests (tests/unit/glue_merge), which run them on DuckDB alone.
@@ -22,7 +22,7 @@ import pytest
 from glue_merge_fakes import LocalBucket
 from glue_merge_scenarios import Observation, RecordingEngine, Rig, Scenario, duckdb_rig
 
-from local_runtime.glue_spark import SparkWorkerEngine
+from dev.glue_merge.spark_engine import SparkWorkerEngine
 
 from .conftest import require_engine
 

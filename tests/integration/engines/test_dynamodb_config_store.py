@@ -11,11 +11,11 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from config_loader.service import ConfigLoader, ConfigObject, LoadOutcome
+from datalake_shared.config_problems import PipelineConfigError
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import (
     BatchConfig,
     PipelineConfig,
-    PipelineConfigError,
     TableConfig,
     parse_pipeline_config,
 )

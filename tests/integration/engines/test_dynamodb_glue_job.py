@@ -19,9 +19,9 @@ from cdc_merge.leases import DynamoLeases
 from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import BatchConfig, PipelineConfig, TableConfig
+from dev.glue_merge.duckdb_engine import DuckDbEngine
 from file_tracker.service import KeyLayout, TrackedFile
 from file_tracker.store import DynamoFileTrackerStore
-from local_runtime.glue_duckdb import DuckDbEngine
 from tests.integration.engines.dynamodb_support import (
     STAGING_BUCKET,
     Clock,

@@ -13,8 +13,9 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from batch_planner.store import DynamoPendingTables
-from cdc_merge.file_tracker import PROCESSED_STATUS, DynamoFileTracker
+from cdc_merge.file_tracker import DynamoFileTracker
 from cdc_merge.job import plan_files
+from datalake_contracts.file_tracker_item import PROCESSED_STATUS
 from file_tracker.service import KeyLayout, TrackedFile
 from file_tracker.store import DynamoFileTrackerStore, pending_order
 from tests.integration.engines.dynamodb_support import (

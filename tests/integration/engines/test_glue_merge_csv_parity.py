@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from local_runtime.glue_spark import SparkWorkerEngine
+from dev.glue_merge.spark_engine import SparkWorkerEngine
 
 from .glue_merge_engines import (
     csv_cases,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local_runtime.glue_spark import SparkWorkerEngine
+from dev.glue_merge.spark_engine import SparkWorkerEngine
 
 from .glue_merge_engines import (
     fakes,

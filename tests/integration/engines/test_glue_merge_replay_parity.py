@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local_runtime.glue_spark import SparkWorkerEngine
+from dev.glue_merge.spark_engine import SparkWorkerEngine
 
 from .glue_merge_engines import (
     replay_model,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from local_runtime import LocalRuntime
-from local_runtime.glue_jobs import CDC_MERGE_SCRIPT, CdcMergeJob
+from dev.glue_merge.job import CDC_MERGE_SCRIPT, CdcMergeJob
+from dev.runtime import project_runtime
 from local_runtime.real_engines import spark_python
 from tests.integration.engines.conftest import require_engine
 from tests.integration.test_batch_dispatch import (
@@ -21,7 +21,7 @@ from tests.integration.test_batch_dispatch import (
 
 def _dispatch(engine: str, workdir: Path) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
     """Config upload, DMS files landing, both cadences ticked; the job outcomes and lake tables."""
-    with LocalRuntime(workdir=workdir, glue_engine=engine) as runtime:
+    with project_runtime(workdir=workdir, glue_engine=engine) as runtime:
         job = runtime.glue_bridge.local_jobs[CDC_MERGE_SCRIPT]
         assert isinstance(job, CdcMergeJob)
         upload_config(runtime, example_config())

@@ -10,7 +10,8 @@ from batch_planner_fakes import DynamoCallRecorder
 from lambda_support import create_template_table
 from moto import mock_aws
 
-from batch_planner.store import PENDING_INDEX, DynamoPendingTables
+from batch_planner.store import DynamoPendingTables
+from datalake_contracts.file_tracker_item import PENDING_INDEX
 
 TABLE_NAME = "file-tracker-test"
 

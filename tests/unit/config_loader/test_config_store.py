@@ -18,6 +18,8 @@ from config_loader_fakes import (
 )
 from moto import mock_aws
 
+from datalake_contracts.table_config import MAX_SOURCE_TABLE_LENGTH
+from datalake_shared.config_problems import PipelineConfigError
 from datalake_shared.config_store import (
     MAX_BYTES_PER_TRANSACTION,
     MAX_ITEMS_PER_TRANSACTION,
@@ -27,11 +29,9 @@ from datalake_shared.config_store import (
 )
 from datalake_shared.pipeline_config import (
     MAX_ITEM_BYTES,
-    MAX_SOURCE_TABLE_LENGTH,
     MAX_STORED_CONFIG_BYTES,
     ColumnConfig,
     PipelineConfig,
-    PipelineConfigError,
     TableConfig,
     parse_pipeline_config,
 )

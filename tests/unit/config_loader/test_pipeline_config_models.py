@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from datalake_contracts.table_config import MAX_SOURCE_TABLE_LENGTH
 from datalake_shared.pipeline_config import (
-    MAX_SOURCE_TABLE_LENGTH,
     MAX_STORED_CONFIG_BYTES,
     BatchConfig,
     ColumnConfig,

@@ -9,13 +9,9 @@ from config_loader_fakes import config_dict, sample_config_text, table_dict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datalake_shared.pipeline_config import (
-    MAX_DOCUMENT_NODES,
-    PipelineConfig,
-    PipelineConfigError,
-    format_location,
-    parse_pipeline_config,
-)
+from datalake_shared.config_documents import MAX_DOCUMENT_NODES
+from datalake_shared.config_problems import PipelineConfigError, format_location
+from datalake_shared.pipeline_config import PipelineConfig, parse_pipeline_config
 
 
 def problems_of(text: str, filename: str = "pipeline.yaml") -> list[str]:

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from file_tracker.service import FILE_ID_LENGTH, event_time_iso, file_id
+from datalake_contracts.file_tracker_item import FILE_ID_LENGTH
+from file_tracker.service import event_time_iso, file_id
 
 buckets = st.from_regex(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", fullmatch=True)
 keys = st.text(min_size=1, max_size=200)

@@ -20,17 +20,16 @@ from file_tracker_fakes import (
 from lambda_support import create_template_table
 from moto import mock_aws
 
-from file_tracker.service import KeyParts, TrackedFile
-from file_tracker.store import (
+from datalake_contracts.file_tracker_item import (
     MAX_ORDER_PREFIX_BYTES,
     MAX_SORT_KEY_BYTES,
-    DynamoFileTrackerStore,
+    PENDING_INDEX,
     order_prefix,
-    pending_order,
 )
+from file_tracker.service import KeyParts, TrackedFile
+from file_tracker.store import DynamoFileTrackerStore, pending_order
 
 TABLE_NAME = "file-tracker-test"
-PENDING_INDEX = "pending-files-index"
 FIXED_NOW = "2026-11-22T10:15:02.345Z"
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from cdc_merge.engine import StagingFile
-from cdc_merge.file_tracker import LoadType, PendingFile, landing_order
+from cdc_merge.file_tracker import PendingFile, landing_order
 from cdc_merge.history import HistoryRecord
 from cdc_merge.job import FilePlan, apply_plan
 from cdc_merge.table_spec import FILE_ORDER_COLUMN, TableSpec, quote_identifier
-from local_runtime.glue_duckdb import DuckDbEngine
+from datalake_contracts.file_tracker_item import LoadType
+from dev.glue_merge.duckdb_engine import DuckDbEngine
 
 BUCKET = "staging"
 RUN_ID = "hourly-run-1"

@@ -142,7 +142,7 @@ class Rig:
 
 @contextmanager
 def duckdb_rig(directory: Path) -> Iterator[Rig]:
-    """A Rig on DuckDB (local_runtime/glue_duckdb.py), its bucket in ``directory``."""
+    """A Rig on DuckDB (dev/glue_merge/duckdb_engine.py), its bucket in ``directory``."""
     bucket = LocalBucket(directory)
     with bucket.engine() as engine:
         yield Rig(bucket, RecordingEngine(engine), engine.catalog, engine.table_rows)

@@ -1,11 +1,12 @@
 """The deployed artefact: `sam deploy` uploads only the Glue job's ScriptLocation file, so the
-bundle that `make build` writes there must carry every module of the job."""
+bundle that `make build` writes there must carry every module of the job and of the contracts
+it shares with the Lambda functions."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-from bundle_glue_job import PACKAGE, bundle
+from bundle_glue_job import PACKAGES, bundle
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -13,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_bundle_alone_imports_every_module_of_the_job(tmp_path: Path) -> None:
     # Given the bundle written somewhere the repository's glue/ folder is not on the path
     script = bundle(tmp_path / "cdc_merge_job.py")
-    modules = sorted(f"cdc_merge.{path.stem}" for path in PACKAGE.glob("*.py"))
+    modules = sorted(
+        f"{package.name}.{path.stem}" for package in PACKAGES for path in package.glob("*.py")
+    )
 
     # When it is loaded in a fresh, isolated interpreter (not as __main__: no Spark here)
     code = (
@@ -33,6 +36,7 @@ def test_bundle_alone_imports_every_module_of_the_job(tmp_path: Path) -> None:
     # Then every module came from the zip inside the bundle
     assert result.returncode == 0, result.stderr
     assert "cdc_merge.zip" in result.stdout
+    assert "datalake_contracts.table_config" in modules
 
 
 def test_bundle_is_reproducible(tmp_path: Path) -> None:

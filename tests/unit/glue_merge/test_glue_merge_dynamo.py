@@ -12,20 +12,17 @@ import pytest
 from lambda_support import create_template_table
 from moto import mock_aws
 
-from cdc_merge.file_tracker import (
-    INDEX_ATTRIBUTES,
-    MAX_ORDER_PREFIX_BYTES,
-    PENDING_INDEX,
-    PROCESSED_STATUS,
-    DynamoFileTracker,
-    order_prefix,
-    pending_file,
-)
+from cdc_merge.file_tracker import DynamoFileTracker, pending_file
 from cdc_merge.history import DynamoHistory, HistoryRecord, bounded_key
 from cdc_merge.leases import DynamoLeases
 from cdc_merge.table_configs import DynamoTableConfigs
-from file_tracker.store import MAX_ORDER_PREFIX_BYTES as TRACKER_MAX_ORDER_PREFIX_BYTES
-from file_tracker.store import order_prefix as tracker_order_prefix
+from datalake_contracts.file_tracker_item import (
+    PENDING_INDEX,
+    PENDING_INDEX_ATTRIBUTES,
+    PROCESSED_STATUS,
+)
+from file_tracker.service import TrackedFile
+from file_tracker.store import DynamoFileTrackerStore
 
 LEASES, HISTORY, TRACKER = "leases-test", "history-test", "tracker-test"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -201,7 +198,7 @@ def test_the_index_projects_every_attribute_the_job_reads(sam_template: dict[str
     # Then it is the one the job queries, and it projects what pending_file reads (DynamoDB
     # returns nothing else from an index; moto returns everything, so only this catches it)
     assert index["IndexName"] == PENDING_INDEX
-    assert set(INDEX_ATTRIBUTES) <= set(index["Projection"]["NonKeyAttributes"])
+    assert set(PENDING_INDEX_ATTRIBUTES) <= set(index["Projection"]["NonKeyAttributes"])
 
 
 def test_an_index_item_without_its_file_name_is_refused() -> None:
@@ -223,11 +220,30 @@ def test_an_index_item_without_its_file_name_is_refused() -> None:
     "source_table",
     ["sales.orders", "s." + "t" * 968, "s." + "t" * 969, "s." + "t" * 2040, "s." + "€" * 400],
 )
-def test_the_job_and_the_tracker_agree_on_a_tables_sort_key_prefix(source_table: str) -> None:
-    # Given a table name, short or too long for the sort key / Then the job looks for its files
-    # under the prefix the file tracker writes them with
-    assert order_prefix(source_table) == tracker_order_prefix(source_table)
-    assert MAX_ORDER_PREFIX_BYTES == TRACKER_MAX_ORDER_PREFIX_BYTES
+def test_the_job_finds_the_files_the_tracker_wrote(dynamodb: Any, source_table: str) -> None:
+    # Given a file the file tracker's store wrote for a table whose name is short, or too long
+    # for the index sort key (cut and hashed there)
+    schema, _, table = source_table.partition(".")
+    file = TrackedFile(
+        source_table=source_table,
+        file_id="0" * 32,
+        bucket="staging",
+        key=f"{schema}/{table}/LOAD00000001.csv",
+        size=10,
+        etag=None,
+        version_id=None,
+        sequencer="0055AED6DCD90281E5",
+        event_time="2026-11-23T10:00:01Z",
+        event_id="event-1",
+        schema_name=schema,
+        table_name=table,
+        file_name="LOAD00000001.csv",
+        load_type="full",
+    )
+    assert DynamoFileTrackerStore(TRACKER, client=dynamodb).put_if_absent(file).created
+    # When the job asks for the table's pending files / Then it finds it under the same prefix
+    [found] = DynamoFileTracker(TRACKER, client=dynamodb).pending_files(source_table)
+    assert (found.source_table, found.file_id, found.load_type) == (source_table, "0" * 32, "full")
 
 
 # --- history -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from moto import mock_aws
 from cdc_merge.engine import SparkEngine, StagingFile, hadoop_literal_path
 from cdc_merge.merge_sql import create_table_sql, replace_table_sql
 from cdc_merge.table_spec import TableSpec
-from local_runtime.glue_duckdb import (
+from dev.glue_merge.duckdb_engine import (
     DuckDbEngine,
     csv_problem,
     s3_download_resolver,

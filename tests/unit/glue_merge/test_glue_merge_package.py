@@ -1,5 +1,6 @@
-"""The deployed artefact: the package runs on Glue 5's Python 3.11 with Glue's libraries only,
-and the zip the bundle carries holds every module the entry point needs."""
+"""The deployed artefact: the package, and the contracts it shares with the Lambda functions
+(layers/shared/datalake_contracts), run on Glue 5's Python 3.11 with Glue's libraries only, and
+the zip the bundle carries holds every module the entry point needs."""
 
 import ast
 import importlib.util
@@ -13,9 +14,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "glue" / "cdc_merge"
-MODULES = sorted(PACKAGE.glob("*.py"))
-# What a Glue 5 job has besides the standard library (awsglue only on Glue: imported lazily).
-GLUE_LIBRARIES = {"boto3", "botocore", "pyspark", "awsglue", "cdc_merge"}
+CONTRACTS = ROOT / "layers" / "shared" / "datalake_contracts"
+MODULES = sorted([*PACKAGE.glob("*.py"), *CONTRACTS.glob("*.py")])
+# What a Glue 5 job has besides the standard library (awsglue only on Glue: imported lazily),
+# and the packages the bundle carries.
+GLUE_LIBRARIES = {"boto3", "botocore", "pyspark", "awsglue"}
+BUNDLED = {"cdc_merge", "datalake_contracts"}
 TYPE_CHECKING_ONLY = {"mypy_boto3_dynamodb"}
 
 
@@ -42,24 +46,36 @@ def _imported_top_level(tree: ast.Module) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)
+def _module_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+@pytest.mark.parametrize("module", MODULES, ids=_module_id)
 def test_modules_are_python_3_11_syntax(module: Path) -> None:
     # Given a module of the job / Then Python 3.11's grammar accepts it
     ast.parse(module.read_text(), filename=str(module), feature_version=(3, 11))
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)
+@pytest.mark.parametrize("module", MODULES, ids=_module_id)
 def test_modules_import_only_what_glue_provides(module: Path) -> None:
     imported = _imported_top_level(ast.parse(module.read_text()))
-    allowed = set(sys.stdlib_module_names) | GLUE_LIBRARIES | TYPE_CHECKING_ONLY
+    allowed = set(sys.stdlib_module_names) | GLUE_LIBRARIES | BUNDLED | TYPE_CHECKING_ONLY
     assert imported - allowed == set()
+
+
+@pytest.mark.parametrize("module", sorted(CONTRACTS.glob("*.py")), ids=_module_id)
+def test_the_contracts_need_only_the_standard_library(module: Path) -> None:
+    # Given a module of the contracts (the Lambda layer and the Glue job both import them)
+    imported = _imported_top_level(ast.parse(module.read_text()))
+    # Then it imports nothing but the standard library and the contracts themselves
+    assert imported - set(sys.stdlib_module_names) - {"datalake_contracts"} == set()
 
 
 def test_the_zip_holds_exactly_the_package_modules(tmp_path: Path) -> None:
     archive = _build_zip(tmp_path / "cdc_merge.zip")
     with zipfile.ZipFile(archive) as opened:
         names = sorted(opened.namelist())
-    assert names == sorted(f"cdc_merge/{module.name}" for module in MODULES)
+    assert names == sorted(f"{module.parent.name}/{module.name}" for module in MODULES)
 
 
 def test_the_zip_is_reproducible(tmp_path: Path) -> None:
@@ -78,8 +94,9 @@ def test_the_entry_point_runs_from_a_lone_copy_with_only_the_zip(tmp_path: Path)
         "import runpy, sys\n"
         f"sys.path.insert(0, {str(archive)!r})\n"
         f"namespace = runpy.run_path({str(script)!r}, run_name='glue_entry')\n"
-        "import cdc_merge.job, cdc_merge.engine, cdc_merge.leases\n"
+        "import cdc_merge.job, cdc_merge.engine, cdc_merge.leases, datalake_contracts\n"
         "assert cdc_merge.job.__file__.startswith(sys.path[0]), cdc_merge.job.__file__\n"
+        "assert datalake_contracts.__file__.startswith(sys.path[0])\n"
         "assert callable(namespace['main'])\n"
         "print('ok')\n"
     )

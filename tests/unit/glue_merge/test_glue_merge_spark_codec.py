@@ -12,7 +12,7 @@ from glue_merge_fakes import table_config
 
 from cdc_merge.engine import StagingFile
 from cdc_merge.table_spec import TableSpec
-from local_runtime.spark_worker import (
+from dev.glue_merge.spark_worker import (
     decode_files,
     decode_rows,
     decode_spec,
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_the_worker_is_python_3_11_code() -> None:
     # Given the worker, linted for 3.13 with local_runtime but run by the Spark venv's 3.11
-    source = (ROOT / "local_runtime" / "spark_worker.py").read_text()
+    source = (ROOT / "dev" / "glue_merge" / "spark_worker.py").read_text()
     # Then Python 3.11's grammar accepts it
     ast.parse(source, feature_version=(3, 11))
 
@@ -71,7 +71,9 @@ def test_only_answers_reach_the_protocol_stream(tmp_path: Path) -> None:
     code = (
         "import os, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from local_runtime.spark_worker import _protocol_stream, _send\n"
+        "from dev.paths import put_project_on_path\n"
+        "put_project_on_path()\n"
+        "from dev.glue_merge.spark_worker import _protocol_stream, _send\n"
         "protocol = _protocol_stream()\n"
         "os.write(1, b'log4j noise\\n')\n"
         "print('a stray print')\n"

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from local_runtime.athena_duckdb import (
+from local_runtime.engines.athena import (
     AthenaOnDuckDB,
     GlueType,
     GlueTypeError,

@@ -1,4 +1,6 @@
-"""Local counterparts of the template's Glue jobs, by ScriptLocation.
+"""The project's Glue job, locally: the runner local_runtime's Glue bridge calls for a run of the
+template's CdcMergeJob (``local_glue_jobs()``, given to ``LocalRuntime(glue_jobs=...)`` by
+dev.runtime.project_runtime).
 
 The cdc_merge job runs its own code (glue/cdc_merge: the same argument parsing, leases, file
 tracker, history and generated SQL as on Glue); only its SQL engine differs. One switch,
@@ -18,10 +20,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from cdc_merge.main import JobArguments, report, run
+from cdc_merge.table_spec import quote_identifier
+from dev.glue_merge.duckdb_engine import DuckDbEngine, s3_download_resolver
 from local_runtime.bridges import RuntimeServices
 from local_runtime.bridges.glue import LocalGlueJob
 from local_runtime.emulated import GlueJob
-from local_runtime.glue_duckdb import DuckDbEngine, s3_download_resolver
 from local_runtime.kept_logs import keep_log
 
 LAKE_FILE: Final = "lake.duckdb"
@@ -58,9 +62,6 @@ class CdcMergeJob:
 
     def __call__(self, job: GlueJob, arguments: dict[str, str], services: RuntimeServices) -> None:
         """One run of the merge job; raises (a FAILED run) when a table of the batch failed."""
-        # glue/ is on sys.path once glue_duckdb is imported (the job package is not ours to install)
-        from cdc_merge.main import JobArguments, report, run  # noqa: PLC0415
-
         options = {name.removeprefix("--"): value for name, value in arguments.items()}
         parsed = JobArguments.from_options(options)
         s3 = services.session.client("s3")
@@ -87,7 +88,7 @@ class CdcMergeJob:
         report(outcome, write=job_log.append)
 
     def _spark_engine(self, catalog: str, workdir: Path) -> Any:
-        from local_runtime.glue_spark import SparkWorkerEngine  # noqa: PLC0415 - only when asked
+        from dev.glue_merge.spark_engine import SparkWorkerEngine  # noqa: PLC0415 - only when asked
 
         if self._spark is None:
             self._spark = SparkWorkerEngine()
@@ -106,8 +107,6 @@ class CdcMergeJob:
     def _spark_lake_tables(self) -> list[tuple[str, int]]:
         if self._spark is None:
             return []
-        from cdc_merge.table_spec import quote_identifier  # noqa: PLC0415 - glue/ is on the path
-
         tables: list[tuple[str, int]] = []
         for catalog in sorted(self._catalogs):
             for (namespace,) in self._spark.execute(
@@ -146,4 +145,6 @@ def duckdb_lake_tables(lake: Path) -> list[tuple[str, int]]:
 
 
 def local_glue_jobs(engine: str | None = None) -> dict[str, LocalGlueJob]:
+    """The project's Glue jobs by ScriptLocation, the merge job on ``engine`` (see
+    glue_engine_name)."""
     return {CDC_MERGE_SCRIPT: CdcMergeJob(glue_engine_name(engine))}

@@ -9,7 +9,6 @@ resolves unchanged); staging views are temporary tables filled from local copies
 
 import codecs
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -20,18 +19,14 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-_GLUE_DIR = Path(__file__).resolve().parent.parent / "glue"
-if str(_GLUE_DIR) not in sys.path:  # the job package lives in glue/, as it does in the zip
-    sys.path.append(str(_GLUE_DIR))
-
-from cdc_merge.engine import (  # noqa: E402
+from cdc_merge.engine import (
     SqlEngine,
     StagingError,
     StagingFile,
     raw_file_problem,
 )
-from cdc_merge.errors import first_line  # noqa: E402
-from cdc_merge.table_spec import (  # noqa: E402
+from cdc_merge.errors import first_line
+from cdc_merge.table_spec import (
     FILE_ORDER_COLUMN,
     INSERT_OP,
     OP_COLUMN,

@@ -14,23 +14,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_runtime import demo_cdc, demo_excel, demo_monitoring, demo_pipeline_metrics
-from local_runtime.activity import emitted_metrics
-from local_runtime.bridges.dynamodb_backend import MOTO
-from local_runtime.glue_jobs import (
+from dev.demo import cdc, excel, monitoring, pipeline_metrics
+from dev.glue_merge.job import (
     CDC_MERGE_SCRIPT,
     CdcMergeJob,
     iceberg_warehouse,
     lake_path,
 )
+from dev.paths import ROOT
+from dev.runtime import project_runtime
+from local_runtime import LocalRuntime
+from local_runtime.activity import emitted_metrics
+from local_runtime.bridges.dynamodb_backend import MOTO
 from local_runtime.report import table
-from local_runtime.runtime import PROJECT_ROOT, LocalRuntime
 
 REDELIVERED = 3
-EXAMPLE_CONFIG = PROJECT_ROOT / "config" / "pipeline.yaml"
+EXAMPLE_CONFIG = ROOT / "config" / "pipeline.yaml"
 CADENCE_SCHEDULES = ("HourlyCadence", "DailyCadence")
 # Kept after the demo so the merged tables can be queried; .gitignored.
-DEMO_WORKDIR = PROJECT_ROOT / ".local"
+DEMO_WORKDIR = ROOT / ".local"
 
 
 @dataclass(frozen=True)
@@ -239,8 +241,8 @@ def run_demo(
     lake = lake_path(workdir)
     lake.unlink(missing_ok=True)  # every demo starts from an empty lake
     shutil.rmtree(iceberg_warehouse(workdir), ignore_errors=True)
-    parameters = {"SpiceDatasets": json.dumps(demo_excel.SPICE_DATASETS)}
-    with LocalRuntime(
+    parameters = {"SpiceDatasets": json.dumps(excel.SPICE_DATASETS)}
+    with project_runtime(
         workdir=workdir, parameters=parameters, dynamodb=dynamodb, glue_engine=glue_engine
     ) as runtime:
         merge_job = runtime.glue_bridge.local_jobs[CDC_MERGE_SCRIPT]
@@ -300,11 +302,11 @@ def run_demo(
                 _tracker_rows(runtime, runtime.outputs["FileTrackerTableName"]),
             )
         )
-        demo_cdc.run(runtime)
-        demo_excel.run(runtime)
-        demo_pipeline_metrics.run(runtime)
-        broken_run = demo_monitoring.break_a_batch(runtime)
-        demo_monitoring.run(runtime, broken_run)
+        cdc.run(runtime)
+        excel.run(runtime)
+        pipeline_metrics.run(runtime)
+        broken_run = monitoring.break_a_batch(runtime)
+        monitoring.run(runtime, broken_run)
         lake_tables = merge_job.lake_tables(workdir)  # before the runtime stops its engine
     if merge_job.engine_name == "spark":
         print(f"\nThe lake (Iceberg tables) is kept in {_shown(iceberg_warehouse(workdir))}:")

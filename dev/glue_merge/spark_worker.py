@@ -2,9 +2,10 @@
 
 pyspark 3.5 runs on Glue 5's Python (3.11), not on the 3.13 of the tests and the local runtime,
 so this script runs under the Spark venv's python (local_runtime/real_engines.spark_python) and
-serves SparkEngine over JSON lines; local_runtime/glue_spark.py is the client. It imports only
-the standard library, pyspark and cdc_merge (from glue/), and its codec functions are imported by
-the client too, so pyspark is imported only where a session is built.
+serves SparkEngine over JSON lines; spark_engine.py (beside it) is the client, which starts it
+with the project's code folders as its PYTHONPATH (dev/paths.py). It imports only the standard
+library, pyspark and cdc_merge (with what cdc_merge imports), and its codec functions are
+imported by the client too, so pyspark is imported only where a session is built.
 
 Protocol, one JSON object per line, UTF-8: requests ``{"id": n, "method": m, "params": {...}}``;
 answers ``{"id": n, "result": ...}`` or ``{"id": n, "error": {"type", "text", "traceback",
@@ -26,16 +27,11 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any, Final
 
-_GLUE_DIR = Path(__file__).resolve().parent.parent / "glue"
-if str(_GLUE_DIR) not in sys.path:  # the job package lives in glue/, as it does in the zip
-    sys.path.append(str(_GLUE_DIR))
-
-from cdc_merge.engine import SparkEngine, StagingFile  # noqa: E402
-from cdc_merge.errors import summarize  # noqa: E402
-from cdc_merge.table_spec import Column, TableSpec, quote_identifier, validate_catalog  # noqa: E402
+from cdc_merge.engine import SparkEngine, StagingFile
+from cdc_merge.errors import summarize
+from cdc_merge.table_spec import Column, TableSpec, quote_identifier, validate_catalog
 
 logger = logging.getLogger("spark_worker")
 

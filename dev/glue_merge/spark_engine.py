@@ -1,7 +1,7 @@
 """SparkWorkerEngine: the merge job's SqlEngine on real Spark 3.5 + Iceberg 1.10, from Python 3.13.
 
-pyspark 3.5 cannot run in this interpreter, so the engine is a client of local_runtime/
-spark_worker.py, which runs the job's own SparkEngine under the Spark venv's Python 3.11 and
+pyspark 3.5 cannot run in this interpreter, so the engine is a client of spark_worker.py (beside
+this module), which runs the job's own SparkEngine under the Spark venv's Python 3.11 and
 answers over JSON lines. One worker (one JVM) serves any number of catalogs (add_catalog): the
 engine tier starts one per test session and gives each test a fresh catalog and warehouse.
 
@@ -15,7 +15,6 @@ import json
 import os
 import queue
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -23,21 +22,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, Self
 
-_GLUE_DIR = Path(__file__).resolve().parent.parent / "glue"
-if str(_GLUE_DIR) not in sys.path:  # the job package lives in glue/, as it does in the zip
-    sys.path.append(str(_GLUE_DIR))
-
-from cdc_merge.engine import SqlEngine, StagingFile  # noqa: E402
-from cdc_merge.errors import ErrorSummary, SummarizedError  # noqa: E402
-from cdc_merge.table_spec import TableSpec  # noqa: E402
-from local_runtime.real_engines import EngineMissingError, spark_jars, spark_python  # noqa: E402
-from local_runtime.spark_worker import (  # noqa: E402
+from cdc_merge.engine import SqlEngine, StagingFile
+from cdc_merge.errors import ErrorSummary, SummarizedError
+from cdc_merge.table_spec import TableSpec
+from dev.glue_merge.spark_worker import (
     READY,
     SHUTDOWN,
     decode_rows,
     encode_files,
     encode_spec,
 )
+from dev.paths import project_paths
+from local_runtime.real_engines import EngineMissingError, spark_jars, spark_python
 
 WORKER_SCRIPT: Final = Path(__file__).resolve().parent / "spark_worker.py"
 _LOG_TAIL_CHARS: Final = 4_000
@@ -99,8 +95,14 @@ class SparkWorkerEngine(SqlEngine):
             raise EngineMissingError(f"no Spark venv python at {python}")
         # A file, not a pipe: nobody reads the log while the worker runs.
         self._log = tempfile.NamedTemporaryFile(prefix="spark-worker-", suffix=".log")  # noqa: SIM115
-        environment = {**os.environ, "TZ": "UTC", "PYSPARK_PYTHON": str(python)}
-        environment.pop("PYTHONPATH", None)  # the 3.13 path means nothing to the 3.11 worker
+        # Not this process's path (3.13 packages mean nothing to the 3.11 worker): the project's
+        # code folders, where the job's package and what it imports from the layer are.
+        environment = {
+            **os.environ,
+            "TZ": "UTC",
+            "PYSPARK_PYTHON": str(python),
+            "PYTHONPATH": os.pathsep.join(str(path) for path in project_paths()),
+        }
         self._process = subprocess.Popen(
             [
                 str(python),

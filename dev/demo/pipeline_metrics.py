@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from local_runtime.demo_support import athena_rows, named_query
+from dev.demo.support import athena_rows, named_query
 from local_runtime.report import table
 
 if TYPE_CHECKING:

@@ -6,15 +6,15 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from local_runtime.demo_support import athena_rows
+from dev.demo.support import athena_rows
+from dev.paths import ROOT
 from local_runtime.report import table
-from local_runtime.runtime import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from local_runtime.runtime import LocalRuntime
 
 BROKEN_CDC_FILE = "sales/orders/2026/11/23/20261123-120000000.csv"
-REDSHIFT_EVENT = PROJECT_ROOT / "events" / "redshift_audit" / "user_activity_ddl.json"
+REDSHIFT_EVENT = ROOT / "events" / "redshift_audit" / "user_activity_ddl.json"
 
 
 def break_a_batch(runtime: "LocalRuntime") -> dict[str, Any]:

@@ -5,7 +5,7 @@ locally), then the nightly OPTIMIZE / VACUUM run."""
 import time
 from typing import TYPE_CHECKING, Any
 
-from local_runtime.demo_support import athena_rows
+from dev.demo.support import athena_rows
 from local_runtime.report import table
 
 if TYPE_CHECKING:

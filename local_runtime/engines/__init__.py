@@ -1,0 +1,1 @@
+"""Local engines standing in for AWS query services (athena: Athena on DuckDB)."""
