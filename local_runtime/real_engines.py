@@ -15,8 +15,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
+
+from local_runtime.lifecycle import Service
 
 ENGINES_HOME_VARIABLE: Final = "ENGINES_HOME"
 DYNAMODB_LOCAL_VERSION: Final = "3.3.1"
@@ -81,7 +82,7 @@ def free_port() -> int:
         return port
 
 
-class DynamoDbLocal:
+class DynamoDbLocal(Service):
     """AWS's DynamoDB Local, in memory, on a free loopback port, for as long as it is open.
 
     with DynamoDbLocal() as local:
@@ -99,18 +100,6 @@ class DynamoDbLocal:
         if self._process is None:
             raise RuntimeError("DynamoDB Local is not running")
         return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         directory = dynamodb_local_dir()

@@ -21,8 +21,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -43,6 +42,7 @@ from local_runtime.bridges.stepfunctions import StepFunctionsBridge
 from local_runtime.deploy import DeployedStack, deploy
 from local_runtime.emulated import EmulatedResources, build_emulated, resolver_for
 from local_runtime.functions import DeployedFunction, FunctionRunner, Invocation
+from local_runtime.lifecycle import Service
 from local_runtime.moto_adapter.services import moto_aws
 from local_runtime.template import TranslatedTemplate, load_sam_template, translate
 
@@ -80,7 +80,7 @@ class NotSettledError(RuntimeError):
     """The event graph kept producing work: most likely a loop between functions."""
 
 
-class LocalRuntime:
+class LocalRuntime(Service):
     def __init__(
         self,
         template_path: Path = DEFAULT_TEMPLATE,
@@ -150,18 +150,6 @@ class LocalRuntime:
         self.emulated = EmulatedResources()
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def start(self) -> None:
         if not _ACTIVE.acquire(blocking=False):
             raise RuntimeError("another LocalRuntime is running in this process")

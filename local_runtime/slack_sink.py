@@ -15,8 +15,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Final, Self
+
+from local_runtime.lifecycle import Service
 
 WEBHOOK_PATH: Final = "/services/T00000000/B00000000/local-sink"
 _MAX_BODY_BYTES: Final = 1_000_000
@@ -61,7 +62,7 @@ class ReceivedPost:
             return text
 
 
-class SlackSink:
+class SlackSink(Service):
     """Threaded HTTP server on 127.0.0.1 (a free port) recording webhook POSTs."""
 
     def __init__(self, script: Iterable[SinkAnswer] = ()) -> None:
@@ -91,17 +92,6 @@ class SlackSink:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ what it saw
     @property

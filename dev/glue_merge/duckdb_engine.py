@@ -11,8 +11,7 @@ import codecs
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
 import sqlglot
@@ -38,6 +37,7 @@ from cdc_merge.table_spec import (
     full_load_has_sequence,
     parquet_field_sources,
 )
+from local_runtime.lifecycle import Closeable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -66,7 +66,7 @@ def spark_to_duckdb(sql: str) -> str:
     return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
 
 
-class DuckDbEngine(SqlEngine):
+class DuckDbEngine(SqlEngine, Closeable):
     """Runs the job's statements on one DuckDB connection.
 
     ``database`` is the file that holds the "Iceberg" tables (":memory:" for none), attached as
@@ -86,17 +86,6 @@ class DuckDbEngine(SqlEngine):
         self.connection.execute(f"ATTACH {_literal(str(database))} AS {_quote(catalog)}")
         self.connection.execute(f"USE {_quote(catalog)}")
         self.connection.execute("SET TimeZone = 'UTC'")  # as the Spark session is
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self.connection.close()

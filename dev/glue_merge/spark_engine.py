@@ -19,8 +19,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Final, Self
+from typing import IO, Any, Final
 
 from cdc_merge.engine import SqlEngine, StagingFile
 from cdc_merge.errors import ErrorSummary, SummarizedError
@@ -33,6 +32,7 @@ from dev.glue_merge.spark_worker import (
     encode_spec,
 )
 from dev.paths import project_paths
+from local_runtime.lifecycle import Service
 from local_runtime.real_engines import EngineMissingError, spark_jars, spark_python
 
 WORKER_SCRIPT: Final = Path(__file__).resolve().parent / "spark_worker.py"
@@ -45,7 +45,7 @@ class SparkWorkerError(SummarizedError):
     the Java stack, as the job sees it on Glue); ``summary`` is its short summary."""
 
 
-class SparkWorkerEngine(SqlEngine):
+class SparkWorkerEngine(SqlEngine, Service):
     """The worker process for as long as the engine is open.
 
     with SparkWorkerEngine(resolve_path=bucket.resolve) as engine:
@@ -76,18 +76,6 @@ class SparkWorkerEngine(SqlEngine):
     def log_path(self) -> Path | None:
         """Where the worker's stderr (Spark's and the JVM's logging) goes."""
         return Path(self._log.name) if self._log is not None else None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> None:
         python, jars = spark_python(), [str(jar) for jar in spark_jars()]
@@ -146,6 +134,9 @@ class SparkWorkerEngine(SqlEngine):
     def _log_tail(self) -> str:
         path = self.log_path
         return path.read_text(errors="replace")[-_LOG_TAIL_CHARS:] if path else ""
+
+    def stop(self) -> None:
+        self.close()
 
     def close(self) -> None:
         process, self._process = self._process, None

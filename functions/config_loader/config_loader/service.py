@@ -23,6 +23,7 @@ from datalake_shared.pipeline_config import (
     unwritable_targets,
 )
 from datalake_shared.s3_keys import bounded_key
+from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError, S3Object
 
 MAX_CONFIG_BYTES: Final = 1024 * 1024
 CONFIG_SUFFIXES: Final = (*YAML_SUFFIXES, *JSON_SUFFIXES)
@@ -34,18 +35,6 @@ CONFIG_REJECTED: Final = "Pipeline Config Rejected"
 MAX_PROBLEMS_IN_EVENT: Final = 50
 
 
-class ConfigTooLargeError(Exception):
-    """The object is bigger than the loader reads."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(f"{size} bytes")
-        self.size = size
-
-
-class ConfigObjectMissingError(Exception):
-    """The object was deleted before it could be read."""
-
-
 class _RejectedError(Exception):
     """The file cannot be applied; ``problems`` says why."""
 
@@ -55,17 +44,10 @@ class _RejectedError(Exception):
         self.problems = problems
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigObject:
-    body: bytes
-    version_id: str | None = None
-    etag: str | None = None
-
-
 class ConfigObjects(Protocol):
-    def read(self, bucket: str, key: str, max_bytes: int) -> ConfigObject:
-        """The object's current content; raises ConfigTooLargeError past ``max_bytes`` and
-        ConfigObjectMissingError when it no longer exists."""
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
+        """The object's current content; raises ObjectTooLargeError past ``max_bytes`` and
+        ObjectMissingError when it no longer exists."""
         ...
 
     def put_text(self, bucket: str, key: str, text: str) -> None: ...
@@ -184,7 +166,7 @@ class ConfigLoader:
             )
         try:
             config, version_id = self._read_config(bucket, key, size)
-        except ConfigObjectMissingError:
+        except ObjectMissingError:
             return LoadResult(
                 LoadOutcome.IGNORED, bucket, key, reason="deleted before it could be read"
             )
@@ -208,7 +190,7 @@ class ConfigLoader:
             raise _RejectedError(None, [_too_large(size)])
         try:
             obj = self.objects.read(bucket, key, MAX_CONFIG_BYTES)
-        except ConfigTooLargeError as error:
+        except ObjectTooLargeError as error:
             raise _RejectedError(None, [_too_large(error.size)]) from error
         try:
             text = obj.body.decode("utf-8-sig")

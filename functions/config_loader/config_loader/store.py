@@ -1,17 +1,15 @@
 """S3 adapter for config files and their rejection reports."""
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
 
-from config_loader.service import ConfigObject, ConfigObjectMissingError, ConfigTooLargeError
+from datalake_shared.s3_objects import S3Object, is_missing, read_bounded
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-_NOT_FOUND: Final = ("404", "NoSuchKey", "NotFound")
 
 
 class S3ConfigObjects:
@@ -25,25 +23,8 @@ class S3ConfigObjects:
         # Created on first use, never at import: importing needs no AWS and cold starts stay short.
         return self._client or boto3.client("s3")
 
-    def read(self, bucket: str, key: str, max_bytes: int) -> ConfigObject:
-        try:
-            response = self.client.get_object(Bucket=bucket, Key=key)
-        except self.client.exceptions.NoSuchKey as error:
-            raise ConfigObjectMissingError(key) from error
-        body = response["Body"]
-        try:
-            size = response.get("ContentLength", 0)
-            if size > max_bytes:
-                raise ConfigTooLargeError(size)
-            # Read one byte past the limit: the object may have grown since its length was sent.
-            content = body.read(max_bytes + 1)
-            if len(content) > max_bytes:
-                raise ConfigTooLargeError(len(content))
-        finally:
-            body.close()
-        return ConfigObject(
-            body=content, version_id=response.get("VersionId"), etag=response.get("ETag")
-        )
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
+        return read_bounded(self.client, bucket, key, max_bytes)
 
     def put_text(self, bucket: str, key: str, text: str) -> None:
         self.client.put_object(
@@ -56,7 +37,7 @@ class S3ConfigObjects:
         try:
             self.client.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _NOT_FOUND:
+            if is_missing(error):
                 return False
             raise
         self.client.delete_object(Bucket=bucket, Key=key)

@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.exceptions import ClientError
 
+from datalake_shared.s3_objects import S3Object, is_missing, read_bounded
 from excel_cleaner.ports import (
-    ObjectMissingError,
-    ObjectTooLargeError,
-    SourceObject,
     StoreError,
 )
 
@@ -24,14 +22,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CopySourceTypeDef, ObjectIdentifierTypeDef
     from mypy_boto3_sns import SNSClient
 
-_MISSING: Final = ("NoSuchKey", "404", "NotFound")
 MAX_JSON_BYTES: Final = 1024 * 1024
 # DeleteObjects takes at most 1000 keys.
 MAX_DELETE_KEYS: Final = 1000
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 class S3WorkbookStore:
@@ -44,36 +37,14 @@ class S3WorkbookStore:
     def client(self) -> "S3Client":
         return self._client or boto3.client("s3")
 
-    def read(self, bucket: str, key: str, max_bytes: int) -> SourceObject:
-        try:
-            response = self.client.get_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if _error_code(error) in _MISSING:
-                raise ObjectMissingError(key) from error
-            raise
-        body = response["Body"]
-        try:
-            length = response.get("ContentLength", 0)
-            if length > max_bytes:
-                raise ObjectTooLargeError(length)
-            # One byte past the limit: the object may have been replaced by a larger one.
-            content = body.read(max_bytes + 1)
-            if len(content) > max_bytes:
-                raise ObjectTooLargeError(len(content))
-        finally:
-            body.close()
-        etag = response.get("ETag")
-        return SourceObject(
-            body=content,
-            version_id=response.get("VersionId"),
-            etag=etag.strip('"') if etag else None,
-        )
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
+        return read_bounded(self.client, bucket, key, max_bytes)
 
     def read_json(self, bucket: str, key: str) -> Mapping[str, Any] | None:
         try:
             response = self.client.get_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if _error_code(error) in _MISSING:
+            if is_missing(error):
                 return None
             raise
         body = response["Body"]

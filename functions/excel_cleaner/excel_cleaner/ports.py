@@ -6,33 +6,17 @@ with boto3 (and the handler wires the shared EventBridge publisher in as ``State
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-
-class ObjectMissingError(Exception):
-    """The object was deleted before it could be read."""
-
-
-class ObjectTooLargeError(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(f"{size} bytes")
-        self.size = size
+from datalake_shared.s3_objects import S3Object
 
 
 class StoreError(Exception):
     """S3 reported a partial failure (e.g. some keys of a batch delete); worth a retry."""
 
 
-@dataclass(frozen=True, slots=True)
-class SourceObject:
-    body: bytes
-    version_id: str | None = None
-    etag: str | None = None
-
-
 class WorkbookStore(Protocol):
-    def read(self, bucket: str, key: str, max_bytes: int) -> SourceObject:
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
         """The object's current content; ObjectMissingError / ObjectTooLargeError."""
         ...
 

@@ -56,13 +56,11 @@ from typing import Any, Final
 
 from datalake_shared.event_publisher import EntryTooLargeError
 from datalake_shared.s3_keys import MAX_KEY_BYTES, bounded_key
+from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError, S3Object
 from excel_cleaner.intake import SUPPORTED_SUFFIXES, check_key, check_size, suffix_of
 from excel_cleaner.models import MalformedNotice, UploadedObject
 from excel_cleaner.ports import (
-    ObjectMissingError,
-    ObjectTooLargeError,
     ResultTopic,
-    SourceObject,
     StateEvents,
     WorkbookStore,
 )
@@ -255,7 +253,7 @@ class ExcelCleaner:
             return f"outside the upload prefix {self.config.upload_prefix!r}"
         return ""
 
-    def _read(self, obj: UploadedObject) -> SourceObject:
+    def _read(self, obj: UploadedObject) -> S3Object:
         limit = self.config.limits.max_object_bytes
         try:
             return self.store.read(obj.bucket, obj.key, limit)
@@ -301,7 +299,7 @@ class ExcelCleaner:
     def _publish_cleaned(
         self,
         obj: UploadedObject,
-        source: SourceObject,
+        source: S3Object,
         workbook: CleanedWorkbook,
         spec: CleaningSpec | None,
         previous: Mapping[str, Any] | None,
@@ -390,7 +388,7 @@ class ExcelCleaner:
         rejected: WorkbookRejectedError,
         version_id: str | None,
         etag: str | None,
-        read: SourceObject | None = None,
+        read: S3Object | None = None,
     ) -> CleanResult:
         bucket = self.config.quarantine_target
         size = len(read.body) if read is not None else obj.size

@@ -17,7 +17,7 @@ import binascii
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Self
 
 type DynamoValue = (
     str
@@ -42,8 +42,8 @@ MAX_DEPTH: Final = 40
 _NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-class DecodeError(ValueError):
-    """An attribute value that is not valid DynamoDB JSON; ``path`` says where it is."""
+class PathError(ValueError):
+    """A problem at ``path`` inside a nested value."""
 
     def __init__(self, path: str, problem: str) -> None:
         super().__init__(path, problem)
@@ -53,10 +53,14 @@ class DecodeError(ValueError):
     def __str__(self) -> str:
         return f"{self.path}: {self.problem}"
 
-    def within(self, step: str) -> "DecodeError":
+    def within(self, step: str) -> Self:
         """The same error seen from the container one level up (paths are built on the way out,
-        so decoding a valid image never formats one)."""
-        return DecodeError(step + self.path, self.problem)
+        so a valid value never formats one)."""
+        return type(self)(step + self.path, self.problem)
+
+
+class DecodeError(PathError):
+    """An attribute value that is not valid DynamoDB JSON."""
 
 
 def parse_number(text: str, path: str = "") -> Decimal:

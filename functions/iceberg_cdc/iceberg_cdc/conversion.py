@@ -20,6 +20,7 @@ from typing import Final
 from iceberg_cdc.attribute_values import (
     DecodeError,
     DynamoValue,
+    PathError,
     parse_number,
     sorted_members,
     type_tag,
@@ -51,20 +52,8 @@ _EPOCH: Final = datetime(1970, 1, 1)
 _MICROS_PER_MILLI: Final = 1000
 
 
-class ConversionError(ValueError):
-    """A value that cannot be stored in its column as it is; ``path`` says where."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(path, problem)
-        self.path = path
-        self.problem = problem
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.problem}"
-
-    def within(self, step: str) -> "ConversionError":
-        """The same error seen one level up (paths are built only when something fails)."""
-        return ConversionError(step + self.path, self.problem)
+class ConversionError(PathError):
+    """A value that cannot be stored in its column as it is."""
 
 
 def _describe(value: DynamoValue) -> str:

@@ -117,16 +117,7 @@ def log_report(report: ApplyReport, options: ApplyOptions) -> None:
     logger.info(
         "Batch handled",
         extra={
-            "records": report.records,
-            "records_applied": report.records_applied,
-            "records_failed": report.failed_records,
-            "keys_applied": len(report.applied),
-            "inserted": report.count("inserted"),
-            "updated": report.count("updated"),
-            "deleted": report.count("deleted"),
-            "ttl_deletes_ignored": report.ttl_ignored,
-            "statements": report.statements,
-            "query_execution_ids": report.query_execution_ids,
+            **report.summary(),
             "commit_conflicts_retried": report.conflicts_retried,
             "throttles_retried": report.throttles_retried,
         },

@@ -112,6 +112,21 @@ class ApplyReport:
     def count(self, effect: str) -> int:
         return sum(key.net_effect == effect for key in self.applied)
 
+    def summary(self) -> dict[str, Any]:
+        """What the batch did, as the log line and the announcement both say it."""
+        return {
+            "records": self.records,
+            "records_applied": self.records_applied,
+            "records_failed": self.failed_records,
+            "keys_applied": len(self.applied),
+            "inserted": self.count("inserted"),
+            "updated": self.count("updated"),
+            "deleted": self.count("deleted"),
+            "ttl_deletes_ignored": self.ttl_ignored,
+            "statements": self.statements,
+            "query_execution_ids": self.query_execution_ids,
+        }
+
     def batch_item_failures(self) -> list["PartialItemFailures"]:
         """Lowest sequence number first (Lambda checkpoints there)."""
         ordered = sorted(self.failures, key=int)

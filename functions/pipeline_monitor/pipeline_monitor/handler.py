@@ -24,12 +24,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from datalake_shared.event_publisher import report_unannounced
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.slack import (
-    IdempotentSlackPoster,
     LazySlackPoster,
-    SecretWebhookUrl,
-    SlackWebhook,
+    slack_poster_from_settings,
 )
 from datalake_shared.validation import describe_error
 from pipeline_monitor.alerts import AlertPoster
@@ -56,19 +55,7 @@ class MonitorFailedError(RuntimeError):
 
 
 def build_slack_poster() -> AlertPoster:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
-
-    settings = get_settings()
-    webhook = SlackWebhook(
-        SecretWebhookUrl(
-            settings.slack_webhook_secret, allow_local=settings.slack_allow_local_webhook
-        )
-    )
-    return IdempotentSlackPoster(
-        webhook,
-        DynamoDBPersistenceLayer(table_name=settings.idempotency_table),
-        key_prefix=IDEMPOTENCY_KEY_PREFIX,
-    )
+    return slack_poster_from_settings(get_settings(), IDEMPOTENCY_KEY_PREFIX)
 
 
 @cache
@@ -144,19 +131,13 @@ def report(outcome: MonitorOutcome) -> None:
         logger.info(
             "Pipeline event recorded", extra={**facts, "alert_attempts": outcome.alert_attempts}
         )
-    if outcome.announce_too_large:
-        metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
-        logger.error(
-            "Pipeline Event Recorded too large for EventBridge; the invocation will fail and "
-            "end in OnFailure",
-            extra={**facts, "error": outcome.announce_error},
-        )
-    elif outcome.announce_error:
-        metrics.add_metric(name="EventPublishFailed", unit=MetricUnit.Count, value=1)
-        logger.warning(
-            "Pipeline Event Recorded not published",
-            extra={**facts, "error": outcome.announce_error},
-        )
+    report_unannounced(
+        "Pipeline Event Recorded",
+        too_large=outcome.announce_too_large,
+        error=outcome.announce_error,
+        facts=facts,
+        too_large_consequence="the invocation will fail and end in OnFailure",
+    )
 
 
 @logger.inject_lambda_context

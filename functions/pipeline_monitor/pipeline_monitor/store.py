@@ -16,45 +16,27 @@ adding a row. Athena reads them with partition projection, no crawler needed::
       'storage.location.template'='s3://<MONITOR_BUCKET>/<MONITOR_PREFIX>dt=${dt}/')
 """
 
-import json
-from functools import cached_property
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
-import boto3
-
-from datalake_shared.s3_keys import bounded_key
+from datalake_shared.json_lines import DatedJsonLinesStore, dated_key, json_lines
 from pipeline_monitor.records import MonitorRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-CONTENT_TYPE: Final = "application/x-ndjson"
-
 
 def record_key(prefix: str, record: MonitorRecord) -> str:
-    """Within S3's 1,024 bytes whatever the prefix (settings bound it) and the id."""
-    return bounded_key(f"{prefix}dt={record.event_date}/", record.event_id, ".json")
+    return dated_key(prefix, record.event_date, record.event_id)
 
 
 def record_line(record: MonitorRecord) -> bytes:
     """The record as one JSON line (sorted keys: the same record gives the same bytes)."""
-    return (json.dumps(record.as_json(), sort_keys=True, separators=(",", ":")) + "\n").encode()
+    return json_lines([record.as_json()])
 
 
 class S3MonitorStore:
     def __init__(self, bucket: str, prefix: str, client: "S3Client | None" = None) -> None:
-        self.bucket = bucket
-        self.prefix = prefix
-        self._client = client
-
-    @cached_property
-    def client(self) -> "S3Client":
-        # Created on first use, never at import: importing needs no AWS and cold starts stay short.
-        return self._client or boto3.client("s3")
+        self.objects = DatedJsonLinesStore(bucket, prefix, client)
 
     def put(self, record: MonitorRecord) -> str:
-        key = record_key(self.prefix, record)
-        self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=record_line(record), ContentType=CONTENT_TYPE
-        )
-        return key
+        return self.objects.put(record.event_date, record.event_id, [record.as_json()])

@@ -25,13 +25,13 @@ from typing import Any, Final
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from datalake_shared.event_publisher import report_unannounced
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.slack import (
     IdempotentSlackPoster,
     LazySlackPoster,
     RetryPolicy,
-    SecretWebhookUrl,
-    SlackWebhook,
+    slack_poster_from_settings,
 )
 from datalake_shared.validation import describe_error
 from redshift_audit.alerts import render_batch_alert
@@ -79,22 +79,7 @@ class AlertDeferredError(AuditFailedError):
 
 
 def build_slack_poster() -> IdempotentSlackPoster:
-    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
-        DynamoDBPersistenceLayer,
-    )
-
-    settings = get_settings()
-    webhook = SlackWebhook(
-        SecretWebhookUrl(
-            settings.slack_webhook_secret, allow_local=settings.slack_allow_local_webhook
-        ),
-        policy=SLACK_RETRY_POLICY,
-    )
-    return IdempotentSlackPoster(
-        webhook,
-        DynamoDBPersistenceLayer(table_name=settings.idempotency_table),
-        key_prefix=IDEMPOTENCY_KEY_PREFIX,
-    )
+    return slack_poster_from_settings(get_settings(), IDEMPOTENCY_KEY_PREFIX, SLACK_RETRY_POLICY)
 
 
 @cache
@@ -144,19 +129,14 @@ def report(source: LogSource, outcome: EventOutcome) -> None:
         "s3_key": outcome.key,
     }
     logger.info("Sensitive statements audited", extra=facts)
-    if outcome.announce_too_large:
-        metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
-        logger.error(
-            "Sensitive Query Detected too large for EventBridge; the invocation will fail once "
-            "the batch is alerted, and end in OnFailure",
-            extra={**facts, "error": outcome.announce_error},
-        )
-    elif outcome.announce_error:
-        metrics.add_metric(name="EventPublishFailed", unit=MetricUnit.Count, value=1)
-        logger.warning(
-            "Sensitive Query Detected not published",
-            extra={**facts, "error": outcome.announce_error},
-        )
+    report_unannounced(
+        "Sensitive Query Detected",
+        too_large=outcome.announce_too_large,
+        error=outcome.announce_error,
+        facts=facts,
+        too_large_consequence="the invocation will fail once the batch is alerted, and end in "
+        "OnFailure",
+    )
 
 
 def report_alert(source: LogSource, alert: BatchAlert) -> None:

@@ -17,21 +17,16 @@ rewrites the same object. Athena reads it with partition projection::
 """
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Final
 
-import boto3
-
-from datalake_shared.s3_keys import bounded_key
+from datalake_shared.json_lines import DatedJsonLinesStore, dated_key
 from redshift_audit.service import AuditRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-CONTENT_TYPE: Final = "application/x-ndjson"
 _SAFE_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
@@ -43,31 +38,13 @@ def object_id(log_event_id: str) -> str:
 
 
 def audit_key(prefix: str, date: str, log_event_id: str) -> str:
-    """Within S3's 1,024 bytes whatever the prefix (settings bound it) and the id."""
-    return bounded_key(f"{prefix}dt={date}/", object_id(log_event_id), ".json")
-
-
-def audit_lines(records: Sequence[AuditRecord]) -> bytes:
-    return "".join(
-        json.dumps(record.as_json(), sort_keys=True, separators=(",", ":")) + "\n"
-        for record in records
-    ).encode()
+    return dated_key(prefix, date, object_id(log_event_id))
 
 
 class S3AuditStore:
     def __init__(self, bucket: str, prefix: str, client: "S3Client | None" = None) -> None:
-        self.bucket = bucket
-        self.prefix = prefix
-        self._client = client
-
-    @cached_property
-    def client(self) -> "S3Client":
-        # Created on first use, never at import: importing needs no AWS and cold starts stay short.
-        return self._client or boto3.client("s3")
+        self.objects = DatedJsonLinesStore(bucket, prefix, client)
 
     def put(self, log_event_id: str, date: str, records: Sequence[AuditRecord]) -> str:
-        key = audit_key(self.prefix, date, log_event_id)
-        self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=audit_lines(records), ContentType=CONTENT_TYPE
-        )
-        return key
+        rows = [record.as_json() for record in records]
+        return self.objects.put(date, object_id(log_event_id), rows)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from datalake_shared.observability import logger
+from datalake_shared.observability import logger, metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -262,3 +262,27 @@ class EventPublisher:
                     # (the caller retries; events are at-least-once).
                     outcomes[index] = PutOutcome(error="NoEntryResult: EventBridge returned none")
         return [outcomes[index] for index in range(len(events))]
+
+
+def report_unannounced(
+    detail_type: str,
+    *,
+    too_large: bool,
+    error: str | None,
+    facts: Mapping[str, Any],
+    too_large_consequence: str,
+) -> None:
+    """Logs and counts an announcement that was not put: too large (EventsTooLarge, an error:
+    sending it again can never succeed, ``too_large_consequence`` says what happens then) or
+    refused for now (EventPublishFailed, a warning). Nothing when it was put."""
+    from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
+
+    if too_large:
+        metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
+        logger.error(
+            f"{detail_type} too large for EventBridge; {too_large_consequence}",
+            extra={**facts, "error": error},
+        )
+    elif error:
+        metrics.add_metric(name="EventPublishFailed", unit=MetricUnit.Count, value=1)
+        logger.warning(f"{detail_type} not published", extra={**facts, "error": error})

@@ -1,8 +1,18 @@
 """Function settings read once from the environment and validated with pydantic."""
 
 import os
+from functools import partial
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from datalake_shared.s3_keys import check_prefix
 from datalake_shared.validation import describe_validation_error
@@ -44,7 +54,21 @@ class SlackAlertSettings(EnvSettings):
 
 
 def folder_prefix(value: str) -> str:
-    """A key prefix as a folder: no leading slash, a trailing one unless empty, and short
-    enough to leave the keys under it room within S3's key limit (``s3_keys.check_prefix``)."""
-    value = value.lstrip("/")
-    return check_prefix(value if not value or value.endswith("/") else f"{value}/")
+    """A key prefix as one folder, however written ("events", "/events/"...): it ends with "/",
+    or is empty for the bucket's root, and is short enough to leave the keys under it room
+    within S3's key limit (``s3_keys.check_prefix``)."""
+    value = value.strip().strip("/")
+    return check_prefix(f"{value}/" if value else "")
+
+
+def comma_separated(value: object, *, lower: bool = False) -> object:
+    """A comma-separated variable as the set of its non-blank parts (other values as they are)."""
+    if not isinstance(value, str):
+        return value
+    parts = (part.strip() for part in value.split(","))
+    return {part.lower() if lower else part for part in parts if part}
+
+
+FolderPrefix = Annotated[str, AfterValidator(folder_prefix)]
+CommaSeparated = BeforeValidator(comma_separated)
+CommaSeparatedLowercase = BeforeValidator(partial(comma_separated, lower=True))

@@ -9,8 +9,7 @@ import datetime
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
 import duckdb
 from botocore.exceptions import ClientError
@@ -18,13 +17,14 @@ from botocore.exceptions import ClientError
 from local_runtime.engines.athena.catalog import CATALOG, CatalogTable
 from local_runtime.engines.athena.glue_types import quote_identifier, quote_literal
 from local_runtime.engines.athena.outcomes import AthenaQueryError, MaintenanceRun
+from local_runtime.lifecycle import Closeable
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
     from mypy_boto3_s3 import S3Client
 
 
-class LakeTables:
+class LakeTables(Closeable):
     """The DuckDB file ``database_path`` with the Glue catalog's tables (``glue``, ``s3``:
     boto3 clients); external tables' objects are copied under ``data_dir`` (default:
     ``athena-data`` beside the database file)."""
@@ -47,17 +47,6 @@ class LakeTables:
         self.now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from config_loader.service import ConfigLoader, ConfigObject, LoadOutcome
+from config_loader.service import ConfigLoader, LoadOutcome
 from datalake_shared.config_problems import PipelineConfigError
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import (
@@ -19,6 +19,7 @@ from datalake_shared.pipeline_config import (
     TableConfig,
     parse_pipeline_config,
 )
+from datalake_shared.s3_objects import S3Object
 from tests.integration.engines.dynamodb_support import (
     MAX_ITEM_BYTES,
     CallRecorder,
@@ -248,8 +249,8 @@ class InMemoryObjects:
 
     objects: dict[str, bytes] = field(default_factory=dict)
 
-    def read(self, bucket: str, key: str, max_bytes: int) -> ConfigObject:
-        return ConfigObject(self.objects[key], version_id="v1")
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
+        return S3Object(self.objects[key], version_id="v1")
 
     def put_text(self, bucket: str, key: str, text: str) -> None:
         self.objects[key] = text.encode()

@@ -15,9 +15,9 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
     load_sample_event,
 )
 
-from config_loader.service import ConfigObject, ConfigObjectMissingError, ConfigTooLargeError
 from datalake_shared.config_store import CADENCE, SOURCE_TABLE, ApplyPlan
 from datalake_shared.pipeline_config import PipelineConfig
+from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError, S3Object
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = ROOT / "events" / "config_loader"
@@ -119,14 +119,14 @@ class FakeObjects:
         body = self.objects.get((bucket, key))
         return body.decode() if body is not None else None
 
-    def read(self, bucket: str, key: str, max_bytes: int) -> ConfigObject:
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
         self.reads.append(key)
         body = self.objects.get((bucket, key))
         if body is None:
-            raise ConfigObjectMissingError(key)
+            raise ObjectMissingError(key)
         if len(body) > max_bytes:
-            raise ConfigTooLargeError(len(body))
-        return ConfigObject(body=body, version_id="v-current", etag="etag")
+            raise ObjectTooLargeError(len(body))
+        return S3Object(body=body, version_id="v-current", etag="etag")
 
     def put_text(self, bucket: str, key: str, text: str) -> None:
         self.objects[(bucket, key)] = text.encode()

@@ -16,9 +16,10 @@ from config_loader_fakes import (
     sample_config_text,
 )
 
-from config_loader.service import ConfigLoader, ConfigObjectMissingError, ConfigTooLargeError
+from config_loader.service import ConfigLoader
 from config_loader.store import S3ConfigObjects
 from datalake_shared.config_store import PipelineConfigStore
+from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError
 
 
 @pytest.fixture
@@ -43,13 +44,13 @@ def test_read_returns_the_content_and_its_version(s3: Any, s3_objects: S3ConfigO
 
 def test_read_refuses_objects_over_the_limit(s3: Any, s3_objects: S3ConfigObjects) -> None:
     s3.put_object(Bucket=BUCKET, Key="config/big.yaml", Body=b"#" * 2048)
-    with pytest.raises(ConfigTooLargeError) as raised:
+    with pytest.raises(ObjectTooLargeError) as raised:
         s3_objects.read(BUCKET, "config/big.yaml", max_bytes=1024)
     assert raised.value.size == 2048
 
 
 def test_read_of_a_deleted_object_says_it_is_missing(s3_objects: S3ConfigObjects) -> None:
-    with pytest.raises(ConfigObjectMissingError):
+    with pytest.raises(ObjectMissingError):
         s3_objects.read(BUCKET, "config/gone.yaml", max_bytes=1024)
 
 

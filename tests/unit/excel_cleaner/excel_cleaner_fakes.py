@@ -18,7 +18,7 @@ from lambda_support import (  # noqa: F401 - re-exported for the tests
 )
 
 from datalake_shared.event_publisher import EntryTooLargeError
-from excel_cleaner.ports import ObjectMissingError, ObjectTooLargeError, SourceObject
+from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError, S3Object
 from excel_cleaner.rejection import Limits
 from excel_cleaner.service import CleanerConfig, ExcelCleaner
 from excel_cleaner.specs import CleaningSpec
@@ -127,7 +127,7 @@ class FakeStore:
     def listing(self, bucket: str = CLEAN_BUCKET) -> list[str]:
         return sorted(key for (b, key) in self.objects if b == bucket)
 
-    def read(self, bucket: str, key: str, max_bytes: int) -> SourceObject:
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
         self._maybe_fail("GetObject")
         self.reads.append((bucket, key))
         stored = self.objects.get((bucket, key))
@@ -135,7 +135,7 @@ class FakeStore:
             raise ObjectMissingError(key)
         if len(stored.body) > max_bytes:
             raise ObjectTooLargeError(len(stored.body))
-        return SourceObject(stored.body, version_id=stored.version_id, etag="e-read")
+        return S3Object(stored.body, version_id=stored.version_id, etag="e-read")
 
     def read_json(self, bucket: str, key: str) -> Mapping[str, Any] | None:
         self._maybe_fail("GetObject")

@@ -12,8 +12,8 @@ from excel_cleaner_fakes import CLEAN_BUCKET, RAW_BUCKET, FakeLambdaContext, app
 from moto import mock_aws
 
 from datalake_shared.event_publisher import EventPublisher
+from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError
 from excel_cleaner.adapters import S3WorkbookStore, SnsResultTopic
-from excel_cleaner.ports import ObjectMissingError, ObjectTooLargeError
 from excel_cleaner.service import COMPONENT, CleanerConfig, ExcelCleaner
 
 BUS = "datalake-bus"

@@ -35,6 +35,7 @@ from datalake_shared.slack.posters import (
     AlertPosting,
     IdempotentSlackPoster,
     LazySlackPoster,
+    slack_poster_from_settings,
 )
 from datalake_shared.slack.webhook import (
     HttpAnswer,
@@ -96,6 +97,7 @@ __all__ = [
     "link_button_blocks",
     "parse_retry_after",
     "powertools_secret",
+    "slack_poster_from_settings",
     "text_block",
     "truncate",
     "urllib_transport",

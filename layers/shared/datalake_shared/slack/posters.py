@@ -6,12 +6,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from datalake_shared.slack.webhook import SlackWebhook
+from datalake_shared.slack.webhook import RetryPolicy, SlackWebhook
+from datalake_shared.slack.webhook_url import SecretWebhookUrl
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from datalake_shared.settings import SlackAlertSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +124,25 @@ class LazySlackPoster:
             if self._context is not None:
                 self._poster.register_lambda_context(self._context)
         return self._poster.post(alert_id, payload)
+
+
+def slack_poster_from_settings(
+    settings: "SlackAlertSettings", key_prefix: str, policy: RetryPolicy | None = None
+) -> IdempotentSlackPoster:
+    """The alerting functions' poster: the webhook from the settings' secret, each alert posted
+    once per id (recorded in the settings' idempotency table under ``key_prefix``)."""
+    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
+        DynamoDBPersistenceLayer,
+    )
+
+    webhook = SlackWebhook(
+        SecretWebhookUrl(
+            settings.slack_webhook_secret, allow_local=settings.slack_allow_local_webhook
+        ),
+        policy=policy,
+    )
+    return IdempotentSlackPoster(
+        webhook,
+        DynamoDBPersistenceLayer(table_name=settings.idempotency_table),
+        key_prefix=key_prefix,
+    )
