@@ -4,7 +4,9 @@ A ``Service`` (a server, a worker, the runtime itself) starts on entry and stops
 ``Closeable`` (a connection) is ready when made and closes on exit.
 """
 
-from typing import Self
+import contextlib
+import subprocess
+from typing import IO, Any, Self
 
 
 class Service:
@@ -35,3 +37,19 @@ class Closeable:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def wait_or_kill(process: "subprocess.Popen[bytes]", timeout_s: float) -> None:
+    """Waits for a process asked to end; kills it past the timeout."""
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def close_quietly(file: IO[Any] | None) -> None:
+    """Closes a log file; a failure to close it must not hide why a process stopped."""
+    if file is not None:
+        with contextlib.suppress(OSError):
+            file.close()

@@ -5,7 +5,6 @@ Iceberg 1.10 instead of moto and DuckDB: stricter stand-ins that refuse what AWS
 Nothing here installs anything; a missing engine raises EngineMissingError saying what to run.
 """
 
-import contextlib
 import os
 import shutil
 import socket
@@ -17,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Final
 
-from local_runtime.lifecycle import Service
+from local_runtime.lifecycle import Service, close_quietly, wait_or_kill
 
 ENGINES_HOME_VARIABLE: Final = "ENGINES_HOME"
 DYNAMODB_LOCAL_VERSION: Final = "3.3.1"
@@ -151,12 +150,6 @@ class DynamoDbLocal(Service):
         if process is None:
             return
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if self._log is not None:
-            with contextlib.suppress(OSError):
-                self._log.close()
-            self._log = None
+        wait_or_kill(process, timeout_s=10)
+        close_quietly(self._log)
+        self._log = None

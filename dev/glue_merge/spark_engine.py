@@ -32,7 +32,7 @@ from dev.glue_merge.spark_worker import (
     encode_spec,
 )
 from dev.paths import project_paths
-from local_runtime.lifecycle import Service
+from local_runtime.lifecycle import Service, close_quietly, wait_or_kill
 from local_runtime.real_engines import EngineMissingError, spark_jars, spark_python
 
 WORKER_SCRIPT: Final = Path(__file__).resolve().parent / "spark_worker.py"
@@ -145,15 +145,9 @@ class SparkWorkerEngine(SqlEngine, Service):
                 if process.poll() is None and process.stdin is not None:
                     process.stdin.write(json.dumps({"id": 0, "method": SHUTDOWN}).encode() + b"\n")
                     process.stdin.close()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._log is not None:
-            with contextlib.suppress(OSError):
-                self._log.close()
-            self._log = None
+            wait_or_kill(process, timeout_s=60)
+        close_quietly(self._log)
+        self._log = None
 
     def _call(self, method: str, **params: Any) -> Any:
         process = self._process
