@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -105,8 +104,7 @@ _ROUTER = _RoutedStdout()
 class FunctionRunner:
     """Imports and calls handlers of the functions deployed from the template."""
 
-    def __init__(self, project_root: Path) -> None:
-        self.project_root = project_root
+    def __init__(self) -> None:
         self.functions: dict[str, DeployedFunction] = {}
         self.invocations: list[Invocation] = []
         self._handlers: dict[str, Handler] = {}
@@ -190,7 +188,13 @@ class FunctionRunner:
 
     @property
     def _project_roots(self) -> tuple[str, ...]:
-        return tuple(str(self.project_root / part) for part in ("functions", "layers"))
+        """The deployed functions' code and layer folders: what each sandbox has of its own."""
+        folders = {
+            folder
+            for function in self.functions.values()
+            for folder in (function.source.code_dir, *function.source.layer_dirs)
+        }
+        return tuple(sorted(str(folder) + os.sep for folder in folders))
 
     def _take_project_modules(self) -> dict[str, ModuleType]:
         """Removes our modules from sys.modules and returns them."""

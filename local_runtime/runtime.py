@@ -111,7 +111,7 @@ class LocalRuntime(Service):
         self.workdir = workdir or Path()
         self._temporary_workdir: tempfile.TemporaryDirectory[str] | None = None
         self.activity = ActivityLog()
-        self.runner = FunctionRunner(self.template_path.parent)
+        self.runner = FunctionRunner()
         self.lambda_bridge = LambdaBridge()
         self.eventbridge_bridge = EventBridgeBridge()
         self.sqs_bridge = SqsEventSourceBridge()

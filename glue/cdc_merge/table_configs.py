@@ -22,9 +22,6 @@ if TYPE_CHECKING:
 
 _MAX_KEYS_PER_CALL: Final = 100  # BatchGetItem's limit
 _MAX_ATTEMPTS: Final = 5
-# DynamoDB refuses a whole BatchGetItem when one key is longer than it can be (partition key
-# 2,048 bytes, sort key 1,024): such a name (only a batch made by hand can hold one) has no
-# config, and is not asked for.
 
 
 class DynamoTableConfigs:
@@ -40,6 +37,8 @@ class DynamoTableConfigs:
         """The tables' configs in the order asked. A table without one (removed since the run
         was planned) gets an entry carrying the reason, so it fails alone, on the record."""
         found: dict[str, dict[str, Any]] = {}
+        # DynamoDB refuses a whole BatchGetItem when one key is longer than a key can be: such a
+        # name (only a batch made by hand can hold one) has no config, and is not asked for.
         cadence_fits = len(cadence.encode()) <= contract.MAX_PARTITION_KEY_BYTES
         # BatchGetItem refuses a request that names one key twice (ValidationException).
         unique = [

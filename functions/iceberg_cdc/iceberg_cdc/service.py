@@ -45,7 +45,7 @@ from iceberg_cdc.sql import (
 )
 
 if TYPE_CHECKING:
-    # Annotation only: importing Powertools' batch package costs every cold start (see app.py).
+    # Annotation only: importing Powertools' batch package costs every cold start (see handler.py).
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailures
 
 DEFAULT_MAX_STATEMENTS: Final = 32

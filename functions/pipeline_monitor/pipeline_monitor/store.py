@@ -18,7 +18,7 @@ adding a row. Athena reads them with partition projection, no crawler needed::
 
 from typing import TYPE_CHECKING
 
-from datalake_shared.json_lines import DatedJsonLinesStore, dated_key, json_lines
+from datalake_shared.json_lines import JsonLinesObjects, dated_key, json_lines
 from pipeline_monitor.records import MonitorRecord
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def record_line(record: MonitorRecord) -> bytes:
 
 class S3MonitorStore:
     def __init__(self, bucket: str, prefix: str, client: "S3Client | None" = None) -> None:
-        self.objects = DatedJsonLinesStore(bucket, prefix, client)
+        self.objects = JsonLinesObjects(bucket, prefix, client)
 
     def put(self, record: MonitorRecord) -> str:
-        return self.objects.put(record.event_date, record.event_id, [record.as_json()])
+        return self.objects.put(record_key(self.objects.prefix, record), record_line(record))

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from datalake_shared.json_lines import DatedJsonLinesStore, dated_key
+from datalake_shared.json_lines import JsonLinesObjects, dated_key, json_lines
 from redshift_audit.service import AuditRecord
 
 if TYPE_CHECKING:
@@ -43,8 +43,8 @@ def audit_key(prefix: str, date: str, log_event_id: str) -> str:
 
 class S3AuditStore:
     def __init__(self, bucket: str, prefix: str, client: "S3Client | None" = None) -> None:
-        self.objects = DatedJsonLinesStore(bucket, prefix, client)
+        self.objects = JsonLinesObjects(bucket, prefix, client)
 
     def put(self, log_event_id: str, date: str, records: Sequence[AuditRecord]) -> str:
-        rows = [record.as_json() for record in records]
-        return self.objects.put(date, object_id(log_event_id), rows)
+        body = json_lines(record.as_json() for record in records)
+        return self.objects.put(audit_key(self.objects.prefix, date, log_event_id), body)

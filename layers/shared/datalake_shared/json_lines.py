@@ -30,7 +30,7 @@ def json_lines(rows: Iterable[Mapping[str, Any]]) -> bytes:
     ).encode()
 
 
-class DatedJsonLinesStore:
+class JsonLinesObjects:
     def __init__(self, bucket: str, prefix: str, client: "S3Client | None" = None) -> None:
         self.bucket = bucket
         self.prefix = prefix
@@ -41,10 +41,7 @@ class DatedJsonLinesStore:
         # Created on first use, never at import: importing needs no AWS and cold starts stay short.
         return self._client or boto3.client("s3")
 
-    def put(self, date: str, object_id: str, rows: Iterable[Mapping[str, Any]]) -> str:
-        """Writes the rows as one object; returns its key."""
-        key = dated_key(self.prefix, date, object_id)
-        self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=json_lines(rows), ContentType=CONTENT_TYPE
-        )
+    def put(self, key: str, body: bytes) -> str:
+        """Writes one object (``json_lines``' bytes under a ``dated_key``); returns its key."""
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=CONTENT_TYPE)
         return key
