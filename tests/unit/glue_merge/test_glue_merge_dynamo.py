@@ -2,7 +2,6 @@
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,31 +56,9 @@ def lease_item(dynamodb: Any) -> dict[str, Any] | None:
 # --- leases --------------------------------------------------------------------------------------
 
 
-def test_of_many_concurrent_claimers_exactly_one_wins(dynamodb: Any) -> None:
-    # Given 16 runs claiming the same table at the same moment, each with its own client
-    claimers = 16
-    barrier = threading.Barrier(claimers)
-    results: dict[str, bool] = {}
-    clients = [boto3.client("dynamodb") for _ in range(claimers)]
-
-    def claim(number: int) -> None:
-        leases = DynamoLeases(LEASES, 600, client=clients[number], clock=Clock())
-        barrier.wait()
-        results[f"run-{number}"] = leases.acquire(TABLE, f"run-{number}")
-
-    threads = [threading.Thread(target=claim, args=(n,)) for n in range(claimers)]
-    # When they all try
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # Then exactly one holds the lease, and the item names that one
-    winners = [run for run, won in results.items() if won]
-    assert len(results) == claimers
-    assert len(winners) == 1
-    item = lease_item(dynamodb)
-    assert item is not None
-    assert item["run_id"] == {"S": winners[0]}
+# Concurrent claimers are tested on DynamoDB Local only
+# (tests/integration/engines/test_dynamodb_leases.py): moto does not serialize conditional
+# writes across threads, so two of 16 claimers could both "win" there (seen once in 1,937).
 
 
 def test_a_live_lease_refuses_another_run(dynamodb: Any) -> None:
