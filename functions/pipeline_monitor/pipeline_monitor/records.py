@@ -23,6 +23,7 @@ from datalake_shared.validation import describe_validation_error
 from pipeline_monitor.models import (
     AlarmNotification,
     CloudWatchAlarmEvent,
+    EventBridgeEnvelope,
     GlueCrawlerEvent,
     GlueJobEvent,
     LambdaDestinationRecord,
@@ -155,6 +156,18 @@ def arn_parts(arn: str) -> list[str]:
 # ------------------------------------------------------------------------------ per source
 
 
+def _envelope(event: EventBridgeEnvelope) -> dict[str, Any]:
+    """The record fields every EventBridge event fills the same way."""
+    return {
+        "event_id": safe_event_id(event.id),
+        "event_time": iso_utc(event.time),
+        "account": event.account,
+        "region": event.region,
+        "detail_type": event.detail_type,
+        "source": event.source,
+    }
+
+
 def _glue_job(event: GlueJobEvent) -> MonitorRecord:
     detail = event.detail
     state = detail.state.upper()
@@ -164,19 +177,14 @@ def _glue_job(event: GlueJobEvent) -> MonitorRecord:
     if detail.jobRunId:
         fragment += f"/run/{_segment(detail.jobRunId)}"
     return MonitorRecord(
-        event_id=safe_event_id(event.id),
+        **_envelope(event),
         service=Service.GLUE_JOB,
         resource=detail.jobName,
         run_id=detail.jobRunId,
         state=state,
         severity=severity,
         error_message=clip(detail.message) if severity is not Severity.INFO else None,
-        event_time=iso_utc(event.time),
         console_url=console_url(event.region, "gluestudio/home", fragment),
-        account=event.account,
-        region=event.region,
-        detail_type=event.detail_type,
-        source=event.source,
     )
 
 
@@ -186,23 +194,18 @@ def _glue_crawler(event: GlueCrawlerEvent) -> MonitorRecord:
     severity = _CRAWLER_SEVERITY.get(state, Severity.INFO)
     error = detail.errorMessage or (detail.message if severity is not Severity.INFO else None)
     return MonitorRecord(
-        event_id=safe_event_id(event.id),
+        **_envelope(event),
         service=Service.GLUE_CRAWLER,
         resource=detail.crawlerName,
         run_id=None,
         state=state,
         severity=severity,
         error_message=clip(error),
-        event_time=iso_utc(event.time),
         console_url=console_url(
             event.region,
             "glue/home",
             f"/v2/data-catalog/crawlers/view/{_segment(detail.crawlerName)}",
         ),
-        account=event.account,
-        region=event.region,
-        detail_type=event.detail_type,
-        source=event.source,
     )
 
 
@@ -212,21 +215,16 @@ def _execution(event: StepFunctionsExecutionEvent) -> MonitorRecord:
     severity = _EXECUTION_SEVERITY.get(state, Severity.INFO)
     error = ": ".join(part for part in (detail.error, detail.cause) if part) or None
     return MonitorRecord(
-        event_id=safe_event_id(event.id),
+        **_envelope(event),
         service=Service.STEP_FUNCTIONS,
         resource=arn_parts(detail.stateMachineArn)[-1],
         run_id=detail.name,
         state=state,
         severity=severity,
         error_message=clip(error),
-        event_time=iso_utc(event.time),
         console_url=console_url(
             event.region, "states/home", f"/v2/executions/details/{_segment(detail.executionArn)}"
         ),
-        account=event.account,
-        region=event.region,
-        detail_type=event.detail_type,
-        source=event.source,
     )
 
 
@@ -235,21 +233,16 @@ def _alarm(event: CloudWatchAlarmEvent) -> MonitorRecord:
     state = detail.state.value.upper()
     severity = _ALARM_SEVERITY.get(state, Severity.INFO)
     return MonitorRecord(
-        event_id=safe_event_id(event.id),
+        **_envelope(event),
         service=Service.CLOUDWATCH_ALARM,
         resource=detail.alarmName,
         run_id=None,
         state=state,
         severity=severity,
         error_message=clip(detail.state.reason),
-        event_time=iso_utc(event.time),
         console_url=console_url(
             event.region, "cloudwatch/home", f"alarmsV2:alarm/{_segment(detail.alarmName)}"
         ),
-        account=event.account,
-        region=event.region,
-        detail_type=event.detail_type,
-        source=event.source,
     )
 
 
