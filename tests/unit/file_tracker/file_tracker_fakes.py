@@ -1,13 +1,10 @@
 """In-memory stand-ins for the file tracker's store and EventBridge, plus sample-event loading."""
 
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-
-from botocore.exceptions import ClientError
 
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.s3_events import S3ObjectCreatedEvent, S3ObjectCreatedSqsRecord
@@ -18,6 +15,7 @@ from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
+from eventbridge_fake import FakeEventsClient
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -134,51 +132,6 @@ class FakeTrackerStore:
         )
 
 
-@dataclass
-class FakeEventsClient:
-    """EventBridge's ``put_events`` over a list, answering as the service does.
-
-    ``rejections`` maps an object key to how many times its entry is rejected (per-entry
-    ``ErrorCode``, counted in ``FailedEntryCount``); ``outages`` holds the numbers (0-based) of
-    the calls that fail as a whole. ``calls`` records the entries of every call, ``accepted``
-    the entries put on the bus.
-    """
-
-    rejections: dict[str, int] = field(default_factory=dict)
-    outages: set[int] = field(default_factory=set)
-    calls: list[list[dict[str, Any]]] = field(default_factory=list)
-    accepted: list[dict[str, Any]] = field(default_factory=list)
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        assert 1 <= len(Entries) <= 10, "PutEvents takes 1 to 10 entries"
-        call_number = len(self.calls)
-        self.calls.append(list(Entries))
-        if call_number in self.outages:
-            raise ClientError(
-                {"Error": {"Code": "InternalException", "Message": "Service unavailable"}},
-                "PutEvents",
-            )
-        answers: list[dict[str, str]] = []
-        for entry in Entries:
-            key = json.loads(entry["Detail"]).get("key", "")
-            if self.rejections.get(key, 0):
-                self.rejections[key] -= 1
-                answers.append({"ErrorCode": "InternalFailure", "ErrorMessage": "try again"})
-            else:
-                self.accepted.append(entry)
-                answers.append({"EventId": str(uuid.uuid4())})
-        failed = sum("ErrorCode" in answer for answer in answers)
-        return {"FailedEntryCount": failed, "Entries": answers}
-
-    def landed_keys(self) -> list[str]:
-        """Object keys of the "File Landed" events put on the bus, sorted."""
-        return sorted(
-            json.loads(entry["Detail"])["key"]
-            for entry in self.accepted
-            if entry["DetailType"] == "File Landed"
-        )
-
-
 def landed_publisher(client: FakeEventsClient) -> EventBridgeLandedPublisher:
     """The real "File Landed" publisher over the fake EventBridge client."""
     return EventBridgeLandedPublisher(
@@ -223,3 +176,8 @@ class DynamoCallRecorder:
 
     def params_of(self, operation: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == operation]
+
+
+def landed_keys(events: FakeEventsClient) -> list[str]:
+    """Object keys of the "File Landed" events put on the bus, sorted."""
+    return sorted(detail["key"] for detail in events.details("File Landed"))

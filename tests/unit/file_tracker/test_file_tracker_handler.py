@@ -8,6 +8,7 @@ from file_tracker_fakes import (
     FakeTrackerStore,
     MetricsReader,
     app,
+    landed_keys,
     load_event,
     object_created,
     object_keys,
@@ -50,7 +51,7 @@ def test_sample_batch_tracks_every_file_without_failures(
     # Then every file is stored, announced and flagged so, and no record failed
     assert response == {"batchItemFailures": []}
     assert sorted(stored.file.key for stored in store.files.values()) == sorted(SAMPLE_KEYS)
-    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+    assert landed_keys(events) == sorted(SAMPLE_KEYS)
     assert store.announced_keys() == sorted(SAMPLE_KEYS)
 
 
@@ -93,7 +94,7 @@ def test_redelivery_keeps_one_item_and_one_announcement_per_file(
     # Then nothing fails and each file still has exactly one item and one "File Landed"
     assert response == {"batchItemFailures": []}
     assert len(store.files) == 3
-    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+    assert landed_keys(events) == sorted(SAMPLE_KEYS)
 
 
 def test_redelivery_of_announced_files_makes_no_announcement_calls(
@@ -121,7 +122,7 @@ def test_same_object_twice_in_one_batch_is_announced_once_and_both_messages_succ
     response = app.lambda_handler(event, lambda_context, tracker=tracker)
     # Then both messages succeed and the file is announced once
     assert response == {"batchItemFailures": []}
-    assert events.landed_keys() == [key]
+    assert landed_keys(events) == [key]
 
 
 def test_redelivery_counts_duplicates(
@@ -252,7 +253,7 @@ def test_redelivery_of_rejected_announcements_announces_each_file_exactly_once(
     # Then the redelivery succeeds, and every file is announced exactly once and flagged so
     assert first == {"batchItemFailures": [{"itemIdentifier": batch["Records"][0]["messageId"]}]}
     assert second == {"batchItemFailures": []}
-    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+    assert landed_keys(events) == sorted(SAMPLE_KEYS)
     assert store.announced_keys() == sorted(SAMPLE_KEYS)
 
 
@@ -314,7 +315,7 @@ def test_flagging_failure_fails_no_record(
     response = app.lambda_handler(load_event("sqs_batch.json"), lambda_context, tracker=tracker)
     # Then no record is redelivered: the files are tracked and announced
     assert response == {"batchItemFailures": []}
-    assert events.landed_keys() == sorted(SAMPLE_KEYS)
+    assert landed_keys(events) == sorted(SAMPLE_KEYS)
     assert store.announced_keys() == []
 
 
@@ -346,7 +347,7 @@ def test_redelivery_after_a_flagging_failure_announces_again(
     # When one of its messages is delivered again
     app.lambda_handler({"Records": batch["Records"][:1]}, lambda_context, tracker=tracker)
     # Then that file is announced a second time (allowed: at-least-once) and now flagged
-    assert events.landed_keys() == sorted([*SAMPLE_KEYS, SAMPLE_KEYS[0]])
+    assert landed_keys(events) == sorted([*SAMPLE_KEYS, SAMPLE_KEYS[0]])
     assert store.announced_keys() == [SAMPLE_KEYS[0]]
 
 

@@ -11,6 +11,7 @@ from file_tracker_fakes import (
     FakeEventsClient,
     FakeLambdaContext,
     app,
+    landed_keys,
     load_event,
     object_created,
     object_keys,
@@ -274,7 +275,7 @@ def test_handler_with_dynamodb_store_keeps_one_item_per_file_on_redelivery(
     items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
     assert len(items) == 3
     assert all(item["landed_event_published"] == {"BOOL": True} for item in items)
-    assert len(events.landed_keys()) == 3
+    assert len(landed_keys(events)) == 3
 
 
 def test_handler_makes_one_write_per_file_and_one_flagging_transaction_per_batch(

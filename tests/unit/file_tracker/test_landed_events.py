@@ -2,7 +2,13 @@ import json
 
 import boto3
 from botocore.stub import Stubber
-from file_tracker_fakes import FakeEventsClient, landed_publisher, object_created, object_keys
+from file_tracker_fakes import (
+    FakeEventsClient,
+    landed_keys,
+    landed_publisher,
+    object_created,
+    object_keys,
+)
 
 from datalake_shared.event_publisher import EventPublisher
 from file_tracker.announcer import EventBridgeLandedPublisher
@@ -77,4 +83,4 @@ def test_rejected_entries_are_returned_by_file_id() -> None:
     # Then only that file is returned, with EventBridge's error, and one call carried all three
     assert failed == {files[1].file_id: "InternalFailure: try again"}
     assert [len(call) for call in events.calls] == [3]
-    assert events.landed_keys() == [keys[0], keys[2]]
+    assert landed_keys(events) == [keys[0], keys[2]]

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, cast
 import duckdb
 import sqlglot
 from botocore.exceptions import ClientError
-from eventbridge_limits import refuse_like_aws
 from sqlglot import exp
 
 from datalake_shared.event_publisher import EventPublisher
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_glue import GlueClient
 
+from eventbridge_fake import FakeEventsClient
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -336,33 +336,6 @@ class FakeAthenaClient:
 
 
 # ------------------------------------------------------------------------------ EventBridge
-
-
-@dataclass
-class FakeEventsClient:
-    """``put_events`` over a list, refusing what AWS refuses (sizes, counts); the first
-    ``outages`` calls fail as a whole."""
-
-    outages: int = 0
-    entries: list[dict[str, Any]] = field(default_factory=list)
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        if self.outages:
-            self.outages -= 1
-            raise client_error("InternalException", "PutEvents")
-        refuse_like_aws(Entries)
-        self.entries.extend(Entries)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": str(uuid.uuid4())} for _ in Entries]}
-
-    def details(self, detail_type: str) -> list[dict[str, Any]]:
-        return [
-            json.loads(entry["Detail"])
-            for entry in self.entries
-            if entry["DetailType"] == detail_type
-        ]
-
-
-# ------------------------------------------------------------------------------ the function
 
 
 @dataclass

@@ -42,7 +42,7 @@ def test_nothing_is_announced_when_nothing_was_applied(cdc: Harness, stream: Str
 def test_announce_failure_is_returned_not_raised(cdc: Harness, stream: StreamWriter) -> None:
     # Given EventBridge down / When an applied batch is announced / Then the error comes back,
     # not as too large (a passing outage is no reason to replay a batch that is in the table)
-    cdc.events.outages = 1
+    cdc.events.fail_next(1)
     report = cdc.apply([stream.insert(order("A"))])
     failure = cdc.cdc.announcer.announce(report, cdc.applier.options, STREAM_ARN)
     assert failure is not None

@@ -229,7 +229,7 @@ def test_publish_failure_does_not_fail_the_batch(
     emitted_metrics: MetricsReader,
 ) -> None:
     # Given EventBridge unavailable
-    cdc.events.outages = 1
+    cdc.events.fail_next(1)
     # When the insert sample is handled
     response = cdc.handle(load_event("insert.json"), lambda_context)
     # Then the batch is applied and not retried; the failure is logged and counted

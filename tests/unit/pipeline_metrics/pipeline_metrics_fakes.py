@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
-from eventbridge_limits import refuse_like_aws
 
 from datalake_shared.event_publisher import EventPublisher
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
 
+from eventbridge_fake import FakeEventsClient
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     ROOT,
     CapturedLogs,
@@ -155,39 +155,6 @@ class FakeS3Client:
 
     def put_keys(self) -> list[str]:
         return [request["Key"] for request in self.requests]
-
-
-@dataclass
-class FakeEventsClient:
-    """``put_events``, refusing what AWS refuses (sizes, counts); the calls whose numbers are in
-    ``outages`` fail as a whole, entries of keys in ``rejected`` are rejected one by one."""
-
-    outages: set[int] = field(default_factory=set)
-    rejected: set[str] = field(default_factory=set)
-    calls: list[list[dict[str, Any]]] = field(default_factory=list)
-    accepted: list[dict[str, Any]] = field(default_factory=list)
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        refuse_like_aws(Entries)
-        call_number = len(self.calls)
-        self.calls.append(list(Entries))
-        if call_number in self.outages:
-            raise ClientError(
-                {"Error": {"Code": "InternalException", "Message": "Service unavailable"}},
-                "PutEvents",
-            )
-        answers: list[dict[str, str]] = []
-        for entry in Entries:
-            if json.loads(entry["Detail"])["key"] in self.rejected:
-                answers.append({"ErrorCode": "InternalFailure", "ErrorMessage": "try again"})
-            else:
-                self.accepted.append(entry)
-                answers.append({"EventId": str(uuid.uuid4())})
-        failed = sum("ErrorCode" in answer for answer in answers)
-        return {"FailedEntryCount": failed, "Entries": answers}
-
-    def details(self) -> list[dict[str, Any]]:
-        return [json.loads(entry["Detail"]) for entry in self.accepted]
 
 
 def writer_with(s3: FakeS3Client, events: FakeEventsClient, prefix: str = PREFIX) -> MetricsWriter:

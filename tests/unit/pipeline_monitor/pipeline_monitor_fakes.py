@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from eventbridge_limits import refuse_like_aws
 
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.slack import (
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
+from eventbridge_fake import FakeEventsClient
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -75,29 +75,6 @@ def sns_event_of(message: dict[str, Any] | str, message_id: str = "m-1") -> dict
 def eventbridge_message(name: str) -> dict[str, Any]:
     message: dict[str, Any] = json.loads(sns_message(name))
     return message
-
-
-@dataclass
-class FakeEventsClient:
-    """EventBridge ``put_events`` over a list, refusing what AWS refuses (sizes, counts);
-    ``fail`` makes every call fail as a whole."""
-
-    fail: bool = False
-    entries: list[dict[str, Any]] = field(default_factory=list)
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        if self.fail:
-            from botocore.exceptions import ClientError  # noqa: PLC0415
-
-            raise ClientError(
-                {"Error": {"Code": "InternalException", "Message": "unavailable"}}, "PutEvents"
-            )
-        refuse_like_aws(Entries)
-        self.entries.extend(Entries)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
-
-    def details(self) -> list[dict[str, Any]]:
-        return [json.loads(entry["Detail"]) for entry in self.entries]
 
 
 @dataclass

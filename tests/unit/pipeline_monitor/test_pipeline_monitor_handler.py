@@ -347,7 +347,7 @@ def test_eventbridge_outage_does_not_fail_the_event(
     aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
 ) -> None:
     # Given EventBridge unavailable
-    events = FakeEventsClient(fail=True)
+    events = FakeEventsClient(fail_all=True)
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
     # When a failure is handled
     response = invoke(monitor, load_event("glue_job_failed.json"))

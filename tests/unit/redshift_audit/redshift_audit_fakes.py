@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from eventbridge_limits import refuse_like_aws
+from eventbridge_fake import FakeEventsClient
 from lambda_support import (  # noqa: F401 - re-exported for the tests
     CapturedLogs,
     FakeLambdaContext,
@@ -81,23 +81,6 @@ class Context(FakeLambdaContext):
     """A Lambda context with the remaining time Powertools idempotency and the handler read."""
 
     remaining_ms: int = 55_000
-
-
-@dataclass
-class FakeEventsClient:
-    """EventBridge ``put_events`` over a list, refusing what AWS refuses (sizes, counts)."""
-
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    calls: list[list[dict[str, Any]]] = field(default_factory=list)
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        refuse_like_aws(Entries)
-        self.calls.append(list(Entries))
-        self.entries.extend(Entries)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
-
-    def details(self) -> list[dict[str, Any]]:
-        return [json.loads(entry["Detail"]) for entry in self.entries]
 
 
 def auditor_with(
