@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from alert_fakes import RecordingPoster
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from hypothesis import given, settings
@@ -19,7 +20,6 @@ from moto import mock_aws
 
 from datalake_shared.slack import (
     CODE_BLOCK_LIMIT,
-    AlertOutcome,
     HttpAnswer,
     IdempotentSlackPoster,
     LazySlackPoster,
@@ -438,19 +438,6 @@ def test_code_block_stays_one_block_within_the_limit(text: str) -> None:
 
 
 # ------------------------------------------------------------------------------ lazy poster
-
-
-@dataclass
-class RecordingPoster:
-    contexts: list[Any] = field(default_factory=list)
-    posted: list[str] = field(default_factory=list)
-
-    def post(self, alert_id: str, payload: Any) -> AlertOutcome:
-        self.posted.append(alert_id)
-        return AlertOutcome(alert_id, posted=True, attempts=1)
-
-    def register_lambda_context(self, context: Any) -> None:
-        self.contexts.append(context)
 
 
 def test_lazy_poster_builds_nothing_until_the_first_alert() -> None:

@@ -4,11 +4,12 @@ time a post needs before it may be started."""
 import json
 from typing import Any
 
+from alert_fakes import RecordingPoster
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from redshift_audit_fakes import app
 
-from datalake_shared.slack import AlertOutcome, RetryPolicy
+from datalake_shared.slack import RetryPolicy
 from redshift_audit.alerts import MAX_LISTED_STATEMENTS, render_batch_alert
 from redshift_audit.service import (
     AlertStatus,
@@ -56,18 +57,6 @@ def texts(node: Any) -> list[str]:
     if isinstance(node, list):
         return [text for item in node for text in texts(item)]
     return []
-
-
-class RecordingPoster:
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict[str, Any]]] = []
-
-    def post(self, alert_id: str, payload: Any) -> AlertOutcome:
-        self.posts.append((alert_id, payload))
-        return AlertOutcome(alert_id, posted=True, attempts=1)
-
-    def register_lambda_context(self, context: Any) -> None:
-        return None
 
 
 def auditor(poster: RecordingPoster, needed_s: float = 30.0) -> RedshiftAuditor:
