@@ -92,9 +92,3 @@ def run() -> list[BenchResult]:
             baseline=_per_build_ms(lambda: naive_statements(config)),
         )
     ]
-
-
-if __name__ == "__main__":
-    from benchmarks.results import print_table
-
-    print_table(run())

@@ -14,19 +14,11 @@ the entry is left out and a line says why. A 2-core machine runs Spark and this 
 
 import csv
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
-
-from benchmarks.results import ROOT, BenchResult
-
-if str(ROOT / "glue") not in sys.path:
-    sys.path.append(str(ROOT / "glue"))
-if str(ROOT / "tests" / "unit" / "glue_merge") not in sys.path:
-    sys.path.append(str(ROOT / "tests" / "unit" / "glue_merge"))
 
 from glue_merge_fakes import (  # the job's in-memory collaborators, as its unit tests use them
     FakeHistory,
@@ -38,6 +30,7 @@ from glue_merge_fakes import (  # the job's in-memory collaborators, as its unit
     table_config,
 )
 
+from benchmarks.results import BenchResult
 from cdc_merge.job import process_batch
 from local_runtime.real_engines import EngineMissingError
 
@@ -152,9 +145,3 @@ def run() -> list[BenchResult]:
             baseline=round(naive, 1),
         )
     ]
-
-
-if __name__ == "__main__":
-    from benchmarks.results import print_table
-
-    print_table(run())

@@ -279,9 +279,3 @@ def run() -> list[BenchResult]:
             baseline=_median_ms(lambda: naive_statements(records)),
         ),
     ]
-
-
-if __name__ == "__main__":
-    from benchmarks.results import print_table
-
-    print_table(run())

@@ -81,7 +81,7 @@ def built_functions(template_path: Path = ROOT / "template.yaml") -> list[BuiltF
 def _sources_newer_than(moment: float) -> list[Path]:
     candidates = [
         ROOT / "template.yaml",
-        *ROOT.glob("functions/*/*"),
+        *(ROOT / "functions").rglob("*"),
         *(ROOT / "layers" / "shared").rglob("*"),
     ]
     return [

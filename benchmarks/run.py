@@ -9,17 +9,18 @@ this run, and so are the baselines (the source posts' naive approach, side by si
 import importlib
 import os
 import sys
-import tomllib
 from pathlib import Path
+
+from dev.paths import project_paths
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
 def main() -> int:
-    # The paths the tests import from (pyproject.toml's pytest pythonpath): one list for both.
-    pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
-    sys.path[:0] = [str(ROOT / path) for path in pytest_options["ini_options"]["pythonpath"]]
+    # The paths the tests import from (pyproject.toml's pytest pythonpath), test helpers too:
+    # some benchmarks drive the code with the tests' in-memory collaborators.
+    sys.path[:0] = [str(path) for path in project_paths(include_tests=True)]
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DatalakeEvents")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")

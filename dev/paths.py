@@ -8,12 +8,12 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parent.parent
 
 
-def project_paths() -> list[Path]:
-    """The folders of pyproject.toml's pytest ``pythonpath``, its test helpers left out: the
-    root, the shared layer, glue/, scripts/ and each function's code folder."""
+def project_paths(*, include_tests: bool = False) -> list[Path]:
+    """The folders of pyproject.toml's pytest ``pythonpath``: the root, the shared layer, glue/,
+    scripts/ and each function's code folder, and the test helpers' if asked."""
     options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
     entries: list[str] = options["ini_options"]["pythonpath"]
-    return [ROOT / entry for entry in entries if not entry.startswith("tests")]
+    return [ROOT / entry for entry in entries if include_tests or not entry.startswith("tests")]
 
 
 def put_project_on_path() -> None:

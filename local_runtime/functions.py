@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -114,6 +115,7 @@ class FunctionRunner:
         self._outer_environment: dict[str, str] | None = None
         self._lock = threading.RLock()
         self._stdout: _RoutedStdout | None = None
+        self._project_roots: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -128,6 +130,12 @@ class FunctionRunner:
         self.functions[function.name] = function
         self.functions[function.arn] = function
         self.functions[function.source.logical_id] = function
+        # What each sandbox has of its own: the deployed functions' code and layer folders
+        # (computed here, not per module per invocation).
+        folders = {self._folder(function.source.code_dir)} | {
+            self._folder(layer) for layer in function.source.layer_dirs
+        }
+        self._project_roots = tuple(sorted(set(self._project_roots) | folders))
 
     def find(self, name_or_arn: str) -> DeployedFunction:
         key = (
@@ -186,15 +194,9 @@ class FunctionRunner:
         file = str(getattr(module, "__file__", None) or "")
         return file.startswith(self._project_roots)
 
-    @property
-    def _project_roots(self) -> tuple[str, ...]:
-        """The deployed functions' code and layer folders: what each sandbox has of its own."""
-        folders = {
-            folder
-            for function in self.functions.values()
-            for folder in (function.source.code_dir, *function.source.layer_dirs)
-        }
-        return tuple(sorted(str(folder) + os.sep for folder in folders))
+    @staticmethod
+    def _folder(path: Path) -> str:
+        return str(path) + os.sep
 
     def _take_project_modules(self) -> dict[str, ModuleType]:
         """Removes our modules from sys.modules and returns them."""

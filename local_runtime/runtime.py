@@ -96,10 +96,7 @@ class LocalRuntime(Service):
         "dynamodb-local" (default: LOCAL_DYNAMODB, else moto), or is a backend adapter;
         ``glue_jobs`` runs the template's Glue jobs locally, by ScriptLocation (a job with a
         ``close()`` is closed when the runtime stops)."""
-        # Absolute: the function runner tells the project's modules by their path under it.
-        self.template_path = (
-            template_path if template_path.is_absolute() else Path.cwd() / template_path
-        )
+        self.template_path = template_path.absolute()
         self.dynamodb_backend: DynamoDbBackend = (
             dynamodb
             if dynamodb is not None and not isinstance(dynamodb, str)

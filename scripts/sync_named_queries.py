@@ -143,35 +143,52 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8")
 
 
-def _rendered(template: str, root: Path) -> tuple[list[str], list[tuple[NamedQuery, list[str]]]]:
-    """The template's lines, and each NamedQuery with its block's lines as its file gives them."""
+@dataclass(frozen=True)
+class _Plan:
+    """The template's lines, and each NamedQuery with its file's text and the block's lines
+    that text gives: read once, then checked (``stale``) or written (``sync``)."""
+
+    lines: list[str]
+    queries: list[tuple[NamedQuery, str, list[str]]]
+
+    def stale(self) -> list[str]:
+        return [
+            q.logical_id
+            for q, _, body in self.queries
+            if self.lines[q.body_start : q.body_end] != body
+        ]
+
+    def synced(self) -> str:
+        lines = list(self.lines)
+        for query, _, body in reversed(self.queries):  # from the end: earlier indices stay valid
+            lines[query.body_start : query.body_end] = body
+        synced = "".join(lines)
+        _verify(synced, {query.logical_id: text for query, text, _ in self.queries})
+        return synced
+
+
+def _plan(template: str, root: Path) -> _Plan:
     lines = template.splitlines(keepends=True)
-    rendered: list[tuple[NamedQuery, list[str]]] = []
+    queries: list[tuple[NamedQuery, str, list[str]]] = []
     for query in named_queries(template):
         path = root / query.source
         if not path.is_file():
             raise SyncError(f"{query.logical_id}: {query.source} does not exist")
         header = lines[query.body_start - 1]
         newline = header[len(header.rstrip("\r\n")) :] or "\n"
-        body = _block_lines(_read(path), query.source, query.indent, newline)
-        rendered.append((query, body))
-    return lines, rendered
+        text = _read(path)
+        queries.append((query, text, _block_lines(text, query.source, query.indent, newline)))
+    return _Plan(lines, queries)
 
 
 def stale(template: str, root: Path = ROOT) -> list[str]:
     """The NamedQueries whose QueryString block is not their file's text."""
-    lines, rendered = _rendered(template, root)
-    return [q.logical_id for q, body in rendered if lines[q.body_start : q.body_end] != body]
+    return _plan(template, root).stale()
 
 
 def sync(template: str, root: Path = ROOT) -> str:
     """The template with every NamedQuery's QueryString block replaced by its file's text."""
-    lines, rendered = _rendered(template, root)
-    for query, body in reversed(rendered):  # from the end: earlier indices stay valid
-        lines[query.body_start : query.body_end] = body
-    synced = "".join(lines)
-    _verify(synced, {query.logical_id: _read(root / query.source) for query, _ in rendered})
-    return synced
+    return _plan(template, root).synced()
 
 
 def _verify(template: str, sources: dict[str, str]) -> None:
@@ -199,8 +216,8 @@ def main(arguments: list[str]) -> int:
         return 2
     current = _read(TEMPLATE)
     try:
-        synced = sync(current)
-        differing = stale(current)
+        plan = _plan(current, ROOT)
+        synced, differing = plan.synced(), plan.stale()
     except SyncError as error:
         print(f"sync_named_queries: {error}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ deletion).
 """
 
 import argparse
+import functools
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -334,6 +335,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def _clients(session: Any) -> ClientFactory:
     """The session's clients by service name (its typed overloads take only literal names)."""
 
+    @functools.cache  # one client per service, however many resources ask
     def client(service: str) -> Any:
         return session.client(service)
 

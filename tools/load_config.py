@@ -29,6 +29,7 @@ from datalake_shared.pipeline_config import (
     parse_pipeline_config,
     unwritable_targets,
 )
+from datalake_shared.settings import split_commas
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -130,7 +131,7 @@ def stack_tables(stack: str, client: "CloudFormationClient | None" = None) -> St
     return StackConfigTargets(
         outputs[BATCH_TABLE_OUTPUT],
         outputs[TABLE_TABLE_OUTPUT],
-        frozenset(name.strip() for name in writable.split(",")) if writable else None,
+        split_commas(writable) if writable else None,
     )
 
 

@@ -37,6 +37,8 @@ from cdc_merge.table_spec import (
     full_load_has_sequence,
     parquet_field_sources,
 )
+from local_runtime.engines.athena.glue_types import quote_identifier as _quote
+from local_runtime.engines.athena.glue_types import quote_literal as _literal
 from local_runtime.lifecycle import Closeable
 
 if TYPE_CHECKING:
@@ -47,14 +49,6 @@ if TYPE_CHECKING:
 _ICEBERG_ONLY_PROPERTIES: Final = (exp.FileFormatProperty, exp.PartitionedByProperty)
 _FILE_TABLE: Final = "cdc_merge_file"
 _CHUNK_BYTES: Final = 1 << 20
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def spark_to_duckdb(sql: str) -> str:

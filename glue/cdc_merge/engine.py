@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Final, Protocol
 
+from datalake_contracts.file_tracker_item import LoadType
+
 from .errors import LocatedError, summarize
 from .merge_sql import RAW_LINE_COLUMN, raw_file_checks_sql
 from .table_spec import (
@@ -19,7 +21,6 @@ from .table_spec import (
     ROW_IN_FILE_COLUMN,
     SEQ_COLUMN,
     STAGING_METADATA_COLUMNS,
-    FileKind,
     TableSpec,
     csv_field_names,
     full_load_has_sequence,
@@ -33,7 +34,7 @@ class StagingFile:
     """One file to stage: where it is, what kind it is, and its place in landing order."""
 
     path: str
-    kind: FileKind
+    kind: LoadType
     file_order: int
 
 

@@ -7,13 +7,18 @@ would refuse (partition key over 2,048 bytes, sort key over 1,024) is cut and ha
 keeps run_id whole; the error is cut to MAX_ERROR_CHARS.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Final, Literal
 
 import boto3
+
+from datalake_contracts.dynamodb_keys import (
+    MAX_PARTITION_KEY_BYTES,
+    MAX_SORT_KEY_BYTES,
+    bounded_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,20 +28,6 @@ Status = Literal["succeeded", "failed", "skipped_locked"]
 # A DynamoDB item is at most 400 KB; a Spark error with its stack can be longer than that.
 # 8,000 characters are at most 32,000 bytes of UTF-8, whatever the text.
 MAX_ERROR_CHARS: Final = 8_000
-MAX_PARTITION_KEY_BYTES: Final = 2048
-MAX_SORT_KEY_BYTES: Final = 1024
-_DIGEST_CHARS: Final = 32
-
-
-def bounded_key(value: str, max_bytes: int) -> str:
-    """``value`` when it fits ``max_bytes`` of UTF-8; else its beginning (cut between
-    characters) and a hash of all of it, so two long values stay two keys."""
-    encoded = value.encode()
-    if len(encoded) <= max_bytes:
-        return value
-    digest = hashlib.sha256(encoded).hexdigest()[:_DIGEST_CHARS]
-    head = encoded[: max_bytes - len(digest) - 1].decode(errors="ignore")
-    return f"{head}~{digest}"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import boto3
 
 from cdc_merge.job import CONFIG_ERROR_KEY
 from datalake_contracts import table_config as contract
+from datalake_contracts.dynamodb_keys import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,12 +40,12 @@ class DynamoTableConfigs:
         found: dict[str, dict[str, Any]] = {}
         # DynamoDB refuses a whole BatchGetItem when one key is longer than a key can be: such a
         # name (only a batch made by hand can hold one) has no config, and is not asked for.
-        cadence_fits = len(cadence.encode()) <= contract.MAX_PARTITION_KEY_BYTES
+        cadence_fits = len(cadence.encode()) <= MAX_PARTITION_KEY_BYTES
         # BatchGetItem refuses a request that names one key twice (ValidationException).
         unique = [
             name
             for name in dict.fromkeys(source_tables)
-            if cadence_fits and len(name.encode()) <= contract.MAX_SORT_KEY_BYTES
+            if cadence_fits and len(name.encode()) <= MAX_SORT_KEY_BYTES
         ]
         for start in range(0, len(unique), _MAX_KEYS_PER_CALL):
             keys = [

@@ -11,9 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from datalake_contracts import table_config as contract
+from datalake_contracts.file_tracker_item import LoadType
 from datalake_contracts.table_config import FileFormat, FullLoadLayout, Mode
 
 # The staging columns: all start with the contract's RESERVED_COLUMN_PREFIX, which no data or
@@ -35,8 +36,6 @@ DELETE_OP: Final = "D"
 # DMS names the operation column of its Parquet CDC files "Op".
 PARQUET_OP_COLUMN: Final = contract.OPERATION_COLUMN
 
-FULL_LOAD_LAYOUTS: Final = contract.FULL_LOAD_LAYOUTS
-FileKind = Literal["full", "cdc"]
 
 _CATALOG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
@@ -228,7 +227,7 @@ def validate_catalog(catalog: str) -> str:
 # --- staging layout (what the engines register) -------------------------------------------------
 
 
-def csv_field_names(spec: TableSpec, kind: FileKind) -> tuple[str, ...]:
+def csv_field_names(spec: TableSpec, kind: LoadType) -> tuple[str, ...]:
     """Staging names of a headerless DMS CSV file's fields, by position.
 
     CDC files: ``Op, <sequence_column>, <columns...>``; full-load files: ``<columns...>``,
@@ -249,7 +248,7 @@ def full_load_has_sequence(spec: TableSpec) -> bool:
     return spec.full_load_layout != "columns"
 
 
-def parquet_field_sources(spec: TableSpec, kind: FileKind) -> tuple[tuple[str, str], ...]:
+def parquet_field_sources(spec: TableSpec, kind: LoadType) -> tuple[tuple[str, str], ...]:
     """(name in the Parquet file, staging name) pairs: Parquet files carry their column names."""
     data = tuple((name, name) for name in spec.column_names)
     if kind == "full":

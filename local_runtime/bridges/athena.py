@@ -46,7 +46,7 @@ from local_runtime.moto_adapter.hooks import (
     Patches,
 )
 from local_runtime.moto_adapter.services import ApiError, athena_query_results
-from local_runtime.moto_adapter.sfn_athena import install_athena_sync, uninstall_athena_sync
+from local_runtime.moto_adapter.sfn_athena import athena_tasks
 
 DATABASE_FILE: Final = "athena.duckdb"  # beside lake.duckdb (the Glue stand-in's), not in it
 DATA_DIR: Final = "athena-data"
@@ -133,7 +133,6 @@ class AthenaBridge:
         self._throttles = 0
         self._services: RuntimeServices | None = None
         self._patches = Patches()
-        self._sync_installed = False
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ test controls
@@ -241,15 +240,11 @@ class AthenaBridge:
         self._patches.replace(ATHENA_GET_RESULTS, get_query_results)
         self._patches.replace(ATHENA_STOP_QUERY, stop_query_execution)
         self._patches.replace(ATHENA_DESCRIBE_RESPONSE, describe)
-        install_athena_sync()
-        self._sync_installed = True
+        athena_tasks(self._patches)
 
     def uninstall(self) -> None:
         if self in _installed:
             _installed.remove(self)
-        if self._sync_installed:
-            uninstall_athena_sync()
-            self._sync_installed = False
         self._patches.restore()
         if self.engine is not None:
             self.engine.close()

@@ -11,11 +11,10 @@ from moto.events.utils import EventTemplateParser
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import stepfunctions_backends
-from moto.utilities.arns import Arn, parse_arn
+from moto.utilities.arns import parse_arn
 
 __all__ = [
     "ApiError",
-    "Arn",
     "athena_query_results",
     "dynamodb_table",
     "event_pattern_matches",

@@ -1,6 +1,6 @@
 """The Athena integration moto's Step Functions interpreter lacks.
 
-``install_athena_sync`` makes ``arn:aws:states:::athena:*`` tasks work (request-response, and
+``athena_tasks`` makes ``arn:aws:states:::athena:*`` tasks work (request-response, and
 ``startQueryExecution.sync``: StartQueryExecution, then GetQueryExecution until the query is
 terminal); the Athena bridge installs it for as long as it is installed.
 """
@@ -35,12 +35,13 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
+from local_runtime.moto_adapter.hooks import Hook, Patches
 from local_runtime.moto_adapter.stepfunctions import wait_for_sync_result
 
 _TERMINAL: Final = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 _POLL_S: Final = 0.01
 _EventDetails: Any = EventDetails  # a TypedDict whose keys are all required in moto's stubs
-_FACTORY_FUNCTION: Final = "state_task_service_for"
+_SERVICE_FOR: Final = Hook(state_task_factory, "state_task_service_for")
 _SUPPORTED_PARAMETERS: Final[dict[str, set[str]]] = {
     "startqueryexecution": {
         "ClientRequestToken",
@@ -180,24 +181,13 @@ class StateTaskServiceAthena(StateTaskServiceCallback):
         wait_for_sync_result(env, resolve, _POLL_S)
 
 
-_original_service_for: list[Any] = []
-
-
-def install_athena_sync() -> None:
+def athena_tasks(patches: Patches) -> None:
     """Athena tasks (request-response and startQueryExecution.sync) in moto's interpreter."""
-    if _original_service_for:
-        return
-    original = getattr(state_task_factory, _FACTORY_FUNCTION)
-    _original_service_for.append(original)
+    original = _SERVICE_FOR.current()
 
     def state_task_service_for(service_name: str) -> Any:
         if service_name == "athena":
             return StateTaskServiceAthena()
         return original(service_name)
 
-    setattr(state_task_factory, _FACTORY_FUNCTION, state_task_service_for)
-
-
-def uninstall_athena_sync() -> None:
-    if _original_service_for:
-        setattr(state_task_factory, _FACTORY_FUNCTION, _original_service_for.pop())
+    patches.replace(_SERVICE_FOR, state_task_service_for)

@@ -5,6 +5,7 @@ resolves to a file (and, when it names an anchor, to a heading of that file); ev
 reachable from README.md by following links; every repository path named in backticks exists.
 """
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,7 @@ def _links(text: str) -> list[str]:
     return targets
 
 
+@functools.cache
 def _relative_links(page: Path) -> list[tuple[Path, str]]:
     """(target file, anchor) of each relative link of a page; external links are left out."""
     found: list[tuple[Path, str]] = []
@@ -88,6 +90,7 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
 
 
+@functools.cache
 def _anchors(page: Path) -> set[str]:
     """The anchors of a page's headings; a repeated heading gets -1, -2... as on GitHub."""
     seen: dict[str, int] = {}

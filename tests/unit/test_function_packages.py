@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from template_support import ROOT, resources
+from test_build_dependencies import FUNCTION_DIRS
 
-ROOT = Path(__file__).resolve().parents[2]
-FUNCTION_DIRS = sorted(path for path in (ROOT / "functions").iterdir() if path.is_dir())
 FUNCTIONS = [path.name for path in FUNCTION_DIRS]
 
 
@@ -28,14 +28,6 @@ def _imported_top_level_names(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
-
-
-def _serverless_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        logical_id: resource["Properties"]
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
 
 
 def test_the_pytest_pythonpath_holds_every_function_folder() -> None:
@@ -59,8 +51,8 @@ def test_every_function_in_the_template_runs_its_packages_handler(
     # Given the template's functions / Then each is CodeUri functions/<fn>/ and Handler
     # <fn>.handler.lambda_handler, and every function folder is deployed
     deployed = {
-        (properties["CodeUri"], properties["Handler"])
-        for properties in _serverless_functions(sam_template).values()
+        (function["Properties"]["CodeUri"], function["Properties"]["Handler"])
+        for function in resources(sam_template, "AWS::Serverless::Function").values()
     }
     assert deployed == {
         (f"functions/{name}/", f"{name}.handler.lambda_handler") for name in FUNCTIONS

@@ -27,10 +27,8 @@ class DynamoPendingTables:
         self,
         table_name: str,
         client: "DynamoDBClient | None" = None,
-        index_name: str = item_layout.PENDING_INDEX,
     ) -> None:
         self.table_name = table_name
-        self.index_name = index_name
         self._client = client
 
     @cached_property
@@ -41,7 +39,7 @@ class DynamoPendingTables:
     def _request(self) -> "QueryInputTypeDef":
         return {
             "TableName": self.table_name,
-            "IndexName": self.index_name,
+            "IndexName": item_layout.PENDING_INDEX,
             "KeyConditionExpression": "#status = :landed",
             "ProjectionExpression": "#table",
             "ExpressionAttributeNames": {

@@ -4,7 +4,7 @@ from functools import cache
 
 from pydantic import Field
 
-from datalake_shared.settings import EnvSettings, load_settings
+from datalake_shared.settings import EnvSettings, load_settings, split_commas
 
 
 class ConfigLoaderSettings(EnvSettings):
@@ -16,7 +16,7 @@ class ConfigLoaderSettings(EnvSettings):
 
     @property
     def writable_databases(self) -> frozenset[str]:
-        return frozenset(name.strip() for name in self.merge_target_databases.split(","))
+        return split_commas(self.merge_target_databases)
 
 
 @cache

@@ -10,9 +10,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
-from botocore.exceptions import ClientError
 
-from datalake_shared.s3_objects import S3Object, is_missing, read_bounded
+from datalake_shared.s3_objects import (
+    ObjectMissingError,
+    ObjectTooLargeError,
+    S3Object,
+    read_bounded,
+)
 from excel_cleaner.ports import (
     StoreError,
 )
@@ -42,17 +46,8 @@ class S3WorkbookStore:
 
     def read_json(self, bucket: str, key: str) -> Mapping[str, Any] | None:
         try:
-            response = self.client.get_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if is_missing(error):
-                return None
-            raise
-        body = response["Body"]
-        try:
-            content = body.read(MAX_JSON_BYTES + 1)
-        finally:
-            body.close()
-        if len(content) > MAX_JSON_BYTES:
+            content = read_bounded(self.client, bucket, key, MAX_JSON_BYTES).body
+        except (ObjectMissingError, ObjectTooLargeError):
             return None
         try:
             document = json.loads(content)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datalake_shared.batch_response import SqsRecordProcessor, with_failures
+from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS, SqsRecordProcessor, with_failures
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.s3_events import S3ObjectCreatedSqsRecord
 from datalake_shared.validation import describe_error
@@ -36,7 +36,6 @@ OUTCOME_METRICS: Final = {
 }
 FAILED_METRIC: Final = "RecordsFailed"
 UNMARKED_METRIC: Final = "AnnouncementsUnmarked"
-_MAX_REPORTED_PROBLEMS: Final = 10
 
 
 class _LoggingBatchProcessor(SqsRecordProcessor):
@@ -61,7 +60,7 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
             "Malformed record: its body is not an EventBridge S3 'Object Created' event",
             extra={
                 "message_id": getattr(record, "message_id", None),
-                "error": describe_error(error, most=_MAX_REPORTED_PROBLEMS),
+                "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
             },
         )
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Final, Literal, TypedDict
 
-from datalake_shared.s3_keys import bounded_key
+from datalake_shared.json_lines import dated_key
 from pipeline_metrics.models import (
     ActionExecutionEvent,
     CodePipelineEvent,
@@ -198,4 +198,4 @@ def object_key(prefix: str, day: str, event_ids: Sequence[str]) -> str:
     encoded = json.dumps(sorted(set(event_ids)), separators=(",", ":"))
     digest = hashlib.sha256(encoded.encode("utf-8")).hexdigest()
     # Within S3's 1,024 bytes whatever the prefix (settings bound it).
-    return bounded_key(f"{prefix}dt={day}/", digest, ".csv")
+    return dated_key(prefix, day, digest, ".csv")

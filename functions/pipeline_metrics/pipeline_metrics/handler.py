@@ -20,9 +20,9 @@ from aws_lambda_powertools.utilities.batch.types import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from datalake_shared.batch_response import SqsRecordProcessor, with_failures
+from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS, SqsRecordProcessor, with_failures
 from datalake_shared.observability import logger, metrics, tracer
-from datalake_shared.validation import describe_error
+from datalake_shared.validation import describe_validation_error
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher
 from pipeline_metrics.csv_rows import metric_row
 from pipeline_metrics.models import CodePipelineSqsRecord
@@ -40,7 +40,6 @@ TOO_LARGE_METRIC: Final = "WrittenEventsTooLarge"
 FAILED_METRIC: Final = "RecordsFailed"
 _ENVELOPE_KEYS: Final = ("id", "source", "detail-type")
 _MAX_LOGGED_CHARS: Final = 200
-MAX_REPORTED_PROBLEMS: Final = 10
 
 
 def envelope_of(body: object) -> dict[str, str]:
@@ -81,7 +80,7 @@ class _ReportingBatchProcessor(SqsRecordProcessor):
                 "event_id": envelope.get("id"),
                 "source": envelope.get("source"),
                 "detail_type": envelope.get("detail-type"),
-                "error": describe_error(error, most=MAX_REPORTED_PROBLEMS)
+                "error": describe_validation_error(error, most=MAX_REPORTED_PROBLEMS)
                 if isinstance(error, ValidationError)
                 else repr(error),
             },

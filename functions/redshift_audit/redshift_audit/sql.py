@@ -23,9 +23,6 @@ activity (``rdsdb``'s, by default) or a CloudWatch Logs control message never ne
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
-
-MASK: Final = "'***'"
 
 
 class Category(StrEnum):
@@ -44,17 +41,6 @@ class ParseStatus(StrEnum):
     """The tokenizer rejected the SQL; classified by its first word."""
 
 
-DDL_KEYWORDS: Final = frozenset({"CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "COMMENT"})
-DCL_KEYWORDS: Final = frozenset({"GRANT", "REVOKE"})
-# Objects whose creation or change is access control, whatever the verb.
-DCL_OBJECT_KINDS: Final = frozenset({"USER", "ROLE", "GROUP", "DEFAULT", "IDENTITY"})
-# Words between the verb and the object kind: CREATE OR REPLACE EXTERNAL TEMP ... TABLE.
-MODIFIERS: Final = frozenset(
-    {"OR", "REPLACE", "EXTERNAL", "TEMP", "TEMPORARY", "LOCAL", "MATERIALIZED", "IF", "NOT"}
-)
-PASSWORD: Final = "PASSWORD"  # noqa: S105  (the keyword whose literal is masked)
-
-
 @dataclass(frozen=True, slots=True)
 class Statement:
     index: int
@@ -70,33 +56,6 @@ class Statement:
     @property
     def sensitive(self) -> bool:
         return self.category is not Category.OTHER
-
-
-def _mask_untokenized(sql: str) -> str:
-    """Everything after the word PASSWORD hidden (no tokens to find the literal with)."""
-    at = sql.upper().find(PASSWORD)
-    return sql if at < 0 else sql[: at + len(PASSWORD)] + " ***"
-
-
-def _untokenized(sql: str) -> Statement:
-    words = sql.split()
-    verb = words[0].upper() if words else ""
-    kind = words[1].upper() if len(words) > 1 else ""
-    if verb in DCL_KEYWORDS:
-        category = Category.DCL
-    elif verb in DDL_KEYWORDS:
-        category = Category.DCL if kind in DCL_OBJECT_KINDS else Category.DDL
-    else:
-        category = Category.OTHER
-    statement_type = f"{verb} {kind}".strip() if category is not Category.OTHER else verb
-    return Statement(
-        0, _mask_untokenized(sql.strip()), category, statement_type, None, ParseStatus.UNTOKENIZED
-    )
-
-
-def untokenized(sql: str) -> list[Statement]:
-    """SQL the tokenizer rejects, classified by its first words."""
-    return [_untokenized(sql)] if sql.strip() else []
 
 
 def classify_sql(sql: str) -> list[Statement]:

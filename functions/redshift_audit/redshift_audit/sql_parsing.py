@@ -14,23 +14,49 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
-from redshift_audit.sql import (
-    DCL_KEYWORDS,
-    DCL_OBJECT_KINDS,
-    DDL_KEYWORDS,
-    MASK,
-    MODIFIERS,
-    PASSWORD,
-    Category,
-    ParseStatus,
-    Statement,
-    untokenized,
-)
+from redshift_audit.sql import Category, ParseStatus, Statement
 
 # "'CREATE USER x PASSWORD ...' contains unsupported syntax" would put the SQL in the logs.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 DIALECT: Final = Dialect.get_or_raise("redshift")
+MASK: Final = "'***'"
+DDL_KEYWORDS: Final = frozenset({"CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "COMMENT"})
+DCL_KEYWORDS: Final = frozenset({"GRANT", "REVOKE"})
+# Objects whose creation or change is access control, whatever the verb.
+DCL_OBJECT_KINDS: Final = frozenset({"USER", "ROLE", "GROUP", "DEFAULT", "IDENTITY"})
+# Words between the verb and the object kind: CREATE OR REPLACE EXTERNAL TEMP ... TABLE.
+MODIFIERS: Final = frozenset(
+    {"OR", "REPLACE", "EXTERNAL", "TEMP", "TEMPORARY", "LOCAL", "MATERIALIZED", "IF", "NOT"}
+)
+PASSWORD: Final = "PASSWORD"  # noqa: S105  (the keyword whose literal is masked)
+
+
+def _mask_untokenized(sql: str) -> str:
+    """Everything after the word PASSWORD hidden (no tokens to find the literal with)."""
+    at = sql.upper().find(PASSWORD)
+    return sql if at < 0 else sql[: at + len(PASSWORD)] + " ***"
+
+
+def _untokenized(sql: str) -> Statement:
+    words = sql.split()
+    verb = words[0].upper() if words else ""
+    kind = words[1].upper() if len(words) > 1 else ""
+    if verb in DCL_KEYWORDS:
+        category = Category.DCL
+    elif verb in DDL_KEYWORDS:
+        category = Category.DCL if kind in DCL_OBJECT_KINDS else Category.DDL
+    else:
+        category = Category.OTHER
+    statement_type = f"{verb} {kind}".strip() if category is not Category.OTHER else verb
+    return Statement(
+        0, _mask_untokenized(sql.strip()), category, statement_type, None, ParseStatus.UNTOKENIZED
+    )
+
+
+def untokenized(sql: str) -> list[Statement]:
+    """SQL the tokenizer rejects, classified by its first words."""
+    return [_untokenized(sql)] if sql.strip() else []
 
 
 # ------------------------------------------------------------------------------ tokens

@@ -8,8 +8,9 @@ processed sets ``status`` and REMOVEs both, which takes it out of the index whil
 as history.
 """
 
-import hashlib
 from typing import Final, Literal, get_args
+
+from datalake_contracts.dynamodb_keys import MAX_SORT_KEY_BYTES, bounded_key
 
 # --- keys and attributes ------------------------------------------------------------------------
 
@@ -52,12 +53,9 @@ PENDING_INDEX_ATTRIBUTES: Final = (BUCKET, KEY, LOAD_TYPE, EVENT_TIME, FILE_NAME
 FILE_ID_LENGTH: Final = 32
 # Event times are fixed-width UTC ("2026-11-22T10:15:00Z"), so they sort in time order.
 EVENT_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
-# DynamoDB refuses a write whose sort key, in the table or in an index, exceeds 1,024 bytes.
-MAX_SORT_KEY_BYTES: Final = 1024
 # pending_order ends in "#<event_time>#<file_id>": a fixed-width UTC time and a fixed-length id.
 _ORDER_SUFFIX_BYTES: Final = len("#2026-11-22T10:15:00Z#") + FILE_ID_LENGTH
 MAX_ORDER_PREFIX_BYTES: Final = MAX_SORT_KEY_BYTES - _ORDER_SUFFIX_BYTES
-_PREFIX_DIGEST_CHARS: Final = 32
 
 
 def order_prefix(source_table: str) -> str:
@@ -66,12 +64,7 @@ def order_prefix(source_table: str) -> str:
     DynamoDB's 1,024 bytes for every S3 key (up to 1,024 bytes, nearly all of it table name with
     a custom pattern). Deterministic: every delivery, and the Glue job, compute the same prefix.
     """
-    encoded = source_table.encode()
-    if len(encoded) <= MAX_ORDER_PREFIX_BYTES:
-        return source_table
-    digest = hashlib.sha256(encoded).hexdigest()[:_PREFIX_DIGEST_CHARS]
-    head = encoded[: MAX_ORDER_PREFIX_BYTES - len(digest) - 1].decode(errors="ignore")
-    return f"{head}~{digest}"
+    return bounded_key(source_table, MAX_ORDER_PREFIX_BYTES)
 
 
 def pending_order(source_table: str, event_time: str, file_id: str) -> str:

@@ -13,6 +13,8 @@ files) is described in datalake_shared.pipeline_config.
 import re
 from typing import Final, Literal, get_args
 
+from datalake_contracts.dynamodb_keys import MAX_SORT_KEY_BYTES
+
 # --- field names: the keys of a TableConfig, in the config file and in the stored JSON ----------
 
 CADENCE: Final = "cadence"
@@ -71,9 +73,6 @@ DEFAULT_ACTIVE: Final = True
 
 CADENCE_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 SOURCE_TABLE_PATTERN: Final = r"^[A-Za-z0-9_$-]+\.[A-Za-z0-9_$-]+$"
-# DynamoDB's key limits: a partition key of at most 2,048 bytes, a sort key of at most 1,024.
-MAX_PARTITION_KEY_BYTES: Final = 2048
-MAX_SORT_KEY_BYTES: Final = 1024
 # The source table is the sort key of the TableConfig table (the pattern is ASCII, so
 # characters are bytes).
 MAX_SOURCE_TABLE_LENGTH: Final = MAX_SORT_KEY_BYTES

@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from datalake_shared.observability import logger, metrics
@@ -275,8 +276,6 @@ def report_unannounced(
     """Logs and counts an announcement that was not put: too large (EventsTooLarge, an error:
     sending it again can never succeed, ``too_large_consequence`` says what happens then) or
     refused for now (EventPublishFailed, a warning). Nothing when it was put."""
-    from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
-
     if too_large:
         metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
         logger.error(

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 CONTENT_TYPE: Final = "application/x-ndjson"
 
 
-def dated_key(prefix: str, date: str, object_id: str) -> str:
-    return bounded_key(f"{prefix}dt={date}/", object_id, ".json")
+def dated_key(prefix: str, date: str, object_id: str, suffix: str = ".json") -> str:
+    return bounded_key(f"{prefix}dt={date}/", object_id, suffix)
 
 
 def json_lines(rows: Iterable[Mapping[str, Any]]) -> bytes:

@@ -61,12 +61,15 @@ def folder_prefix(value: str) -> str:
     return check_prefix(f"{value}/" if value else "")
 
 
+def split_commas(text: str, *, lower: bool = False) -> frozenset[str]:
+    """The non-blank parts of a comma-separated list, stripped."""
+    parts = (part.strip() for part in text.split(","))
+    return frozenset(part.lower() if lower else part for part in parts if part)
+
+
 def comma_separated(value: object, *, lower: bool = False) -> object:
-    """A comma-separated variable as the set of its non-blank parts (other values as they are)."""
-    if not isinstance(value, str):
-        return value
-    parts = (part.strip() for part in value.split(","))
-    return {part.lower() if lower else part for part in parts if part}
+    """A comma-separated variable as the set of its parts (other values as they are)."""
+    return split_commas(value, lower=lower) if isinstance(value, str) else value
 
 
 FolderPrefix = Annotated[str, AfterValidator(folder_prefix)]

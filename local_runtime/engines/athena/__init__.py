@@ -14,7 +14,6 @@ against the tables of the Glue catalog (moto):
 One statement per query, as Athena; statements run one at a time (one DuckDB connection).
 """
 
-from local_runtime.engines.athena.catalog import CATALOG, DEFAULT_DATABASE, CatalogTable
 from local_runtime.engines.athena.engine import AthenaOnDuckDB
 from local_runtime.engines.athena.glue_types import (
     GlueType,
@@ -26,35 +25,22 @@ from local_runtime.engines.athena.outcomes import (
     ICEBERG_ERROR_TYPE,
     INTERNAL_ERROR_TYPE,
     SYSTEM_ERROR,
-    USER_ERROR,
-    USER_ERROR_TYPE,
-    AthenaQueryError,
-    MaintenanceRun,
     QueryError,
     QueryOutcome,
     ResultColumn,
 )
-from local_runtime.engines.athena.results import athena_text
 from local_runtime.engines.athena.rewrite import trino_to_duckdb
 
 __all__ = [
-    "CATALOG",
-    "DEFAULT_DATABASE",
     "ICEBERG_ERROR_TYPE",
     "INTERNAL_ERROR_TYPE",
     "SYSTEM_ERROR",
-    "USER_ERROR",
-    "USER_ERROR_TYPE",
     "AthenaOnDuckDB",
-    "AthenaQueryError",
-    "CatalogTable",
     "GlueType",
     "GlueTypeError",
-    "MaintenanceRun",
     "QueryError",
     "QueryOutcome",
     "ResultColumn",
-    "athena_text",
     "glue_type_from_sqlglot",
     "parse_glue_type",
     "trino_to_duckdb",

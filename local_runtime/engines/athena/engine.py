@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -55,7 +55,6 @@ class _Query:
     sql: str
     database: str | None
     first_keyword: str = ""
-    refs: list[TableRef] = field(default_factory=list)
 
 
 class AthenaOnDuckDB(ExternalTables):
@@ -279,7 +278,6 @@ class AthenaOnDuckDB(ExternalTables):
         database = (table.db or query.database or DEFAULT_DATABASE).lower()
         return TableRef(database, table.name.lower(), line, column)
 
-    # ------------------------------------------------------------------ catalog → DuckDB
     def _prepare(self, query: _Query, tree: exp.Expr) -> dict[tuple[str, str], CatalogTable]:
         """Materialises what the statement reads or writes; fails on an unknown table."""
         cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
@@ -288,8 +286,6 @@ class AthenaOnDuckDB(ExternalTables):
             for table in tree.find_all(exp.Table)
             if table.name and not (not table.db and table.name.lower() in cte_names)
         ]
-        query.refs = refs
-        databases = {ref.database for ref in refs}
         catalogs: dict[str, dict[str, CatalogTable]] = {}
         for ref in sorted(refs, key=lambda r: (r.line, r.column)):
             if ref.database not in catalogs:
@@ -308,10 +304,9 @@ class AthenaOnDuckDB(ExternalTables):
         if query.database and query.database not in catalogs:
             with contextlib.suppress(AthenaQueryError):  # only needed for unqualified names
                 catalogs[query.database] = self._catalog(query.database)
-                databases.add(query.database)
-        for database in databases:
+        for database, tables in catalogs.items():
             self._ensure_schema(database)
-            for table in catalogs[database].values():
+            for table in tables.values():
                 if table.is_iceberg and not table.problem:
                     self._materialise_iceberg(table)
         used: dict[tuple[str, str], CatalogTable] = {}

@@ -21,9 +21,9 @@ from file_tracker_fakes import (
 from lambda_support import create_template_table
 from moto import mock_aws
 
+from datalake_contracts.dynamodb_keys import MAX_SORT_KEY_BYTES
 from datalake_contracts.file_tracker_item import (
     MAX_ORDER_PREFIX_BYTES,
-    MAX_SORT_KEY_BYTES,
     PENDING_INDEX,
     order_prefix,
 )

@@ -12,9 +12,10 @@ from lambda_support import create_template_table
 from moto import mock_aws
 
 from cdc_merge.file_tracker import DynamoFileTracker, pending_file
-from cdc_merge.history import DynamoHistory, HistoryRecord, bounded_key
+from cdc_merge.history import DynamoHistory, HistoryRecord
 from cdc_merge.leases import DynamoLeases
 from cdc_merge.table_configs import DynamoTableConfigs
+from datalake_contracts.dynamodb_keys import bounded_key
 from datalake_contracts.file_tracker_item import (
     PENDING_INDEX,
     PENDING_INDEX_ATTRIBUTES,
