@@ -12,11 +12,9 @@ The index returns only the attributes template.yaml projects into it
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
-import boto3
-
+from cdc_merge.dynamo_table import DynamoTable
 from datalake_contracts import file_tracker_item as item_layout
 from datalake_contracts.file_tracker_item import LoadType
 
@@ -94,20 +92,15 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class DynamoFileTracker:
+class DynamoFileTracker(DynamoTable):
     def __init__(
         self,
         table_name: str,
         client: "DynamoDBClient | None" = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._clock = clock
-
-    @cached_property
-    def client(self) -> "DynamoDBClient":
-        return self._client or boto3.client("dynamodb")
 
     def pending_files(self, source_table: str) -> list[PendingFile]:
         """The table's files still waiting to be merged, in landing order.

@@ -9,11 +9,9 @@ keeps run_id whole; the error is cut to MAX_ERROR_CHARS.
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Final, Literal
 
-import boto3
-
+from cdc_merge.dynamo_table import DynamoTable
 from datalake_contracts.dynamodb_keys import (
     MAX_PARTITION_KEY_BYTES,
     MAX_SORT_KEY_BYTES,
@@ -21,7 +19,6 @@ from datalake_contracts.dynamodb_keys import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 Status = Literal["succeeded", "failed", "skipped_locked"]
@@ -54,15 +51,7 @@ class HistoryRecord:
         return f"{self.started_at.isoformat()}#{self.run_id}"
 
 
-class DynamoHistory:
-    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @cached_property
-    def client(self) -> "DynamoDBClient":
-        return self._client or boto3.client("dynamodb")
-
+class DynamoHistory(DynamoTable):
     @staticmethod
     def item(record: HistoryRecord) -> dict[str, "AttributeValueTypeDef"]:
         item: dict[str, AttributeValueTypeDef] = {

@@ -10,10 +10,9 @@ still this run's lease.
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Final
 
-import boto3
+from cdc_merge.dynamo_table import DynamoTable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,7 +27,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class DynamoLeases:
+class DynamoLeases(DynamoTable):
     def __init__(
         self,
         table_name: str,
@@ -38,14 +37,9 @@ class DynamoLeases:
     ) -> None:
         if lease_seconds <= 0:
             raise ValueError("lease_seconds must be positive")
-        self.table_name = table_name
+        super().__init__(table_name, client)
         self.lease_seconds = lease_seconds
-        self._client = client
         self._clock = clock
-
-    @cached_property
-    def client(self) -> "DynamoDBClient":
-        return self._client or boto3.client("dynamodb")
 
     def acquire(self, source_table: str, run_id: str) -> bool:
         """Takes the table's lease for this run; False if another run holds a live lease."""

@@ -9,31 +9,21 @@ source_table), the TableConfig as JSON in "config"), with BatchGetItem.
 import json
 import time
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
-import boto3
-
+from cdc_merge.dynamo_table import DynamoTable
 from cdc_merge.job import CONFIG_ERROR_KEY
 from datalake_contracts import table_config as contract
 from datalake_contracts.dynamodb_keys import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 _MAX_KEYS_PER_CALL: Final = 100  # BatchGetItem's limit
 _MAX_ATTEMPTS: Final = 5
 
 
-class DynamoTableConfigs:
-    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @cached_property
-    def client(self) -> "DynamoDBClient":
-        return self._client or boto3.client("dynamodb")
-
+class DynamoTableConfigs(DynamoTable):
     def configs(self, cadence: str, source_tables: Sequence[str]) -> list[dict[str, Any]]:
         """The tables' configs in the order asked. A table without one (removed since the run
         was planned) gets an entry carrying the reason, so it fails alone, on the record."""

@@ -8,7 +8,7 @@ A rejected file changes nothing: every problem is listed in ``<key>.rejected.txt
 fix a bad file. Errors of AWS itself are raised, so those retries happen.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,6 +17,7 @@ from typing import Any, Final, Protocol
 from datalake_shared.config_documents import JSON_SUFFIXES, YAML_SUFFIXES
 from datalake_shared.config_problems import PipelineConfigError
 from datalake_shared.config_store import ApplyPlan
+from datalake_shared.event_publisher import EventSink
 from datalake_shared.pipeline_config import (
     PipelineConfig,
     parse_pipeline_config,
@@ -59,15 +60,6 @@ class ConfigObjects(Protocol):
 
 class ConfigApplier(Protocol):
     def apply(self, config: PipelineConfig) -> ApplyPlan: ...
-
-
-class ConfigEvents(Protocol):
-    def publish(
-        self,
-        detail_type: str,
-        details: Sequence[Mapping[str, Any]],
-        resources: Sequence[str] = (),
-    ) -> None: ...
 
 
 class LoadOutcome(StrEnum):
@@ -148,7 +140,7 @@ class ConfigLoader:
         self,
         objects: ConfigObjects,
         store: ConfigApplier,
-        events: ConfigEvents,
+        events: EventSink,
         writable_databases: frozenset[str],
         now: Callable[[], str] = _now_iso,
     ) -> None:

@@ -4,13 +4,12 @@ from functools import cache
 
 from pydantic import Field
 
-from datalake_shared.settings import EnvSettings, load_settings, split_commas
+from datalake_shared.settings import EventBusSettings, load_settings, split_commas
 
 
-class ConfigLoaderSettings(EnvSettings):
+class ConfigLoaderSettings(EventBusSettings):
     batch_config_table: str = Field(alias="BATCH_CONFIG_TABLE", min_length=1)
     table_config_table: str = Field(alias="TABLE_CONFIG_TABLE", min_length=1)
-    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
     # The template's MergeTargetDatabases, comma-separated: the databases the Glue job may write.
     merge_target_databases: str = Field(alias="MERGE_TARGET_DATABASES", pattern=r"^[^,]+(,[^,]+)*$")
 

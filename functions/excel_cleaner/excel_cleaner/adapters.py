@@ -14,7 +14,7 @@ import boto3
 from datalake_shared.s3_objects import (
     ObjectMissingError,
     ObjectTooLargeError,
-    S3Object,
+    S3ObjectReader,
     read_bounded,
 )
 from excel_cleaner.ports import (
@@ -22,7 +22,6 @@ from excel_cleaner.ports import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CopySourceTypeDef, ObjectIdentifierTypeDef
     from mypy_boto3_sns import SNSClient
 
@@ -31,18 +30,8 @@ MAX_JSON_BYTES: Final = 1024 * 1024
 MAX_DELETE_KEYS: Final = 1000
 
 
-class S3WorkbookStore:
+class S3WorkbookStore(S3ObjectReader):
     """Reads workbooks (never past a limit); writes CSVs, manifests and quarantine copies."""
-
-    def __init__(self, client: "S3Client | None" = None) -> None:
-        self._client = client
-
-    @cached_property
-    def client(self) -> "S3Client":
-        return self._client or boto3.client("s3")
-
-    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
-        return read_bounded(self.client, bucket, key, max_bytes)
 
     def read_json(self, bucket: str, key: str) -> Mapping[str, Any] | None:
         try:

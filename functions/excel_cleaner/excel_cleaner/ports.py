@@ -2,7 +2,7 @@
 
 Protocols and the errors and values they carry, so ``excel_cleaner.service`` stays pure
 orchestration, tested with in-memory fakes, while ``excel_cleaner.adapters`` implements them
-with boto3 (and the handler wires the shared EventBridge publisher in as ``StateEvents``).
+with boto3. Events go out through the layer's ``EventSink`` (``EventPublisher`` on AWS).
 """
 
 from collections.abc import Mapping, Sequence
@@ -42,12 +42,3 @@ class WorkbookStore(Protocol):
 
 class ResultTopic(Protocol):
     def publish(self, outcome: str, subject: str, message: Mapping[str, Any]) -> None: ...
-
-
-class StateEvents(Protocol):
-    def publish(
-        self,
-        detail_type: str,
-        details: Sequence[Mapping[str, Any]],
-        resources: Sequence[str] = (),
-    ) -> None: ...

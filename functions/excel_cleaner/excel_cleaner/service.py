@@ -54,14 +54,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from datalake_shared.event_publisher import EntryTooLargeError
+from datalake_shared.event_publisher import EntryTooLargeError, EventSink
 from datalake_shared.s3_keys import MAX_KEY_BYTES, bounded_key
 from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError, S3Object
 from excel_cleaner.intake import SUPPORTED_SUFFIXES, check_key, check_size, suffix_of
 from excel_cleaner.models import MalformedNotice, UploadedObject
 from excel_cleaner.ports import (
     ResultTopic,
-    StateEvents,
     WorkbookStore,
 )
 from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
@@ -165,7 +164,7 @@ class ExcelCleaner:
         config: CleanerConfig,
         store: WorkbookStore,
         topic: ResultTopic,
-        events: StateEvents,
+        events: EventSink,
         now: Callable[[], str] = _now_iso,
     ) -> None:
         self.config = config

@@ -12,7 +12,7 @@ from functools import cache
 from pydantic import Field, Json, field_validator, model_validator
 
 from datalake_shared.s3_keys import check_prefix
-from datalake_shared.settings import EnvSettings, load_settings
+from datalake_shared.settings import EventBusSettings, load_settings
 from excel_cleaner.rejection import Limits
 from excel_cleaner.service import CleanerConfig
 from excel_cleaner.specs import CleaningSpec, parse_specs
@@ -20,14 +20,13 @@ from excel_cleaner.specs import CleaningSpec, parse_specs
 MIB = 1024 * 1024
 
 
-class ExcelCleanerSettings(EnvSettings):
+class ExcelCleanerSettings(EventBusSettings):
     clean_bucket: str = Field(alias="CLEAN_BUCKET", min_length=1)
     clean_prefix: str = Field(default="clean/", alias="CLEAN_PREFIX")
     quarantine_prefix: str = Field(default="quarantine/", alias="QUARANTINE_PREFIX", min_length=1)
     quarantine_bucket: str | None = Field(default=None, alias="QUARANTINE_BUCKET", min_length=1)
     upload_prefix: str = Field(default="", alias="UPLOAD_PREFIX")
     result_topic_arn: str = Field(alias="RESULT_TOPIC_ARN", min_length=1)
-    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
     max_object_bytes: int = Field(default=50 * MIB, alias="MAX_OBJECT_BYTES", gt=0)
     max_uncompressed_bytes: int = Field(default=512 * MIB, alias="MAX_UNCOMPRESSED_BYTES", gt=0)
     max_decompression_ratio: float = Field(default=100.0, alias="MAX_DECOMPRESSION_RATIO", gt=1)

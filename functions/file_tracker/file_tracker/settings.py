@@ -5,20 +5,19 @@ from functools import cache
 
 from pydantic import Field, field_validator
 
-from datalake_shared.settings import EnvSettings, load_settings
+from datalake_shared.settings import EventBusSettings, load_settings
 
 # Same default as template.yaml's StagingKeyPattern: "<schema>/<table>/[sub/folders/]<file>".
 DEFAULT_STAGING_KEY_PATTERN = r"^(?P<schema>[^/]+)/(?P<table>[^/]+)/(?:.+/)?(?P<file_name>[^/]+)$"
 REQUIRED_KEY_GROUPS = ("schema", "table")
 
 
-class FileTrackerSettings(EnvSettings):
+class FileTrackerSettings(EventBusSettings):
     file_tracker_table: str = Field(alias="FILE_TRACKER_TABLE", min_length=1)
     staging_prefix: str = Field(default="", alias="STAGING_PREFIX")
     staging_key_pattern: str = Field(
         default=DEFAULT_STAGING_KEY_PATTERN, alias="STAGING_KEY_PATTERN", min_length=1
     )
-    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
 
     @field_validator("staging_key_pattern")
     @classmethod

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from datalake_shared.event_publisher import PutOutcome
-from datalake_shared.observability import logger, metrics, tracer
+from datalake_shared.observability import add_counts, logger, metrics, tracer
 from iceberg_cdc.announcer import CdcEventPublisher
 from iceberg_cdc.athena import AthenaStatementRunner
 from iceberg_cdc.catalog import GlueSchemaCatalog
@@ -140,11 +139,8 @@ def emit_metrics(report: ApplyReport, announce_failure: PutOutcome | None) -> No
         "EventPublishFailures": int(announce_failure is not None and not too_large),
         "EventsTooLarge": int(too_large),
     }
-    for name, value in always.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    for name, value in when_any.items():
-        if value:
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    add_counts(always, zeros=True)
+    add_counts(when_any)
 
 
 @logger.inject_lambda_context

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from datalake_shared.settings import EnvSettings, load_settings
+from datalake_shared.settings import EventBusSettings, load_settings
 from iceberg_cdc.changes import TtlPolicy
 from iceberg_cdc.service import DEFAULT_MAX_STATEMENTS, ApplyOptions, UnknownAttributePolicy
 from iceberg_cdc.sql import ATHENA_MAX_QUERY_BYTES
@@ -16,7 +16,7 @@ from iceberg_cdc.sql import ATHENA_MAX_QUERY_BYTES
 MIN_QUERY_BYTES = 4096
 
 
-class IcebergCdcSettings(EnvSettings):
+class IcebergCdcSettings(EventBusSettings):
     athena_workgroup: str = Field(alias="ATHENA_WORKGROUP", min_length=1)
     target_database: str = Field(alias="TARGET_DATABASE", min_length=1)
     target_table: str = Field(alias="TARGET_TABLE", min_length=1)
@@ -37,7 +37,6 @@ class IcebergCdcSettings(EnvSettings):
     max_statements_per_batch: int = Field(
         default=DEFAULT_MAX_STATEMENTS, alias="MAX_STATEMENTS_PER_BATCH", ge=1, le=500
     )
-    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
 
     @field_validator("key_columns", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS, SqsRecordProcessor, with_failures
-from datalake_shared.observability import logger, metrics, tracer
+from datalake_shared.observability import add_counts, logger, metrics, tracer
 from datalake_shared.validation import describe_validation_error
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher
 from pipeline_metrics.csv_rows import metric_row
@@ -137,9 +137,7 @@ def report_write(report: WriteReport) -> None:
         UNPUBLISHED_METRIC: len(report.unpublished),
         TOO_LARGE_METRIC: len(report.too_large),
     }
-    for name, value in counts.items():
-        if value:
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    add_counts(counts)
 
 
 @logger.inject_lambda_context

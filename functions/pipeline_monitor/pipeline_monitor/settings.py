@@ -7,6 +7,7 @@ from pydantic import Field
 
 from datalake_shared.settings import (
     CommaSeparatedLowercase,
+    EventBusSettings,
     FolderPrefix,
     SlackAlertSettings,
     load_settings,
@@ -16,13 +17,12 @@ from pipeline_monitor.records import Severity
 DEFAULT_MONITOR_PREFIX = "monitoring-events/"
 
 
-class PipelineMonitorSettings(SlackAlertSettings):
+class PipelineMonitorSettings(SlackAlertSettings, EventBusSettings):
     monitor_bucket: str = Field(alias="MONITOR_BUCKET", min_length=3)
     monitor_prefix: FolderPrefix = Field(default=DEFAULT_MONITOR_PREFIX, alias="MONITOR_PREFIX")
     alert_on: Annotated[frozenset[Severity], CommaSeparatedLowercase] = Field(
         default=frozenset({Severity.ERROR}), alias="ALERT_ON", min_length=1
     )
-    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
 
 
 @cache

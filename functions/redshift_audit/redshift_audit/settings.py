@@ -5,19 +5,24 @@ from typing import Annotated
 
 from pydantic import Field
 
-from datalake_shared.settings import CommaSeparated, FolderPrefix, SlackAlertSettings, load_settings
+from datalake_shared.settings import (
+    CommaSeparated,
+    EventBusSettings,
+    FolderPrefix,
+    SlackAlertSettings,
+    load_settings,
+)
 
 DEFAULT_AUDIT_PREFIX = "redshift-audit/"
 
 
-class RedshiftAuditSettings(SlackAlertSettings):
+class RedshiftAuditSettings(SlackAlertSettings, EventBusSettings):
     audit_bucket: str = Field(alias="AUDIT_BUCKET", min_length=3)
     audit_prefix: FolderPrefix = Field(default=DEFAULT_AUDIT_PREFIX, alias="AUDIT_PREFIX")
     ignore_users: Annotated[frozenset[str], CommaSeparated] = Field(
         default=frozenset({"rdsdb"}), alias="IGNORE_USERS"
     )
     """Users whose statements are not audited: by default Redshift's internal superuser."""
-    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
 
 
 @cache

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
@@ -59,6 +59,17 @@ class Event:
 
     detail: Mapping[str, Any]
     resources: Sequence[str] = ()
+
+
+class EventSink(Protocol):
+    """What a service announces through: ``EventPublisher`` on AWS, a recording fake in tests."""
+
+    def publish(
+        self,
+        detail_type: str,
+        details: Sequence[Mapping[str, Any]],
+        resources: Sequence[str] = (),
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,10 @@ Building them is cheap and needs no AWS access, so module scope is fine here.
 """
 
 import os
+from collections.abc import Mapping
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 # Only what the functions call out through: the AWS SDK and http.client (Slack). The default
@@ -19,3 +21,11 @@ metrics = Metrics()
 _stage = os.environ.get("STAGE")
 if _stage:
     metrics.set_default_dimensions(stage=_stage)
+
+
+def add_counts(counts: Mapping[str, int], *, zeros: bool = False) -> None:
+    """Adds each count as a Count metric; a zero only with ``zeros`` (a dashboard that charts a
+    rate needs its zeros, a count of rare failures does not)."""
+    for name, value in counts.items():
+        if value or zeros:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -2,8 +2,10 @@
 Excel cleaner read before they parse anything."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Final
 
+import boto3
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
@@ -60,3 +62,18 @@ def read_bounded(client: "S3Client", bucket: str, key: str, max_bytes: int) -> S
     return S3Object(
         body=content, version_id=response.get("VersionId"), etag=etag.strip('"') if etag else None
     )
+
+
+class S3ObjectReader:
+    """An S3 adapter's base: the client made on first use (tests inject one), bounded reads."""
+
+    def __init__(self, client: "S3Client | None" = None) -> None:
+        self._client = client
+
+    @cached_property
+    def client(self) -> "S3Client":
+        # Never at import: importing needs no AWS and cold starts stay short.
+        return self._client or boto3.client("s3")
+
+    def read(self, bucket: str, key: str, max_bytes: int) -> S3Object:
+        return read_bounded(self.client, bucket, key, max_bytes)

@@ -36,6 +36,12 @@ def load_settings[Settings: BaseModel](model: type[Settings]) -> Settings:
         raise SettingsError(f"invalid {model.__name__} from environment: {problems}") from error
 
 
+class EventBusSettings(EnvSettings):
+    """Settings of a function that announces what it did on EventBridge (mixin)."""
+
+    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME", min_length=1)
+
+
 class SlackAlertSettings(EnvSettings):
     """Settings of a function that posts alerts to Slack once per event (mixin)."""
 
