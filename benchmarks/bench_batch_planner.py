@@ -29,8 +29,8 @@ from typing import Any, Final
 
 from lambda_support import FakeLambdaContext
 
-from benchmarks.lambda_harness import handler_module, quiet_telemetry
-from benchmarks.results import ROOT, BenchResult, median_seconds
+from benchmarks.lambda_harness import handler_module, head_to_head
+from benchmarks.results import ROOT, BenchResult
 
 TABLES: Final = 3_000
 FILES_PER_TABLE: Final = 10
@@ -248,24 +248,20 @@ def run() -> list[BenchResult]:
         assert output["table_count"] == TABLES
         return Counter(naive_client.calls)
 
-    with quiet_telemetry():
-        our_calls = ours()  # also warms up: the first call builds lazily-initialised state
-        naive_calls = naive()
-        ours_s = median_seconds(ours)
-        naive_s = median_seconds(naive)
+    timed = head_to_head(ours, naive)
     return [
         BenchResult(
             name="batch_planner.plan_ms_3000_tables",
-            value=ours_s * 1000,
+            value=timed.ours_s * 1000,
             unit="ms",
             better="lower",
-            baseline=naive_s * 1000,
+            baseline=timed.naive_s * 1000,
         ),
         BenchResult(
             name="batch_planner.queries_3000_tables",
-            value=our_calls.total(),
+            value=timed.ours.total(),
             unit="calls",
             better="lower",
-            baseline=naive_calls.total(),
+            baseline=timed.naive.total(),
         ),
     ]

@@ -23,8 +23,9 @@ from typing import Any
 
 from lambda_support import FakeLambdaContext
 
-from benchmarks.lambda_harness import handler_module, quiet_telemetry
-from benchmarks.results import ROOT, BenchResult, median_seconds
+from benchmarks.in_memory_aws import AcceptingEventsClient
+from benchmarks.lambda_harness import handler_module, head_to_head
+from benchmarks.results import ROOT, BenchResult
 
 BATCH_SIZE = 25
 BATCHES = 40
@@ -99,20 +100,6 @@ class InMemoryDynamoClient:
         return {}
 
 
-class InMemoryEventsClient:
-    """EventBridge's put_events, accepting every entry."""
-
-    def __init__(self) -> None:
-        self.entries = 0
-        self.calls: Counter[str] = Counter()
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        self.calls["PutEvents"] += 1
-        assert len(Entries) <= 10
-        self.entries += len(Entries)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
-
-
 class InMemoryTable:
     """What the naive handler writes to: boto3's resource Table.put_item, over a dict."""
 
@@ -164,7 +151,7 @@ def _handler_runs() -> list[BenchResult]:
     context = FakeLambdaContext()
 
     def ours() -> Counter[str]:
-        client, events = InMemoryDynamoClient(), InMemoryEventsClient()
+        client, events = InMemoryDynamoClient(), AcceptingEventsClient()
         tracker = FileTracker(
             KeyLayout("", DEFAULT_STAGING_KEY_PATTERN),
             DynamoFileTrackerStore("bench", client=client),  # type: ignore[arg-type]
@@ -186,25 +173,21 @@ def _handler_runs() -> list[BenchResult]:
         assert len(table.items) == records
         return table.calls
 
-    with quiet_telemetry():
-        our_calls = ours()  # also warms up: the first call builds lazily-initialised state
-        naive_calls = naive()
-        ours_s = median_seconds(ours)
-        naive_s = median_seconds(naive)
+    timed = head_to_head(ours, naive)
     return [
         BenchResult(
             name="file_tracker.records_per_s",
-            value=records / ours_s,
+            value=records / timed.ours_s,
             unit="records/s",
             better="higher",
-            baseline=records / naive_s,
+            baseline=records / timed.naive_s,
         ),
         BenchResult(
             name="file_tracker.aws_calls_per_file",
-            value=our_calls.total() / records,
+            value=timed.ours.total() / records,
             unit="calls/file",
             better="lower",
-            baseline=naive_calls.total() / records,
+            baseline=timed.naive.total() / records,
         ),
     ]
 

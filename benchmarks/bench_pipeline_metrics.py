@@ -22,14 +22,14 @@ across midnight UTC, each the body of an SQS record shaped like events/pipeline_
 import copy
 import json
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lambda_support import FakeLambdaContext
 
-from benchmarks.lambda_harness import handler_module, quiet_telemetry
-from benchmarks.results import ROOT, BenchResult, median_seconds
+from benchmarks.in_memory_aws import AcceptingEventsClient, InMemoryS3Client
+from benchmarks.lambda_harness import handler_module, head_to_head
+from benchmarks.results import ROOT, BenchResult
 
 EVENTS = 1000
 BATCH_SIZE = 100
@@ -128,32 +128,7 @@ def sqs_batches(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-class CountingS3Client:
-    """``put_object`` into a dict, counting calls."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-        self.calls: Counter[str] = Counter()
-
-    def put_object(self, **request: Any) -> dict[str, Any]:
-        self.calls["PutObject"] += 1
-        body = request["Body"]
-        self.objects[request["Key"]] = body if isinstance(body, bytes) else body.encode()
-        return {"ETag": '"e"'}
-
-
-class AcceptingEventsClient:
-    """EventBridge's put_events, accepting every entry."""
-
-    def __init__(self) -> None:
-        self.entries = 0
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        self.entries += len(Entries)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
-
-
-def naive_handler(event: dict[str, Any], context: object, s3: CountingS3Client) -> None:
+def naive_handler(event: dict[str, Any], context: object, s3: InMemoryS3Client) -> None:
     """The post's handler: the event's fields joined by commas (no quoting), one object per
     event, keyed by the wall-clock time (two events in one microsecond overwrite each other)."""
     detail = event["detail"]
@@ -184,7 +159,7 @@ def run() -> list[BenchResult]:
     context = FakeLambdaContext()
 
     def ours() -> int:
-        s3, bus = CountingS3Client(), AcceptingEventsClient()
+        s3, bus = InMemoryS3Client(), AcceptingEventsClient()
         writer = MetricsWriter(
             S3MetricsStore("metrics", client=s3),  # type: ignore[arg-type]
             EventBridgeWrittenPublisher(
@@ -201,29 +176,25 @@ def run() -> list[BenchResult]:
         return s3.calls["PutObject"]
 
     def naive() -> int:
-        s3 = CountingS3Client()
+        s3 = InMemoryS3Client()
         for raw in raw_events:
             naive_handler(json.loads(raw), context, s3)
         return s3.calls["PutObject"]
 
-    with quiet_telemetry():
-        our_objects = ours()  # also warms up: the first call builds lazily-initialised state
-        naive_objects = naive()
-        ours_s = median_seconds(ours)
-        naive_s = median_seconds(naive)
+    timed = head_to_head(ours, naive)
     return [
         BenchResult(
             name="pipeline_metrics.objects_per_1000_events",
-            value=our_objects * 1000 / EVENTS,
+            value=timed.ours * 1000 / EVENTS,
             unit="objects",
             better="lower",
-            baseline=naive_objects * 1000 / EVENTS,
+            baseline=timed.naive * 1000 / EVENTS,
         ),
         BenchResult(
             name="pipeline_metrics.rows_per_s",
-            value=EVENTS / ours_s,
+            value=EVENTS / timed.ours_s,
             unit="rows/s",
             better="higher",
-            baseline=EVENTS / naive_s,
+            baseline=EVENTS / timed.naive_s,
         ),
     ]

@@ -30,8 +30,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from lambda_support import FakeLambdaContext
 
-from benchmarks.lambda_harness import handler_module, quiet_telemetry
-from benchmarks.results import ROOT, BenchResult, median_seconds
+from benchmarks.in_memory_aws import AcceptingEventsClient, InMemoryS3Client
+from benchmarks.lambda_harness import handler_module, head_to_head
+from benchmarks.results import ROOT, BenchResult
 
 EVENTS_DIR = ROOT / "events" / "pipeline_monitor"
 ROUNDS = 40
@@ -64,25 +65,6 @@ def sns_events() -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------ in-memory fakes
-
-
-class InMemoryS3:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put_object(self, **request: Any) -> dict[str, Any]:
-        body = request["Body"]
-        self.objects[request["Key"]] = body if isinstance(body, bytes) else str(body).encode()
-        return {}
-
-
-class InMemoryEvents:
-    def __init__(self) -> None:
-        self.entries = 0
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        self.entries += len(Entries)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
 
 
 class InMemorySecrets:
@@ -140,7 +122,7 @@ class InMemoryIdempotency(BasePersistenceLayer):
 def naive_handler(
     event: dict[str, Any],
     context: object,
-    s3: InMemoryS3,
+    s3: InMemoryS3Client,
     secrets: InMemorySecrets,
     post: Callable[[str, bytes, float], Any],
 ) -> dict[str, int]:
@@ -199,7 +181,7 @@ def _handler_runs() -> list[BenchResult]:
     )
 
     def ours() -> None:
-        s3, bus, slack = InMemoryS3(), InMemoryEvents(), SlackOk()
+        s3, bus, slack = InMemoryS3Client(), AcceptingEventsClient(), SlackOk()
         poster = IdempotentSlackPoster(
             SlackWebhook(SecretWebhookUrl("bench", fetch=cached_secret), transport=slack),
             InMemoryIdempotency(),
@@ -220,23 +202,19 @@ def _handler_runs() -> list[BenchResult]:
         assert slack.posts == expected_posts, (slack.posts, expected_posts)
 
     def naive() -> None:
-        s3, secrets, slack = InMemoryS3(), InMemorySecrets(), SlackOk()
+        s3, secrets, slack = InMemoryS3Client(), InMemorySecrets(), SlackOk()
         for event in events:
             naive_handler(event, context, s3, secrets, slack)
         assert len(s3.objects) == len(events)
 
-    with quiet_telemetry():
-        ours()  # warm-up: lazily built state, first imports
-        naive()
-        ours_s = median_seconds(ours)
-        naive_s = median_seconds(naive)
+    timed = head_to_head(ours, naive)
     return [
         BenchResult(
             name="pipeline_monitor.events_per_s",
-            value=len(events) / ours_s,
+            value=len(events) / timed.ours_s,
             unit="events/s",
             better="higher",
-            baseline=len(events) / naive_s,
+            baseline=len(events) / timed.naive_s,
         )
     ]
 

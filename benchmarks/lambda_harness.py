@@ -4,8 +4,11 @@ context is the tests' FakeLambdaContext)."""
 import contextlib
 import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import ModuleType
+
+from benchmarks.results import median_seconds
 
 
 @contextlib.contextmanager
@@ -25,3 +28,21 @@ def quiet_telemetry() -> Iterator[None]:
 def handler_module(function: str) -> ModuleType:
     """functions/<function>/<function>/handler.py (run.py puts each function folder on the path)."""
     return importlib.import_module(f"{function}.handler")
+
+
+@dataclass(frozen=True, slots=True)
+class HeadToHead[T]:
+    ours: T
+    """What one run of ours returned (e.g. the calls it made)."""
+    naive: T
+    ours_s: float
+    """Median seconds of a run."""
+    naive_s: float
+
+
+def head_to_head[T](ours: Callable[[], T], naive: Callable[[], T]) -> HeadToHead[T]:
+    """Each run once, which also warms it up (lazily built state, first imports), then timed,
+    with telemetry formatted as in Lambda but thrown away."""
+    with quiet_telemetry():
+        our_result, naive_result = ours(), naive()
+        return HeadToHead(our_result, naive_result, median_seconds(ours), median_seconds(naive))
