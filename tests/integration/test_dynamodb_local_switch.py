@@ -6,7 +6,6 @@ its own; these tests choose the backend themselves, whatever LOCAL_DYNAMODB says
 DynamoDB Local missing (scripts/install-engines) skips them; REQUIRE_ENGINES=1 (CI) fails them.
 """
 
-import json
 import os
 import socket
 import textwrap
@@ -29,6 +28,7 @@ from local_runtime.real_engines import (
     dynamodb_local_dir,
     java,
 )
+from tests.integration.small_projects import RECORD_FILE, recorded, write_project
 
 FUNCTION = textwrap.dedent(
     '''
@@ -103,9 +103,7 @@ def _dynamodb_local_installed() -> None:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dynamodb-switch")
-    (root / "functions" / "items").mkdir(parents=True)
-    (root / "functions" / "items" / "app.py").write_text(FUNCTION)
-    (root / "template.yaml").write_text(template(root / "record.jsonl"))
+    write_project(root, "items", FUNCTION, template(root / RECORD_FILE))
     return root
 
 
@@ -129,11 +127,9 @@ def on_dynamodb_local(project: Path, running_dynamodb_local: str) -> Iterator[Lo
 
 
 def stream_records(project: Path, pk: str) -> list[dict[str, Any]]:
-    path = project / "record.jsonl"
-    events = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     return [
         record
-        for event in events
+        for event in recorded(project)
         for record in event.get("Records", [])
         if record["dynamodb"]["Keys"]["pk"]["S"] == pk
     ]

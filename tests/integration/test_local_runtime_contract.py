@@ -13,6 +13,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.events.models import Rule
 
 from local_runtime import LocalRuntime
+from tests.integration.small_projects import RECORD_FILE, recorded, write_project
 
 RECORDER = textwrap.dedent(
     '''
@@ -65,15 +66,7 @@ def template(record_file: Path, fail_times: int) -> str:
 
 
 def make_project(root: Path, fail_times: int) -> Path:
-    (root / "functions" / "recorder").mkdir(parents=True)
-    (root / "functions" / "recorder" / "app.py").write_text(RECORDER)
-    (root / "template.yaml").write_text(template(root / "record.jsonl", fail_times))
-    return root / "template.yaml"
-
-
-def recorded(root: Path) -> list[object]:
-    path = root / "record.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return write_project(root, "recorder", RECORDER, template(root / RECORD_FILE, fail_times))
 
 
 def put(runtime: LocalRuntime, source: str, detail: dict[str, object]) -> None:

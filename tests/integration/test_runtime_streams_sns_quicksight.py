@@ -28,6 +28,7 @@ from local_runtime.bridges.dynamodb_streams import DynamoDbStreamsBridge
 from local_runtime.bridges.quicksight import QuickSightBridge
 from local_runtime.bridges.sns import SnsBridge, route_to_sns
 from local_runtime.intrinsics import ACCOUNT_ID
+from tests.integration.small_projects import RECORD_FILE, recorded, write_project
 
 RECORDER = textwrap.dedent(
     '''
@@ -230,9 +231,7 @@ class Bridges:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("streams-sns-quicksight")
-    (root / "functions" / "recorder").mkdir(parents=True)
-    (root / "functions" / "recorder" / "app.py").write_text(RECORDER)
-    (root / "template.yaml").write_text(template(root / "record.jsonl"))
+    write_project(root, "recorder", RECORDER, template(root / RECORD_FILE))
     return root
 
 
@@ -255,11 +254,6 @@ def bridges(running: tuple[LocalRuntime, Bridges]) -> Bridges:
 
 
 # ---------------------------------------------------------------------- helpers
-def recorded(project: Path) -> list[dict[str, Any]]:
-    path = project / "record.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 def stream_batches(project: Path, prefix: str) -> list[list[dict[str, Any]]]:
     """Stream events whose records belong to this test's keys, in invocation order."""
     batches = []

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alert_fakes import Sleeps
 from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 from samcli.yamlhelper import yaml_parse
 
 from datalake_shared.observability import logger
+from local_runtime.slack_sink import SlackSink
 
 ROOT = Path(__file__).resolve().parents[2]
 _real_connect = socket.socket.connect
@@ -77,3 +79,18 @@ def logs() -> Iterator[CapturedLogs]:
 @pytest.fixture
 def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> MetricsReader:
     return MetricsReader(capsys)
+
+
+# --- shared by the Slack tests and the alerting functions' tests ----------------------------
+
+
+@pytest.fixture
+def sink() -> Iterator[SlackSink]:
+    """A real HTTP server on 127.0.0.1 standing in for Slack."""
+    with SlackSink() as running:
+        yield running
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()

@@ -1,13 +1,16 @@
-"""One fake EventBridge client for every function's tests: ``put_events`` answering as the
-service does, with the failures a test asks for."""
+"""The EventBridge fakes of every function's tests: a client answering ``put_events`` as the
+service does, and a publisher recording what a function announces, with the failures asked for."""
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 from eventbridge_limits import refuse_like_aws
+
+from datalake_shared.event_publisher import EntryTooLargeError
 
 
 @dataclass
@@ -62,3 +65,34 @@ class FakeEventsClient:
             for entry in self.accepted
             if detail_type is None or entry["DetailType"] == detail_type
         ]
+
+
+@dataclass
+class RecordingPublisher:
+    """Stands in for the shared ``EventPublisher``: records (detail type, detail, resources).
+
+    - ``failing``: every publish fails as a throttled PutEvents call.
+    - ``too_large``: every publish is refused as the publisher refuses an entry over
+      EventBridge's size limit.
+    """
+
+    published: list[tuple[str, dict[str, Any], list[str]]] = field(default_factory=list)
+    failing: bool = False
+    too_large: bool = False
+
+    def publish(
+        self,
+        detail_type: str,
+        details: Sequence[Mapping[str, Any]],
+        resources: Sequence[str] = (),
+    ) -> None:
+        if self.too_large:
+            raise EntryTooLargeError(f"EntryTooLarge: a {detail_type!r} entry is 300000 bytes")
+        if self.failing:
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutEvents"
+            )
+        self.published.extend((detail_type, dict(detail), list(resources)) for detail in details)
+
+    def types(self) -> list[str]:
+        return [detail_type for detail_type, _, _ in self.published]

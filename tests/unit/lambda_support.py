@@ -32,6 +32,11 @@ def load_sample_event(function: str, name: str) -> dict[str, Any]:
     return event
 
 
+def sample_event_names(function: str) -> list[str]:
+    """The file names of events/<function>/'s sample events, sorted."""
+    return sorted(path.name for path in (ROOT / "events" / function).glob("*.json"))
+
+
 def create_template_table(
     client: Any, template: dict[str, Any], logical_id: str, name: str
 ) -> None:

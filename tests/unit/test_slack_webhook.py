@@ -64,12 +64,6 @@ class Recorder:
 
 
 @pytest.fixture
-def sink() -> Iterator[SlackSink]:
-    with SlackSink() as running:
-        yield running
-
-
-@pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
 

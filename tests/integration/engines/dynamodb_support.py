@@ -72,22 +72,6 @@ class Clock:
         return self.now
 
 
-class CallRecorder:
-    """Records (operation, parameters) of every call a boto3 client makes from now on."""
-
-    _EVENT: Final = "before-parameter-build.dynamodb"
-
-    def __init__(self, client: Any) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        client.meta.events.register(self._EVENT, self._record)
-
-    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append((model.name, dict(params)))
-
-    def of(self, operation: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == operation]
-
-
 def scan_all(client: Any, table: str, **extra: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for page in client.get_paginator("scan").paginate(TableName=table, **extra):

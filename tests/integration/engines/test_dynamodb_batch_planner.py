@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable
 
 import pytest
+from boto_calls import CallRecorder
 from lambda_support import FakeLambdaContext
 from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -16,7 +17,7 @@ from datalake_shared.pipeline_config import BatchConfig, PipelineConfig, TableCo
 from file_tracker.service import KeyLayout, TrackedFile
 from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 from file_tracker.store import DynamoFileTrackerStore
-from tests.integration.engines.dynamodb_support import CallRecorder, object_created
+from tests.integration.engines.dynamodb_support import object_created
 
 CONTEXT = FakeLambdaContext(function_name="batch-planner")
 
@@ -88,7 +89,7 @@ def test_the_handler_plans_the_active_tables_with_pending_files(
     # Query of the index (and the config reads), never a Scan
     assert [batch["tables"] for batch in output["batches"]] == [["s.a", "s.c"]]
     assert (output["table_count"], output["max_concurrency"]) == (2, 3)
-    operations = [name for name, _ in recorder.calls]
+    operations = recorder.operations()
     assert operations.count("Query") == 2  # the cadence's table configs, and the index
     assert "Scan" not in operations
 

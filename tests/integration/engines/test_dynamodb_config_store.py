@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from boto_calls import CallRecorder
+from eventbridge_fake import RecordingPublisher
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from config_loader.service import ConfigLoader, LoadOutcome
@@ -20,12 +22,7 @@ from datalake_shared.pipeline_config import (
     parse_pipeline_config,
 )
 from datalake_shared.s3_objects import S3Object
-from tests.integration.engines.dynamodb_support import (
-    MAX_ITEM_BYTES,
-    CallRecorder,
-    scan_all,
-    utf8_len,
-)
+from tests.integration.engines.dynamodb_support import MAX_ITEM_BYTES, scan_all, utf8_len
 
 NOW = "2026-11-23T10:00:00.000Z"
 # A column name of the longest length the config allows.
@@ -111,7 +108,7 @@ def test_every_page_of_a_cadences_tables_is_read(
     active = store.load_table_configs("hourly", active_only=True)
     # Then all 20 come back, over several pages
     assert [t.source_table for t in active] == [f"s.t{n:02d}" for n in range(30) if n % 3]
-    assert len(recorder.of("Query")) >= 5
+    assert len(recorder.params_of("Query")) >= 5
 
 
 def test_a_table_moved_to_another_cadence_is_deactivated_where_it_was(
@@ -138,7 +135,7 @@ def test_more_than_100_items_are_written_in_several_transactions(
     # When it is applied
     plan = store.apply(config(*(table(f"s.t{n:03d}") for n in range(150))))
     # Then DynamoDB took two transactions, within its 100 actions each, and holds every item
-    sizes = [len(t["TransactItems"]) for t in recorder.of("TransactWriteItems")]
+    sizes = [len(t["TransactItems"]) for t in recorder.params_of("TransactWriteItems")]
     assert (plan.transactions, sizes) == (2, [100, 51])
     assert len(scan_all(dynamodb, tables[1])) == 150
 
@@ -154,7 +151,7 @@ def test_large_items_are_split_to_stay_under_the_4_mb_of_a_transaction(
     plan = store.apply(config(*big))
     # Then no transaction carried 4 MB, and every table is stored
     assert plan.transactions >= 2
-    for transaction in recorder.of("TransactWriteItems"):
+    for transaction in recorder.params_of("TransactWriteItems"):
         stored = sum(
             utf8_len(action["Put"]["Item"]["config"]["S"])
             for action in transaction["TransactItems"]
@@ -259,16 +256,6 @@ class InMemoryObjects:
         return self.objects.pop(key, None) is not None
 
 
-@dataclass
-class RecordingEvents:
-    published: list[tuple[str, Any]] = field(default_factory=list)
-
-    def publish(
-        self, detail_type: str, details: Sequence[Any], resources: Sequence[str] = ()
-    ) -> None:
-        self.published.append((detail_type, list(details)))
-
-
 def test_the_loader_rejects_an_unstorable_file_and_keeps_the_stored_config(
     store: PipelineConfigStore, dynamodb: DynamoDBClient, tables: tuple[str, str]
 ) -> None:
@@ -283,7 +270,9 @@ def test_the_loader_rejects_an_unstorable_file_and_keeps_the_stored_config(
             ).encode()
         }
     )
-    loader = ConfigLoader(objects, store, RecordingEvents(), frozenset({"lake"}), now=lambda: NOW)
+    loader = ConfigLoader(
+        objects, store, RecordingPublisher(), frozenset({"lake"}), now=lambda: NOW
+    )
     # When the loader handles the upload
     result = loader.load("config-bucket", "pipeline.json", len(objects.objects["pipeline.json"]))
     # Then it is rejected with a report naming the batch, and the tables are as they were
@@ -305,11 +294,11 @@ def test_the_loader_applies_a_valid_file_to_dynamodb(
         '"sequence_column": "ts"}]}'
     )
     objects = InMemoryObjects({"pipeline.json": text.encode()})
-    events = RecordingEvents()
+    events = RecordingPublisher()
     loader = ConfigLoader(objects, store, events, frozenset({"lake"}), now=lambda: NOW)
     # When the loader handles it
     result = loader.load("config-bucket", "pipeline.json", len(text))
     # Then the config is in DynamoDB and announced
     assert result.outcome is LoadOutcome.APPLIED
     assert [t.source_table for t in store.load_table_configs("hourly")] == ["sales.orders"]
-    assert [detail_type for detail_type, _ in events.published] == ["Pipeline Config Applied"]
+    assert events.types() == ["Pipeline Config Applied"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from boto_calls import CallRecorder
 from lambda_support import FakeLambdaContext
 from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -16,7 +17,6 @@ from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 from file_tracker.store import MAX_ITEMS_PER_TRANSACTION, DynamoFileTrackerStore
 from tests.integration.engines.dynamodb_support import (
     MAX_PARTITION_KEY_BYTES,
-    CallRecorder,
     object_created,
     scan_all,
     sqs_batch,
@@ -140,7 +140,11 @@ def test_flags_are_set_in_transactions_of_at_most_100(
     failures = store.mark_announced_batch(files)
     # Then DynamoDB took three transactions of 100, 100 and 50, and every item is flagged
     assert failures == []
-    assert [len(t["TransactItems"]) for t in recorder.of("TransactWriteItems")] == [100, 100, 50]
+    assert [len(t["TransactItems"]) for t in recorder.params_of("TransactWriteItems")] == [
+        100,
+        100,
+        50,
+    ]
     flags = {item["landed_event_published"]["BOOL"] for item in scan_all(dynamodb, tracker_table)}
     assert flags == {True}
     assert MAX_ITEMS_PER_TRANSACTION == 100

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from boto_calls import CallRecorder
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from batch_planner.store import DynamoPendingTables
@@ -21,7 +22,6 @@ from file_tracker.store import DynamoFileTrackerStore, pending_order
 from tests.integration.engines.dynamodb_support import (
     MAX_S3_KEY_BYTES,
     MAX_SORT_KEY_BYTES,
-    CallRecorder,
     Clock,
     object_created,
     scan_all,
@@ -244,9 +244,9 @@ def test_the_planner_follows_every_page_of_one_query(
     # When the planner lists the tables
     tables = DynamoPendingTables(tracker_table, client=dynamodb).pending_tables()
     # Then it read several pages of the one index Query, never a Scan, and found every table
-    queries = recorder.of("Query")
+    queries = recorder.params_of("Query")
     assert len(queries) >= 2
-    assert [name for name, _ in recorder.calls] == ["Query"] * len(queries)
+    assert recorder.operations() == ["Query"] * len(queries)
     assert ["ExclusiveStartKey" in query for query in queries] == [False] + [True] * (
         len(queries) - 1
     )
@@ -275,7 +275,7 @@ def test_the_job_follows_every_page_of_its_tables_files(
     # When the job reads the table's pending files
     pending = DynamoFileTracker(tracker_table, client=dynamodb).pending_files("sales.orders")
     # Then every file is there, read over several pages
-    assert len(recorder.of("Query")) >= 2
+    assert len(recorder.params_of("Query")) >= 2
     assert sorted(file.file_id for file in pending) == sorted(file.file_id for file in written)
 
 

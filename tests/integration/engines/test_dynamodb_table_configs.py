@@ -5,13 +5,13 @@ exactly as template.yaml declares it."""
 from collections.abc import Callable
 
 import pytest
+from boto_calls import CallRecorder
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from cdc_merge.job import CONFIG_ERROR_KEY
 from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.pipeline_config import BatchConfig, PipelineConfig, TableConfig
-from tests.integration.engines.dynamodb_support import CallRecorder
 
 
 @pytest.fixture
@@ -52,7 +52,9 @@ def test_a_batchs_configs_come_back_in_the_order_asked(
     # When the job reads them all
     configs = DynamoTableConfigs(tables[1], client=dynamodb).configs("hourly", asked)
     # Then it made one BatchGetItem per 100 keys, and each config is the one stored
-    assert [len(c["RequestItems"][tables[1]]["Keys"]) for c in recorder.of("BatchGetItem")] == [
+    assert [
+        len(c["RequestItems"][tables[1]]["Keys"]) for c in recorder.params_of("BatchGetItem")
+    ] == [
         100,
         50,
     ]

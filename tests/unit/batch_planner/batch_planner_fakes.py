@@ -3,30 +3,19 @@
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import Any
 
-from lambda_support import (  # noqa: F401 - re-exported for the tests
-    CapturedLogs,
-    FakeLambdaContext,
-    MetricsReader,
-    load_handler_module,
-    load_sample_event,
-)
+from lambda_support import load_handler_module, load_sample_event
 
 from batch_planner.service import BatchPlanner
 from datalake_shared.pipeline_config import BatchConfig, TableConfig
 
-ROOT = Path(__file__).resolve().parents[3]
-EVENTS_DIR = ROOT / "events" / "batch_planner"
 GLUE_JOB = "datalake-cdc-merge-test"
 
 
 app = load_handler_module("batch_planner")
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return load_sample_event("batch_planner", name)
+load_event = partial(load_sample_event, "batch_planner")
 
 
 def batch_config(
@@ -107,17 +96,3 @@ def planner_with(
     configs: FakeConfigSource, pending: FakePendingTables, **options: Any
 ) -> BatchPlanner:
     return BatchPlanner(configs, pending, glue_job_name=GLUE_JOB, **options)
-
-
-class DynamoCallRecorder:
-    """Records the operations (and their parameters) a real boto3 DynamoDB client makes."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        client.meta.events.register("before-parameter-build.dynamodb", self._record)
-
-    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append((model.name, dict(params)))
-
-    def operations(self) -> list[str]:
-        return [name for name, _ in self.calls]

@@ -6,9 +6,7 @@ from typing import Any
 import pytest
 from batch_planner_fakes import (
     GLUE_JOB,
-    CapturedLogs,
     FakeConfigSource,
-    FakeLambdaContext,
     FakePendingTables,
     app,
     batch_config,
@@ -17,6 +15,7 @@ from batch_planner_fakes import (
     table_config,
     tables,
 )
+from lambda_support import CapturedLogs, FakeLambdaContext
 from pydantic import ValidationError
 
 from batch_planner.service import BatchPlanner, UnknownCadenceError

@@ -6,9 +6,8 @@ from typing import Any
 
 import boto3
 import pytest
-from batch_planner_fakes import DynamoCallRecorder
-from lambda_support import create_template_table
-from moto import mock_aws
+from boto_calls import CallRecorder
+from moto_dynamodb import template_tables
 
 from batch_planner.store import DynamoPendingTables
 from datalake_contracts.file_tracker_item import PENDING_INDEX
@@ -18,9 +17,7 @@ TABLE_NAME = "file-tracker-test"
 
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_template_table(client, sam_template, "FileTrackerTable", TABLE_NAME)
+    with template_tables(sam_template, {"FileTrackerTable": TABLE_NAME}) as client:
         yield client
 
 
@@ -85,7 +82,7 @@ def test_every_page_of_one_query_is_read_and_no_scan_is_made(dynamodb: Any) -> N
         dynamodb,
         [file_item(f"schema{n % 60:02d}.table", n, key_padding=1000) for n in range(1200)],
     )
-    recorder = DynamoCallRecorder(dynamodb)
+    recorder = CallRecorder(dynamodb)
     # When the pending tables are listed
     tables = DynamoPendingTables(TABLE_NAME, client=dynamodb).pending_tables()
     # Then every table is found, with Query calls only, each following the previous page
@@ -101,7 +98,7 @@ def test_every_page_of_one_query_is_read_and_no_scan_is_made(dynamodb: Any) -> N
 def test_query_reads_only_the_source_table_of_the_index(dynamodb: Any) -> None:
     # Given a pending file
     put_items(dynamodb, [file_item("sales.orders", 1)])
-    recorder = DynamoCallRecorder(dynamodb)
+    recorder = CallRecorder(dynamodb)
     # When listed
     DynamoPendingTables(TABLE_NAME, client=dynamodb).pending_tables()
     # Then the request targets the index's landed partition and projects source_table alone

@@ -1,9 +1,10 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
 import pytest
-from batch_planner_fakes import EVENTS_DIR, app, load_event
+from batch_planner_fakes import app, load_event
+from lambda_support import sample_event_names
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("batch_planner")
 
 
 def test_corpus_holds_the_documented_cases() -> None:

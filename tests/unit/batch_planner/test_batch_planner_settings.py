@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from settings_support import clean_settings, set_variables, template_variables, variables_read
 
 from batch_planner.settings import BatchPlannerSettings, get_settings
 from datalake_shared.settings import SettingsError
@@ -18,17 +19,13 @@ FUNCTION = "BatchPlannerFunction"
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()  # later tests must not see this test's settings
+    with clean_settings(monkeypatch, ENV, get_settings):
+        yield
 
 
 def test_settings_read_every_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the four variables
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, ENV)
     # When settings load / Then each field holds its variable
     assert get_settings() == BatchPlannerSettings(
         batch_config_table="batch-config",
@@ -41,9 +38,7 @@ def test_settings_read_every_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("missing", sorted(ENV))
 def test_a_missing_variable_fails_naming_it(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
     # Given every variable but one
-    for name, value in ENV.items():
-        if name != missing:
-            monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, ENV, leave_out=missing)
     # When settings load / Then the error names the missing one
     with pytest.raises(SettingsError, match=missing):
         get_settings()
@@ -51,8 +46,7 @@ def test_a_missing_variable_fails_naming_it(monkeypatch: pytest.MonkeyPatch, mis
 
 def test_an_empty_variable_fails_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given an empty job name
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, ENV)
     monkeypatch.setenv("GLUE_JOB_NAME", "")
     # When settings load / Then the error names it
     with pytest.raises(SettingsError, match="GLUE_JOB_NAME"):
@@ -61,8 +55,7 @@ def test_an_empty_variable_fails_naming_it(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_settings_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given settings loaded once
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, ENV)
     first = get_settings()
     # When the environment changes afterwards / Then the cached settings are returned
     monkeypatch.setenv("GLUE_JOB_NAME", "other")
@@ -71,14 +64,9 @@ def test_settings_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_template_sets_the_variables_the_settings_read(sam_template: dict[str, Any]) -> None:
     # Given the function's environment in template.yaml
-    function = sam_template["Resources"].get(FUNCTION)
-    if function is None:
-        pytest.skip(f"{FUNCTION} is not in template.yaml yet")
-    provided = set(function["Properties"]["Environment"]["Variables"]) | set(
-        sam_template["Globals"]["Function"]["Environment"]["Variables"]
-    )
+    provided = template_variables(sam_template, FUNCTION)
     # When compared with what the settings read
-    read = {field.alias for field in BatchPlannerSettings.model_fields.values()}
+    read = variables_read(BatchPlannerSettings)
     # Then every variable the settings read is set
     assert read == set(ENV)
     assert read <= provided

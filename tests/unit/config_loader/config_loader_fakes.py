@@ -3,24 +3,18 @@
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from lambda_support import (  # noqa: F401 - re-exported for the tests
-    CapturedLogs,
-    FakeLambdaContext,
-    MetricsReader,
-    load_handler_module,
-    load_sample_event,
-)
+from lambda_support import load_handler_module, load_sample_event
 
 from datalake_shared.config_store import CADENCE, SOURCE_TABLE, ApplyPlan
 from datalake_shared.pipeline_config import PipelineConfig
 from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError, S3Object
 
 ROOT = Path(__file__).resolve().parents[3]
-EVENTS_DIR = ROOT / "events" / "config_loader"
 CONFIG_DIR = ROOT / "config"
 BUCKET = "datalake-staging-example"
 BATCH_TABLE = "batch-config-test"
@@ -48,10 +42,7 @@ TABLE_TABLE_KEYS: dict[str, Any] = {
 
 
 app = load_handler_module("config_loader")
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return load_sample_event("config_loader", name)
+load_event = partial(load_sample_event, "config_loader")
 
 
 def uploaded(key: str, size: int = 1024, bucket: str = BUCKET) -> dict[str, Any]:
@@ -156,33 +147,3 @@ class FakeApplier:
             raise StoreUnavailableError
         self.applied.append(config)
         return ApplyPlan(batches=tuple(config.batches), tables=tuple(config.tables), transactions=1)
-
-
-@dataclass
-class FakeEvents:
-    published: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def publish(
-        self,
-        detail_type: str,
-        details: Sequence[Mapping[str, Any]],
-        resources: Sequence[str] = (),
-    ) -> None:
-        self.published.extend((detail_type, dict(detail)) for detail in details)
-
-    def types(self) -> list[str]:
-        return [detail_type for detail_type, _ in self.published]
-
-
-class DynamoCallRecorder:
-    """Records the operations (and their parameters) a real boto3 client makes."""
-
-    def __init__(self, client: Any, service: str = "dynamodb") -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        client.meta.events.register(f"before-parameter-build.{service}", self._record)
-
-    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append((model.name, params))
-
-    def params_of(self, operation: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == operation]

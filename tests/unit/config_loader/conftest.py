@@ -11,9 +11,9 @@ from config_loader_fakes import (
     TABLE_TABLE_KEYS,
     WRITABLE_DATABASES,
     FakeApplier,
-    FakeEvents,
     FakeObjects,
 )
+from eventbridge_fake import RecordingPublisher
 from moto import mock_aws
 
 from config_loader.service import ConfigLoader
@@ -31,12 +31,12 @@ def applier() -> FakeApplier:
 
 
 @pytest.fixture
-def events() -> FakeEvents:
-    return FakeEvents()
+def events() -> RecordingPublisher:
+    return RecordingPublisher()
 
 
 @pytest.fixture
-def loader(objects: FakeObjects, applier: FakeApplier, events: FakeEvents) -> ConfigLoader:
+def loader(objects: FakeObjects, applier: FakeApplier, events: RecordingPublisher) -> ConfigLoader:
     return ConfigLoader(
         objects, applier, events, WRITABLE_DATABASES, now=lambda: "2026-11-23T09:00:00Z"
     )

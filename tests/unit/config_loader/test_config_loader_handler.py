@@ -6,18 +6,16 @@ from typing import Any
 import pytest
 from config_loader_fakes import (
     BUCKET,
-    CapturedLogs,
     FakeApplier,
-    FakeEvents,
-    FakeLambdaContext,
     FakeObjects,
-    MetricsReader,
     StoreUnavailableError,
     app,
     load_event,
     sample_config_text,
     uploaded,
 )
+from eventbridge_fake import RecordingPublisher
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 from pydantic import ValidationError
 
 from config_loader.service import (
@@ -63,7 +61,7 @@ def test_valid_upload_is_applied(
 
 
 def test_upload_targeting_a_database_the_glue_job_may_not_write_is_rejected(
-    objects: FakeObjects, applier: FakeApplier, events: FakeEvents
+    objects: FakeObjects, applier: FakeApplier, events: RecordingPublisher
 ) -> None:
     # Given a stack whose Glue job may write only "sales" (MergeTargetDatabases), and the
     # example config, whose third table targets "inventory"
@@ -80,10 +78,10 @@ def test_upload_targeting_a_database_the_glue_job_may_not_write_is_rejected(
 
 
 def test_valid_upload_publishes_config_applied(
-    sample_objects: FakeObjects, events: FakeEvents, loader: ConfigLoader
+    sample_objects: FakeObjects, events: RecordingPublisher, loader: ConfigLoader
 ) -> None:
     handle(load_event("config_uploaded.json"), loader)
-    [(detail_type, detail)] = events.published
+    [(detail_type, detail, _)] = events.published
     assert detail_type == CONFIG_APPLIED
     assert (detail["key"], detail["batches"], detail["tables"]) == (VALID_KEY, 2, 4)
 
@@ -150,23 +148,23 @@ def test_invalid_upload_counts_config_rejected(
 
 
 def test_invalid_upload_publishes_config_rejected(
-    sample_objects: FakeObjects, events: FakeEvents, loader: ConfigLoader
+    sample_objects: FakeObjects, events: RecordingPublisher, loader: ConfigLoader
 ) -> None:
     handle(load_event("config_invalid_uploaded.json"), loader)
-    [(detail_type, detail)] = events.published
+    [(detail_type, detail, _)] = events.published
     assert detail_type == CONFIG_REJECTED
     assert (detail["problem_count"], len(detail["problems"])) == (9, 9)
 
 
 def test_rejected_event_carries_at_most_50_problems(
-    objects: FakeObjects, events: FakeEvents, loader: ConfigLoader
+    objects: FakeObjects, events: RecordingPublisher, loader: ConfigLoader
 ) -> None:
     # Given a file with 60 problems (60 unknown keys)
     objects.add("config/typos.yaml", "\n".join(f"key_{n}: 1" for n in range(60)) + "\nbatches: []")
     # When handled
     handle(uploaded("config/typos.yaml"), loader)
     # Then the event carries the first 50 and the count; the report has them all
-    [(_, detail)] = events.published
+    [(_, detail, _)] = events.published
     assert detail["problem_count"] == 61
     assert len(detail["problems"]) == MAX_PROBLEMS_IN_EVENT
     report = objects.text("config/typos.yaml.rejected.txt")
@@ -240,7 +238,7 @@ def test_utf8_byte_order_mark_is_accepted(objects: FakeObjects, loader: ConfigLo
     "key", ["config/pipeline.yaml.rejected.txt", "config/README.md", "config/", "config/x.csv"]
 )
 def test_objects_that_are_not_config_files_are_ignored(
-    objects: FakeObjects, events: FakeEvents, loader: ConfigLoader, key: str
+    objects: FakeObjects, events: RecordingPublisher, loader: ConfigLoader, key: str
 ) -> None:
     # Given one of our own reports (or any non-config object) / When its event arrives
     response = handle(uploaded(key), loader)

@@ -9,12 +9,12 @@ from config_loader_fakes import (
     BUCKET,
     TABLE_TABLE,
     WRITABLE_DATABASES,
-    FakeEvents,
-    FakeLambdaContext,
     app,
     load_event,
     sample_config_text,
 )
+from eventbridge_fake import RecordingPublisher
+from lambda_support import FakeLambdaContext
 
 from config_loader.service import ConfigLoader
 from config_loader.store import S3ConfigObjects
@@ -80,7 +80,7 @@ def test_client_is_built_on_first_use_only() -> None:
     assert "client" not in vars(S3ConfigObjects())
 
 
-def real_loader(s3: Any, dynamodb: Any, events: FakeEvents) -> ConfigLoader:
+def real_loader(s3: Any, dynamodb: Any, events: RecordingPublisher) -> ConfigLoader:
     return ConfigLoader(
         S3ConfigObjects(client=s3),
         PipelineConfigStore(BATCH_TABLE, TABLE_TABLE, client=dynamodb),
@@ -92,7 +92,7 @@ def real_loader(s3: Any, dynamodb: Any, events: FakeEvents) -> ConfigLoader:
 def test_uploaded_example_reaches_the_config_tables(s3: Any, dynamodb: Any) -> None:
     # Given the example config in S3 and the real adapters
     s3.put_object(Bucket=BUCKET, Key="config/pipeline.yaml", Body=sample_config_text().encode())
-    loader = real_loader(s3, dynamodb, FakeEvents())
+    loader = real_loader(s3, dynamodb, RecordingPublisher())
     # When the sample event is handled
     app.lambda_handler(load_event("config_uploaded.json"), FakeLambdaContext(), loader=loader)
     # Then the planner's reads see the hourly cadence and its tables
@@ -111,7 +111,7 @@ def test_uploaded_broken_example_leaves_tables_empty_and_a_report(s3: Any, dynam
     s3.put_object(
         Bucket=BUCKET, Key="config/broken.yaml", Body=sample_config_text("broken.yaml").encode()
     )
-    loader = real_loader(s3, dynamodb, FakeEvents())
+    loader = real_loader(s3, dynamodb, RecordingPublisher())
     app.lambda_handler(
         load_event("config_invalid_uploaded.json"), FakeLambdaContext(), loader=loader
     )

@@ -1,11 +1,12 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
 import pytest
-from config_loader_fakes import CONFIG_DIR, EVENTS_DIR, load_event
+from config_loader_fakes import CONFIG_DIR, load_event
+from lambda_support import sample_event_names
 
 from datalake_shared.s3_events import S3ObjectCreatedEvent
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("config_loader")
 
 
 def test_corpus_holds_the_documented_cases() -> None:

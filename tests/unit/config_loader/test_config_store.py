@@ -4,13 +4,13 @@ import json
 from typing import Any, cast
 
 import pytest
+from boto_calls import CallRecorder
 from config_loader_fakes import (
     BATCH_TABLE,
     BATCH_TABLE_KEYS,
     FIXED_NOW,
     TABLE_TABLE,
     TABLE_TABLE_KEYS,
-    DynamoCallRecorder,
     config_dict,
     many_tables,
     sample_config_text,
@@ -117,7 +117,7 @@ def test_apply_writes_in_transactions_of_at_most_100_items(
     config_store: PipelineConfigStore, dynamodb: Any
 ) -> None:
     # Given 250 tables and their batch config (251 items)
-    recorder = DynamoCallRecorder(dynamodb)
+    recorder = CallRecorder(dynamodb)
     # When applied
     plan = config_store.apply(config_of(many_tables(250)))
     # Then 3 transactions write 100, 100 and 51 items, the batch config first
@@ -138,7 +138,7 @@ def test_large_items_split_transactions_before_the_4_mb_limit(
         table_dict(f"wide.t{n:02d}", columns=columns, primary_key=["column_0000"])
         for n in range(90)
     ]
-    recorder = DynamoCallRecorder(dynamodb)
+    recorder = CallRecorder(dynamodb)
     # When applied
     config_store.apply(config_of(tables))
     # Then no transaction carries more than 3.5 MB of items, as DynamoDB counts them
@@ -205,7 +205,7 @@ def test_load_table_configs_reads_every_page(dynamodb: Any) -> None:
     # Given 35 tables, read 10 per page
     store = PipelineConfigStore(BATCH_TABLE, TABLE_TABLE, client=dynamodb, page_size=10)
     store.apply(config_of(many_tables(35)))
-    recorder = DynamoCallRecorder(dynamodb)
+    recorder = CallRecorder(dynamodb)
     # When the cadence's tables are loaded
     tables = store.load_table_configs("hourly")
     # Then four Query calls return all 35, in source_table order
@@ -218,9 +218,9 @@ def test_load_table_configs_queries_by_cadence_never_scans(
     config_store: PipelineConfigStore, dynamodb: Any
 ) -> None:
     config_store.apply(parse_pipeline_config(sample_config_text(), "pipeline.yaml"))
-    recorder = DynamoCallRecorder(dynamodb)
+    recorder = CallRecorder(dynamodb)
     config_store.load_table_configs("hourly", active_only=True)
-    assert [name for name, _ in recorder.calls] == ["Query"]
+    assert recorder.operations() == ["Query"]
     [query] = recorder.params_of("Query")
     assert query["ExpressionAttributeValues"][":cadence"] == {"S": "hourly"}
 

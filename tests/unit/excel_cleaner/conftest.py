@@ -1,5 +1,6 @@
 import pytest
-from excel_cleaner_fakes import FakeEvents, FakeStore, FakeTopic, make_cleaner
+from eventbridge_fake import RecordingPublisher
+from excel_cleaner_fakes import FakeStore, FakeTopic, make_cleaner
 
 from excel_cleaner.service import ExcelCleaner
 
@@ -15,11 +16,11 @@ def topic() -> FakeTopic:
 
 
 @pytest.fixture
-def events() -> FakeEvents:
-    return FakeEvents()
+def events() -> RecordingPublisher:
+    return RecordingPublisher()
 
 
 @pytest.fixture
-def cleaner(store: FakeStore, topic: FakeTopic, events: FakeEvents) -> ExcelCleaner:
+def cleaner(store: FakeStore, topic: FakeTopic, events: RecordingPublisher) -> ExcelCleaner:
     """The real cleaner over the fakes, clean prefix "clean/", quarantine "quarantine/"."""
     return make_cleaner(store, topic, events)

@@ -1,39 +1,28 @@
-"""In-memory stand-ins for the excel cleaner's S3, result topic and EventBridge, plus events."""
+"""In-memory stand-ins for the excel cleaner's S3 and result topic, plus events."""
 
 import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import Any
 from urllib.parse import quote_plus
 
 from botocore.exceptions import ClientError
-from lambda_support import (  # noqa: F401 - re-exported for the tests
-    CapturedLogs,
-    FakeLambdaContext,
-    MetricsReader,
-    load_handler_module,
-    load_sample_event,
-)
+from eventbridge_fake import RecordingPublisher
+from lambda_support import load_handler_module, load_sample_event
 
-from datalake_shared.event_publisher import EntryTooLargeError
 from datalake_shared.s3_objects import ObjectMissingError, ObjectTooLargeError, S3Object
 from excel_cleaner.rejection import Limits
 from excel_cleaner.service import CleanerConfig, ExcelCleaner
 from excel_cleaner.specs import CleaningSpec
 
-ROOT = Path(__file__).resolve().parents[3]
-EVENTS_DIR = ROOT / "events" / "excel_cleaner"
 RAW_BUCKET = "datalake-raw-example"
 CLEAN_BUCKET = "datalake-clean-example"
 FIXED_NOW = "2026-11-23T09:00:05Z"
 
 app = load_handler_module("excel_cleaner")
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return load_sample_event("excel_cleaner", name)
+load_event = partial(load_sample_event, "excel_cleaner")
 
 
 def s3_message(*records: Mapping[str, Any]) -> str:
@@ -199,33 +188,10 @@ class FakeTopic:
         return message
 
 
-@dataclass
-class FakeEvents:
-    published: list[tuple[str, dict[str, Any], list[str]]] = field(default_factory=list)
-    failing: bool = False
-    too_large: bool = False
-    """Refuse every event as the shared publisher refuses one over EventBridge's size limit."""
-
-    def publish(
-        self,
-        detail_type: str,
-        details: Sequence[Mapping[str, Any]],
-        resources: Sequence[str] = (),
-    ) -> None:
-        if self.too_large:
-            raise EntryTooLargeError(f"EntryTooLarge: a {detail_type!r} entry is 300000 bytes")
-        if self.failing:
-            raise throttled("PutEvents")
-        self.published.extend((detail_type, dict(d), list(resources)) for d in details)
-
-    def types(self) -> list[str]:
-        return [detail_type for detail_type, _, _ in self.published]
-
-
 def make_cleaner(
     store: FakeStore,
     topic: FakeTopic,
-    events: FakeEvents,
+    events: RecordingPublisher,
     *,
     limits: Limits | None = None,
     specs: Sequence[CleaningSpec] = (),

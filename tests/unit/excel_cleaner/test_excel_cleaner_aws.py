@@ -8,7 +8,8 @@ from typing import Any
 import boto3
 import pytest
 from excel_cleaner_books import SALES_REPORT_CSV, password_protected_xlsx, sales_report_xlsx
-from excel_cleaner_fakes import CLEAN_BUCKET, RAW_BUCKET, FakeLambdaContext, app, uploaded
+from excel_cleaner_fakes import CLEAN_BUCKET, RAW_BUCKET, app, uploaded
+from lambda_support import FakeLambdaContext
 from moto import mock_aws
 
 from datalake_shared.event_publisher import EventPublisher

@@ -5,6 +5,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from eventbridge_fake import RecordingPublisher
 from excel_cleaner_books import (
     CSV_TEXT,
     compound_file,
@@ -13,16 +14,8 @@ from excel_cleaner_books import (
     sales_report_xlsx,
     zip_bomb,
 )
-from excel_cleaner_fakes import (
-    CLEAN_BUCKET,
-    RAW_BUCKET,
-    FakeEvents,
-    FakeLambdaContext,
-    FakeStore,
-    FakeTopic,
-    app,
-    uploaded,
-)
+from excel_cleaner_fakes import CLEAN_BUCKET, RAW_BUCKET, FakeStore, FakeTopic, app, uploaded
+from lambda_support import FakeLambdaContext
 
 from excel_cleaner.service import ExcelCleaner
 
@@ -105,7 +98,7 @@ def test_bad_upload_writes_no_csv_and_no_manifest(
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_upload_publishes_workbook_failed(
-    case: str, bomb: bytes, cleaner: ExcelCleaner, store: FakeStore, events: FakeEvents
+    case: str, bomb: bytes, cleaner: ExcelCleaner, store: FakeStore, events: RecordingPublisher
 ) -> None:
     handle(case, bomb, cleaner, store)
     key, _, reason = bad_inputs(bomb)[case]

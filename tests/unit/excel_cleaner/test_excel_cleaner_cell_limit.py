@@ -10,19 +10,12 @@ import time
 from typing import Any
 
 import pytest
+from eventbridge_fake import RecordingPublisher
 from excel_cleaner_books import ods_tables, sheet_xlsx, xlsx
-from excel_cleaner_fakes import (
-    CLEAN_BUCKET,
-    RAW_BUCKET,
-    FakeEvents,
-    FakeLambdaContext,
-    FakeStore,
-    FakeTopic,
-    app,
-    uploaded,
-)
+from excel_cleaner_fakes import CLEAN_BUCKET, RAW_BUCKET, FakeStore, FakeTopic, app, uploaded
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lambda_support import FakeLambdaContext
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
@@ -92,7 +85,7 @@ def test_far_apart_values_are_refused_before_calamine_reads_the_workbook(
 
 
 def test_far_apart_upload_is_quarantined_and_reported_failed(
-    cleaner: ExcelCleaner, store: FakeStore, topic: FakeTopic, events: FakeEvents
+    cleaner: ExcelCleaner, store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     # Given the upload / When its notification is handled
     key = "uploads/stray-cell.xlsx"

@@ -4,6 +4,7 @@ messages, telemetry, and AWS errors raised (after the other records) for Lambda'
 from typing import Any
 
 import pytest
+from eventbridge_fake import RecordingPublisher
 from excel_cleaner_books import (
     compound_file,
     headcount_ods,
@@ -12,12 +13,8 @@ from excel_cleaner_books import (
 )
 from excel_cleaner_fakes import (
     RAW_BUCKET,
-    CapturedLogs,
-    FakeEvents,
-    FakeLambdaContext,
     FakeStore,
     FakeTopic,
-    MetricsReader,
     app,
     load_event,
     s3_message,
@@ -25,6 +22,7 @@ from excel_cleaner_fakes import (
     sns_event,
     uploaded,
 )
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 
 from excel_cleaner.service import ExcelCleaner
 
@@ -136,7 +134,7 @@ def test_failed_upload_logs_an_error_with_the_reason(
 def test_eventbridge_failure_is_counted_and_logged(
     sample_objects: FakeStore,
     cleaner: ExcelCleaner,
-    events: FakeEvents,
+    events: RecordingPublisher,
     emitted_metrics: MetricsReader,
 ) -> None:
     events.failing = True

@@ -6,24 +6,23 @@ The fake store refuses longer keys as S3 does (moto takes them).
 import warnings
 
 import pytest
+from eventbridge_fake import RecordingPublisher
 from excel_cleaner_books import xlsx
 from excel_cleaner_fakes import (
     CLEAN_BUCKET,
     RAW_BUCKET,
-    CapturedLogs,
-    FakeEvents,
-    FakeLambdaContext,
     FakeStore,
     FakeTopic,
-    MetricsReader,
     app,
     make_cleaner,
     uploaded,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
+from s3_key_strategies import key_characters
 
 from datalake_shared.event_publisher import EntryTooLargeError
 from datalake_shared.s3_keys import utf8_prefix
@@ -34,7 +33,7 @@ from excel_cleaner.service import ExcelCleaner, Outcome, key_stem
 MAX = 1024
 EXTENSIONS = (".xlsx", ".XLSM", ".xls", ".ods")
 
-any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+any_text = st.text(key_characters, max_size=60)
 # Upload keys of any script and length up to S3's limit, long ones often: a beginning, then a
 # short text repeated, cut to what S3 allows, then a workbook extension.
 upload_keys = st.builds(
@@ -42,7 +41,7 @@ upload_keys = st.builds(
         utf8_prefix(start + unit * times, MAX - len(extension)) + extension
     ),
     any_text,
-    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=3),
+    st.text(key_characters, min_size=1, max_size=3),
     st.integers(min_value=0, max_value=1100),
     st.sampled_from(EXTENSIONS),
 )
@@ -54,7 +53,7 @@ def utf8(key: str) -> int:
 
 
 def cleaner_of() -> ExcelCleaner:
-    return make_cleaner(FakeStore(), FakeTopic(), FakeEvents())
+    return make_cleaner(FakeStore(), FakeTopic(), RecordingPublisher())
 
 
 def upload_of(store: FakeStore, key: str, body: bytes) -> UploadedObject:
@@ -186,7 +185,7 @@ def test_unreadable_file_with_a_long_key_is_quarantined_under_a_key_s3_takes(
 
 
 def test_event_too_large_for_eventbridge_fails_the_record_before_the_manifest(
-    store: FakeStore, cleaner: ExcelCleaner, events: FakeEvents
+    store: FakeStore, cleaner: ExcelCleaner, events: RecordingPublisher
 ) -> None:
     # Given EventBridge refusing the event as too large (it can never be put)
     events.too_large = True
@@ -200,7 +199,7 @@ def test_event_too_large_for_eventbridge_fails_the_record_before_the_manifest(
 def test_event_too_large_fails_the_invocation_with_an_error_and_a_metric(
     store: FakeStore,
     cleaner: ExcelCleaner,
-    events: FakeEvents,
+    events: RecordingPublisher,
     logs: CapturedLogs,
     emitted_metrics: MetricsReader,
 ) -> None:

@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from excel_cleaner_fakes import EVENTS_DIR, RAW_BUCKET, load_event
+from excel_cleaner_fakes import RAW_BUCKET, load_event
+from lambda_support import sample_event_names
 
 from excel_cleaner.models import (
     MalformedNotice,
@@ -12,7 +13,7 @@ from excel_cleaner.models import (
     parse_notices,
 )
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("excel_cleaner")
 
 
 def test_corpus_holds_the_documented_cases() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from eventbridge_fake import RecordingPublisher
 from excel_cleaner_books import (
     SALES_REPORT_CSV,
     headcount_ods,
@@ -18,7 +19,6 @@ from excel_cleaner_fakes import (
     CLEAN_BUCKET,
     FIXED_NOW,
     RAW_BUCKET,
-    FakeEvents,
     FakeStore,
     FakeTopic,
     make_cleaner,
@@ -134,7 +134,7 @@ def test_cleaned_message_lists_skipped_sheets(
 
 
 def test_workbook_cleaned_event_is_published(
-    cleaner: ExcelCleaner, store: FakeStore, events: FakeEvents
+    cleaner: ExcelCleaner, store: FakeStore, events: RecordingPublisher
 ) -> None:
     cleaner.handle(upload(store, headcount_ods(), key="hr/team.ods"))
     [(detail_type, detail, resources)] = events.published
@@ -286,7 +286,7 @@ def test_quarantine_copies_the_version_that_was_read(
 
 
 def test_object_announced_too_large_is_quarantined_without_being_read(
-    store: FakeStore, topic: FakeTopic, events: FakeEvents
+    store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     cleaner = make_cleaner(store, topic, events, limits=Limits(max_object_bytes=100))
     result = cleaner.handle(upload(store, sales_report_xlsx()))
@@ -299,7 +299,7 @@ def test_object_announced_too_large_is_quarantined_without_being_read(
 
 
 def test_object_grown_past_the_limit_since_the_event_is_too_large(
-    store: FakeStore, topic: FakeTopic, events: FakeEvents
+    store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     # Given an event announcing 50 bytes for what is now a larger object
     cleaner = make_cleaner(store, topic, events, limits=Limits(max_object_bytes=100))
@@ -315,7 +315,7 @@ def test_aws_errors_are_raised_for_a_retry(cleaner: ExcelCleaner, store: FakeSto
 
 
 def test_eventbridge_trouble_does_not_lose_the_work(
-    cleaner: ExcelCleaner, store: FakeStore, topic: FakeTopic, events: FakeEvents
+    cleaner: ExcelCleaner, store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     # Given EventBridge failing / When an upload is cleaned
     events.failing = True
@@ -340,7 +340,7 @@ def test_subject_is_ascii_and_short_for_any_key(
 
 
 def test_malformed_notification_is_reported_failed_without_quarantine(
-    cleaner: ExcelCleaner, topic: FakeTopic, events: FakeEvents
+    cleaner: ExcelCleaner, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     cleaner.report_malformed(MalformedNotice("m-1", "SNS Message is not JSON"))
     message = topic.only()
@@ -385,7 +385,7 @@ def test_objects_that_are_not_uploads_to_clean_are_ignored(
 
 
 def test_longest_matching_spec_prefix_applies(
-    store: FakeStore, topic: FakeTopic, events: FakeEvents
+    store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     specs = [
         CleaningSpec(prefix="uploads/", sheet="Nope"),
@@ -413,7 +413,7 @@ def test_event_without_a_size_is_judged_by_what_is_read(
 
 
 def test_quarantine_can_live_in_another_bucket(
-    store: FakeStore, topic: FakeTopic, events: FakeEvents
+    store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     # Given the quarantine configured in the raw bucket / When a bad file is handled
     cleaner = ExcelCleaner(
@@ -431,7 +431,7 @@ def test_quarantine_can_live_in_another_bucket(
 
 
 def test_keys_outside_the_upload_prefix_are_ignored(
-    store: FakeStore, topic: FakeTopic, events: FakeEvents
+    store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     config = CleanerConfig(clean_bucket=CLEAN_BUCKET, clean_prefix="", upload_prefix="incoming/")
     cleaner = ExcelCleaner(config, store, topic, events)
@@ -443,7 +443,7 @@ def test_keys_outside_the_upload_prefix_are_ignored(
 
 
 def test_csvs_can_mirror_the_raw_keys(
-    store: FakeStore, topic: FakeTopic, events: FakeEvents
+    store: FakeStore, topic: FakeTopic, events: RecordingPublisher
 ) -> None:
     # Given no clean prefix: the CSVs sit under the raw key's own path in the clean bucket
     config = CleanerConfig(clean_bucket=CLEAN_BUCKET, clean_prefix="", upload_prefix="incoming/")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from pydantic import ValidationError
+from settings_support import set_variables
 
 from datalake_shared.settings import SettingsError, load_settings
 from excel_cleaner.settings import ExcelCleanerSettings
@@ -13,8 +14,7 @@ REQUIRED = {"CLEAN_BUCKET": "clean-bucket", "RESULT_TOPIC_ARN": "arn:aws:sns:us-
 
 
 def settings_from(monkeypatch: pytest.MonkeyPatch, **env: str) -> ExcelCleanerSettings:
-    for name, value in {**REQUIRED, **env}.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, {**REQUIRED, **env})
     return load_settings(ExcelCleanerSettings)
 
 

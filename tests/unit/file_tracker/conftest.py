@@ -1,9 +1,6 @@
 import pytest
-from file_tracker_fakes import (
-    FakeEventsClient,
-    FakeTrackerStore,
-    tracker_with,
-)
+from eventbridge_fake import FakeEventsClient
+from file_tracker_fakes import FakeTrackerStore, tracker_with
 
 from file_tracker.service import FileTracker
 

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from datalake_shared.event_publisher import EventPublisher
@@ -16,23 +16,10 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
 from eventbridge_fake import FakeEventsClient
-from lambda_support import (  # noqa: F401 - re-exported for the tests
-    CapturedLogs,
-    FakeLambdaContext,
-    MetricsReader,
-    load_handler_module,
-    load_sample_event,
-)
-
-ROOT = Path(__file__).resolve().parents[3]
-EVENTS_DIR = ROOT / "events" / "file_tracker"
-
+from lambda_support import load_handler_module, load_sample_event
 
 app = load_handler_module("file_tracker")
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return load_sample_event("file_tracker", name)
+load_event = partial(load_sample_event, "file_tracker")
 
 
 def s3_events(name: str) -> list[S3ObjectCreatedEvent]:
@@ -156,26 +143,6 @@ def object_keys(count: int, start: int = 0) -> list[str]:
 def sqs_batch_of(keys: Sequence[str]) -> dict[str, Any]:
     """One SQS batch with an "Object Created" message per key (message ids m0, m1...)."""
     return sqs_event(*(object_created(key).model_dump(mode="json", by_alias=True) for key in keys))
-
-
-class DynamoCallRecorder:
-    """Records the operations (and their parameters) a real boto3 DynamoDB client makes."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        client.meta.events.register("before-parameter-build.dynamodb", self._record)
-
-    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append((model.name, params))
-
-    def operations(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for name, _ in self.calls:
-            counts[name] = counts.get(name, 0) + 1
-        return counts
-
-    def params_of(self, operation: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == operation]
 
 
 def landed_keys(events: FakeEventsClient) -> list[str]:

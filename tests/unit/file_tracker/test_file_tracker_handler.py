@@ -1,12 +1,9 @@
 import json
 
 import pytest
+from eventbridge_fake import FakeEventsClient
 from file_tracker_fakes import (
-    CapturedLogs,
-    FakeEventsClient,
-    FakeLambdaContext,
     FakeTrackerStore,
-    MetricsReader,
     app,
     landed_keys,
     load_event,
@@ -16,6 +13,7 @@ from file_tracker_fakes import (
     sqs_event,
     tracker_with,
 )
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 
 from file_tracker.service import FileTracker, KeyLayout, PutResult, TrackedFile
 from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN, get_settings

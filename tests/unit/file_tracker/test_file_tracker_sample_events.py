@@ -1,15 +1,15 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
-import hashlib
 import json
 
 import pytest
-from file_tracker_fakes import EVENTS_DIR, load_event
-from pydantic import ValidationError
+from file_tracker_fakes import load_event
+from lambda_support import sample_event_names
+from sqs_samples import md5_of_body, redelivery_problems, validation_outcomes
 
 from datalake_shared.s3_events import S3ObjectCreatedSqsRecord
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("file_tracker")
 MALFORMED = "malformed_record.json"
 
 
@@ -40,13 +40,7 @@ def test_malformed_sample_has_exactly_one_poison_record() -> None:
     # Given the malformed sample
     records = load_event(MALFORMED)["Records"]
     # When each record is parsed
-    outcomes = []
-    for record in records:
-        try:
-            S3ObjectCreatedSqsRecord.model_validate(record)
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("invalid")
+    outcomes = validation_outcomes(S3ObjectCreatedSqsRecord, records)
     # Then the first is valid and the second is not
     assert outcomes == ["ok", "invalid"]
 
@@ -55,7 +49,7 @@ def test_malformed_sample_has_exactly_one_poison_record() -> None:
 def test_md5_of_body_matches_the_body(name: str) -> None:
     # Given a sample / Then each record's md5OfBody is that of its body, as SQS computes it
     for record in load_event(name)["Records"]:
-        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+        assert record["md5OfBody"] == md5_of_body(record["body"])
 
 
 def test_redelivery_repeats_the_first_two_messages_with_new_receipts() -> None:
@@ -63,13 +57,7 @@ def test_redelivery_repeats_the_first_two_messages_with_new_receipts() -> None:
     original = load_event("sqs_batch.json")["Records"][:2]
     again = load_event("redelivery.json")["Records"]
     # Then the messages and bodies are the same, the receipts new, the receive count 2
-    assert [(r["messageId"], r["body"]) for r in again] == [
-        (r["messageId"], r["body"]) for r in original
-    ]
-    assert all(
-        a["receiptHandle"] != o["receiptHandle"] for a, o in zip(again, original, strict=True)
-    )
-    assert {r["attributes"]["ApproximateReceiveCount"] for r in again} == {"2"}
+    assert redelivery_problems(original, again) == []
 
 
 def test_sample_bodies_are_compact_eventbridge_json() -> None:

@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from settings_support import clean_settings, template_variables, variables_read
 
 from datalake_shared.settings import SettingsError, load_settings
 from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN, FileTrackerSettings, get_settings
@@ -12,11 +13,8 @@ ENV_VARS = ("FILE_TRACKER_TABLE", "STAGING_PREFIX", "STAGING_KEY_PATTERN", "EVEN
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()  # later tests must not see this test's settings
+    with clean_settings(monkeypatch, ENV_VARS, get_settings):
+        yield
 
 
 def test_defaults_apply_when_only_the_table_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,12 +84,9 @@ def test_default_pattern_is_the_template_default(sam_template: dict[str, Any]) -
 
 def test_settings_read_the_variables_the_template_sets(sam_template: dict[str, Any]) -> None:
     # Given the function's environment: its own variables plus the global ones
-    function = sam_template["Resources"]["FileTrackerFunction"]["Properties"]
-    provided = set(function["Environment"]["Variables"]) | set(
-        sam_template["Globals"]["Function"]["Environment"]["Variables"]
-    )
+    provided = template_variables(sam_template, "FileTrackerFunction")
     # When compared with what the settings read
-    read = {field.alias for field in FileTrackerSettings.model_fields.values()}
+    read = variables_read(FileTrackerSettings)
     # Then every variable the settings read is set by the template
     assert read <= provided
     assert read == set(ENV_VARS)

@@ -4,12 +4,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import boto3
 import pytest
+from boto_calls import CallRecorder
+from eventbridge_fake import FakeEventsClient
 from file_tracker_fakes import (
-    DynamoCallRecorder,
-    FakeEventsClient,
-    FakeLambdaContext,
     app,
     landed_keys,
     load_event,
@@ -18,8 +16,8 @@ from file_tracker_fakes import (
     sqs_batch_of,
     tracker_with,
 )
-from lambda_support import create_template_table
-from moto import mock_aws
+from lambda_support import FakeLambdaContext
+from moto_dynamodb import template_tables
 
 from datalake_contracts.dynamodb_keys import MAX_SORT_KEY_BYTES
 from datalake_contracts.file_tracker_item import (
@@ -37,9 +35,7 @@ FIXED_NOW = "2026-11-22T10:15:02.345Z"
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
     """A moto DynamoDB client with the file tracker table exactly as the template declares it."""
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_template_table(client, sam_template, "FileTrackerTable", TABLE_NAME)
+    with template_tables(sam_template, {"FileTrackerTable": TABLE_NAME}) as client:
         yield client
 
 
@@ -184,14 +180,14 @@ def test_flagging_uses_one_conditional_transaction_per_100_files(
     files = [landed_file(key) for key in object_keys(250)]
     for file in files:
         dynamo_store.put_if_absent(file)
-    calls = DynamoCallRecorder(dynamodb)
+    calls = CallRecorder(dynamodb)
     # When they are flagged announced
     failures = dynamo_store.mark_announced_batch(files)
     # Then three TransactWriteItems calls of 100, 100 and 50 updates did it, each update only
     # allowed on an existing item, and every item is flagged
     transactions = calls.params_of("TransactWriteItems")
     assert failures == []
-    assert calls.operations() == {"TransactWriteItems": 3}
+    assert calls.counts() == {"TransactWriteItems": 3}
     assert [len(t["TransactItems"]) for t in transactions] == [100, 100, 50]
     updates = [action["Update"] for t in transactions for action in t["TransactItems"]]
     assert {u["ConditionExpression"] for u in updates} == {"attribute_exists(file_id)"}
@@ -284,7 +280,7 @@ def test_handler_makes_one_write_per_file_and_one_flagging_transaction_per_batch
     # Given a full SQS batch of 25 new files and the handler writing to the template's table
     events = FakeEventsClient()
     tracker = tracker_with(dynamo_store, events)
-    calls = DynamoCallRecorder(dynamodb)
+    calls = CallRecorder(dynamodb)
     # When the batch is handled
     response = app.lambda_handler(
         sqs_batch_of(object_keys(25)), FakeLambdaContext(), tracker=tracker
@@ -292,7 +288,7 @@ def test_handler_makes_one_write_per_file_and_one_flagging_transaction_per_batch
     # Then DynamoDB saw 25 conditional puts and one transaction, EventBridge three calls,
     # and every item is flagged announced
     assert response == {"batchItemFailures": []}
-    assert calls.operations() == {"PutItem": 25, "TransactWriteItems": 1}
+    assert calls.counts() == {"PutItem": 25, "TransactWriteItems": 1}
     assert len(events.calls) == 3
     items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
     assert [item["landed_event_published"] for item in items] == [{"BOOL": True}] * 25

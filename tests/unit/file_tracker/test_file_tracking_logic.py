@@ -1,6 +1,6 @@
 import pytest
+from eventbridge_fake import FakeEventsClient
 from file_tracker_fakes import (
-    FakeEventsClient,
     FakeTrackerStore,
     landed_keys,
     landed_publisher,

@@ -2,13 +2,8 @@ import json
 
 import boto3
 from botocore.stub import Stubber
-from file_tracker_fakes import (
-    FakeEventsClient,
-    landed_keys,
-    landed_publisher,
-    object_created,
-    object_keys,
-)
+from eventbridge_fake import FakeEventsClient
+from file_tracker_fakes import landed_keys, landed_publisher, object_created, object_keys
 
 from datalake_shared.event_publisher import EventPublisher
 from file_tracker.announcer import EventBridgeLandedPublisher

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from lambda_support import create_template_table
-from moto import mock_aws
+from boto_calls import CallRecorder
+from moto_dynamodb import template_tables
 
 from cdc_merge.file_tracker import DynamoFileTracker, pending_file
 from cdc_merge.history import DynamoHistory, HistoryRecord
@@ -31,11 +30,12 @@ TABLE = "sales.orders"
 
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_template_table(client, sam_template, "ProcessingLeaseTable", LEASES)
-        create_template_table(client, sam_template, "ProcessingHistoryTable", HISTORY)
-        create_template_table(client, sam_template, "FileTrackerTable", TRACKER)
+    tables = {
+        "ProcessingLeaseTable": LEASES,
+        "ProcessingHistoryTable": HISTORY,
+        "FileTrackerTable": TRACKER,
+    }
+    with template_tables(sam_template, tables) as client:
         yield client
 
 
@@ -338,10 +338,7 @@ def unused_placeholders(params: dict[str, Any]) -> list[str]:
 
 def test_every_request_of_the_jobs_adapters_uses_all_its_placeholders(dynamodb: Any) -> None:
     # Given every call the job's lease and tracker adapters make, recorded
-    calls: list[dict[str, Any]] = []
-    dynamodb.meta.events.register(
-        "before-parameter-build.dynamodb", lambda params, **_: calls.append(dict(params))
-    )
+    recorder = CallRecorder(dynamodb)
     clock = Clock()
     leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=clock)
     put_file(dynamodb, "f1", "2026-11-23T10:00:01Z")
@@ -351,6 +348,7 @@ def test_every_request_of_the_jobs_adapters_uses_all_its_placeholders(dynamodb: 
     tracker.mark_processed(tracker.pending_files(TABLE), "run-a")
     leases.release(TABLE, "run-a")
     # Then no request carries a name or value its expressions do not use
+    calls = [params for _, params in recorder.calls]
     assert [unused_placeholders(params) for params in calls if "TableName" in params] == [
         [] for params in calls if "TableName" in params
     ]

@@ -6,11 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from glue_merge_fakes import LocalBucket, batch_of, table_config
-from lambda_support import create_template_table
-from moto import mock_aws
+from moto_dynamodb import template_tables
 
 from cdc_merge.job import BatchOutcome, Counts, TableOutcome
 from cdc_merge.main import (
@@ -154,14 +152,12 @@ def test_a_successful_batch_only_prints(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.fixture
 def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        for name, logical_id in (
-            ("tracker", "FileTrackerTable"),
-            ("leases", "ProcessingLeaseTable"),
-            ("history", "ProcessingHistoryTable"),
-        ):
-            create_template_table(client, sam_template, logical_id, name)
+    tables = {
+        "FileTrackerTable": "tracker",
+        "ProcessingLeaseTable": "leases",
+        "ProcessingHistoryTable": "history",
+    }
+    with template_tables(sam_template, tables) as client:
         yield client
 
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -44,16 +45,10 @@ if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
 
 from eventbridge_fake import FakeEventsClient
-from lambda_support import (  # noqa: F401 - re-exported for the tests
-    CapturedLogs,
-    FakeLambdaContext,
-    MetricsReader,
-    load_handler_module,
-    load_sample_event,
-)
+from lambda_support import load_handler_module, load_sample_event
 
 ROOT = Path(__file__).resolve().parents[3]
-EVENTS_DIR = ROOT / "events" / "iceberg_cdc"
+WORKGROUP = "datalake-events-test"
 DATABASE = "datalake_events_test_cdc"
 TABLE = "orders"
 STREAM_ARN = (
@@ -66,10 +61,7 @@ DEMO_COLUMNS: tuple[tuple[str, str], ...] = glue_table_columns(
 )
 
 app = load_handler_module("iceberg_cdc")
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return load_sample_event("iceberg_cdc", name)
+load_event = partial(load_sample_event, "iceberg_cdc")
 
 
 # ------------------------------------------------------------------------------ Glue
@@ -335,6 +327,21 @@ class FakeAthenaClient:
         return [sql for sql in self.started if sql.startswith("MERGE")]
 
 
+def runner_for(
+    athena: FakeAthenaClient, sleeps: list[float], max_attempts: int = 4, **options: Any
+) -> AthenaStatementRunner:
+    """The real statement runner over the fake Athena; sleeps are recorded, jitter is fixed."""
+    return AthenaStatementRunner(
+        WORKGROUP,
+        DATABASE,
+        client=cast("AthenaClient", athena),
+        max_attempts=max_attempts,
+        sleep=sleeps.append,
+        jitter=lambda: 0.5,
+        **options,
+    )
+
+
 # ------------------------------------------------------------------------------ EventBridge
 
 
@@ -373,14 +380,7 @@ def harness(
     athena = FakeAthenaClient(warehouse)
     events = FakeEventsClient()
     sleeps: list[float] = []
-    runner = AthenaStatementRunner(
-        "datalake-events-test",
-        DATABASE,
-        client=cast("AthenaClient", athena),
-        max_attempts=max_attempts,
-        sleep=sleeps.append,
-        jitter=lambda: 0.5,
-    )
+    runner = runner_for(athena, sleeps, max_attempts)
     catalog = GlueSchemaCatalog(ttl_seconds=300, client=cast("GlueClient", glue))
     applier = CdcApplier(ApplyOptions(database=DATABASE, table=TABLE, **options), catalog, runner)
     publisher = CdcEventPublisher(

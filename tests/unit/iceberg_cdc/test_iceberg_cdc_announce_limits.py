@@ -4,17 +4,8 @@ cannot fit fails the batch's records, so that Lambda replays them and, its retri
 the batch to the CDC failures queue (OnFailure): never only a log line."""
 
 from eventbridge_limits import LIMIT_BYTES, aws_entry_size
-from iceberg_cdc_fakes import (
-    STREAM_ARN,
-    CapturedLogs,
-    FakeLambdaContext,
-    Harness,
-    MetricsReader,
-    StreamWriter,
-    batch,
-    order,
-    sequence_number,
-)
+from iceberg_cdc_fakes import STREAM_ARN, Harness, StreamWriter, batch, order, sequence_number
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 
 from iceberg_cdc.service import ApplyReport
 

@@ -6,11 +6,13 @@ import pytest
 from iceberg_cdc_fakes import (
     COMMIT_CONFLICT,
     DATABASE,
+    WORKGROUP,
     DuckDbWarehouse,
     FakeAthenaClient,
     FakeGlueClient,
     Outcome,
     client_error,
+    runner_for,
 )
 
 from iceberg_cdc.athena import AthenaStatementRunner, RunStatus, is_commit_conflict
@@ -26,20 +28,6 @@ def athena() -> FakeAthenaClient:
     return FakeAthenaClient(DuckDbWarehouse(FakeGlueClient()))
 
 
-def runner_for(
-    athena: FakeAthenaClient, sleeps: list[float], max_attempts: int = 4, **options: object
-) -> AthenaStatementRunner:
-    return AthenaStatementRunner(
-        "wg-test",
-        DATABASE,
-        client=cast("AthenaClient", athena),
-        max_attempts=max_attempts,
-        sleep=sleeps.append,
-        jitter=lambda: 0.5,
-        **options,  # type: ignore[arg-type]
-    )
-
-
 def forever() -> float:
     return 600.0
 
@@ -52,7 +40,7 @@ def test_statement_runs_in_the_workgroup_with_the_database_as_context(
     # Then Athena got the workgroup, database and location, with a request token
     assert result.status is RunStatus.SUCCEEDED
     (request,) = athena.requests
-    assert request["WorkGroup"] == "wg-test"
+    assert request["WorkGroup"] == WORKGROUP
     assert request["QueryExecutionContext"] == {"Database": DATABASE}
     assert request["ResultConfiguration"] == {"OutputLocation": "s3://results/iceberg-cdc/"}
     assert len(request["ClientRequestToken"]) >= 32

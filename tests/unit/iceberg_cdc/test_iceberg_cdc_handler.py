@@ -6,10 +6,7 @@ from decimal import Decimal
 
 import pytest
 from iceberg_cdc_fakes import (
-    CapturedLogs,
-    FakeLambdaContext,
     Harness,
-    MetricsReader,
     StreamWriter,
     app,
     batch,
@@ -18,6 +15,7 @@ from iceberg_cdc_fakes import (
     order,
     sequence_number,
 )
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 
 from iceberg_cdc.changes import MalformedBatchError, TtlPolicy
 from iceberg_cdc.service import UnknownAttributePolicy

@@ -1,11 +1,12 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
 import pytest
-from iceberg_cdc_fakes import EVENTS_DIR, load_event
+from iceberg_cdc_fakes import load_event
+from lambda_support import sample_event_names
 
 from iceberg_cdc.changes import ChangeReader, StreamRecord
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("iceberg_cdc")
 
 
 def test_corpus_holds_the_documented_cases() -> None:

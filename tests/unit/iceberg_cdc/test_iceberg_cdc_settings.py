@@ -2,6 +2,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from settings_support import clean_settings, set_variables, template_variables, variables_read
 
 from datalake_shared.settings import SettingsError, load_settings
 from iceberg_cdc.changes import TtlPolicy
@@ -31,17 +32,13 @@ REQUIRED = {
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()  # later tests must not see this test's settings
+    with clean_settings(monkeypatch, ENV_VARS, get_settings):
+        yield
 
 
 @pytest.fixture
 def required(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in REQUIRED.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, REQUIRED)
 
 
 @pytest.mark.usefixtures("required")
@@ -65,9 +62,7 @@ def test_each_required_variable_is_named_when_missing(
     monkeypatch: pytest.MonkeyPatch, missing: str
 ) -> None:
     # Given every required variable but one
-    for name, value in REQUIRED.items():
-        if name != missing:
-            monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, REQUIRED, leave_out=missing)
     # When settings load / Then the error names the missing one
     with pytest.raises(SettingsError, match=missing):
         get_settings()
@@ -129,16 +124,11 @@ def test_settings_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_settings_read_exactly_the_documented_variables() -> None:
     # Given the settings model / Then it reads exactly the documented variables
-    assert {field.alias for field in IcebergCdcSettings.model_fields.values()} == set(ENV_VARS)
+    assert variables_read(IcebergCdcSettings) == set(ENV_VARS)
 
 
 def test_template_sets_the_required_variables(sam_template: dict[str, Any]) -> None:
-    # Given the function in template.yaml (once the template wires it)
-    function = sam_template["Resources"].get("IcebergCdcFunction")
-    if function is None:
-        pytest.skip("template.yaml does not declare IcebergCdcFunction yet")
-    provided = set(function["Properties"]["Environment"]["Variables"]) | set(
-        sam_template["Globals"]["Function"]["Environment"]["Variables"]
-    )
+    # Given the function in template.yaml
+    provided = template_variables(sam_template, "IcebergCdcFunction")
     # Then every required variable is set
     assert set(REQUIRED) <= provided

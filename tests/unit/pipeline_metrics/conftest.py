@@ -1,5 +1,6 @@
 import pytest
-from pipeline_metrics_fakes import FakeEventsClient, FakeS3Client, writer_with
+from eventbridge_fake import FakeEventsClient
+from pipeline_metrics_fakes import FakeS3Client, writer_with
 
 from pipeline_metrics.service import MetricsWriter
 

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,16 +25,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 from eventbridge_fake import FakeEventsClient
-from lambda_support import (  # noqa: F401 - re-exported for the tests
-    ROOT,
-    CapturedLogs,
-    FakeLambdaContext,
-    MetricsReader,
-    load_handler_module,
-    load_sample_event,
-)
+from lambda_support import ROOT, FakeLambdaContext, load_handler_module, load_sample_event
+from sqs_samples import md5_of_body
 
-EVENTS_DIR = ROOT / "events" / "pipeline_metrics"
 ATHENA_DIR = ROOT / "athena" / "pipeline_metrics"
 BUCKET = "datalake-metrics-example"
 PREFIX = "pipeline-metrics/"
@@ -41,16 +35,13 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 app = load_handler_module("pipeline_metrics")
+load_event = partial(load_sample_event, "pipeline_metrics")
 
 DETAIL_TYPES = {
     "pipeline": "CodePipeline Pipeline Execution State Change",
     "stage": "CodePipeline Stage Execution State Change",
     "action": "CodePipeline Action Execution State Change",
 }
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return load_sample_event("pipeline_metrics", name)
 
 
 def bodies(name: str) -> list[dict[str, Any]]:
@@ -121,7 +112,7 @@ def sqs_event(*messages: Mapping[str, Any] | str, start: int = 0) -> dict[str, A
         body = message if isinstance(message, str) else json.dumps(message)
         record["messageId"] = f"m{index}"
         record["body"] = body
-        record["md5OfBody"] = hashlib.md5(body.encode()).hexdigest()  # noqa: S324 - as SQS does
+        record["md5OfBody"] = md5_of_body(body)
         records.append(record)
     return {"Records": records}
 

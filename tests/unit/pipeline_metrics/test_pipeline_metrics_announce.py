@@ -2,7 +2,8 @@
 
 from typing import TYPE_CHECKING, cast
 
-from pipeline_metrics_fakes import BUCKET, PREFIX, FakeEventsClient
+from eventbridge_fake import FakeEventsClient
+from pipeline_metrics_fakes import BUCKET, PREFIX
 
 from datalake_shared.event_publisher import EventPublisher
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher

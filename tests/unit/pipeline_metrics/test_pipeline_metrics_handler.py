@@ -5,14 +5,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import pytest
+from eventbridge_fake import FakeEventsClient
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader, sample_event_names
 from pipeline_metrics_fakes import (
     BUCKET,
     PREFIX,
-    CapturedLogs,
-    FakeEventsClient,
-    FakeLambdaContext,
     FakeS3Client,
-    MetricsReader,
     app,
     bodies,
     codepipeline_event,
@@ -32,15 +30,9 @@ from pipeline_metrics.store import S3MetricsStore
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+# Every sample but the one of unknown shapes (test_pipeline_metrics_sample_events.py lists them).
 GOOD_SAMPLES = [
-    "execution_succeeded.json",
-    "execution_failed.json",
-    "approval_rejected.json",
-    "execution_superseded.json",
-    "execution_canceled.json",
-    "duplicate_event.json",
-    "across_midnight.json",
-    "redelivery.json",
+    name for name in sample_event_names("pipeline_metrics") if name != "unknown_shapes.json"
 ]
 
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlglot
+from eventbridge_fake import FakeEventsClient
 from pipeline_metrics_fakes import (
     ATHENA_DIR,
-    FakeEventsClient,
     FakeS3Client,
     athena_query,
     codepipeline_event,

@@ -1,14 +1,13 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
-import hashlib
-
 import pytest
-from pipeline_metrics_fakes import EVENTS_DIR, load_event
-from pydantic import ValidationError
+from lambda_support import sample_event_names
+from pipeline_metrics_fakes import load_event
+from sqs_samples import md5_of_body, redelivery_problems, validation_outcomes
 
 from pipeline_metrics.models import CodePipelineSqsRecord
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("pipeline_metrics")
 UNKNOWN = "unknown_shapes.json"
 
 
@@ -41,14 +40,9 @@ def test_every_record_parses_as_a_codepipeline_state_change(name: str) -> None:
 
 def test_unknown_shapes_sample_has_one_good_record_then_two_unknown() -> None:
     # Given the unknown-shapes sample
-    outcomes = []
-    for record in load_event(UNKNOWN)["Records"]:
-        # When each record is parsed
-        try:
-            CodePipelineSqsRecord.model_validate(record)
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("invalid")
+    records = load_event(UNKNOWN)["Records"]
+    # When each record is parsed
+    outcomes = validation_outcomes(CodePipelineSqsRecord, records)
     # Then a stage event parses; the CloudTrail API call and the typeless action do not
     assert outcomes == ["ok", "invalid", "invalid"]
 
@@ -77,7 +71,7 @@ def test_samples_cover_every_level_and_the_documented_states() -> None:
 def test_md5_of_body_matches_the_body(name: str) -> None:
     # Given a sample / Then each record's md5OfBody is that of its body, as SQS computes it
     for record in load_event(name)["Records"]:
-        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+        assert record["md5OfBody"] == md5_of_body(record["body"])
 
 
 def test_redelivery_repeats_the_first_three_messages_with_new_receipts() -> None:
@@ -85,13 +79,7 @@ def test_redelivery_repeats_the_first_three_messages_with_new_receipts() -> None
     original = load_event("execution_succeeded.json")["Records"][:3]
     again = load_event("redelivery.json")["Records"]
     # Then the messages and bodies are the same, the receipts new, the receive count 2
-    assert [(r["messageId"], r["body"]) for r in again] == [
-        (r["messageId"], r["body"]) for r in original
-    ]
-    assert all(
-        a["receiptHandle"] != o["receiptHandle"] for a, o in zip(again, original, strict=True)
-    )
-    assert {r["attributes"]["ApproximateReceiveCount"] for r in again} == {"2"}
+    assert redelivery_problems(original, again) == []
 
 
 def test_duplicate_sample_is_one_event_in_two_messages() -> None:

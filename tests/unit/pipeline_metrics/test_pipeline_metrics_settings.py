@@ -1,4 +1,5 @@
 import pytest
+from settings_support import set_variables
 
 from datalake_shared.settings import SettingsError, load_settings
 from pipeline_metrics.settings import PipelineMetricsSettings
@@ -7,8 +8,7 @@ from pipeline_metrics.settings import PipelineMetricsSettings
 def settings_from(monkeypatch: pytest.MonkeyPatch, **env: str) -> PipelineMetricsSettings:
     for name in ("METRICS_BUCKET", "METRICS_PREFIX", "EVENT_BUS_NAME"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, env)
     return load_settings(PipelineMetricsSettings)
 
 

@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from eventbridge_fake import FakeEventsClient
 from moto import mock_aws
-from pipeline_metrics_fakes import BUCKET, PREFIX, FakeEventsClient, bodies, handle, load_event
+from pipeline_metrics_fakes import BUCKET, PREFIX, bodies, handle, load_event
 
 from datalake_shared.event_publisher import EventPublisher
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher

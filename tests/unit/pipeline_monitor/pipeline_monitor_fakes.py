@@ -1,61 +1,31 @@
-"""pipeline_monitor test support: sample events, moto-backed AWS, the local Slack sink wired in."""
+"""pipeline_monitor test support: sample events, the monitor wired to moto and the Slack sink."""
 
 import copy
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
 from datalake_shared.event_publisher import EventPublisher
-from datalake_shared.slack import (
-    IdempotentSlackPoster,
-    RetryPolicy,
-    SecretWebhookUrl,
-    SlackWebhook,
-)
+from datalake_shared.slack import IdempotentSlackPoster, RetryPolicy
 from pipeline_monitor.announcer import EventBridgeRecordAnnouncer
 from pipeline_monitor.records import Severity
 from pipeline_monitor.service import PipelineMonitor
 from pipeline_monitor.store import S3MonitorStore
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_secretsmanager import SecretsManagerClient
 
+from alert_fakes import AlertAws, Sleeps, idempotent_poster
 from eventbridge_fake import FakeEventsClient
-from lambda_support import (  # noqa: F401 - re-exported for the tests
-    CapturedLogs,
-    FakeLambdaContext,
-    MetricsReader,
-    load_handler_module,
-    load_sample_event,
-)
+from lambda_support import load_handler_module, load_sample_event
 
-ROOT = Path(__file__).resolve().parents[3]
-EVENTS_DIR = ROOT / "events" / "pipeline_monitor"
 BUCKET = "datalake-events-monitor-example"
 PREFIX = "monitoring-events/"
-TABLE = "datalake-events-idempotency"
-SECRET_NAME = "datalake-events/slack-webhook"
 KEY_PREFIX = "pipeline-monitor-slack"
 
 app = load_handler_module("pipeline_monitor")
-
-
-@dataclass(frozen=True)
-class Context(FakeLambdaContext):
-    """A Lambda context with the remaining time Powertools idempotency reads."""
-
-    remaining_ms: int = 30_000
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return load_sample_event("pipeline_monitor", name)
+load_event = partial(load_sample_event, "pipeline_monitor")
 
 
 def sns_message(name: str) -> str:
@@ -77,60 +47,16 @@ def eventbridge_message(name: str) -> dict[str, Any]:
     return message
 
 
-@dataclass
-class Aws:
-    s3: "S3Client"
-    dynamodb: "DynamoDBClient"
-    secrets: "SecretsManagerClient"
-
-    def stored_keys(self) -> list[str]:
-        listing = self.s3.list_objects_v2(Bucket=BUCKET)
-        return sorted(item["Key"] for item in listing.get("Contents", []))
-
-    def stored_records(self) -> list[dict[str, Any]]:
-        records = []
-        for key in self.stored_keys():
-            body = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
-            records.extend(json.loads(line) for line in body.splitlines())
-        return records
-
-    def idempotency_items(self) -> list[dict[str, Any]]:
-        return list(self.dynamodb.scan(TableName=TABLE)["Items"])
-
-
-@dataclass
-class Sleeps:
-    """Stands in for time.sleep: records the waits, never waits."""
-
-    waits: list[float] = field(default_factory=list)
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
 def slack_poster(
-    aws: Aws,
-    sleeps: Sleeps,
-    policy: RetryPolicy | None = None,
-    jitter: Any = None,
+    aws: AlertAws, sleeps: Sleeps, policy: RetryPolicy | None = None
 ) -> IdempotentSlackPoster:
-    """The production poster: URL from the (moto) secret through Powertools, idempotency on the
-    (moto) table; only the sleep is a recorder. Jitter defaults to the full ceiling (no random)."""
-    webhook = SlackWebhook(
-        SecretWebhookUrl(SECRET_NAME, allow_local=True),
-        policy=policy or RetryPolicy(max_attempts=3, max_total_s=60),
-        sleep=sleeps,
-        jitter=jitter or (lambda ceiling: ceiling),
-    )
-    return IdempotentSlackPoster(
-        webhook,
-        DynamoDBPersistenceLayer(table_name=TABLE, boto3_client=aws.dynamodb),
-        key_prefix=KEY_PREFIX,
+    return idempotent_poster(
+        aws, sleeps, KEY_PREFIX, policy or RetryPolicy(max_attempts=3, max_total_s=60)
     )
 
 
 def monitor_with(
-    aws: Aws,
+    aws: AlertAws,
     poster: Any,
     events: FakeEventsClient,
     alert_on: Sequence[Severity] = (Severity.ERROR,),

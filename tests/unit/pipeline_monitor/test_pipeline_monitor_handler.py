@@ -6,17 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from alert_fakes import WEBHOOK_SECRET, AlertAws, Sleeps
+from eventbridge_fake import FakeEventsClient
 from hypothesis import given
-from hypothesis import strategies as st
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 from pipeline_monitor_fakes import (
     BUCKET,
-    SECRET_NAME,
-    Aws,
-    CapturedLogs,
-    Context,
-    FakeEventsClient,
-    MetricsReader,
-    Sleeps,
     app,
     eventbridge_message,
     load_event,
@@ -24,6 +19,7 @@ from pipeline_monitor_fakes import (
     slack_poster,
     sns_event_of,
 )
+from s3_key_strategies import ids, prefixes
 
 from datalake_shared.settings import folder_prefix
 from datalake_shared.slack import RetryPolicy
@@ -49,7 +45,7 @@ QUIET_SAMPLES = [
 
 def invoke(monitor: Any, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     response: dict[str, Any] = app.lambda_handler(
-        copy.deepcopy(event), context or Context(), monitor=monitor
+        copy.deepcopy(event), context or FakeLambdaContext(), monitor=monitor
     )
     return response
 
@@ -61,7 +57,7 @@ class DownStore:
 
 @pytest.mark.parametrize("name", FAILURE_SAMPLES)
 def test_failure_is_stored_and_posted_once_as_block_kit(
-    name: str, aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    name: str, aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given a failure event delivered by SNS
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
@@ -77,7 +73,7 @@ def test_failure_is_stored_and_posted_once_as_block_kit(
 
 @pytest.mark.parametrize("name", QUIET_SAMPLES)
 def test_success_and_unknown_events_are_stored_without_posting(
-    name: str, aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    name: str, aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given an event below the alert severity (ALERT_ON=error)
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
@@ -89,7 +85,7 @@ def test_success_and_unknown_events_are_stored_without_posting(
 
 
 def test_slack_message_carries_the_normalized_facts(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given the failed Glue job sample
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
@@ -118,7 +114,7 @@ def test_slack_message_carries_the_normalized_facts(
 
 
 def test_record_is_stored_under_its_date_and_event_id(
-    aws: Aws, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given the failed Step Functions execution sample
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
@@ -135,7 +131,7 @@ def test_record_is_stored_under_its_date_and_event_id(
 
 
 def test_redelivered_event_is_posted_once_and_stored_once(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given a failure already handled
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
@@ -151,7 +147,7 @@ def test_redelivered_event_is_posted_once_and_stored_once(
 
 
 def test_same_event_through_two_sns_messages_is_posted_once(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given EventBridge delivering one event twice (at-least-once): two SNS messages, one event id
     message = load_event("glue_job_failed.json")["Records"][0]["Sns"]["Message"]
@@ -164,7 +160,7 @@ def test_same_event_through_two_sns_messages_is_posted_once(
 
 
 def test_rate_limited_post_waits_retry_after_then_succeeds(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given Slack answering 429 with Retry-After: 7 once
     sink.script(SinkAnswer.rate_limited(retry_after=7))
@@ -178,7 +174,7 @@ def test_rate_limited_post_waits_retry_after_then_succeeds(
 
 
 def test_server_error_is_retried_with_backoff(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given Slack failing twice with 500 and 503
     sink.script(SinkAnswer.server_error(500), SinkAnswer.server_error(503))
@@ -191,7 +187,7 @@ def test_server_error_is_retried_with_backoff(
 
 
 def test_slack_outage_keeps_the_record_raises_and_counts(
-    aws: Aws,
+    aws: AlertAws,
     sink: SlackSink,
     events: FakeEventsClient,
     sleeps: Sleeps,
@@ -210,7 +206,7 @@ def test_slack_outage_keeps_the_record_raises_and_counts(
 
 
 def test_retry_after_an_outage_posts_the_alert(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given an invocation that failed because Slack was down
     sink.script(*[SinkAnswer.server_error()] * 3)
@@ -225,7 +221,7 @@ def test_retry_after_an_outage_posts_the_alert(
 
 
 def test_webhook_url_never_appears_in_logs_or_errors(
-    aws: Aws,
+    aws: AlertAws,
     sink: SlackSink,
     sleeps: Sleeps,
     logs: CapturedLogs,
@@ -246,7 +242,7 @@ def test_webhook_url_never_appears_in_logs_or_errors(
 
 
 def test_unknown_event_is_logged_and_counted(
-    aws: Aws,
+    aws: AlertAws,
     events: FakeEventsClient,
     sleeps: Sleeps,
     logs: CapturedLogs,
@@ -268,7 +264,7 @@ def test_unknown_event_is_logged_and_counted(
 
 
 def test_alert_on_warning_posts_unknown_events_too(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given ALERT_ON=error,warning
     monitor = monitor_with(
@@ -282,7 +278,7 @@ def test_alert_on_warning_posts_unknown_events_too(
 
 
 def test_not_json_message_is_stored_not_dropped(
-    aws: Aws, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given an SNS message someone published by hand
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
@@ -295,7 +291,7 @@ def test_not_json_message_is_stored_not_dropped(
 
 
 def test_store_outage_raises_and_posts_nothing(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given S3 unreachable
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events, store=DownStore())
@@ -307,14 +303,14 @@ def test_store_outage_raises_and_posts_nothing(
 
 
 def test_failure_of_the_monitor_itself_is_stored_but_not_posted(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given a destination record of the function that is handling it
     event = load_event("lambda_destination_failure.json")
     own = "datalake-events-dev-ConfigLoaderFunction-Xy7Pq2Rs9TuV"
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
     # When handled by that function
-    response = invoke(monitor, event, Context(function_name=own))
+    response = invoke(monitor, event, FakeLambdaContext(function_name=own))
     # Then it is stored and suppressed (no alert loop)
     assert response["alerts"] == {"suppressed": 1}
     assert len(aws.stored_records()) == 1
@@ -322,7 +318,7 @@ def test_failure_of_the_monitor_itself_is_stored_but_not_posted(
 
 
 def test_every_recorded_event_is_announced_on_eventbridge(
-    aws: Aws, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given a success event
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
@@ -344,7 +340,7 @@ def test_every_recorded_event_is_announced_on_eventbridge(
 
 
 def test_eventbridge_outage_does_not_fail_the_event(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
 ) -> None:
     # Given EventBridge unavailable
     events = FakeEventsClient(fail_all=True)
@@ -358,7 +354,7 @@ def test_eventbridge_outage_does_not_fail_the_event(
 
 
 def test_eventbridge_event_sent_straight_to_the_function_is_handled(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given a rule targeting the function directly (no SNS envelope)
     event = json.loads(load_event("glue_crawler_failed.json")["Records"][0]["Sns"]["Message"])
@@ -372,7 +368,7 @@ def test_eventbridge_event_sent_straight_to_the_function_is_handled(
 
 
 def test_non_retryable_slack_answer_fails_without_retrying(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given a revoked webhook (404 no_service)
     sink.script(SinkAnswer(404, "no_service"))
@@ -386,7 +382,7 @@ def test_non_retryable_slack_answer_fails_without_retrying(
 
 
 def test_long_retry_after_ends_the_retries_for_the_async_retry(
-    aws: Aws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, events: FakeEventsClient, sleeps: Sleeps
 ) -> None:
     # Given Slack asking to wait 120 s, longer than the retry policy honours (30 s)
     sink.script(SinkAnswer.rate_limited(retry_after=120))
@@ -402,14 +398,14 @@ def test_long_retry_after_ends_the_retries_for_the_async_retry(
 
 
 def test_unset_webhook_stores_and_counts_without_retrying(
-    aws: Aws,
+    aws: AlertAws,
     sink: SlackSink,
     events: FakeEventsClient,
     sleeps: Sleeps,
     emitted_metrics: MetricsReader,
 ) -> None:
     # Given the secret as the stack creates it, before anyone sets the URL
-    aws.secrets.put_secret_value(SecretId=SECRET_NAME, SecretString='{"webhook_url": ""}')
+    aws.secrets.put_secret_value(SecretId=WEBHOOK_SECRET, SecretString='{"webhook_url": ""}')
     monitor = monitor_with(aws, slack_poster(aws, sleeps), events)
     # When a failure is handled
     response = invoke(monitor, load_event("glue_job_failed.json"))
@@ -421,7 +417,11 @@ def test_unset_webhook_stores_and_counts_without_retrying(
 
 
 def test_announcement_too_large_for_eventbridge_fails_the_invocation_after_the_alert(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps, logs: CapturedLogs, emitted_metrics: MetricsReader
+    aws: AlertAws,
+    sink: SlackSink,
+    sleeps: Sleeps,
+    logs: CapturedLogs,
+    emitted_metrics: MetricsReader,
 ) -> None:
     # Given a Glue failure whose job name (135,000 characters, twice in the record with its
     # console link) makes "Pipeline Event Recorded" larger than EventBridge takes
@@ -439,15 +439,7 @@ def test_announcement_too_large_for_eventbridge_fails_the_invocation_after_the_a
     assert emitted_metrics.totals()["EventsTooLarge"] == 1
 
 
-@given(
-    # Prefixes of any script, long ones often: a short text repeated up to 600 times.
-    st.builds(
-        lambda unit, times: unit * times,
-        st.text(st.characters(exclude_categories=("Cs",)), max_size=4),
-        st.integers(min_value=0, max_value=600),
-    ),
-    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300),
-)
+@given(prefixes, ids)
 def test_record_keys_fit_s3_for_any_prefix_settings_accept(prefix: str, raw_id: str) -> None:
     # Given any prefix the settings accept and any event id
     try:

@@ -4,7 +4,8 @@ import json
 from datetime import datetime
 
 import pytest
-from pipeline_monitor_fakes import EVENTS_DIR, load_event, sns_message
+from lambda_support import sample_event_names
+from pipeline_monitor_fakes import load_event, sns_message
 from pydantic import BaseModel
 
 from pipeline_monitor.models import (
@@ -18,7 +19,7 @@ from pipeline_monitor.models import (
 )
 from pipeline_monitor.records import normalize
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("pipeline_monitor")
 
 # sample -> (its message's model, service, state, severity)
 EXPECTED: dict[str, tuple[type[BaseModel] | None, str, str, str]] = {

@@ -2,6 +2,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from settings_support import clean_settings, set_variables, template_variables, variables_read
 
 from datalake_shared.settings import SettingsError
 from pipeline_monitor.records import Severity
@@ -25,16 +26,12 @@ REQUIRED = {
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+    with clean_settings(monkeypatch, ENV_VARS, get_settings):
+        yield
 
 
 def with_env(monkeypatch: pytest.MonkeyPatch, **extra: str) -> PipelineMonitorSettings:
-    for name, value in {**REQUIRED, **extra}.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, {**REQUIRED, **extra})
     return get_settings()
 
 
@@ -52,9 +49,7 @@ def test_defaults_apply_when_only_the_required_variables_are_set(
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_missing_required_variable_is_named(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     # Given every required variable but one
-    for other, value in REQUIRED.items():
-        if other != name:
-            monkeypatch.setenv(other, value)
+    set_variables(monkeypatch, REQUIRED, leave_out=name)
     # When settings load / Then the error names the missing one
     with pytest.raises(SettingsError, match=name):
         get_settings()
@@ -94,20 +89,10 @@ def test_local_webhook_flag_reads_true(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_settings_read_the_variables_the_template_sets(sam_template: dict[str, Any]) -> None:
-    # Given the function in template.yaml (once the template declares it)
-    resource = sam_template["Resources"].get("PipelineMonitorFunction")
-    if resource is None:
-        pytest.skip("template.yaml does not declare PipelineMonitorFunction yet")
-    provided = set(resource["Properties"].get("Environment", {}).get("Variables", {})) | set(
-        sam_template["Globals"]["Function"]["Environment"]["Variables"]
-    )
+    # Given the function in template.yaml
+    provided = template_variables(sam_template, "PipelineMonitorFunction")
     # Then every variable the settings read without a default is set by the template
-    required = {
-        field.alias
-        for field in PipelineMonitorSettings.model_fields.values()
-        if field.is_required()
-    }
-    assert required <= provided
+    assert variables_read(PipelineMonitorSettings, required_only=True) <= provided
 
 
 def test_prefix_too_long_for_the_keys_under_it_is_refused(

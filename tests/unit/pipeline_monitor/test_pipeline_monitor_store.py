@@ -3,7 +3,8 @@
 import json
 from datetime import UTC, datetime
 
-from pipeline_monitor_fakes import BUCKET, PREFIX, Aws, sns_message
+from alert_fakes import AlertAws
+from pipeline_monitor_fakes import BUCKET, PREFIX, sns_message
 
 from pipeline_monitor.records import normalize
 from pipeline_monitor.store import S3MonitorStore
@@ -11,7 +12,7 @@ from pipeline_monitor.store import S3MonitorStore
 RECEIVED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-def test_record_is_one_json_line_in_its_date_partition(aws: Aws) -> None:
+def test_record_is_one_json_line_in_its_date_partition(aws: AlertAws) -> None:
     # Given the store over a (moto) bucket and the crawler failure record
     store = S3MonitorStore(BUCKET, PREFIX, client=aws.s3)
     record = normalize(sns_message("glue_crawler_failed.json"), message_id="m", received=RECEIVED)
@@ -26,7 +27,7 @@ def test_record_is_one_json_line_in_its_date_partition(aws: Aws) -> None:
     assert stored["ContentType"] == "application/x-ndjson"
 
 
-def test_redelivery_rewrites_the_same_object(aws: Aws) -> None:
+def test_redelivery_rewrites_the_same_object(aws: AlertAws) -> None:
     # Given a record stored once
     store = S3MonitorStore(BUCKET, PREFIX, client=aws.s3)
     record = normalize(sns_message("glue_job_failed.json"), message_id="m", received=RECEIVED)
@@ -37,7 +38,7 @@ def test_redelivery_rewrites_the_same_object(aws: Aws) -> None:
     assert len(aws.stored_keys()) == 1
 
 
-def test_every_column_of_the_athena_table_is_in_the_record(aws: Aws) -> None:
+def test_every_column_of_the_athena_table_is_in_the_record(aws: AlertAws) -> None:
     # Given the columns the Athena DDL (pipeline_monitor.store docstring) declares
     columns = {
         "event_id",

@@ -3,16 +3,10 @@
 from collections.abc import Iterator
 
 import pytest
-from pipeline_monitor_fakes import (
-    BUCKET,
-    SECRET_NAME,
-    TABLE,
-    Aws,
-    CapturedLogs,
-    Context,
-    app,
-    load_event,
-)
+from alert_fakes import IDEMPOTENCY_TABLE, WEBHOOK_SECRET, AlertAws
+from lambda_support import CapturedLogs, FakeLambdaContext
+from pipeline_monitor_fakes import BUCKET, app, load_event
+from settings_support import clean_settings, set_variables
 
 from datalake_shared.settings import SettingsError
 from local_runtime.slack_sink import SlackSink
@@ -20,27 +14,28 @@ from pipeline_monitor.settings import get_settings
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch, aws: Aws) -> Iterator[None]:
-    for name, value in {
-        "MONITOR_BUCKET": BUCKET,
-        "SLACK_WEBHOOK_SECRET": SECRET_NAME,
-        "IDEMPOTENCY_TABLE": TABLE,
-        "SLACK_ALLOW_LOCAL_WEBHOOK": "true",
-        "AWS_LAMBDA_FUNCTION_NAME": "pipeline-monitor-test",
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    app.default_monitor.cache_clear()
-    yield
-    get_settings.cache_clear()
-    app.default_monitor.cache_clear()
+def environment(monkeypatch: pytest.MonkeyPatch, aws: AlertAws) -> Iterator[None]:
+    set_variables(
+        monkeypatch,
+        {
+            "MONITOR_BUCKET": BUCKET,
+            "SLACK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
+            "SLACK_ALLOW_LOCAL_WEBHOOK": "true",
+            "AWS_LAMBDA_FUNCTION_NAME": "pipeline-monitor-test",
+        },
+    )
+    with clean_settings(monkeypatch, (), get_settings, app.default_monitor):
+        yield
 
 
 @pytest.mark.usefixtures("environment")
-def test_handler_built_from_the_environment_stores_and_posts(aws: Aws, sink: SlackSink) -> None:
+def test_handler_built_from_the_environment_stores_and_posts(
+    aws: AlertAws, sink: SlackSink
+) -> None:
     # Given the function's environment (secret name, table, bucket) and no injected collaborators
     # When Lambda calls the handler with a failure
-    response = app.lambda_handler(load_event("glue_job_failed.json"), Context())
+    response = app.lambda_handler(load_event("glue_job_failed.json"), FakeLambdaContext())
     # Then the record is in the bucket, Slack got the message and the idempotency table knows it
     assert response["alerts"] == {"posted": 1}
     assert len(aws.stored_records()) == 1
@@ -52,14 +47,14 @@ def test_handler_built_from_the_environment_stores_and_posts(aws: Aws, sink: Sla
 
 @pytest.mark.usefixtures("environment")
 def test_local_webhook_is_refused_unless_allowed(
-    aws: Aws, sink: SlackSink, monkeypatch: pytest.MonkeyPatch, logs: CapturedLogs
+    aws: AlertAws, sink: SlackSink, monkeypatch: pytest.MonkeyPatch, logs: CapturedLogs
 ) -> None:
     # Given the secret holding the local sink URL but SLACK_ALLOW_LOCAL_WEBHOOK unset
     monkeypatch.delenv("SLACK_ALLOW_LOCAL_WEBHOOK")
     get_settings.cache_clear()
     # When a failure is handled
     with pytest.raises(app.MonitorFailedError):
-        app.lambda_handler(load_event("glue_job_failed.json"), Context())
+        app.lambda_handler(load_event("glue_job_failed.json"), FakeLambdaContext())
     # Then nothing was posted, the record is stored, and the log says why without the URL
     assert sink.received == []
     assert len(aws.stored_records()) == 1
@@ -78,7 +73,7 @@ def test_missing_environment_fails_the_first_invocation_naming_the_variables(
     app.default_monitor.cache_clear()
     # When Lambda invokes it / Then the error names what is missing
     with pytest.raises(SettingsError) as raised:
-        app.lambda_handler(load_event("glue_job_failed.json"), Context())
+        app.lambda_handler(load_event("glue_job_failed.json"), FakeLambdaContext())
     assert all(
         name in str(raised.value)
         for name in ("MONITOR_BUCKET", "SLACK_WEBHOOK_SECRET", "IDEMPOTENCY_TABLE")

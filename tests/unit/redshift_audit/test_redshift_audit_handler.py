@@ -6,27 +6,20 @@ import json
 from typing import Any
 
 import pytest
+from alert_fakes import WEBHOOK_SECRET, AlertAws, Sleeps
+from eventbridge_fake import FakeEventsClient
 from hypothesis import given
-from hypothesis import strategies as st
-from redshift_audit_fakes import (
-    BUCKET,
+from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
+from redshift_audit_fakes import BUCKET, app, auditor_with, load_event
+from redshift_audit_payloads import (
     CLUSTER,
-    SECRET_NAME,
-    Aws,
-    CapturedLogs,
-    Context,
-    FakeEventsClient,
-    MetricsReader,
-    Sleeps,
     activity_line,
-    app,
-    auditor_with,
     awslogs_event,
     data_message,
     decoded,
     event_with,
-    load_event,
 )
+from s3_key_strategies import ids, prefixes
 
 from datalake_shared.settings import folder_prefix
 from local_runtime.slack_sink import SinkAnswer, SlackSink
@@ -38,9 +31,11 @@ from redshift_audit.store import audit_key
 MIGRATION = [f"drop table sales.t{number:02d};" for number in range(30)]
 
 
-def invoke(auditor: Any, event: dict[str, Any], context: Context | None = None) -> dict[str, Any]:
+def invoke(
+    auditor: Any, event: dict[str, Any], context: FakeLambdaContext | None = None
+) -> dict[str, Any]:
     response: dict[str, Any] = app.lambda_handler(
-        copy.deepcopy(event), context or Context(), auditor=auditor
+        copy.deepcopy(event), context or FakeLambdaContext(), auditor=auditor
     )
     return response
 
@@ -76,7 +71,9 @@ class FailsOnceStore:
         return key
 
 
-def test_sample_posts_one_message_for_the_batch(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_sample_posts_one_message_for_the_batch(
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
+) -> None:
     # Given the sample: ALTER TABLE, CREATE USER, a SELECT of a 'GRANT' literal, a DROP + GRANT
     # line, and an rdsdb statement
     # When the handler runs
@@ -93,7 +90,7 @@ def test_sample_posts_one_message_for_the_batch(aws: Aws, sink: SlackSink, sleep
 
 
 def test_audit_records_are_stored_per_log_event_with_each_statement(
-    aws: Aws, sleeps: Sleeps
+    aws: AlertAws, sleeps: Sleeps
 ) -> None:
     # Given the sample / When handled
     invoke(auditor_with(aws, sleeps), load_event("user_activity_ddl.json"))
@@ -114,7 +111,9 @@ def test_audit_records_are_stored_per_log_event_with_each_statement(
     ]
 
 
-def test_message_shows_who_where_and_the_sql(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_message_shows_who_where_and_the_sql(
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
+) -> None:
     # Given one DROP by alice
     event = event_with("drop table sales.orders;", user="alice", db="prod")
     # When handled
@@ -137,7 +136,9 @@ def test_message_shows_who_where_and_the_sql(aws: Aws, sink: SlackSink, sleeps: 
     )
 
 
-def test_redelivered_payload_posts_nothing_new(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_redelivered_payload_posts_nothing_new(
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
+) -> None:
     # Given the sample already handled
     event = load_event("user_activity_ddl.json")
     invoke(auditor_with(aws, sleeps), event)
@@ -150,7 +151,7 @@ def test_redelivered_payload_posts_nothing_new(aws: Aws, sink: SlackSink, sleeps
 
 
 def test_migration_burst_is_one_message_listing_the_first_statements(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
 ) -> None:
     # Given a migration: 30 DROPs, one log event each, in one subscription batch
     # When handled
@@ -174,7 +175,7 @@ def test_migration_burst_is_one_message_listing_the_first_statements(
 
 
 def test_redelivered_migration_burst_posts_no_second_message(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
 ) -> None:
     # Given the 30-DROP batch already posted
     event = event_with(*MIGRATION)
@@ -187,7 +188,9 @@ def test_redelivered_migration_burst_posts_no_second_message(
     assert len(sink.received) == 1
 
 
-def test_another_batch_posts_its_own_message(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_another_batch_posts_its_own_message(
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
+) -> None:
     # Given a batch already posted / When a batch with other log events arrives
     invoke(auditor_with(aws, sleeps), event_with("drop table a;"))
     payload = data_message(activity_line("drop table b;"))
@@ -198,10 +201,10 @@ def test_another_batch_posts_its_own_message(aws: Aws, sink: SlackSink, sleeps: 
 
 
 def test_too_little_time_left_stores_records_and_raises_without_posting(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
 ) -> None:
     # Given an invocation with less time left than a post's retry budget plus the margin
-    late = Context(remaining_ms=int(app.POST_MARGIN_S * 1000))
+    late = FakeLambdaContext(remaining_ms=int(app.POST_MARGIN_S * 1000))
     # When a batch with two DROPs is handled
     with pytest.raises(app.AlertDeferredError, match="not started") as raised:
         invoke(auditor_with(aws, sleeps), event_with("drop table a;", "drop table b;"), late)
@@ -212,11 +215,13 @@ def test_too_little_time_left_stores_records_and_raises_without_posting(
     assert emitted_metrics.totals()["SlackPostDeferred"] == 1
 
 
-def test_deferred_alert_is_posted_by_the_retry(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_deferred_alert_is_posted_by_the_retry(
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
+) -> None:
     # Given a batch whose post was not started for lack of time
     event = event_with("drop table a;", "drop table b;")
     with pytest.raises(app.AlertDeferredError):
-        invoke(auditor_with(aws, sleeps), event, Context(remaining_ms=1_000))
+        invoke(auditor_with(aws, sleeps), event, FakeLambdaContext(remaining_ms=1_000))
     # When Lambda retries it with a fresh invocation's time
     invoke(auditor_with(aws, sleeps), event)
     # Then the summary of both statements is delivered once
@@ -224,7 +229,7 @@ def test_deferred_alert_is_posted_by_the_retry(aws: Aws, sink: SlackSink, sleeps
     assert len(statement_texts(body)) == 2
 
 
-def test_control_message_is_acknowledged_and_ignored(aws: Aws, sink: SlackSink) -> None:
+def test_control_message_is_acknowledged_and_ignored(aws: AlertAws, sink: SlackSink) -> None:
     # Given CloudWatch's health check / When handled / Then nothing is stored or posted
     response = invoke(None, load_event("control_message.json"))
     assert response == {"message_type": "CONTROL_MESSAGE", "log_events": 0}
@@ -232,7 +237,7 @@ def test_control_message_is_acknowledged_and_ignored(aws: Aws, sink: SlackSink) 
     assert sink.received == []
 
 
-def test_select_only_payload_posts_nothing(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_select_only_payload_posts_nothing(aws: AlertAws, sink: SlackSink, sleeps: Sleeps) -> None:
     # Given only queries and a comment naming DROP
     event = event_with("select * from sales.orders;", "/* DROP TABLE x */ select 1;")
     # When handled / Then nothing is stored or posted
@@ -242,7 +247,9 @@ def test_select_only_payload_posts_nothing(aws: Aws, sink: SlackSink, sleeps: Sl
     assert aws.stored() == {}
 
 
-def test_rate_limited_post_waits_retry_after(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_rate_limited_post_waits_retry_after(
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
+) -> None:
     # Given Slack answering 429 Retry-After: 4 once
     sink.script(SinkAnswer.rate_limited(4))
     # When a DROP is handled / Then the wait is Slack's and the message lands
@@ -252,7 +259,7 @@ def test_rate_limited_post_waits_retry_after(aws: Aws, sink: SlackSink, sleeps: 
 
 
 def test_slack_outage_keeps_the_audit_record_and_raises(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
 ) -> None:
     # Given Slack failing every attempt
     sink.script(*[SinkAnswer.server_error()] * 3)
@@ -264,7 +271,7 @@ def test_slack_outage_keeps_the_audit_record_and_raises(
     assert emitted_metrics.totals()["SlackPostFailed"] == 1
 
 
-def test_retry_after_an_outage_posts_once(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_retry_after_an_outage_posts_once(aws: AlertAws, sink: SlackSink, sleeps: Sleeps) -> None:
     # Given a payload whose alert failed
     sink.script(*[SinkAnswer.server_error()] * 3)
     event = event_with("drop table t;")
@@ -275,7 +282,7 @@ def test_retry_after_an_outage_posts_once(aws: Aws, sink: SlackSink, sleeps: Sle
     assert len(sink.delivered()) == 1
 
 
-def test_store_outage_raises_before_posting(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_store_outage_raises_before_posting(aws: AlertAws, sink: SlackSink, sleeps: Sleeps) -> None:
     auditor = auditor_with(aws, sleeps)
     auditor.store = DownStore()
     with pytest.raises(app.AuditFailedError, match="1 log event"):
@@ -284,7 +291,7 @@ def test_store_outage_raises_before_posting(aws: Aws, sink: SlackSink, sleeps: S
 
 
 def test_partly_stored_batch_is_posted_whole_by_the_retry(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
 ) -> None:
     # Given a batch of two DROPs whose second log event cannot be stored the first time
     event = event_with("drop table a;", "drop table b;")
@@ -302,7 +309,7 @@ def test_partly_stored_batch_is_posted_whole_by_the_retry(
 
 
 def test_logs_hold_neither_the_sql_nor_the_webhook_url(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps, logs: CapturedLogs
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps, logs: CapturedLogs
 ) -> None:
     # Given a statement carrying a password, and Slack failing (so every path logs)
     sink.script(SinkAnswer.rate_limited(1), *[SinkAnswer.server_error()] * 2)
@@ -319,7 +326,7 @@ def test_logs_hold_neither_the_sql_nor_the_webhook_url(
 
 
 def test_password_is_masked_in_the_audit_record_and_the_message(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps
 ) -> None:
     # Given a password in clear in the log (Redshift masks most, not all)
     invoke(auditor_with(aws, sleeps), event_with("alter user bob password 'hunter2-secret';"))
@@ -329,7 +336,7 @@ def test_password_is_masked_in_the_audit_record_and_the_message(
     assert "hunter2" not in json.dumps(sink.bodies())
 
 
-def test_ignored_users_are_not_audited(aws: Aws, sink: SlackSink, sleeps: Sleeps) -> None:
+def test_ignored_users_are_not_audited(aws: AlertAws, sink: SlackSink, sleeps: Sleeps) -> None:
     # Given IGNORE_USERS=rdsdb and rdsdb creating a temp table
     invoke(auditor_with(aws, sleeps), event_with("create temp table t as select 1;", user="rdsdb"))
     # Then nothing is stored or posted
@@ -338,7 +345,7 @@ def test_ignored_users_are_not_audited(aws: Aws, sink: SlackSink, sleeps: Sleeps
 
 
 def test_line_that_is_not_user_activity_is_counted_and_skipped(
-    aws: Aws, sleeps: Sleeps, logs: CapturedLogs, emitted_metrics: MetricsReader
+    aws: AlertAws, sleeps: Sleeps, logs: CapturedLogs, emitted_metrics: MetricsReader
 ) -> None:
     # Given a payload whose message is not a user-activity record
     event = awslogs_event(data_message("authentication failure for user bob"))
@@ -358,7 +365,7 @@ def test_invalid_payload_is_refused_loudly(logs: CapturedLogs) -> None:
     ]
 
 
-def test_sensitive_query_is_announced_on_eventbridge(aws: Aws, sleeps: Sleeps) -> None:
+def test_sensitive_query_is_announced_on_eventbridge(aws: AlertAws, sleeps: Sleeps) -> None:
     # Given an EventBridge client / When a GRANT is handled
     events = FakeEventsClient()
     invoke(auditor_with(aws, sleeps, events), event_with("grant all on sales.orders to bob;"))
@@ -375,10 +382,10 @@ def test_sensitive_query_is_announced_on_eventbridge(aws: Aws, sleeps: Sleeps) -
 
 
 def test_unset_webhook_stores_and_counts_without_retrying(
-    aws: Aws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
+    aws: AlertAws, sink: SlackSink, sleeps: Sleeps, emitted_metrics: MetricsReader
 ) -> None:
     # Given the secret as the stack creates it, before anyone sets the URL
-    aws.secrets.put_secret_value(SecretId=SECRET_NAME, SecretString='{"webhook_url": ""}')
+    aws.secrets.put_secret_value(SecretId=WEBHOOK_SECRET, SecretString='{"webhook_url": ""}')
     # When a DROP is handled / Then the audit record is stored, counted, and nothing retried
     response = invoke(auditor_with(aws, sleeps), event_with("drop table t;"))
     assert (response["sensitive_statements"], response["alerts_posted"]) == (1, 0)
@@ -392,7 +399,7 @@ def test_unset_webhook_stores_and_counts_without_retrying(
 SCRIPT = " ".join(f"drop table sales.t{number:04d};" for number in range(2000))
 
 
-def test_long_script_is_announced_in_entries_aws_accepts(aws: Aws, sleeps: Sleeps) -> None:
+def test_long_script_is_announced_in_entries_aws_accepts(aws: AlertAws, sleeps: Sleeps) -> None:
     # Given EventBridge as AWS enforces it, and one log event holding a 2,000-statement script
     # (one entry listing them all would be 295 KB, over the 256 KiB limit)
     events = FakeEventsClient()
@@ -410,7 +417,7 @@ def test_long_script_is_announced_in_entries_aws_accepts(aws: Aws, sleeps: Sleep
     assert announced == [record["audit_id"] for record in records]
 
 
-def test_long_script_is_split_the_same_way_on_redelivery(aws: Aws, sleeps: Sleeps) -> None:
+def test_long_script_is_split_the_same_way_on_redelivery(aws: AlertAws, sleeps: Sleeps) -> None:
     # Given the 2,000-statement script announced once
     first, second = FakeEventsClient(), FakeEventsClient()
     event = event_with(SCRIPT)
@@ -423,7 +430,7 @@ def test_long_script_is_split_the_same_way_on_redelivery(aws: Aws, sleeps: Sleep
 
 
 def test_announcement_that_can_never_fit_fails_the_invocation_after_the_alert(
-    aws: Aws,
+    aws: AlertAws,
     sink: SlackSink,
     sleeps: Sleeps,
     logs: CapturedLogs,
@@ -441,15 +448,7 @@ def test_announcement_that_can_never_fit_fails_the_invocation_after_the_alert(
     assert emitted_metrics.totals()["EventsTooLarge"] == 1
 
 
-@given(
-    # Prefixes of any script, long ones often: a short text repeated up to 600 times.
-    st.builds(
-        lambda unit, times: unit * times,
-        st.text(st.characters(exclude_categories=("Cs",)), max_size=4),
-        st.integers(min_value=0, max_value=600),
-    ),
-    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300),
-)
+@given(prefixes, ids)
 def test_audit_keys_fit_s3_for_any_prefix_settings_accept(prefix: str, log_event_id: str) -> None:
     # Given any prefix the settings accept and any log event id
     try:

@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from redshift_audit_fakes import LOG_GROUP, activity_line, awslogs_event, data_message
+from redshift_audit_payloads import LOG_GROUP, activity_line, awslogs_event, data_message
 
 from redshift_audit.models import (
     InvalidPayloadError,

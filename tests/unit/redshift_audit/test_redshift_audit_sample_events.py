@@ -1,12 +1,19 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
 import pytest
-from redshift_audit_fakes import DDL_SAMPLE_MESSAGES, EVENTS_DIR, decoded, load_event
-from redshift_audit_payloads import CONTROL_PAYLOAD, awslogs_event, data_message
+from lambda_support import sample_event_names
+from redshift_audit_fakes import load_event
+from redshift_audit_payloads import (
+    CONTROL_PAYLOAD,
+    DDL_SAMPLE_MESSAGES,
+    awslogs_event,
+    data_message,
+    decoded,
+)
 
 from redshift_audit.models import decode_payload
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+SAMPLES = sample_event_names("redshift_audit")
 PAYLOAD_FIELDS = {
     "messageType",
     "owner",

@@ -2,15 +2,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from redshift_audit_fakes import (
-    BUCKET,
-    SECRET_NAME,
-    TABLE,
-    Aws,
-    Context,
-    app,
-    event_with,
-)
+from alert_fakes import IDEMPOTENCY_TABLE, WEBHOOK_SECRET, AlertAws
+from lambda_support import FakeLambdaContext
+from redshift_audit_fakes import BUCKET, app
+from redshift_audit_payloads import event_with
+from settings_support import clean_settings, set_variables, template_variables, variables_read
 
 from datalake_shared.settings import SettingsError
 from local_runtime.slack_sink import SlackSink
@@ -27,25 +23,19 @@ ENV_VARS = (
 )
 REQUIRED = {
     "AUDIT_BUCKET": BUCKET,
-    "SLACK_WEBHOOK_SECRET": SECRET_NAME,
-    "IDEMPOTENCY_TABLE": TABLE,
+    "SLACK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
 }
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    app.default_auditor.cache_clear()
-    yield
-    get_settings.cache_clear()
-    app.default_auditor.cache_clear()
+    with clean_settings(monkeypatch, ENV_VARS, get_settings, app.default_auditor):
+        yield
 
 
 def with_env(monkeypatch: pytest.MonkeyPatch, **extra: str) -> RedshiftAuditSettings:
-    for name, value in {**REQUIRED, **extra}.items():
-        monkeypatch.setenv(name, value)
+    set_variables(monkeypatch, {**REQUIRED, **extra})
     return get_settings()
 
 
@@ -61,9 +51,7 @@ def test_defaults_apply_when_only_the_required_variables_are_set(
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_missing_required_variable_is_named(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    for other, value in REQUIRED.items():
-        if other != name:
-            monkeypatch.setenv(other, value)
+    set_variables(monkeypatch, REQUIRED, leave_out=name)
     with pytest.raises(SettingsError, match=name):
         get_settings()
 
@@ -87,31 +75,23 @@ def test_webhook_url_in_place_of_the_secret_name_is_rejected(
 
 
 def test_handler_built_from_the_environment_audits_and_posts(
-    monkeypatch: pytest.MonkeyPatch, aws: Aws, sink: SlackSink
+    monkeypatch: pytest.MonkeyPatch, aws: AlertAws, sink: SlackSink
 ) -> None:
     # Given the function's environment and no injected collaborators
     with_env(monkeypatch, SLACK_ALLOW_LOCAL_WEBHOOK="true")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "redshift-audit-test")
     # When Lambda calls the handler with a DROP
-    response = app.lambda_handler(event_with("drop table sales.orders;"), Context())
+    response = app.lambda_handler(event_with("drop table sales.orders;"), FakeLambdaContext())
     # Then it is stored, posted, and recorded in the idempotency table under its own prefix
     assert (response["sensitive_statements"], response["alerts_posted"]) == (1, 1)
     assert len(sink.delivered()) == 1
-    [item] = aws.dynamodb.scan(TableName=TABLE)["Items"]
+    [item] = aws.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
     assert item["id"]["S"].startswith(f"{app.IDEMPOTENCY_KEY_PREFIX}#")
 
 
 def test_settings_read_the_variables_the_template_sets(sam_template: dict[str, Any]) -> None:
-    resource = sam_template["Resources"].get("RedshiftAuditFunction")
-    if resource is None:
-        pytest.skip("template.yaml does not declare RedshiftAuditFunction yet")
-    provided = set(resource["Properties"].get("Environment", {}).get("Variables", {})) | set(
-        sam_template["Globals"]["Function"]["Environment"]["Variables"]
-    )
-    required = {
-        field.alias for field in RedshiftAuditSettings.model_fields.values() if field.is_required()
-    }
-    assert required <= provided
+    provided = template_variables(sam_template, "RedshiftAuditFunction")
+    assert variables_read(RedshiftAuditSettings, required_only=True) <= provided
 
 
 def test_prefix_too_long_for_the_keys_under_it_is_refused(
