@@ -94,6 +94,15 @@ class _Envelope(TypedDict):
     region: str
 
 
+def failure_summary(event: CodePipelineEvent, result_summary: str | None = None) -> str:
+    """A failure's text, from execution-result and from additionalAttributes, each once. Only a
+    failure has one: succeeded actions carry a summary too (a source action's commit message)."""
+    if event.detail.state != FAILED_STATE:
+        return ""
+    texts = [result_summary, *event.additional_attributes.failure_texts()]
+    return "; ".join(dict.fromkeys(text for text in texts if text))
+
+
 def metric_row(event: CodePipelineEvent) -> MetricRow:
     """The row of one pipeline, stage or action state change."""
     common = _Envelope(
@@ -111,6 +120,7 @@ def metric_row(event: CodePipelineEvent) -> MetricRow:
                 execution_id=detail.execution_id,
                 level="pipeline",
                 state=detail.state,
+                failure_summary=failure_summary(event),
                 pipeline_version=detail.version or "",
                 execution_trigger=(trigger.trigger_type or "") if trigger else "",
             )
@@ -122,13 +132,11 @@ def metric_row(event: CodePipelineEvent) -> MetricRow:
                 level="stage",
                 stage=detail.stage,
                 state=detail.state,
+                failure_summary=failure_summary(event),
                 pipeline_version=detail.version or "",
             )
         case ActionExecutionEvent(detail=detail):
             result = detail.execution_result or ExecutionResult()
-            # Succeeded actions carry a summary too (a source action's commit message): only a
-            # failure's is a failure summary.
-            summary = result.external_execution_summary if detail.state == FAILED_STATE else None
             return MetricRow(
                 **common,
                 pipeline=detail.pipeline,
@@ -139,7 +147,7 @@ def metric_row(event: CodePipelineEvent) -> MetricRow:
                 category=detail.type.category,
                 provider=detail.type.provider,
                 state=detail.state,
-                failure_summary=summary or "",
+                failure_summary=failure_summary(event, result.external_execution_summary),
                 error_code=result.error_code or "",
                 external_url=result.external_execution_url or "",
                 pipeline_version=detail.version or "",

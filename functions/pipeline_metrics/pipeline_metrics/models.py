@@ -10,6 +10,10 @@ CodePipeline emits three shapes, told apart by ``detail-type``:
   external-execution-summary, external-execution-url, error-code (failures only)}, plus
   region, input-artifacts and output-artifacts.
 
+A failed execution, stage or action may also carry ``additionalAttributes`` beside ``detail``:
+failureSummary, additionalInformation, and failedActions [{action, additionalInformation}]
+with failedStage: where CodePipeline puts the failure's text when execution-result has none.
+
 Any other detail-type (an "All Events" rule also forwards "AWS API Call via CloudTrail"), a
 source other than aws.codepipeline, or a missing required field fails validation: the record
 is reported, never silently dropped. Fields not modelled here are ignored, and ``state`` is any
@@ -60,6 +64,28 @@ class ExecutionResult(_Model):
     error_code: str | None = Field(default=None, alias="error-code")
 
 
+class FailedAction(_Model):
+    action: str | None = None
+    additional_information: str | None = Field(default=None, alias="additionalInformation")
+
+
+class AdditionalAttributes(_Model):
+    failure_summary: str | None = Field(default=None, alias="failureSummary")
+    additional_information: str | None = Field(default=None, alias="additionalInformation")
+    failed_actions: tuple[FailedAction, ...] = Field(default=(), alias="failedActions")
+
+    def failure_texts(self) -> list[str]:
+        """Every failure text here, in the order CodePipeline gives them."""
+        texts = [self.failure_summary, self.additional_information]
+        texts += [
+            f"{failed.action}: {failed.additional_information}"
+            if failed.action and failed.additional_information
+            else failed.additional_information
+            for failed in self.failed_actions
+        ]
+        return [text for text in texts if text]
+
+
 class PipelineExecutionDetail(_Model):
     pipeline: NonEmpty
     execution_id: NonEmpty = Field(alias="execution-id")
@@ -93,6 +119,9 @@ class _CodePipelineEvent(EventBridgeModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 
     source: Literal["aws.codepipeline"]
+    additional_attributes: AdditionalAttributes = Field(
+        default_factory=AdditionalAttributes, alias="additionalAttributes"
+    )
 
 
 class PipelineExecutionEvent(_CodePipelineEvent):

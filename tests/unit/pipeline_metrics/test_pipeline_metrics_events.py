@@ -226,3 +226,71 @@ def test_row_day_is_the_utc_date_of_the_event() -> None:
     body = codepipeline_event("pipeline", state="STARTED", time="2026-11-23T00:30:00+02:00")
     # When turned into a row / Then its partition day is the UTC date
     assert parsed(body).day == "2026-11-22"
+
+
+def _failed_action_body() -> dict[str, Any]:
+    """The sample's failed build action, with no summary in its execution-result."""
+    body = next(
+        b
+        for b in bodies("execution_failed.json")
+        if b["detail"].get("action") and b["detail"]["state"] == "FAILED"
+    )
+    body["detail"]["execution-result"].pop("external-execution-summary", None)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"failureSummary": "Unit tests failed: 3 of 212"}, "Unit tests failed: 3 of 212"),
+        ({"additionalInformation": "Build d-1 failed"}, "Build d-1 failed"),
+        (
+            {"failedActions": [{"action": "Build", "additionalInformation": "exit status 2"}]},
+            "Build: exit status 2",
+        ),
+    ],
+    ids=["failureSummary", "additionalInformation", "failedActions"],
+)
+def test_an_action_failure_keeps_the_text_codepipeline_put_in_additional_attributes(
+    attributes: dict[str, Any], expected: str
+) -> None:
+    # Given a failed action whose text is only in additionalAttributes
+    body = _failed_action_body()
+    body["additionalAttributes"] = attributes
+    # When turned into a row / Then the failure text is kept
+    assert parsed(body).failure_summary == expected
+
+
+def test_a_failure_text_in_both_places_is_kept_once_each() -> None:
+    # Given the same text in execution-result and additionalAttributes, plus another
+    body = _failed_action_body()
+    body["detail"]["execution-result"]["external-execution-summary"] = "Build failed"
+    body["additionalAttributes"] = {
+        "failureSummary": "Build failed",
+        "additionalInformation": "OOM",
+    }
+    # When turned into a row / Then each text appears once, execution-result's first
+    assert parsed(body).failure_summary == "Build failed; OOM"
+
+
+def test_a_failed_stage_row_names_its_failed_actions() -> None:
+    # Given a stage FAILED event listing its failed action
+    body = next(
+        b
+        for b in bodies("execution_failed.json")
+        if b["detail-type"].startswith("CodePipeline Stage") and b["detail"]["state"] == "FAILED"
+    )
+    body["additionalAttributes"] = {
+        "failedActionCount": 1,
+        "failedActions": [{"action": "Build", "additionalInformation": "exit status 2"}],
+        "failedStage": body["detail"]["stage"],
+    }
+    # When turned into a row / Then the stage's row says which action failed and why
+    assert parsed(body).failure_summary == "Build: exit status 2"
+
+
+def test_additional_attributes_of_a_success_are_no_failure() -> None:
+    body = bodies("execution_succeeded.json")[3]
+    body["additionalAttributes"] = {"additionalInformation": "Deployed 3 instances"}
+
+    assert parsed(body).failure_summary == ""
