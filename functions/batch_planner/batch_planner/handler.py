@@ -19,10 +19,14 @@ from batch_planner.settings import get_settings
 from batch_planner.store import DynamoPendingTables
 from datalake_contracts.table_config import CADENCE_PATTERN
 from datalake_shared.config_store import PipelineConfigStore
+from datalake_shared.event_shapes import validated_event
 from datalake_shared.observability import logger, metrics, tracer
 
 # A Step Functions execution name is 1 to 80 characters.
 MAX_RUN_ID_LENGTH: Final = 80
+
+
+PLAN_REQUEST: Final = 'the dispatch state machine\'s input ({"cadence", "run_id"})'
 
 
 class PlanRequest(BaseModel):
@@ -56,7 +60,7 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, planner: BatchPlanner | None = None
 ) -> PlanOutput:
     """``planner`` lets tests inject a BatchPlanner with fakes; Lambda never passes it."""
-    request = PlanRequest.model_validate(event)
+    request = validated_event(PlanRequest, event, PLAN_REQUEST)
     planner = planner or default_planner()
     with logger.append_context_keys(cadence=request.cadence, run_id=request.run_id):
         try:

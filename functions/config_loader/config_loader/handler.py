@@ -1,5 +1,6 @@
 """config_loader: a config file uploaded to S3 (EventBridge "Object Created", delivered to this
-function directly by a rule) → the pipeline configuration in DynamoDB.
+function directly by a rule) → the pipeline configuration in DynamoDB. Any other S3 event type
+is skipped, saying why; an event of another shape is rejected (``datalake_shared.event_shapes``).
 
 Thin handler: the event is parsed into a typed S3 event and ``ConfigLoader`` applies the file
 whole or rejects it whole. A rejected file is logged with every problem, reported in
@@ -14,15 +15,15 @@ from typing import Any, Final
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from config_loader.service import COMPONENT, ConfigLoader, LoadOutcome, LoadResult
 from config_loader.settings import get_settings
 from config_loader.store import S3ConfigObjects
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.event_publisher import EventPublisher
+from datalake_shared.event_shapes import validated_event
 from datalake_shared.observability import logger, metrics, tracer
-from datalake_shared.s3_events import S3ObjectCreatedEvent
+from datalake_shared.s3_events import S3_OBJECT_EVENT, S3ObjectEvent
 
 APPLIED_METRIC: Final = "ConfigApplied"
 REJECTED_METRIC: Final = "ConfigRejected"
@@ -71,16 +72,21 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, loader: ConfigLoader | None = None
 ) -> dict[str, Any]:
     """``loader`` lets tests inject a ConfigLoader with fakes; Lambda never passes it."""
-    try:
-        s3_event = S3ObjectCreatedEvent.model_validate(event)
-    except ValidationError:
-        logger.exception("Not an EventBridge S3 'Object Created' event")
-        raise
+    s3_event = validated_event(S3ObjectEvent, event, S3_OBJECT_EVENT)
     detail = s3_event.detail
-    loader = loader or default_loader()
     with logger.append_context_keys(
         bucket=detail.bucket.name, object_key=detail.object.key, version_id=detail.object.version_id
     ):
-        result = loader.load(detail.bucket.name, detail.object.key, detail.object.size)
+        if s3_event.created:
+            loader = loader or default_loader()
+            result = loader.load(detail.bucket.name, detail.object.key, detail.object.size)
+        else:
+            result = LoadResult(
+                LoadOutcome.IGNORED,
+                detail.bucket.name,
+                detail.object.key,
+                detail.object.version_id,
+                reason=s3_event.not_created_reason,
+            )
         log_result(result)
     return result.summary()

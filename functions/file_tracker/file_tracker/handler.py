@@ -20,8 +20,9 @@ from aws_lambda_powertools.utilities.batch.types import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS, SqsRecordProcessor, with_failures
+from datalake_shared.event_shapes import SQS_BATCH, batch_records
 from datalake_shared.observability import logger, metrics, tracer
-from datalake_shared.s3_events import S3ObjectCreatedSqsRecord
+from datalake_shared.s3_events import S3ObjectEventSqsRecord
 from datalake_shared.validation import describe_error
 from file_tracker.announcer import EventBridgeLandedPublisher
 from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome, TrackResult
@@ -33,6 +34,7 @@ OUTCOME_METRICS: Final = {
     TrackOutcome.DUPLICATE: "DuplicatesSkipped",
     TrackOutcome.UNMATCHED: "UnmatchedKeys",
     TrackOutcome.IGNORED: "ObjectsIgnored",
+    TrackOutcome.NOT_CREATED: "ObjectEventsSkipped",
 }
 FAILED_METRIC: Final = "RecordsFailed"
 UNMARKED_METRIC: Final = "AnnouncementsUnmarked"
@@ -42,7 +44,7 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
     """Logs every failed record once, with its message id and, when it parsed, its object."""
 
     def parsed_record_failed(
-        self, record: S3ObjectCreatedSqsRecord, error: BaseException | None
+        self, record: S3ObjectEventSqsRecord, error: BaseException | None
     ) -> None:
         detail = record.body.detail
         logger.error(
@@ -57,7 +59,7 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
 
     def malformed_record(self, record: Any, error: BaseException | None) -> None:
         logger.error(
-            "Malformed record: its body is not an EventBridge S3 'Object Created' event",
+            "Malformed record: its body is not an EventBridge S3 object event",
             extra={
                 "message_id": getattr(record, "message_id", None),
                 "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
@@ -65,7 +67,7 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
         )
 
 
-processor = _LoggingBatchProcessor(S3ObjectCreatedSqsRecord)
+processor = _LoggingBatchProcessor(S3ObjectEventSqsRecord)
 
 
 @cache
@@ -89,7 +91,7 @@ class HandledRecord:
 
 # Not traced per record: an X-Ray subsegment per file costs more than tracking it (measured in
 # benchmarks/); the handler's segment and the boto3 calls it makes are traced.
-def track_record(record: S3ObjectCreatedSqsRecord, tracker: FileTracker) -> HandledRecord:
+def track_record(record: S3ObjectEventSqsRecord, tracker: FileTracker) -> HandledRecord:
     event = record.body
     obj = event.detail.object
     with logger.append_context_keys(
@@ -102,6 +104,9 @@ def track_record(record: S3ObjectCreatedSqsRecord, tracker: FileTracker) -> Hand
         metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
         if result.outcome is TrackOutcome.UNMATCHED:
             logger.warning("Key does not match the staging key pattern; quarantined")
+        elif result.outcome is TrackOutcome.NOT_CREATED:
+            # The rule routes only "Object Created"; another type here means a changed rule.
+            logger.warning("Not a landed file; skipped", extra={"reason": result.note})
         else:
             # Per file at DEBUG: the table is the record of what was tracked; WARNING/ERROR
             # lines carry these keys when something needs a look.
@@ -164,8 +169,9 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, tracker: FileTracker | None = None
 ) -> PartialItemFailureResponse:
     """``tracker`` lets tests inject a FileTracker with fakes; Lambda never passes it."""
+    records = batch_records(event, source="aws:sqs", expected=SQS_BATCH)
     tracker = tracker or default_tracker()
-    with processor(records=event["Records"], handler=partial(track_record, tracker=tracker)):
+    with processor(records=records, handler=partial(track_record, tracker=tracker)):
         processed = processor.process()
     handled = [
         result
@@ -181,6 +187,6 @@ def lambda_handler(
         metrics.add_metric(name=FAILED_METRIC, unit=MetricUnit.Count, value=len(failures))
     logger.info(
         "Batch handled",
-        extra={"records": len(event["Records"]), "failed": len(failures)},
+        extra={"records": len(records), "failed": len(failures)},
     )
     return {"batchItemFailures": failures}

@@ -18,7 +18,7 @@ from datalake_contracts.file_tracker_item import (
     LANDED_STATUS,
     LoadType,
 )
-from datalake_shared.s3_events import S3ObjectCreatedEvent
+from datalake_shared.s3_events import S3ObjectEvent
 
 # AWS DMS names full-load files LOAD00000001.parquet / .csv / .csv.gz; CDC files are named by
 # timestamp (20261122-101500123.parquet).
@@ -125,7 +125,7 @@ class TrackedFile:
     status: str = LANDED_STATUS
 
     @classmethod
-    def from_event(cls, event: S3ObjectCreatedEvent, parts: KeyParts) -> "TrackedFile":
+    def from_event(cls, event: S3ObjectEvent, parts: KeyParts) -> "TrackedFile":
         obj = event.detail.object
         bucket = event.detail.bucket.name
         return cls(
@@ -151,6 +151,8 @@ class TrackOutcome(StrEnum):
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     UNMATCHED = "unmatched"
+    NOT_CREATED = "not_created"
+    """An S3 event of another type (deleted, restored, expired): no file landed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,7 @@ class TrackResult:
     needs_announcing: bool = False
     """True for a file whose "File Landed" event was never published: new, or stored by a
     delivery that did not get to announce it."""
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +229,12 @@ class FileTracker:
         self.store = store
         self.publisher = publisher
 
-    def track(self, event: S3ObjectCreatedEvent) -> TrackResult:
+    def track(self, event: S3ObjectEvent) -> TrackResult:
         bucket, obj = event.detail.bucket.name, event.detail.object
+        if not event.created:
+            return TrackResult(
+                TrackOutcome.NOT_CREATED, bucket, obj.key, note=event.not_created_reason
+            )
         if is_ignored_object(obj.key, obj.size):
             return TrackResult(TrackOutcome.IGNORED, bucket, obj.key)
 
@@ -258,7 +265,7 @@ class FileTracker:
             outcome, bucket, obj.key, file=file, needs_announcing=put.created or not put.announced
         )
 
-    def _quarantine(self, event: S3ObjectCreatedEvent, reason: str) -> TrackResult:
+    def _quarantine(self, event: S3ObjectEvent, reason: str) -> TrackResult:
         bucket, obj = event.detail.bucket.name, event.detail.object
         self.store.record_unmatched(
             bucket=bucket,

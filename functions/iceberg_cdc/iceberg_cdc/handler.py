@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from datalake_shared.event_publisher import PutOutcome
+from datalake_shared.event_shapes import DYNAMODB_STREAM_BATCH, batch_records
 from datalake_shared.observability import add_counts, logger, metrics, tracer
 from iceberg_cdc.announcer import CdcEventPublisher
 from iceberg_cdc.athena import AthenaStatementRunner
@@ -150,8 +151,8 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, cdc: IcebergCdc | None = None
 ) -> "PartialItemFailureResponse":
     """``cdc`` lets tests inject an IcebergCdc over fakes; Lambda never passes it."""
+    records = batch_records(event, source="aws:dynamodb", expected=DYNAMODB_STREAM_BATCH)
     cdc = cdc or default_cdc()
-    records = event.get("Records") or []
     report = cdc.applier.apply(records, time_left(context))
     options = cdc.applier.options
     failure = cdc.announcer.announce(report, options, _stream_arn(records))

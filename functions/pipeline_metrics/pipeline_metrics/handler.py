@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS, SqsRecordProcessor, with_failures
+from datalake_shared.event_shapes import SQS_BATCH, batch_records
 from datalake_shared.observability import add_counts, logger, metrics, tracer
 from datalake_shared.validation import describe_validation_error
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher
@@ -147,8 +148,9 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, writer: MetricsWriter | None = None
 ) -> PartialItemFailureResponse:
     """``writer`` lets tests inject a MetricsWriter with fakes; Lambda never passes it."""
+    records = batch_records(event, source="aws:sqs", expected=SQS_BATCH)
     writer = writer or default_writer()
-    with processor(records=event["Records"], handler=row_of):
+    with processor(records=records, handler=row_of):
         processed = processor.process()
     handled = [
         result
@@ -164,7 +166,7 @@ def lambda_handler(
     logger.info(
         "Batch handled",
         extra={
-            "records": len(event["Records"]),
+            "records": len(records),
             "rows": report.rows_written,
             "objects": len(report.written),
             "failed": len(failures),

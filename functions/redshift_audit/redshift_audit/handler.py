@@ -26,6 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from datalake_shared.event_publisher import report_unannounced
+from datalake_shared.event_shapes import reject
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.slack import (
     IdempotentSlackPoster,
@@ -177,11 +178,7 @@ def lambda_handler(
     try:
         payload = decode_payload(event)
     except InvalidPayloadError as error:
-        metrics.add_metric(name="InvalidPayloads", unit=MetricUnit.Count, value=1)
-        logger.error(
-            "Event is not a CloudWatch Logs subscription payload", extra={"error": str(error)}
-        )
-        raise
+        reject(error)
     if payload.messageType == CONTROL_MESSAGE:
         logger.info(
             "CloudWatch Logs control message acknowledged", extra={"log_group": payload.logGroup}

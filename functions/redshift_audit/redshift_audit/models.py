@@ -21,6 +21,8 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
+from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS
+from datalake_shared.event_shapes import EventShapeError
 from datalake_shared.validation import describe_validation_error
 
 CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
@@ -33,7 +35,12 @@ _HEADER: Final = re.compile(
 )
 
 
-class InvalidPayloadError(ValueError):
+CLOUDWATCH_LOGS_SUBSCRIPTION: Final = (
+    "a CloudWatch Logs subscription event (awslogs.data: base64 gzip JSON)"
+)
+
+
+class InvalidPayloadError(EventShapeError):
     """The event is not a CloudWatch Logs subscription payload."""
 
 
@@ -90,8 +97,8 @@ def decode_payload(event: Any) -> SubscriptionPayload:
     try:
         return _SubscriptionEvent.model_validate(event).awslogs.data
     except ValidationError as error:
-        problems = describe_validation_error(error)
-        raise InvalidPayloadError(f"not a CloudWatch Logs subscription event: {problems}") from None
+        problems = describe_validation_error(error, most=MAX_REPORTED_PROBLEMS)
+        raise InvalidPayloadError(CLOUDWATCH_LOGS_SUBSCRIPTION, event, problems) from None
 
 
 def _fields(text: str) -> dict[str, str]:

@@ -7,12 +7,13 @@ Output: {"dataset_id" (null when no dataset is mapped to the key's prefix), "ing
 CreateIngestion/DescribeIngestion itself, so no Lambda waits.
 """
 
-from typing import Any
+from typing import Any, Final
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from datalake_shared.observability import logger
+from datalake_shared.event_shapes import validated_event
+from datalake_shared.observability import logger, metrics
 from spice_target.service import CleanObject, resolve
 from spice_target.settings import get_settings
 
@@ -27,6 +28,9 @@ class ObjectDetail(BaseModel):
     sequencer: str = ""
 
 
+STATE_MACHINE_INPUT: Final = 'the SPICE state machine\'s input ({"bucket", "object": {"key", ...}})'
+
+
 class CleanCsv(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -35,11 +39,12 @@ class CleanCsv(BaseModel):
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, mapping: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """``mapping`` lets tests pass the prefix -> dataset map; Lambda reads SPICE_DATASETS."""
-    csv = CleanCsv.model_validate(event)
+    csv = validated_event(CleanCsv, event, STATE_MACHINE_INPUT)
     datasets = mapping if mapping is not None else get_settings().mapping
     obj = csv.object
     target = resolve(CleanObject(csv.bucket, obj.key, obj.etag, obj.sequencer), datasets)

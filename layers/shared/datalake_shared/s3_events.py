@@ -1,7 +1,20 @@
-"""Typed S3 "Object Created" events as EventBridge delivers them (also inside SQS bodies)."""
+"""Typed S3 object events as EventBridge delivers them (also inside SQS bodies).
+
+S3 sends "Object Created", "Object Deleted" (a lifecycle expiration too, with its reason),
+"Object Restore Completed" and more, all with the same bucket and object. A rule that routes
+only "Object Created" is the first filter, not the only one: the functions act on created
+objects (``S3ObjectEvent.created``) and skip any other type, saying so.
+"""
+
+from typing import Final, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsRecordModel
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Json
+
+OBJECT_CREATED: Final = "Object Created"
+S3_OBJECT_EVENT: Final = (
+    "an EventBridge S3 object event (source 'aws.s3', detail.bucket.name, detail.object.key)"
+)
 
 
 class S3Bucket(BaseModel):
@@ -21,7 +34,7 @@ class S3Object(BaseModel):
     sequencer: str | None = None
 
 
-class S3ObjectCreatedDetail(BaseModel):
+class S3ObjectDetail(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     version: str = "0"
@@ -34,13 +47,26 @@ class S3ObjectCreatedDetail(BaseModel):
     reason: str | None = None
 
 
-class S3ObjectCreatedEvent(EventBridgeModel):
-    """EventBridge event with detail-type "Object Created" and source "aws.s3"."""
+class S3ObjectEvent(EventBridgeModel):
+    """An EventBridge event of source "aws.s3" about one object (any detail-type)."""
 
-    detail: S3ObjectCreatedDetail
+    source: Literal["aws.s3"]
+    detail: S3ObjectDetail
+
+    @property
+    def created(self) -> bool:
+        return self.detail_type == OBJECT_CREATED
+
+    @property
+    def not_created_reason(self) -> str:
+        """Why a function that acts on new objects skips this one ("" when it does not)."""
+        if self.created:
+            return ""
+        cause = f" ({self.detail.reason})" if self.detail.reason else ""
+        return f"an {self.detail_type!r} event{cause}, not {OBJECT_CREATED!r}"
 
 
-class S3ObjectCreatedSqsRecord(SqsRecordModel):
-    """An SQS message whose body is an EventBridge S3 "Object Created" event (rule → queue)."""
+class S3ObjectEventSqsRecord(SqsRecordModel):
+    """An SQS message whose body is an EventBridge S3 object event (rule → queue)."""
 
-    body: Json[S3ObjectCreatedEvent]
+    body: Json[S3ObjectEvent]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from datalake_shared.s3_events import S3ObjectCreatedEvent
+from datalake_shared.s3_events import S3ObjectEvent
 
 ROOT: Final = Path(__file__).resolve().parents[3]
 
@@ -28,7 +28,7 @@ def object_created(
     time: str = "2026-11-22T10:15:00Z",
     version_id: str | None = "v1",
     size: int = 1024,
-) -> S3ObjectCreatedEvent:
+) -> S3ObjectEvent:
     """An EventBridge "Object Created" event for ``key``, shaped like events/file_tracker's."""
     sample = json.loads((ROOT / "events" / "file_tracker" / "sqs_batch.json").read_text())
     body = json.loads(sample["Records"][0]["body"])
@@ -41,10 +41,10 @@ def object_created(
         "version-id": version_id,
         "sequencer": "0062F4A7B3C1D2E3F4",
     }
-    return S3ObjectCreatedEvent.model_validate(body)
+    return S3ObjectEvent.model_validate(body)
 
 
-def sqs_batch(*events: S3ObjectCreatedEvent) -> dict[str, Any]:
+def sqs_batch(*events: S3ObjectEvent) -> dict[str, Any]:
     """An SQS batch (the sample's record shape) carrying the events, message ids m0, m1..."""
     sample = json.loads((ROOT / "events" / "file_tracker" / "sqs_batch.json").read_text())
     template = sample["Records"][0]

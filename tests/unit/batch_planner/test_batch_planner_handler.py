@@ -16,12 +16,12 @@ from batch_planner_fakes import (
     tables,
 )
 from lambda_support import CapturedLogs, FakeLambdaContext
-from pydantic import ValidationError
 
 from batch_planner.service import BatchPlanner, UnknownCadenceError
 from batch_planner.settings import get_settings
 from batch_planner.store import DynamoPendingTables
 from datalake_shared.config_store import PipelineConfigStore
+from datalake_shared.event_shapes import EventShapeError
 
 SAMPLE_RUN = "hourly-2026-11-23T10-00-00Z"
 
@@ -144,7 +144,7 @@ def test_invalid_input_fails_before_reading_anything(
     lambda_context: FakeLambdaContext,
 ) -> None:
     # Given an input the state machine should never send / When handled / Then it is rejected
-    with pytest.raises(ValidationError):
+    with pytest.raises(EventShapeError, match=r"^expected the dispatch state machine's input"):
         app.lambda_handler(event, lambda_context, planner=planner_with(configs, pending))
     # And neither the configuration nor the index was read
     assert (configs.table_loads, pending.calls) == ([], 0)

@@ -16,7 +16,6 @@ from config_loader_fakes import (
 )
 from eventbridge_fake import RecordingPublisher
 from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
-from pydantic import ValidationError
 
 from config_loader.service import (
     CONFIG_APPLIED,
@@ -30,6 +29,7 @@ from config_loader.service import (
     rejection_report_key,
 )
 from config_loader.settings import get_settings
+from datalake_shared.event_shapes import EventShapeError
 
 VALID_KEY = "config/pipeline.yaml"
 BROKEN_KEY = "config/broken.yaml"
@@ -261,9 +261,33 @@ def test_object_deleted_before_it_was_read_is_ignored(
 
 
 def test_event_that_is_not_an_s3_event_raises(loader: ConfigLoader, logs: CapturedLogs) -> None:
-    with pytest.raises(ValidationError):
-        handle({"detail-type": "Scheduled Event", "detail": {}}, loader)
+    # Given a scheduled event / When handled / Then rejected, naming both shapes, before any read
+    with pytest.raises(EventShapeError, match=r"^expected an EventBridge S3 object") as raised:
+        handle({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}, loader)
+    assert "got an EventBridge event (source aws.events" in str(raised.value)
     assert [r["level"] for r in logs.records()] == ["ERROR"]
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "reason"),
+    [
+        ("Object Deleted", "Lifecycle Expiration"),
+        ("Object Restore Completed", None),
+    ],
+)
+def test_an_s3_event_of_another_type_is_skipped_saying_why(
+    loader: ConfigLoader, applier: FakeApplier, detail_type: str, reason: str | None
+) -> None:
+    # Given the sample upload's event, turned into another S3 event type
+    event = load_event("config_uploaded.json")
+    event["detail-type"] = detail_type
+    event["detail"]["reason"] = reason
+    # When handled
+    response = handle(event, loader)
+    # Then nothing is read or applied, and the response says why
+    assert response["outcome"] == "ignored"
+    assert response["reason"].startswith(f"an {detail_type!r} event")
+    assert applier.applied == []
 
 
 @pytest.mark.parametrize(

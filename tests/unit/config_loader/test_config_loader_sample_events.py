@@ -4,7 +4,7 @@ import pytest
 from config_loader_fakes import CONFIG_DIR, load_event
 from lambda_support import sample_event_names
 
-from datalake_shared.s3_events import S3ObjectCreatedEvent
+from datalake_shared.s3_events import S3ObjectEvent
 
 SAMPLES = sample_event_names("config_loader")
 
@@ -24,7 +24,7 @@ def test_sample_is_an_eventbridge_s3_object_created_event_for_an_example_file(
     name: str, key: str
 ) -> None:
     # Given a sample / When parsed with the handler's model
-    event = S3ObjectCreatedEvent.model_validate(load_event(name))
+    event = S3ObjectEvent.model_validate(load_event(name))
     # Then it is S3's "Object Created" for the example file of that name
     assert (event.source, event.detail_type) == ("aws.s3", "Object Created")
     assert event.detail.object.key == key

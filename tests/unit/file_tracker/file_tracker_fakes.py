@@ -7,7 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from datalake_shared.event_publisher import EventPublisher
-from datalake_shared.s3_events import S3ObjectCreatedEvent, S3ObjectCreatedSqsRecord
+from datalake_shared.s3_events import S3ObjectEvent, S3ObjectEventSqsRecord
 from file_tracker.announcer import EventBridgeLandedPublisher
 from file_tracker.service import FileTracker, KeyLayout, MarkFailure, PutResult, TrackedFile
 from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
@@ -22,11 +22,10 @@ app = load_handler_module("file_tracker")
 load_event = partial(load_sample_event, "file_tracker")
 
 
-def s3_events(name: str) -> list[S3ObjectCreatedEvent]:
+def s3_events(name: str) -> list[S3ObjectEvent]:
     """The S3 events inside a sample SQS batch."""
     return [
-        S3ObjectCreatedSqsRecord.model_validate(record).body
-        for record in load_event(name)["Records"]
+        S3ObjectEventSqsRecord.model_validate(record).body for record in load_event(name)["Records"]
     ]
 
 
@@ -39,7 +38,7 @@ def object_created(
     etag: str | None = "b1946ac92492d2347c6235b4d2611184",
     bucket: str = "datalake-staging-example",
     time: str = "2026-11-22T10:15:00Z",
-) -> S3ObjectCreatedEvent:
+) -> S3ObjectEvent:
     """An "Object Created" event shaped like the samples, for one object."""
     body = json.loads(load_event("sqs_batch.json")["Records"][0]["body"])
     body["time"] = time
@@ -51,7 +50,7 @@ def object_created(
         "version-id": version_id,
         "sequencer": sequencer,
     }
-    return S3ObjectCreatedEvent.model_validate(body)
+    return S3ObjectEvent.model_validate(body)
 
 
 def sqs_event(*bodies: dict[str, Any] | str, receive_count: int = 1) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from file_tracker_fakes import (
 )
 from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 
+from datalake_shared.event_shapes import EventShapeError
 from file_tracker.service import FileTracker, KeyLayout, PutResult, TrackedFile
 from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN, get_settings
 from file_tracker.store import DynamoFileTrackerStore
@@ -437,3 +438,91 @@ def test_failures_list_each_message_once() -> None:
         {"itemIdentifier": "m0"},
         {"itemIdentifier": "m5"},
     ]
+
+
+def _landed_body(detail_type: str, reason: str | None = None) -> dict[str, object]:
+    """The sample landed file's EventBridge body, turned into another S3 event type."""
+    body = json.loads(load_event("sqs_batch.json")["Records"][0]["body"])
+    body["detail-type"] = detail_type
+    body["detail"]["reason"] = reason
+    return body
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "reason"),
+    [
+        ("Object Deleted", "DeleteObject"),
+        ("Object Deleted", "Lifecycle Expiration"),
+        ("Object Restore Completed", None),
+        ("Object Tags Added", None),
+    ],
+)
+def test_an_s3_event_of_another_type_is_skipped_not_tracked(
+    tracker: FileTracker,
+    store: FakeTrackerStore,
+    lambda_context: FakeLambdaContext,
+    detail_type: str,
+    reason: str | None,
+) -> None:
+    # Given an S3 event of another type than "Object Created" on a staging key
+    event = sqs_event(_landed_body(detail_type, reason))
+    # When handled
+    response = app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then no file is tracked (so none is announced) and nothing fails
+    assert response == {"batchItemFailures": []}
+    assert (store.files, store.unmatched) == ({}, {})
+
+
+def test_a_skipped_s3_event_is_logged_with_its_reason_and_counted(
+    tracker: FileTracker,
+    lambda_context: FakeLambdaContext,
+    logs: CapturedLogs,
+    emitted_metrics: MetricsReader,
+) -> None:
+    # Given a lifecycle expiration of a staged file / When handled
+    event = sqs_event(_landed_body("Object Deleted", "Lifecycle Expiration"))
+    app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then the skip says why, and is counted
+    [skipped] = [r for r in logs.records() if r["message"] == "Not a landed file; skipped"]
+    assert (
+        skipped["reason"]
+        == "an 'Object Deleted' event (Lifecycle Expiration), not 'Object Created'"
+    )
+    assert emitted_metrics.totals() == {"ObjectEventsSkipped": 1}
+
+
+def test_an_s3_event_of_another_source_fails_alone(
+    tracker: FileTracker, store: FakeTrackerStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a batch whose second body claims another source than aws.s3
+    good = json.loads(load_event("sqs_batch.json")["Records"][0]["body"])
+    other = {**good, "source": "custom.uploader"}
+    # When handled / Then only that record fails, and the good one is tracked
+    response = app.lambda_handler(sqs_event(good, other), lambda_context, tracker=tracker)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert len(store.files) == 1
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(
+            json.loads(load_event("sqs_batch.json")["Records"][0]["body"]), id="bare-eventbridge"
+        ),
+        pytest.param({"Records": [{"eventSource": "aws:s3", "s3": {}}]}, id="s3-notification"),
+        pytest.param({"Records": []}, id="empty"),
+    ],
+)
+def test_an_event_that_is_no_sqs_batch_is_rejected_before_any_write(
+    tracker: FileTracker,
+    store: FakeTrackerStore,
+    lambda_context: FakeLambdaContext,
+    emitted_metrics: MetricsReader,
+    event: dict[str, object],
+) -> None:
+    # Given an event a misrouted rule or a console test could send / When handled
+    with pytest.raises(EventShapeError, match=r"^expected an SQS batch"):
+        app.lambda_handler(event, lambda_context, tracker=tracker)
+    # Then nothing was written, and the rejection is counted
+    assert (store.files, store.unmatched) == ({}, {})
+    assert emitted_metrics.totals() == {"UnexpectedEvents": 1}

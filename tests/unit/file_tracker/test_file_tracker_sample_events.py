@@ -7,7 +7,7 @@ from file_tracker_fakes import load_event
 from lambda_support import sample_event_names
 from sqs_samples import md5_of_body, redelivery_problems, validation_outcomes
 
-from datalake_shared.s3_events import S3ObjectCreatedSqsRecord
+from datalake_shared.s3_events import S3ObjectEventSqsRecord
 
 SAMPLES = sample_event_names("file_tracker")
 MALFORMED = "malformed_record.json"
@@ -29,7 +29,7 @@ def test_every_record_parses_as_an_s3_object_created_sqs_record(name: str) -> No
     # Given a sample SQS batch
     records = load_event(name)["Records"]
     # When each record is parsed with the handler's model
-    parsed = [S3ObjectCreatedSqsRecord.model_validate(record) for record in records]
+    parsed = [S3ObjectEventSqsRecord.model_validate(record) for record in records]
     # Then each carries an S3 "Object Created" event from the example bucket
     assert parsed
     assert {(p.body.source, p.body.detail_type) for p in parsed} == {("aws.s3", "Object Created")}
@@ -40,7 +40,7 @@ def test_malformed_sample_has_exactly_one_poison_record() -> None:
     # Given the malformed sample
     records = load_event(MALFORMED)["Records"]
     # When each record is parsed
-    outcomes = validation_outcomes(S3ObjectCreatedSqsRecord, records)
+    outcomes = validation_outcomes(S3ObjectEventSqsRecord, records)
     # Then the first is valid and the second is not
     assert outcomes == ["ok", "invalid"]
 

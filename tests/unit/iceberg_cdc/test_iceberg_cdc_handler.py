@@ -3,6 +3,7 @@
 import base64
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from iceberg_cdc_fakes import (
@@ -17,6 +18,7 @@ from iceberg_cdc_fakes import (
 )
 from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
 
+from datalake_shared.event_shapes import EventShapeError
 from iceberg_cdc.changes import MalformedBatchError, TtlPolicy
 from iceberg_cdc.service import UnknownAttributePolicy
 
@@ -261,15 +263,29 @@ def test_binary_values_round_trip(
 def test_record_that_is_no_stream_record_fails_the_invocation(
     cdc: Harness, lambda_context: FakeLambdaContext
 ) -> None:
-    # Given a record without a sequence number (it cannot be reported)
+    # Given a stream record without a sequence number (it cannot be reported)
     # When handled / Then the invocation fails, so Lambda retries and finally dead-letters it
     with pytest.raises(MalformedBatchError):
-        cdc.handle(batch({"eventName": "INSERT"}), lambda_context)
+        cdc.handle(batch({"eventSource": "aws:dynamodb", "eventName": "INSERT"}), lambda_context)
 
 
-def test_empty_batch_does_nothing(cdc: Harness, lambda_context: FakeLambdaContext) -> None:
-    # Given no records / When handled / Then no statement, no event, no failure
-    assert cdc.handle({"Records": []}, lambda_context) == NO_FAILURES
+@pytest.mark.parametrize(
+    ("event", "received"),
+    [
+        ({"Records": []}, "an empty 'Records' list"),
+        (batch({"eventName": "INSERT"}), "1 record(s) from no eventSource"),
+        ({"detail-type": "Object Created", "source": "aws.s3"}, "an EventBridge event"),
+    ],
+    ids=["empty", "no-event-source", "eventbridge"],
+)
+def test_an_event_that_is_no_stream_batch_is_rejected_before_any_statement(
+    cdc: Harness, lambda_context: FakeLambdaContext, event: dict[str, Any], received: str
+) -> None:
+    # Given an event that is not a DynamoDB stream batch / When handled
+    with pytest.raises(EventShapeError, match=r"^expected a DynamoDB stream batch") as raised:
+        cdc.handle(event, lambda_context)
+    # Then it is rejected naming what came, and nothing ran or was announced
+    assert raised.value.received.startswith(received)
     assert cdc.athena.started == []
     assert cdc.events.entries == []
 

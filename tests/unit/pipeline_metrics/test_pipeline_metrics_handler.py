@@ -22,6 +22,7 @@ from pipeline_metrics_fakes import (
 )
 
 from datalake_shared.event_publisher import PutOutcome
+from datalake_shared.event_shapes import EventShapeError
 from pipeline_metrics.csv_rows import object_key
 from pipeline_metrics.service import MetricsObject, MetricsWriter
 from pipeline_metrics.settings import get_settings
@@ -384,3 +385,29 @@ def test_announcement_too_large_fails_its_records_with_an_error_and_a_metric(
     [error] = [r for r in logs.records() if r["level"] == "ERROR"]
     assert (error["key"], "too large" in error["message"]) == (next(iter(s3.objects)), True)
     assert emitted_metrics.totals()["WrittenEventsTooLarge"] == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "received"),
+    [
+        pytest.param(bodies("execution_failed.json")[0], "an EventBridge event", id="bare-event"),
+        pytest.param(
+            {"CodePipeline.job": {"id": "11111111-abcd-1111-abcd-111111abcdef"}},
+            "a CodePipeline job event",
+            id="job-event",
+        ),
+    ],
+)
+def test_an_event_that_is_no_sqs_batch_is_rejected_before_any_write(
+    writer: MetricsWriter,
+    s3: FakeS3Client,
+    lambda_context: FakeLambdaContext,
+    event: dict[str, object],
+    received: str,
+) -> None:
+    # Given a CodePipeline event sent straight to the function (no SQS around it)
+    # When handled / Then rejected naming both shapes, and nothing is written
+    with pytest.raises(EventShapeError, match=r"^expected an SQS batch") as raised:
+        app.lambda_handler(event, lambda_context, writer=writer)
+    assert raised.value.received.startswith(received)
+    assert s3.objects == {}

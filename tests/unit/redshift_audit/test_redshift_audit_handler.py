@@ -356,13 +356,16 @@ def test_line_that_is_not_user_activity_is_counted_and_skipped(
     assert emitted_metrics.totals()["UnrecognisedLogLines"] == 1
 
 
-def test_invalid_payload_is_refused_loudly(logs: CapturedLogs) -> None:
+def test_invalid_payload_is_refused_loudly(
+    logs: CapturedLogs, emitted_metrics: MetricsReader
+) -> None:
     # Given an event that is not a subscription payload / When handled / Then it raises, logged
-    with pytest.raises(InvalidPayloadError):
+    with pytest.raises(InvalidPayloadError, match="got an empty 'Records' list"):
         invoke(None, {"Records": []})
     assert [r["message"] for r in logs.records() if r["level"] == "ERROR"] == [
-        "Event is not a CloudWatch Logs subscription payload"
+        "Event of an unexpected shape rejected"
     ]
+    assert emitted_metrics.totals()["UnexpectedEvents"] == 1
 
 
 def test_sensitive_query_is_announced_on_eventbridge(aws: AlertAws, sleeps: Sleeps) -> None:

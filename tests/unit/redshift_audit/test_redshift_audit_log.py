@@ -89,5 +89,5 @@ def test_payload_is_decoded_from_base64_gzip() -> None:
     ],
 )
 def test_anything_else_is_an_invalid_payload(event: dict[str, object]) -> None:
-    with pytest.raises(InvalidPayloadError, match="not a CloudWatch Logs subscription event"):
+    with pytest.raises(InvalidPayloadError, match=r"^expected a CloudWatch Logs subscription"):
         decode_payload(event)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from lambda_support import FakeLambdaContext, load_handler_module, load_sample_event
 from pydantic import ValidationError
 
+from datalake_shared.event_shapes import EventShapeError
 from spice_target.service import CleanObject, MappingError, ingestion_id, parse_mapping, resolve
 from spice_target.settings import SpiceTargetSettings
 
@@ -99,3 +100,12 @@ def test_settings_name_the_bad_variable() -> None:
 def test_settings_default_to_no_datasets() -> None:
     # Given no SPICE_DATASETS / Then nothing is mapped
     assert SpiceTargetSettings.model_validate({}).mapping == {}
+
+
+def test_an_input_without_the_object_key_is_rejected_naming_the_expected_input() -> None:
+    # Given the clean bucket's raw EventBridge event instead of the state machine's input
+    event = {"detail-type": "Object Created", "source": "aws.s3", "detail": {}}
+    # When handled / Then rejected, saying what input the state machine should pass
+    with pytest.raises(EventShapeError, match=r"^expected the SPICE state machine's input") as err:
+        invoke(event, MAPPING)
+    assert "bucket: Field required" in err.value.problem

@@ -1,0 +1,56 @@
+"""Every event shape the SAM CLI generates, given to every function of the template: each is
+processed, or rejected with a logged, counted error naming the shape expected — never a crash
+(KeyError, TypeError, a bare ValidationError)."""
+
+from collections.abc import Iterator
+from typing import Any, Final
+
+import pytest
+from generated_events import generated_events
+from template_support import ROOT, resources
+
+from dev.runtime import project_runtime
+from local_runtime import LocalRuntime
+from local_runtime.template import load_sam_template
+
+# The errors a function raises on purpose for an event that is not its own: subclasses of
+# datalake_shared.event_shapes.EventShapeError (the runtime reports the class name).
+REJECTIONS: Final = ("EventShapeError: expected ", "InvalidPayloadError: expected ")
+REJECTION_LOG: Final = "Event of an unexpected shape rejected"
+UNEXPECTED_METRIC: Final = '"UnexpectedEvents"'
+
+FUNCTIONS: Final = sorted(
+    resources(load_sam_template(ROOT / "template.yaml"), "AWS::Serverless::Function")
+)
+SHAPES: Final = generated_events()
+
+
+@pytest.fixture(scope="module")
+def shared_runtime() -> Iterator[LocalRuntime]:
+    """One deployment for the module: the 600-odd invocations only read the stack."""
+    with project_runtime() as local:
+        yield local
+
+
+def test_the_sam_cli_generates_the_shapes_of_every_event_source_the_template_uses() -> None:
+    # Given the generated corpus; Then it holds the envelopes this stack's functions receive.
+    for shape in ("sqs/receive-message", "dynamodb/update", "sns/notification", "cloudwatch/logs"):
+        assert shape in SHAPES
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_generated_event_is_processed_or_rejected_naming_the_expected_shape(
+    shared_runtime: LocalRuntime, function: str, shape: str
+) -> None:
+    # Given an AWS-generated event, whatever its service
+    event: Any = SHAPES[shape]
+
+    # When the function is invoked with it
+    invocation = shared_runtime.invoke(function, event)
+
+    # Then it returns, or rejects the event on purpose, logged and counted
+    if invocation.error is not None:
+        assert invocation.error.startswith(REJECTIONS), invocation.error
+        assert REJECTION_LOG in invocation.logs
+        assert UNEXPECTED_METRIC in invocation.logs
