@@ -151,7 +151,8 @@ class FunctionRunner:
     # ------------------------------------------------------------------ invocation
     def invoke(self, name_or_arn: str, event: Any, trigger: str = "direct") -> Invocation:
         function = self.find(name_or_arn)
-        records = len(event.get("Records", [])) if isinstance(event, dict) else 0
+        listed = event.get("Records") if isinstance(event, dict) else None
+        records = len(listed) if isinstance(listed, list) else 0
         invocation = Invocation(
             function=function.source.logical_id, trigger=trigger, records=records
         )

@@ -9,15 +9,12 @@ source_table), the TableConfig as JSON in "config"), with BatchGetItem.
 import json
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from cdc_merge.dynamo_table import DynamoTable
 from cdc_merge.job import CONFIG_ERROR_KEY
 from datalake_contracts import table_config as contract
 from datalake_contracts.dynamodb_keys import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
-
-if TYPE_CHECKING:
-    pass
 
 _MAX_KEYS_PER_CALL: Final = 100  # BatchGetItem's limit
 _MAX_ATTEMPTS: Final = 5

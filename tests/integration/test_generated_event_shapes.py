@@ -23,6 +23,21 @@ FUNCTIONS: Final = sorted(
     resources(load_sam_template(ROOT / "template.yaml"), "AWS::Serverless::Function")
 )
 SHAPES: Final = generated_events()
+EVERY_SHAPE: Final = frozenset(SHAPES)
+# The generated shapes each function takes (the others it must reject): its own envelope, or
+# any event at all for the two functions that keep whatever they are given — the Excel cleaner
+# reports each record it cannot read, the pipeline monitor stores any event as "unknown".
+TAKEN: Final = {
+    "BatchPlannerFunction": frozenset(),
+    "ConfigLoaderFunction": frozenset(),
+    "ExcelCleanerFunction": EVERY_SHAPE,
+    "FileTrackerFunction": frozenset({"sqs/receive-message"}),
+    "IcebergCdcFunction": frozenset({"dynamodb/update"}),
+    "PipelineMetricsFunction": frozenset({"sqs/receive-message"}),
+    "PipelineMonitorFunction": EVERY_SHAPE,
+    "RedshiftAuditFunction": frozenset({"cloudwatch/logs"}),
+    "SpiceTargetFunction": frozenset(),
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +45,10 @@ def shared_runtime() -> Iterator[LocalRuntime]:
     """One deployment for the module: the 600-odd invocations only read the stack."""
     with project_runtime() as local:
         yield local
+
+
+def test_every_function_of_the_template_says_which_shapes_it_takes() -> None:
+    assert sorted(TAKEN) == FUNCTIONS
 
 
 def test_the_sam_cli_generates_the_shapes_of_every_event_source_the_template_uses() -> None:
@@ -49,8 +68,10 @@ def test_a_generated_event_is_processed_or_rejected_naming_the_expected_shape(
     # When the function is invoked with it
     invocation = shared_runtime.invoke(function, event)
 
-    # Then it returns, or rejects the event on purpose, logged and counted
-    if invocation.error is not None:
+    # Then it handles its own shapes, and rejects the others on purpose, logged and counted
+    assert invocation.ok == (shape in TAKEN[function]), invocation.error
+    if not invocation.ok:
+        assert invocation.error is not None
         assert invocation.error.startswith(REJECTIONS), invocation.error
         assert REJECTION_LOG in invocation.logs
         assert UNEXPECTED_METRIC in invocation.logs

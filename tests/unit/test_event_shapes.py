@@ -16,6 +16,7 @@ from datalake_shared.event_shapes import (
     EventShapeError,
     batch_records,
     describe_event,
+    sqs_records,
     validated_event,
 )
 from datalake_shared.observability import metrics
@@ -124,3 +125,27 @@ def test_a_model_that_does_not_fit_is_rejected_with_its_fields() -> None:
 
 def test_a_model_that_fits_is_returned() -> None:
     assert validated_event(_CadenceRequest, {"cadence": "hourly"}, "x").cadence == "hourly"
+
+
+def test_a_batch_of_many_sources_names_a_few_in_one_short_line() -> None:
+    # Given a thousand records, each from its own long-named source
+    event = {"Records": [{"eventSource": f"{n:04}" + "s" * 80} for n in range(1000)]}
+    # When described / Then a few sources are named, cut short, and the rest counted
+    described = describe_event(event)
+    assert described.startswith("1000 record(s) from 0000ss")
+    assert described.endswith(" and 992 more")
+    assert len(described) < 800
+
+
+@pytest.mark.parametrize(
+    ("missing", "problem"),
+    [("messageId", "Records[0] has no text messageId"), ("body", "Records[0] has no text body")],
+)
+def test_an_sqs_record_without_its_id_or_body_rejects_the_batch(missing: str, problem: str) -> None:
+    # Given an SQS record lacking what a batch response and a parser need (never from AWS)
+    record = dict(SHAPES["sqs/receive-message"]["Records"][0])
+    del record[missing]
+    # When its batch is read / Then the whole batch is rejected, naming the field
+    with pytest.raises(EventShapeError) as raised:
+        sqs_records({"Records": [record]})
+    assert raised.value.problem == problem

@@ -1,13 +1,8 @@
 """S3 adapter for config files and their rejection reports."""
 
-from typing import TYPE_CHECKING
-
 from botocore.exceptions import ClientError
 
 from datalake_shared.s3_objects import S3ObjectReader, is_missing
-
-if TYPE_CHECKING:
-    pass
 
 
 class S3ConfigObjects(S3ObjectReader):

@@ -15,10 +15,15 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from datalake_shared.event_shapes import NameText, Utf8Text, is_valid_unicode
 from datalake_shared.validation import describe_validation_error
 
 TEST_EVENT: Final = "s3:TestEvent"
 _MAX_ERROR_CHARS: Final = 500
+# SNS message ids are UUIDs (36 characters). A longer one is not SNS's: it makes the record
+# malformed, and is cut short where it is echoed (the result message must stay under SNS's
+# 256 KiB, and a log line short).
+MAX_MESSAGE_ID_CHARS: Final = 100
 
 
 class _Model(BaseModel):
@@ -26,9 +31,9 @@ class _Model(BaseModel):
 
 
 class _SnsMessage(_Model):
-    MessageId: str
+    MessageId: NameText = Field(max_length=MAX_MESSAGE_ID_CHARS)
     TopicArn: str | None = None
-    Message: str
+    Message: Utf8Text
 
 
 class _SnsRecord(_Model):
@@ -93,6 +98,15 @@ class MalformedNotice:
     message_id: str | None
     error: str
 
+    def __post_init__(self) -> None:
+        # Both are echoed in the "failed" message and the logs: short, and valid Unicode even
+        # when the record they come from is not.
+        if self.message_id is not None:
+            object.__setattr__(
+                self, "message_id", _printable(self.message_id, MAX_MESSAGE_ID_CHARS)
+            )
+        object.__setattr__(self, "error", _printable(self.error, _MAX_ERROR_CHARS))
+
 
 type Notice = UploadedObject | S3TestNotice | MalformedNotice
 
@@ -100,6 +114,11 @@ type Notice = UploadedObject | S3TestNotice | MalformedNotice
 def _problem(error: ValidationError | ValueError) -> str:
     text = describe_validation_error(error) if isinstance(error, ValidationError) else str(error)
     return text[:_MAX_ERROR_CHARS]
+
+
+def _printable(text: str, most: int) -> str:
+    """The text cut to ``most`` characters, each lone surrogate as "?"."""
+    return text[:most].encode(errors="replace").decode()
 
 
 def _clean_version(version_id: str | None) -> str | None:
@@ -129,6 +148,9 @@ def _message_notices(sns: _SnsMessage) -> list[Notice]:
         return [MalformedNotice(sns.MessageId, f"SNS Message is not JSON: {error}")]
     if not isinstance(message, Mapping):
         return [MalformedNotice(sns.MessageId, "SNS Message is not a JSON object")]
+    if not is_valid_unicode(json.dumps(message, ensure_ascii=False)):
+        # An escaped lone surrogate ("\\ud800"): no S3 key or bucket name holds one.
+        return [MalformedNotice(sns.MessageId, "SNS Message holds text that is not valid Unicode")]
     if message.get("Event") == TEST_EVENT:
         bucket = message.get("Bucket")
         return [S3TestNotice(sns.MessageId, bucket if isinstance(bucket, str) else None)]

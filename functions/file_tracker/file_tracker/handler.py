@@ -5,7 +5,8 @@ Thin handler: Powertools parses each SQS record into a typed event and ``FileTra
 announced together (PutEvents ten at a time, one TransactWriteItems per 100 to flag them).
 Failed records, including malformed ones and files whose "File Landed" event was not
 published, are reported in ``batchItemFailures`` so SQS redelivers only them; tracking is
-idempotent, so redelivery is safe.
+idempotent, so redelivery is safe. S3 events of another type (deleted, restored) are skipped,
+saying why; an event that is not an SQS batch is rejected whole (``datalake_shared.event_shapes``).
 """
 
 from collections.abc import Sequence
@@ -19,11 +20,11 @@ from aws_lambda_powertools.utilities.batch.types import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS, SqsRecordProcessor, with_failures
-from datalake_shared.event_shapes import SQS_BATCH, batch_records
+from datalake_shared.batch_response import SqsRecordProcessor, with_failures
+from datalake_shared.event_shapes import sqs_records
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.s3_events import S3ObjectEventSqsRecord
-from datalake_shared.validation import describe_error
+from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_error
 from file_tracker.announcer import EventBridgeLandedPublisher
 from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome, TrackResult
 from file_tracker.settings import get_settings
@@ -169,7 +170,7 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, tracker: FileTracker | None = None
 ) -> PartialItemFailureResponse:
     """``tracker`` lets tests inject a FileTracker with fakes; Lambda never passes it."""
-    records = batch_records(event, source="aws:sqs", expected=SQS_BATCH)
+    records = sqs_records(event)
     tracker = tracker or default_tracker()
     with processor(records=records, handler=partial(track_record, tracker=tracker)):
         processed = processor.process()

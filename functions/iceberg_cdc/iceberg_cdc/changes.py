@@ -11,6 +11,7 @@ Records are taken in the order Lambda delivers them, which is stream order withi
 (the event source mapping's parallelization factor of 1 keeps every key in one ordered batch).
 """
 
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,9 @@ from iceberg_cdc.attribute_values import DecodeError, DynamoValue, Item, decode_
 
 TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
 _MAX_REASON: Final = 300
+# DynamoDB Streams sequence numbers are decimal digits (21 today); 40 leaves room to grow while
+# keeping int() — the order of records — far below Python's 4,300-digit conversion limit.
+SEQUENCE_NUMBER: Final = re.compile(r"[0-9]{1,40}")
 
 
 type StreamViewType = Literal["NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"]
@@ -43,7 +47,7 @@ class StreamChange(BaseModel):
     Keys: dict[str, Any]
     NewImage: dict[str, Any] | None = None
     OldImage: dict[str, Any] | None = None
-    SequenceNumber: str = Field(pattern=r"^\d{1,40}$")
+    SequenceNumber: str = Field(pattern=f"^{SEQUENCE_NUMBER.pattern}$")
     SizeBytes: int | None = None
     StreamViewType: Literal["NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"] | None = (
         None
@@ -262,9 +266,10 @@ class MalformedBatchError(ValueError):
 def _sequence_number(raw: Mapping[str, Any], index: int) -> str:
     change = raw.get("dynamodb") if isinstance(raw, Mapping) else None
     number = change.get("SequenceNumber") if isinstance(change, Mapping) else None
-    if not isinstance(number, str) or not number.isdigit():
+    if not isinstance(number, str) or SEQUENCE_NUMBER.fullmatch(number) is None:
         raise MalformedBatchError(
-            f"record {index} has no dynamodb.SequenceNumber: not a DynamoDB stream record"
+            f"record {index} has no dynamodb.SequenceNumber (1 to 40 digits): not a DynamoDB "
+            "stream record"
         )
     return number
 

@@ -20,10 +20,10 @@ from aws_lambda_powertools.utilities.batch.types import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS, SqsRecordProcessor, with_failures
-from datalake_shared.event_shapes import SQS_BATCH, batch_records
+from datalake_shared.batch_response import SqsRecordProcessor, with_failures
+from datalake_shared.event_shapes import sqs_records
 from datalake_shared.observability import add_counts, logger, metrics, tracer
-from datalake_shared.validation import describe_validation_error
+from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_validation_error
 from pipeline_metrics.announcer import EventBridgeWrittenPublisher
 from pipeline_metrics.csv_rows import metric_row
 from pipeline_metrics.models import CodePipelineSqsRecord
@@ -148,7 +148,7 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, writer: MetricsWriter | None = None
 ) -> PartialItemFailureResponse:
     """``writer`` lets tests inject a MetricsWriter with fakes; Lambda never passes it."""
-    records = batch_records(event, source="aws:sqs", expected=SQS_BATCH)
+    records = sqs_records(event)
     writer = writer or default_writer()
     with processor(records=records, handler=row_of):
         processed = processor.process()

@@ -10,9 +10,10 @@ CodePipeline emits three shapes, told apart by ``detail-type``:
   external-execution-summary, external-execution-url, error-code (failures only)}, plus
   region, input-artifacts and output-artifacts.
 
-A failed execution, stage or action may also carry ``additionalAttributes`` beside ``detail``:
-failureSummary, additionalInformation, and failedActions [{action, additionalInformation}]
-with failedStage: where CodePipeline puts the failure's text when execution-result has none.
+A failure may also carry ``additionalAttributes`` beside ``detail`` (failureSummary,
+additionalInformation, failedActions [{action, additionalInformation}]): AWS's notification
+events do, and its rule events have been reported to. Its text is read when it is there; a value
+of any other type is read as absent, never a reason to refuse the row.
 
 Any other detail-type (an "All Events" rule also forwards "AWS API Call via CloudTrail"), a
 source other than aws.codepipeline, or a missing required field fails validation: the record
@@ -64,15 +65,35 @@ class ExecutionResult(_Model):
     error_code: str | None = Field(default=None, alias="error-code")
 
 
+def _text_or_none(value: object) -> object:
+    return value if isinstance(value, str) and value else None
+
+
+def _list_or_empty(value: object) -> object:
+    return value if isinstance(value, list) else []
+
+
+def _object_or_empty(value: object) -> object:
+    return value if isinstance(value, dict) else {}
+
+
+# Extra context, never a reason to refuse a row: anything not text (or not a list of objects)
+# is read as absent.
+OptionalText = Annotated[str | None, BeforeValidator(_text_or_none)]
+
+
 class FailedAction(_Model):
-    action: str | None = None
-    additional_information: str | None = Field(default=None, alias="additionalInformation")
+    action: OptionalText = None
+    additional_information: OptionalText = Field(default=None, alias="additionalInformation")
 
 
 class AdditionalAttributes(_Model):
-    failure_summary: str | None = Field(default=None, alias="failureSummary")
-    additional_information: str | None = Field(default=None, alias="additionalInformation")
-    failed_actions: tuple[FailedAction, ...] = Field(default=(), alias="failedActions")
+    failure_summary: OptionalText = Field(default=None, alias="failureSummary")
+    additional_information: OptionalText = Field(default=None, alias="additionalInformation")
+    failed_actions: Annotated[
+        tuple[Annotated[FailedAction, BeforeValidator(_object_or_empty)], ...],
+        BeforeValidator(_list_or_empty),
+    ] = Field(default=(), alias="failedActions")
 
     def failure_texts(self) -> list[str]:
         """Every failure text here, in the order CodePipeline gives them."""
@@ -119,8 +140,8 @@ class _CodePipelineEvent(EventBridgeModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 
     source: Literal["aws.codepipeline"]
-    additional_attributes: AdditionalAttributes = Field(
-        default_factory=AdditionalAttributes, alias="additionalAttributes"
+    additional_attributes: Annotated[AdditionalAttributes, BeforeValidator(_object_or_empty)] = (
+        Field(default_factory=AdditionalAttributes, alias="additionalAttributes")
     )
 
 

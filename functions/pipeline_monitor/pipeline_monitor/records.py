@@ -48,6 +48,9 @@ class Service(StrEnum):
 
 MAX_ERROR_CHARS: Final = 4000
 MAX_UNKNOWN_RAW_CHARS: Final = 2000
+# EventBridge's own limits on a source and a detail-type are 256 and 128 characters; longer is
+# not an AWS event, and is cut so the record and its announcement stay small.
+MAX_NAME_CHARS: Final = 256
 LAMBDA_DESTINATION: Final = "Lambda Destination Record"
 ALARM_NOTIFICATION: Final = "CloudWatch Alarm Notification"
 UNREADABLE: Final = "Unreadable Message"
@@ -379,7 +382,8 @@ def _event_time(value: object, fallback: datetime) -> datetime:
 def _from_eventbridge(
     data: Mapping[str, Any], fallback_id: str, received: datetime
 ) -> MonitorRecord:
-    source, detail_type = str(data.get("source")), str(data.get("detail-type"))
+    source = clip(str(data.get("source")), MAX_NAME_CHARS) or ""
+    detail_type = clip(str(data.get("detail-type")), MAX_NAME_CHARS) or ""
     route = _EVENTBRIDGE.get((source, detail_type))
     event_id = _str_or_none(data.get("id")) or fallback_id
     resources = data.get("resources")
@@ -410,9 +414,20 @@ def _from_eventbridge(
     return normalizer(event)
 
 
+def _valid_unicode(text: str) -> str:
+    """The text with each lone surrogate (JSON allows "\\ud800", UTF-8 does not) as "?": the
+    record is written as UTF-8, and an event that cannot be stored would never be."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode(errors="replace").decode()
+    return text
+
+
 def _json_object(message: str) -> tuple[dict[str, Any] | None, str]:
     try:
-        data = json.loads(message)
+        # Escapes are decoded first, so a "\\ud800" in the JSON is caught too.
+        data = json.loads(_valid_unicode(json.dumps(json.loads(message), ensure_ascii=False)))
     except json.JSONDecodeError:
         return None, "message is not JSON"
     if not isinstance(data, dict):
@@ -439,7 +454,8 @@ def _read[Model: BaseModel](
 def normalize(message: str, *, message_id: str, received: datetime) -> MonitorRecord:
     """The record of one SNS message. ``message_id`` and ``received`` stand in for the event's
     id and time when the message has none (an unreadable message)."""
-    fallback_id = f"sns-{message_id}"
+    fallback_id = f"sns-{_valid_unicode(message_id)}"
+    message = _valid_unicode(message)
     data, problem = _json_object(message)
     if data is None:
         return unknown_record(

@@ -21,9 +21,8 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from datalake_shared.batch_response import MAX_REPORTED_PROBLEMS
 from datalake_shared.event_shapes import EventShapeError
-from datalake_shared.validation import describe_validation_error
+from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_validation_error
 
 CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
 DATA_MESSAGE: Final = "DATA_MESSAGE"

@@ -12,7 +12,7 @@ from typing import Any, Final
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from datalake_shared.event_shapes import validated_event
+from datalake_shared.event_shapes import NameText, Utf8Text, validated_event
 from datalake_shared.observability import logger, metrics
 from spice_target.service import CleanObject, resolve
 from spice_target.settings import get_settings
@@ -23,9 +23,9 @@ class ObjectDetail(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    key: str
-    etag: str = Field(default="", validation_alias=AliasChoices("etag", "eTag"))
-    sequencer: str = ""
+    key: NameText
+    etag: Utf8Text = Field(default="", validation_alias=AliasChoices("etag", "eTag"))
+    sequencer: Utf8Text = ""
 
 
 STATE_MACHINE_INPUT: Final = 'the SPICE state machine\'s input ({"bucket", "object": {"key", ...}})'
@@ -34,7 +34,7 @@ STATE_MACHINE_INPUT: Final = 'the SPICE state machine\'s input ({"bucket", "obje
 class CleanCsv(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    bucket: str
+    bucket: NameText
     object: ObjectDetail
 
 

@@ -2,7 +2,7 @@
 response of one that fails messages in two passes."""
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.base import FailureResponse
@@ -23,10 +23,6 @@ def with_failures(
             seen.add(message_id)
             failures.append({"itemIdentifier": message_id})
     return failures
-
-
-# How many invalid fields of a malformed record a log line names (pydantic may list hundreds).
-MAX_REPORTED_PROBLEMS: Final = 10
 
 
 class SqsRecordProcessor(BatchProcessor):

@@ -3,32 +3,54 @@
 A misrouted rule, a console test invoke or a mistyped `sam local invoke -e` hands a function an
 event of another service. Such an event has no record a batch response could name, so it is
 rejected whole: logged and counted (``UnexpectedEvents``) with the shape that was expected and
-the one that came, then raised as ``EventShapeError``. Raising, not returning, is what keeps it:
-an asynchronous invocation is retried and then sent to the function's on-failure destination,
-and a synchronous caller sees the message.
+the one that came, then raised as ``EventShapeError``. The description names the service, the
+source or detail-type and the top-level keys, a few of each, cut short: never the event's data.
+Raising, not returning, is what keeps the event: an asynchronous invocation is retried and then
+sent to the function's on-failure destination, and a synchronous caller sees the message.
 """
 
 from collections.abc import Mapping
-from typing import Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from datalake_shared.observability import logger, metrics
-from datalake_shared.validation import describe_validation_error
+from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_validation_error
 
 UNEXPECTED_EVENTS_METRIC: Final = "UnexpectedEvents"
 SQS_BATCH: Final = "an SQS batch (Records[] with eventSource 'aws:sqs')"
 DYNAMODB_STREAM_BATCH: Final = "a DynamoDB stream batch (Records[] with eventSource 'aws:dynamodb')"
-_MAX_KEYS_NAMED: Final = 8
+_MAX_NAMED: Final = 8
 _MAX_TEXT: Final = 60
-_MAX_PROBLEMS: Final = 5
 # Top-level keys that name an event's service when it has neither Records nor detail-type.
 _NAMED_BY_KEY: Final = (
     ("awslogs", "a CloudWatch Logs subscription event"),
     ("CodePipeline.job", "a CodePipeline job event"),
     ("requestContext", "an API Gateway or ALB request"),
 )
+
+
+def is_valid_unicode(text: str) -> bool:
+    """False when the text holds a lone surrogate: JSON allows "\\ud800", UTF-8 does not, and
+    encoding it later (a hash, an S3 key, a log line, a message) would fail far from the event."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _utf8(value: str) -> str:
+    if not is_valid_unicode(value):
+        raise ValueError("must be valid Unicode (it holds a lone surrogate)")
+    return value
+
+
+Utf8Text = Annotated[str, AfterValidator(_utf8)]
+"""Text that encodes as UTF-8."""
+NameText = Annotated[str, Field(min_length=1), AfterValidator(_utf8)]
+"""A non-empty name or key that encodes as UTF-8, as every AWS name and S3 key does."""
 
 
 class EventShapeError(ValueError):
@@ -79,15 +101,19 @@ def _describe_records(records: list[Any]) -> str:
     if not records:
         return "an empty 'Records' list"
     sources = sorted({_record_source(record) or "no eventSource" for record in records})
-    return f"{len(records)} record(s) from {', '.join(_text(s) for s in sources)}"
+    return f"{len(records)} record(s) from {_named(sources)}"
 
 
 def _describe_keys(event: Mapping[Any, Any]) -> str:
     if not event:
         return "an empty object"
-    keys = sorted(str(key) for key in event)
-    more = f" and {len(keys) - _MAX_KEYS_NAMED} more" if len(keys) > _MAX_KEYS_NAMED else ""
-    return f"an object with keys {', '.join(_text(k) for k in keys[:_MAX_KEYS_NAMED])}{more}"
+    return f"an object with keys {_named(sorted(str(key) for key in event))}"
+
+
+def _named(names: list[str]) -> str:
+    """The first few names, each cut short, and how many more there are."""
+    shown = ", ".join(_text(name) for name in names[:_MAX_NAMED])
+    return f"{shown} and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else shown
 
 
 def reject(error: EventShapeError) -> NoReturn:
@@ -100,16 +126,30 @@ def reject(error: EventShapeError) -> NoReturn:
     raise error
 
 
-def batch_records(event: object, *, source: str, expected: str) -> list[dict[str, Any]]:
-    """The records of a batch whose every record comes from ``source`` (e.g. ``aws:sqs``);
-    anything else is rejected whole, since no record of it has an id to report as failed."""
+def batch_records(
+    event: object, *, source: str, expected: str, text_fields: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The records of a batch whose every record comes from ``source`` (e.g. ``aws:sqs``) and
+    holds each of ``text_fields`` as text; anything else is rejected whole, since a record
+    without its id cannot be reported as failed on its own."""
     records = event.get("Records") if isinstance(event, Mapping) else None
     if not isinstance(records, list) or not records:
         reject(EventShapeError(expected, event))
     for position, record in enumerate(records):
         if _record_source(record) != source:
             reject(EventShapeError(expected, event, f"Records[{position}] is not from {source}"))
+        missing = [field for field in text_fields if not isinstance(record.get(field), str)]
+        if missing:
+            problem = f"Records[{position}] has no text {', '.join(missing)}"
+            reject(EventShapeError(expected, event, problem))
     return records
+
+
+def sqs_records(event: object) -> list[dict[str, Any]]:
+    """The records of an SQS batch, each with its message id and body."""
+    return batch_records(
+        event, source="aws:sqs", expected=SQS_BATCH, text_fields=("messageId", "body")
+    )
 
 
 def validated_event[Model: BaseModel](model: type[Model], event: object, expected: str) -> Model:
@@ -118,5 +158,7 @@ def validated_event[Model: BaseModel](model: type[Model], event: object, expecte
         return model.model_validate(event)
     except ValidationError as error:
         reject(
-            EventShapeError(expected, event, describe_validation_error(error, most=_MAX_PROBLEMS))
+            EventShapeError(
+                expected, event, describe_validation_error(error, most=MAX_REPORTED_PROBLEMS)
+            )
         )

@@ -11,6 +11,8 @@ from typing import Final, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsRecordModel
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Json
 
+from datalake_shared.event_shapes import NameText
+
 OBJECT_CREATED: Final = "Object Created"
 S3_OBJECT_EVENT: Final = (
     "an EventBridge S3 object event (source 'aws.s3', detail.bucket.name, detail.object.key)"
@@ -18,13 +20,14 @@ S3_OBJECT_EVENT: Final = (
 
 
 class S3Bucket(BaseModel):
-    name: str
+    # S3's naming rules: 3 to 63 lowercase letters, digits, dots and hyphens.
+    name: NameText = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 class S3Object(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    key: str
+    key: NameText
     size: int = Field(default=0, ge=0)
     # S3 sends "etag"; moto's emulation sends "eTag". Accept both, emit "etag".
     etag: str | None = Field(default=None, validation_alias=AliasChoices("etag", "eTag"))

@@ -4,7 +4,13 @@ pydantic's own text spans several lines per field and repeats the input; a log l
 quarantine report) wants the fields and what is wrong with them, bounded.
 """
 
+from typing import Final
+
 from pydantic import ValidationError
+
+# How many invalid fields of a malformed event or record a log line names (pydantic may list
+# hundreds).
+MAX_REPORTED_PROBLEMS: Final = 10
 
 
 def describe_validation_error(error: ValidationError, *, most: int | None = None) -> str:

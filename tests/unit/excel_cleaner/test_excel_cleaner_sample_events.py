@@ -1,12 +1,16 @@
 """The events corpus serves `sam local invoke -e`, `make invoke` and the tests: keep it valid."""
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from excel_cleaner_fakes import RAW_BUCKET, load_event
 from lambda_support import sample_event_names
 
+from datalake_shared.event_shapes import is_valid_unicode
 from excel_cleaner.models import (
+    MAX_MESSAGE_ID_CHARS,
     MalformedNotice,
     S3TestNotice,
     UploadedObject,
@@ -115,6 +119,17 @@ def test_malformed_events_become_notices_naming_the_problem(
     assert error in notice.error
 
 
+def test_an_overlong_message_id_makes_the_record_malformed_and_is_cut_short() -> None:
+    # Given the sample upload whose SNS message id is 300,000 characters (SNS's are 36)
+    event = load_event("uploaded.json")
+    event["Records"][0]["Sns"]["MessageId"] = "m" * 300_000
+    # When parsed / Then it is a malformed notice, naming an id short enough to echo anywhere
+    [notice] = parse_notices(event)
+    assert isinstance(notice, MalformedNotice)
+    assert "MessageId" in notice.error
+    assert notice.message_id == "m" * MAX_MESSAGE_ID_CHARS
+
+
 def test_null_version_ids_of_unversioned_buckets_are_dropped() -> None:
     message = json.dumps(
         {
@@ -132,3 +147,26 @@ def test_null_version_ids_of_unversioned_buckets_are_dropped() -> None:
     [notice] = parse_notices({"Records": [{"Sns": {"MessageId": "m", "Message": message}}]})
     assert isinstance(notice, UploadedObject)
     assert (notice.key, notice.version_id) == ("aé b.xlsx", None)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda sns: sns.update(MessageId="m\ud800"), id="message-id"),
+        pytest.param(
+            lambda sns: sns.update(Message='{"Records": [{"s3": "\\ud800"}]}'), id="escaped"
+        ),
+        pytest.param(lambda sns: sns.update(Message="\ud800"), id="raw"),
+    ],
+)
+def test_a_lone_surrogate_makes_the_record_malformed_with_printable_fields(
+    damage: Callable[[dict[str, Any]], None],
+) -> None:
+    # Given the sample upload with a lone surrogate somewhere in its SNS record
+    event = load_event("uploaded.json")
+    damage(event["Records"][0]["Sns"])
+    # When parsed / Then it is malformed, and what is echoed of it encodes as UTF-8
+    [notice] = parse_notices(event)
+    assert isinstance(notice, MalformedNotice)
+    assert is_valid_unicode(notice.message_id or "")
+    assert is_valid_unicode(notice.error)

@@ -269,6 +269,18 @@ def test_record_that_is_no_stream_record_fails_the_invocation(
         cdc.handle(batch({"eventSource": "aws:dynamodb", "eventName": "INSERT"}), lambda_context)
 
 
+@pytest.mark.parametrize("sequence_number", ["1" * 41, "9" * 300_000, "\uff11\uff12", "-5"])
+def test_a_malformed_sequence_number_fails_the_invocation_before_any_statement(
+    cdc: Harness, lambda_context: FakeLambdaContext, sequence_number: str
+) -> None:
+    # Given a stream record whose sequence number is not 1 to 40 ASCII digits
+    record = {"eventSource": "aws:dynamodb", "dynamodb": {"SequenceNumber": sequence_number}}
+    # When handled / Then the batch fails as a whole, naming why, and nothing ran
+    with pytest.raises(MalformedBatchError, match=r"1 to 40 digits"):
+        cdc.handle(batch(record), lambda_context)
+    assert cdc.athena.started == []
+
+
 @pytest.mark.parametrize(
     ("event", "received"),
     [

@@ -294,3 +294,23 @@ def test_additional_attributes_of_a_success_are_no_failure() -> None:
     body["additionalAttributes"] = {"additionalInformation": "Deployed 3 instances"}
 
     assert parsed(body).failure_summary == ""
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        None,
+        "text",
+        {"failedActions": None},
+        {"failedActions": ["Build", None, {"action": 3, "additionalInformation": ["x"]}]},
+        {"additionalInformation": {"nested": "x"}, "failureSummary": 12},
+    ],
+    ids=["null", "text", "null-actions", "odd-actions", "non-text"],
+)
+def test_additional_attributes_of_another_shape_never_refuse_the_row(attributes: Any) -> None:
+    # Given a failed action whose additionalAttributes are not what AWS documents
+    body = _failed_action_body()
+    body["detail"]["execution-result"]["external-execution-summary"] = "Build failed"
+    body["additionalAttributes"] = attributes
+    # When turned into a row / Then the row is made, with the text execution-result holds
+    assert parsed(body).failure_summary == "Build failed"

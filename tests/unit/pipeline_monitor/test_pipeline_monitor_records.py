@@ -11,6 +11,7 @@ from pipeline_monitor_fakes import eventbridge_message, sns_message
 
 from pipeline_monitor.records import (
     MAX_ERROR_CHARS,
+    MAX_NAME_CHARS,
     MonitorRecord,
     Service,
     Severity,
@@ -239,3 +240,22 @@ def test_any_eventbridge_like_object_gives_a_record(message: dict[str, Any]) -> 
     # Then a record comes out with a safe id and an ISO time
     assert safe_event_id(record.event_id) == record.event_id
     assert len(record.event_time) == 20
+
+
+@pytest.mark.parametrize("where", ["region", "detail-type"])
+def test_a_lone_surrogate_in_the_event_still_gives_a_record_that_can_be_stored(where: str) -> None:
+    # Given a failed Glue job event with an escaped lone surrogate ("\ud800") in one field
+    event = glue_job("FAILED")
+    event[where] = f"{event[where]}\ud800"
+    # When normalized / Then its stored line encodes as UTF-8, the surrogate read as "?"
+    line = record_line(of(event))
+    assert b"\\ud800" not in line
+    assert json.loads(line)[where.replace("-", "_")].endswith("?")
+
+
+def test_an_overlong_detail_type_is_cut_to_eventbridge_size() -> None:
+    # Given an event whose detail-type is 300,000 characters (EventBridge's limit is 128)
+    event = glue_job("FAILED")
+    event["detail-type"] = "x" * 300_000
+    # When normalized / Then the record keeps a bounded detail-type
+    assert len(of(event).detail_type) <= MAX_NAME_CHARS
