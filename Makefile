@@ -22,7 +22,7 @@ CONFIG_ENV  ?= default
 
 .PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
         test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided destroy lock \
-        bench clean static-checks static-lock named-queries
+        bench clean static-checks static-lock named-queries clean-workbook
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -106,6 +106,10 @@ test-engines: $(STAMP) engines ## the engine tier: the same code on DynamoDB Loc
 
 test-e2e: $(STAMP) ## against a deployed stack: AWS_SAM_STACK_NAME=<stack> make test-e2e
 	$(PY) -m pytest tests/e2e -q
+
+clean-workbook: $(STAMP) ## FILE=<workbook> [SPEC=<json>]: clean a local workbook as the function does, CSVs in .local/cleaned/<name>/
+	@test -n "$(FILE)" || { echo "usage: make clean-workbook FILE=book.xlsx [SPEC='{\"header_row\": 3}']"; exit 2; }
+	$(PY) -m dev clean-workbook "$(FILE)" $(if $(SPEC),--spec '$(SPEC)')
 
 invoke: $(STAMP) ## FUNCTION=<logical id> EVENT=events/<...>.json [CONFIG=config/pipeline.yaml]: Docker-free local invoke
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { \

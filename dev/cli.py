@@ -1,4 +1,5 @@
 """python -m dev demo | invoke FUNCTION EVENT_FILE  [--dynamodb moto|dynamodb-local]
+              | clean-workbook FILE [--spec JSON]
 
 The project's template.yaml on the local runtime, with the project's wiring (dev.runtime).
 DynamoDB is served by moto unless --dynamodb or LOCAL_DYNAMODB=dynamodb-local says DynamoDB Local.
@@ -6,8 +7,10 @@ DynamoDB is served by moto unless --dynamodb or LOCAL_DYNAMODB=dynamodb-local sa
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
+from dev.clean_workbook import clean_local_workbook, cleaning_spec, print_outcome
 from dev.demo.run import DEMO_WORKDIR, run_demo
 from dev.glue_merge.job import GLUE_ENGINE_VARIABLE, GLUE_ENGINES
 from dev.runtime import project_runtime
@@ -63,7 +66,17 @@ def main(argv: list[str] | None = None) -> int:
         choices=GLUE_ENGINES,
         help=f"engine of the Glue job (default: ${GLUE_ENGINE_VARIABLE}, else duckdb)",
     )
+    workbook_parser = commands.add_parser(
+        "clean-workbook", help="clean a local workbook as the Excel cleaner does, no AWS"
+    )
+    workbook_parser.add_argument("file", type=Path, help="the workbook (.xlsx, .xls, .ods...)")
+    workbook_parser.add_argument(
+        "--spec", help='cleaning spec as JSON or a JSON file, e.g. {"header_row": 3}'
+    )
     args = parser.parse_args(argv)
+    if args.command == "clean-workbook":
+        result, target = clean_local_workbook(args.file, cleaning_spec(args.spec))
+        return print_outcome(result, target, sys.stdout)
     if args.command == "demo":
         return run_demo(args.workdir.resolve(), args.dynamodb, args.glue_engine)
     return invoke(args.function, args.event, args.config, args.dynamodb)
