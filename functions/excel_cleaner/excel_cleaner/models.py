@@ -15,7 +15,12 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from datalake_shared.event_shapes import NameText, Utf8Text, is_valid_unicode
+from datalake_shared.event_shapes import (
+    NameText,
+    Utf8Text,
+    decodes_to_lone_surrogate,
+    without_lone_surrogates,
+)
 from datalake_shared.validation import describe_validation_error
 
 TEST_EVENT: Final = "s3:TestEvent"
@@ -118,7 +123,7 @@ def _problem(error: ValidationError | ValueError) -> str:
 
 def _printable(text: str, most: int) -> str:
     """The text cut to ``most`` characters, each lone surrogate as "?"."""
-    return text[:most].encode(errors="replace").decode()
+    return without_lone_surrogates(text[:most])
 
 
 def _clean_version(version_id: str | None) -> str | None:
@@ -148,7 +153,7 @@ def _message_notices(sns: _SnsMessage) -> list[Notice]:
         return [MalformedNotice(sns.MessageId, f"SNS Message is not JSON: {error}")]
     if not isinstance(message, Mapping):
         return [MalformedNotice(sns.MessageId, "SNS Message is not a JSON object")]
-    if not is_valid_unicode(json.dumps(message, ensure_ascii=False)):
+    if decodes_to_lone_surrogate(sns.Message, message):
         # An escaped lone surrogate ("\\ud800"): no S3 key or bucket name holds one.
         return [MalformedNotice(sns.MessageId, "SNS Message holds text that is not valid Unicode")]
     if message.get("Event") == TEST_EVENT:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
+from datalake_shared.event_shapes import decodes_to_lone_surrogate, without_lone_surrogates
 from datalake_shared.validation import describe_validation_error
 from pipeline_monitor.models import (
     AlarmNotification,
@@ -414,20 +415,12 @@ def _from_eventbridge(
     return normalizer(event)
 
 
-def _valid_unicode(text: str) -> str:
-    """The text with each lone surrogate (JSON allows "\\ud800", UTF-8 does not) as "?": the
-    record is written as UTF-8, and an event that cannot be stored would never be."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return text.encode(errors="replace").decode()
-    return text
-
-
 def _json_object(message: str) -> tuple[dict[str, Any] | None, str]:
     try:
-        # Escapes are decoded first, so a "\\ud800" in the JSON is caught too.
-        data = json.loads(_valid_unicode(json.dumps(json.loads(message), ensure_ascii=False)))
+        data = json.loads(message)
+        if decodes_to_lone_surrogate(message, data):
+            # Stored as UTF-8: an event that cannot be encoded would never be stored.
+            data = json.loads(without_lone_surrogates(json.dumps(data, ensure_ascii=False)))
     except json.JSONDecodeError:
         return None, "message is not JSON"
     if not isinstance(data, dict):
@@ -454,8 +447,8 @@ def _read[Model: BaseModel](
 def normalize(message: str, *, message_id: str, received: datetime) -> MonitorRecord:
     """The record of one SNS message. ``message_id`` and ``received`` stand in for the event's
     id and time when the message has none (an unreadable message)."""
-    fallback_id = f"sns-{_valid_unicode(message_id)}"
-    message = _valid_unicode(message)
+    fallback_id = f"sns-{without_lone_surrogates(message_id)}"
+    message = without_lone_surrogates(message)
     data, problem = _json_object(message)
     if data is None:
         return unknown_record(

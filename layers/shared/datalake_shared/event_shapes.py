@@ -9,6 +9,8 @@ Raising, not returning, is what keeps the event: an asynchronous invocation is r
 sent to the function's on-failure destination, and a synchronous caller sees the message.
 """
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, NoReturn
 
@@ -39,6 +41,25 @@ def is_valid_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def without_lone_surrogates(text: str) -> str:
+    """The text with each lone surrogate as "?" (the text itself when it has none)."""
+    return text if is_valid_unicode(text) else text.encode(errors="replace").decode()
+
+
+# A \uD800-\uDFFF escape: the only way JSON text that is valid Unicode decodes to a lone one.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def decodes_to_lone_surrogate(json_text: str, decoded: Any) -> bool:
+    """Whether ``decoded`` (``json.loads(json_text)``) holds a lone surrogate. Checked by value
+    only when the text has a surrogate escape at all: a pair (an emoji) is one too."""
+    if not is_valid_unicode(json_text):
+        return True
+    if _SURROGATE_ESCAPE.search(json_text) is None:
+        return False
+    return not is_valid_unicode(json.dumps(decoded, ensure_ascii=False))
 
 
 def _utf8(value: str) -> str:
