@@ -9,7 +9,9 @@ A spec is optional. Specs come from the ``CLEANING_SPECS`` environment variable,
 - ``sheet``: clean only this sheet (exact name, else the one whose name matches ignoring case
   and surrounding spaces; hidden sheets can be named). Missing → the workbook fails.
 - ``header_row``: the header's row number as Excel shows it (1-based); rows above it are
-  skipped and data starts below it. Without it the header row is detected.
+  skipped and data starts below it. ``0``: the sheet has no header row (columns are named
+  ``column_<n>``, data starts at the first non-blank row). Without it the header row is
+  detected.
 - ``renames``: header → column name. The key is the header text as it appears in the sheet
   or the snake_case name the cleaner would give it; the value is a snake_case name.
 - ``types``: column name (after renames) → ``string``, ``integer``, ``number``, ``boolean``,
@@ -63,7 +65,7 @@ class CleaningSpec(BaseModel):
 
     prefix: str
     sheet: str | None = Field(default=None, min_length=1)
-    header_row: int | None = Field(default=None, ge=1, le=MAX_HEADER_ROW)
+    header_row: int | None = Field(default=None, ge=0, le=MAX_HEADER_ROW)
     renames: dict[str, str] = Field(default_factory=dict)
     types: dict[str, ColumnType] = Field(default_factory=dict)
 

@@ -77,4 +77,4 @@ def test_a_spec_applies_to_the_local_file_whatever_its_prefix(tmp_path: Path) ->
 
 def test_a_spec_that_is_not_one_is_refused_by_its_fields() -> None:
     with pytest.raises(ValueError, match="header_row"):
-        cleaning_spec('{"header_row": 0}')
+        cleaning_spec('{"header_row": -1}')

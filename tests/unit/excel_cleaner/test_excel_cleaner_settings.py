@@ -75,7 +75,7 @@ def test_cleaning_specs_are_read_from_json(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.parametrize(
     ("specs", "problem"),
     [
-        ('[{"prefix": "a/", "header_row": 0}]', "greater than or equal to 1"),
+        ('[{"prefix": "a/", "header_row": -1}]', "greater than or equal to 0"),
         ('[{"prefix": "a/", "types": {"x": "money"}}]', "'string', 'integer'"),
         ('[{"prefix": "a/", "renames": {"A": "Not Snake"}}]', "snake_case"),
         ('[{"prefix": "a/", "renames": {"A": "x", "B": "x"}}]', "same name"),

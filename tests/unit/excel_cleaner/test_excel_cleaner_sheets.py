@@ -110,6 +110,42 @@ def test_single_column_table_keeps_its_header() -> None:
     assert lines(sheet) == ["customer", "Alice", "Bob"]
 
 
+def test_headerless_rows_of_names_and_numbers_are_all_data() -> None:
+    # Given rows of a name, an age and a city, with no header row
+    sheet = clean([["Alice", 30.0, "Paris"], ["Bob", 40.0, "Lyon"], ["Carl", 50.0, "Nice"]])
+    # Then the first row is data too: a number over numbers is no column title
+    assert (sheet.header_row, sheet.rows) == (None, 3)
+    assert lines(sheet)[:2] == ["column_1,column_2,column_3", "Alice,30,Paris"]
+
+
+def test_single_headerless_row_with_a_number_is_one_data_row() -> None:
+    sheet = clean([["Alice", 30.0, "Paris"]])
+    assert lines(sheet) == ["column_1,column_2,column_3", "Alice,30,Paris"]
+
+
+def test_header_over_a_numeric_column_is_still_the_header() -> None:
+    # Given a header of texts over rows whose second column is numbers
+    sheet = clean([["name", "age"], ["Alice", 30.0], ["Bob", 40.0]])
+    # Then the header is kept: its cells are text, not numbers
+    assert (sheet.header_row, lines(sheet)[0]) == (1, "name,age")
+
+
+def test_headerless_single_column_of_numbers_is_a_table() -> None:
+    # Given one column of ids, no header
+    sheet = clean([[101.0], [102.0], [103.0]])
+    # Then it is a one-column table, not a "Read me" sheet
+    assert lines(sheet) == ["column_1", "101", "102", "103"]
+
+
+def test_spec_header_row_zero_says_the_sheet_has_no_header() -> None:
+    # Given a sheet of text only, whose first row would be taken for a header
+    rows: Grid = [["", ""], ["Alice", "Paris"], ["Bob", "Lyon"]]
+    # When the spec says there is no header row
+    sheet = clean(rows, overrides=SheetOverrides(header_row=0))
+    # Then every non-blank row is data
+    assert lines(sheet) == ["column_1,column_2", "Alice,Paris", "Bob,Lyon"]
+
+
 def test_merged_title_counts_as_one_value() -> None:
     # Given a title merged across the table's three columns
     rows: Grid = [["Big title", "", ""], ["a", "b", "c"], [1.0, 2.0, 3.0]]

@@ -11,6 +11,7 @@ from excel_cleaner_books import (
     regions_xlsx,
     sales_report_xlsx,
     xlsx,
+    zip_bomb,
 )
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -111,6 +112,22 @@ def test_zip_with_encrypted_entries_is_encrypted() -> None:
             data[start + flag_offset] |= 0x1
             start += 4
     assert rejection(bytes(data)) == "encrypted"
+
+
+def test_zip_bomb_over_the_size_limit_too_is_a_zip_bomb() -> None:
+    # Given a bomb unpacking ~1000x, to more than the uncompressed size limit as well (as a
+    # 2 GB bomb is over the default 512 MiB)
+    bomb = zip_bomb(unpacked_bytes=4 * 1024 * 1024)
+    limits = Limits(max_uncompressed_bytes=1024 * 1024)
+    # When checked / Then the ratio rule names it, not the size
+    assert rejection(bomb, limits) == "zip_bomb"
+
+
+def test_large_workbook_within_the_ratio_is_too_large() -> None:
+    # Given an ordinary workbook over a (small) uncompressed size limit
+    data = sales_report_xlsx()
+    # When checked / Then it is too large, not a bomb
+    assert rejection(data, Limits(max_uncompressed_bytes=1000)) == "too_large"
 
 
 def test_zip_without_a_workbook_is_not_a_workbook() -> None:

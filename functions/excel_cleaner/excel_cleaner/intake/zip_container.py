@@ -1,13 +1,13 @@
 """Zip workbooks (.xlsx, .xlsm, .ods): the archive is checked whole before calamine opens it.
 
 The central directory must list at most 10,000 entries, none encrypted, unpacking to at most
-``max_uncompressed_bytes`` and at most ``max_decompression_ratio`` times the file's size
-(``zip_bomb`` / ``too_large``). Then every entry is inflated once, in chunks, and thrown away:
-Python's zipfile stops at the declared size and checks the CRC, so an archive whose directory
-lies, or which is truncated or damaged, is ``corrupt`` before the Rust reader allocates
-anything. It must hold ``xl/workbook.xml`` or an OpenDocument spreadsheet's ``content.xml``.
-While a sheet's XML streams by, the grid calamine would allocate for it is bounded
-(``too_many_cells``: ``xlsx_cells``, ``ods_cells``).
+``max_decompression_ratio`` times the file's size (``zip_bomb``, whatever the size: a 2 GB
+bomb is a bomb) and at most ``max_uncompressed_bytes`` (``too_large``). Then every entry is
+inflated once, in chunks, and thrown away: Python's zipfile stops at the declared size and
+checks the CRC, so an archive whose directory lies, or which is truncated or damaged, is
+``corrupt`` before the Rust reader allocates anything. It must hold ``xl/workbook.xml`` or an
+OpenDocument spreadsheet's ``content.xml``. While a sheet's XML streams by, the grid calamine
+would allocate for it is bounded (``too_many_cells``: ``xlsx_cells``, ``ods_cells``).
 """
 
 import io
@@ -102,18 +102,19 @@ def check_zip(data: bytes, limits: Limits) -> str:
             RejectReason.ENCRYPTED, "the archive's entries are password-protected"
         )
     unpacked = sum(entry.file_size for entry in entries)
+    # The ratio first: a bomb is a bomb whatever its size (a 2 GB one is over both limits).
+    ratio = unpacked / len(data)
+    if ratio > limits.max_decompression_ratio:
+        raise WorkbookRejectedError(
+            RejectReason.ZIP_BOMB,
+            f"the workbook unpacks to {ratio:.0f} times its size ({unpacked} bytes; a zip "
+            f"bomb?); the limit is {limits.max_decompression_ratio:g}",
+        )
     if unpacked > limits.max_uncompressed_bytes:
         raise WorkbookRejectedError(
             RejectReason.TOO_LARGE,
             f"the workbook unpacks to {unpacked} bytes; the limit is "
             f"{limits.max_uncompressed_bytes} bytes",
-        )
-    ratio = unpacked / len(data)
-    if ratio > limits.max_decompression_ratio:
-        raise WorkbookRejectedError(
-            RejectReason.ZIP_BOMB,
-            f"the workbook unpacks to {ratio:.0f} times its size (a zip bomb?); the limit is "
-            f"{limits.max_decompression_ratio:g}",
         )
     kind = _zip_format(archive, {entry.filename for entry in entries})
     try:

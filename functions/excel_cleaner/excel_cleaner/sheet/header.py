@@ -16,9 +16,17 @@ rows, with W = the most non-empty cells any of them has (merged ranges filled):
    ``parent_child`` (``Q1`` over ``Jan``/``Feb`` → ``q1_jan``, ``q1_feb``); a cell merged down
    both rows (``Region``) keeps its own name.
 
+6. a row found by 4. is data after all, not a header, when it holds a number (not a year),
+   a boolean or a time, and the rows below hold the same type in that column
+   (``Alice | 30 | Paris`` over ``Bob | 40 | Lyon``), or when no row follows it: a
+   headerless sheet.
+
 No header row found → every column is ``column_<n>`` and the data starts at the first row that
-is neither a title nor a note; a sheet without a header whose rows hold one value each is
-notes (a "Read me" sheet), not a table, and is skipped.
+is neither a title nor a note. A sheet without a header whose rows hold one value each is notes
+(a "Read me" sheet), not a table, and is skipped — unless those values are mostly numbers,
+dates or booleans: a one-column list (of ids, amounts...) is a table. A sheet of text only,
+with no header, cannot be told from one with a header: a cleaning spec's ``header_row: 0``
+says there is none.
 """
 
 from collections.abc import Iterator, Sequence
@@ -37,6 +45,13 @@ _YEAR_RANGE: Final = (1900, 2100)
 
 class HeaderRowMissingError(ValueError):
     """The spec's header row is below the sheet's last row."""
+
+
+def _is_data_only(value: Cell) -> bool:
+    """A value no column title holds: a number other than a year, a boolean, a time."""
+    if value == "" or _is_text_like(value):
+        return False
+    return not isinstance(value, str)
 
 
 def _is_text_like(value: Cell) -> bool:
@@ -120,11 +135,13 @@ def detect_layout(
     widest = max((shape.shown for shape in shapes), default=0)
     body = [s for s in shapes if not s.is_title(widest) and not s.is_note(widest)]
     header = next((s for s in body if s.is_mostly_text()), None)
+    position = 0
+    if header is not None:
+        position = next(k for k, row in enumerate(window) if row.index == header.index)
+        if _is_data_row(window[position].raw, window[position + 1 :]):
+            header = None
     if header is None:
-        # One value per row and no header: notes (a "Read me" sheet), not a table.
-        table = body and widest > 1
-        return HeaderLayout((), body[0].index if table else None, ("",) * width)
-    position = next(k for k, row in enumerate(window) if row.index == header.index)
+        return _headerless(window, body, widest, width)
     header_rows = [window[position]]
     parent_merged = any(m.first_row == header.index and m.last_col > m.first_col for m in merges)
     if parent_merged and position + 1 < len(window):
@@ -140,8 +157,48 @@ def detect_layout(
     )
 
 
+_ROWS_COMPARED: Final = 10
+
+
+def _is_data_row(candidate: Row, below: Sequence[WindowRow]) -> bool:
+    """Rule 6: the header candidate holds values only data holds, as the rows below do."""
+    columns = [c for c, value in enumerate(candidate) if _is_data_only(value)]
+    if not columns:
+        return False
+    following = [row.raw for row in below[:_ROWS_COMPARED]]
+    if not following:
+        return True
+    for column in columns:
+        kind = type(candidate[column])
+        kinds = [type(row[column]) for row in following if row[column] != ""]
+        numeric = {int, float}
+        same = [k for k in kinds if k is kind or (kind in numeric and k in numeric)]
+        if kinds and len(same) * 2 > len(kinds):
+            return True
+    return False
+
+
+def _holds_data_values(row: Row) -> bool:
+    return any(_is_data_only(value) or isinstance(value, date) for value in row)
+
+
+def _headerless(
+    window: Sequence[WindowRow], body: Sequence["_Shape"], widest: int, width: int
+) -> HeaderLayout:
+    """No header: the data starts at the first body row. One value per row is notes (a "Read
+    me" sheet), not a table, unless the values are mostly data values (a list of ids)."""
+    table = bool(body) and (
+        widest > 1 or sum(map(_holds_data_values, (row.raw for row in window))) * 2 > len(window)
+    )
+    return HeaderLayout((), body[0].index if table else None, ("",) * width)
+
+
 def fixed_layout(header_row: int, rows: Sequence[WindowRow], width: int) -> HeaderLayout:
-    """The spec's header row (1-based), whatever the heuristics would say."""
+    """The spec's header row (1-based), whatever the heuristics would say; 0: no header, the
+    data starts at the first row."""
+    if header_row == 0:
+        first = next((r.index for r in rows if not r.blank), None)
+        return HeaderLayout((), first, ("",) * width)
     index = header_row - 1
     row = next((r for r in rows if r.index == index), None)
     if row is None:

@@ -66,7 +66,7 @@ def clean_sheet(
     source = iter(rows())
     window = HeaderWindow(source, MergeFiller(merges), width)
     if overrides.header_row is not None:
-        window.fill(until_index=overrides.header_row - 1)
+        window.fill(until_index=overrides.header_row - 1 if overrides.header_row else None)
         layout = fixed_layout(overrides.header_row, window.rows, width)
     else:
         window.fill()
