@@ -110,6 +110,17 @@ def print_outcome(result: CleanResult, target: Path, out: TextIO) -> int:
                 f"(header row {output['header_row']}) -> {target / Path(output['key']).name}",
                 file=out,
             )
+            if output["text_date_columns"]:
+                print(
+                    f"  dates typed as text, written as dates: {output['text_date_columns']}",
+                    file=out,
+                )
+            if output["ambiguous_date_columns"]:
+                print(
+                    f"  dates typed as text left as text, day/month order unknown (set the "
+                    f"spec's date_order): {output['ambiguous_date_columns']}",
+                    file=out,
+                )
         return 0
     if result.outcome is Outcome.FAILED:
         print(f"quarantined: {message['reason']}: {message['message']}", file=out)

@@ -320,6 +320,8 @@ class ExcelCleaner:
                     "footer_rows_dropped": sheet.footer_rows,
                     "error_cells": sheet.error_cells,
                     "invalid_values": sheet.invalid_values,
+                    "text_date_columns": list(sheet.text_date_columns),
+                    "ambiguous_date_columns": list(sheet.ambiguous_date_columns),
                 }
             )
         removed = self._remove_stale(folder, previous, {o["key"] for o in outputs})

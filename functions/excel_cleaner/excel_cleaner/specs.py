@@ -17,6 +17,9 @@ A spec is optional. Specs come from the ``CLEANING_SPECS`` environment variable,
 - ``types``: column name (after renames) → ``string``, ``integer``, ``number``, ``boolean``,
   ``date`` or ``datetime``. A value that cannot be converted is written empty and counted
   (``invalid_values`` in the result).
+- ``date_order``: ``dmy`` or ``mdy``, how dates typed as text read when a column's values do
+  not fix the order themselves (every value at most 12 in both places: ``01/02/2025``);
+  without it such a column stays text and is reported (``excel_cleaner.sheet.text_dates``).
 
 A ``renames`` or ``types`` key that matches no column of any cleaned sheet fails the workbook
 ("spec_mismatch"): the file no longer has the layout the spec was written for, and loading it
@@ -60,6 +63,13 @@ class ColumnType(StrEnum):
     DATETIME = "datetime"
 
 
+class DateOrder(StrEnum):
+    """How ``01/02/2025`` typed as text is read: day first or month first."""
+
+    DMY = "dmy"
+    MDY = "mdy"
+
+
 class CleaningSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -68,6 +78,7 @@ class CleaningSpec(BaseModel):
     header_row: int | None = Field(default=None, ge=0, le=MAX_HEADER_ROW)
     renames: dict[str, str] = Field(default_factory=dict)
     types: dict[str, ColumnType] = Field(default_factory=dict)
+    date_order: DateOrder | None = None
 
     @field_validator("renames")
     @classmethod

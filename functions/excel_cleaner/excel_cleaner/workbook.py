@@ -50,7 +50,12 @@ class CleanedWorkbook:
 def _overrides(spec: CleaningSpec | None) -> SheetOverrides:
     if spec is None:
         return SheetOverrides()
-    return SheetOverrides(header_row=spec.header_row, renames=spec.renames, types=spec.types)
+    return SheetOverrides(
+        header_row=spec.header_row,
+        renames=spec.renames,
+        types=spec.types,
+        date_order=spec.date_order,
+    )
 
 
 def _check_spec_used(spec: CleaningSpec | None, tables: Sequence[CleanedTable]) -> None:

@@ -107,6 +107,8 @@ def test_cleaned_message_reports_every_output_with_its_counts(
             "footer_rows_dropped": 2,
             "error_cells": 1,
             "invalid_values": 0,
+            "text_date_columns": [],
+            "ambiguous_date_columns": [],
         }
     ]
     assert store.text(f"{FOLDER}q3_sales.csv") == SALES_REPORT_CSV

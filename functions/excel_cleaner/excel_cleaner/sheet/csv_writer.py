@@ -13,7 +13,7 @@ break is written with ``join``; the others go through the csv module.
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import chain, repeat
 from operator import call, itemgetter
@@ -106,10 +106,15 @@ class CsvTable:
         keep: Sequence[int],
         kinds: Sequence[set[type]],
         converters: Sequence[Converter | None],
+        formatters: Mapping[int, Callable[[CellFormatter], CellFormatter]] | None = None,
     ) -> None:
+        """``formatters``: by output position, a formatter replacing the column's own, made
+        from it (the text dates' ISO writer, handing other values to the column's)."""
         self.cells = CellFormatters()
         self._fast = [self.cells.fast(k) for k in kinds]
         self._exact = [self.cells.exact(k) for k in kinds]
+        for position, make in (formatters or {}).items():
+            self._fast[position] = self._exact[position] = make(self._exact[position])
         self._pick: Callable[[Row], Sequence[Cell]] | None = None
         if len(keep) == 1:
             only = keep[0]

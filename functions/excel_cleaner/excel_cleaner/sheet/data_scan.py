@@ -7,14 +7,15 @@ single text value (a footnote) when the table has at least two named columns. Th
 in the middle of the table are data.
 
 The scan also records the value types of each column (they choose its formatter in
-``csv_writer``) and which unnamed columns hold anything (``columns`` drops the others), so the
-second pass only formats and writes.
+``csv_writer``), which unnamed columns hold anything (``columns`` drops the others) and which
+columns hold dates typed as text (``text_dates``), so the second pass only formats and writes.
 """
 
 from collections.abc import Iterable, Sequence
 from typing import Final
 
 from excel_cleaner.sheet.rows import Fill, Row, pad
+from excel_cleaner.sheet.text_dates import TextDateScan
 from excel_cleaner.values import Cell
 
 TOTAL_WORDS: Final = frozenset({"total", "totals", "grand total", "sum"})
@@ -35,8 +36,9 @@ class DataScan:
     here and are emptied by the second pass, which drops a row left blank.
     """
 
-    def __init__(self, unnamed: Sequence[int], named_columns: int) -> None:
+    def __init__(self, unnamed: Sequence[int], named_columns: int, width: int) -> None:
         self.rows = 0
+        self.text_dates = TextDateScan(width)
         self.last_row = -1
         self.signatures: set[tuple[type, ...]] = set()
         self.blank_rows: set[int] = set()
@@ -78,13 +80,15 @@ class DataScan:
         self.signatures.add(signature)
         if self._unnamed:
             self._note_unnamed(row)
+        if self.text_dates.watching:
+            self.text_dates.observe(row)
         self.last_row = index
         self._blank_since_data = False
 
     def add_rows(self, rows: Iterable[Row], start: int, width: int, fill: Fill | None) -> None:
         """``add`` for every row, ``start`` being the first one's index; the common case (a row
         of data that cannot be a footer, with nothing to watch) stays in this loop."""
-        signatures, all_text = self.signatures, self._all_text
+        signatures, all_text, text_dates = self.signatures, self._all_text, self.text_dates
         for index, raw in enumerate(rows, start):
             row = raw if len(raw) >= width else pad(raw, width)
             if fill is not None:
@@ -101,6 +105,8 @@ class DataScan:
                 self.add(index, row)
                 continue
             signatures.add(signature)
+            if text_dates.watching:
+                text_dates.observe(row)
             self.rows += 1
             self.last_row = index
             self._blank_since_data = False
@@ -110,6 +116,8 @@ class DataScan:
         self.signatures.add(signature)
         if self._unnamed:
             self._note_unnamed(row)
+        if self.text_dates.watching:
+            self.text_dates.observe(row)
 
     def _note_unnamed(self, row: Row) -> None:
         found = [c for c in self._unnamed if row[c] != ""]

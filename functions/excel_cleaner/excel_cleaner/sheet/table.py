@@ -6,11 +6,14 @@ depends on (``data_scan``): the value types of each column, the blank rows, wher
 and the second pass formats and writes the rows, chunk by chunk (``csv_writer``). So nothing
 but the CSV text is held: calamine keeps the sheet in Rust, and each pass only costs the
 conversion of rows to Python lists. Values are written as ``excel_cleaner.values`` says; a
-spec's ``types`` convert their columns instead.
+spec's ``types`` convert their columns instead; dates typed as text are written as dates where
+the column fixes their meaning (``text_dates``).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from itertools import count, islice
 
 from excel_cleaner.sheet.columns import column_converters, final_names, kept_columns
@@ -19,7 +22,8 @@ from excel_cleaner.sheet.data_scan import DataScan
 from excel_cleaner.sheet.header import HeaderWindow, detect_layout, fixed_layout
 from excel_cleaner.sheet.merges import MergedRange, MergeFiller
 from excel_cleaner.sheet.rows import Row, RowSource, pad
-from excel_cleaner.specs import ColumnType
+from excel_cleaner.sheet.text_dates import text_date_formatter
+from excel_cleaner.specs import ColumnType, DateOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,7 @@ class SheetOverrides:
     header_row: int | None = None
     renames: Mapping[str, str] = field(default_factory=dict)
     types: Mapping[str, ColumnType] = field(default_factory=dict)
+    date_order: DateOrder | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,8 @@ class CleanedSheet:
     invalid_values: int  # values a spec type could not convert, written empty
     renames_used: frozenset[str] = frozenset()
     types_used: frozenset[str] = frozenset()
+    text_date_columns: tuple[str, ...] = ()  # dates typed as text, written as ISO dates
+    ambiguous_date_columns: tuple[str, ...] = ()  # text dates of no fixed order: left as text
 
 
 def clean_sheet(
@@ -74,7 +81,7 @@ def clean_sheet(
     if layout.data_start is None:
         return None
     unnamed = [c for c in range(width) if not layout.headers[c]]
-    scan = DataScan(unnamed, named_columns=width - len(unnamed))
+    scan = DataScan(unnamed, named_columns=width - len(unnamed), width=width)
     for row in window.rows:
         if row.index >= layout.data_start:
             scan.add(row.index, row.filled)
@@ -89,7 +96,16 @@ def clean_sheet(
         overrides.renames,
     )
     converters = column_converters(names, overrides.types)
-    table = CsvTable(names, keep, [scan.kinds(c) for c in keep], converters)
+    kinds = [scan.kinds(c) for c in keep]
+    dated, ambiguous = scan.text_dates.decide(overrides.date_order)
+    formatters = {
+        position: partial(
+            text_date_formatter, dated[column], as_datetime=datetime in kinds[position]
+        )
+        for position, column in enumerate(keep)
+        if column in dated and converters[position] is None  # a spec type decides itself
+    }
+    table = CsvTable(names, keep, kinds, converters, formatters)
 
     # Pass 2: format and write the data rows, a chunk at a time.
     _write_rows(table, rows(), merges=merges, width=width, data_start=layout.data_start, scan=scan)
@@ -104,6 +120,8 @@ def clean_sheet(
         invalid_values=table.invalid,
         renames_used=frozenset(renames_used),
         types_used=frozenset(n for n in names if n in overrides.types),
+        text_date_columns=tuple(names[p] for p in formatters),
+        ambiguous_date_columns=tuple(names[p] for p, c in enumerate(keep) if c in ambiguous),
     )
 
 
