@@ -20,6 +20,9 @@ A spec is optional. Specs come from the ``CLEANING_SPECS`` environment variable,
 - ``date_order``: ``dmy`` or ``mdy``, how dates typed as text read when a column's values do
   not fix the order themselves (every value at most 12 in both places: ``01/02/2025``);
   without it such a column stays text and is reported (``excel_cleaner.sheet.text_dates``).
+- ``drop_hidden_rows`` / ``drop_hidden_columns``: ``true`` leaves the rows / columns hidden in
+  the workbook out of the CSV; by default they are kept (``excel_cleaner.sheet.hidden``). A spec
+  with the prefix ``""`` applies to every key that no longer prefix matches.
 
 A ``renames`` or ``types`` key that matches no column of any cleaned sheet fails the workbook
 ("spec_mismatch"): the file no longer has the layout the spec was written for, and loading it
@@ -79,6 +82,8 @@ class CleaningSpec(BaseModel):
     renames: dict[str, str] = Field(default_factory=dict)
     types: dict[str, ColumnType] = Field(default_factory=dict)
     date_order: DateOrder | None = None
+    drop_hidden_rows: bool = False
+    drop_hidden_columns: bool = False
 
     @field_validator("renames")
     @classmethod

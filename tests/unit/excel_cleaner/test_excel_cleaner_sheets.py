@@ -12,6 +12,8 @@ from excel_cleaner.sheet import (
     SheetOverrides,
     clean_sheet,
 )
+from excel_cleaner.sheet.hidden import HiddenCells
+from excel_cleaner.sheet_facts import IndexRanges
 from excel_cleaner.specs import ColumnType
 
 type Grid = list[list[object]]
@@ -294,3 +296,43 @@ def test_spec_types_convert_and_count_what_they_cannot() -> None:
         ",,,",
     ]
     assert sheet.invalid_values == 4
+
+
+# ------------------------------------------------------------------------------ hidden cells
+
+
+def test_hidden_rows_are_dropped_when_asked() -> None:
+    # Given a table whose third row (sheet row 2) is hidden
+    rows: Grid = [["id", "name"], [1.0, "a"], [2.0, "hidden"], [3.0, "c"]]
+    hidden = HiddenCells(rows=IndexRanges.of([(2, 2)]))
+    # When cleaned with the hidden rows dropped
+    sheet = clean_hidden(rows, hidden)
+    # Then the row is gone and counted
+    assert lines(sheet) == ["id,name", "1,a", "3,c"]
+    assert sheet.hidden_rows_dropped == 1
+
+
+def test_hidden_header_row_is_not_taken_for_the_header() -> None:
+    # Given a hidden helper row above the real header
+    rows: Grid = [["x", "y"], ["id", "name"], [1.0, "a"]]
+    sheet = clean_hidden(rows, HiddenCells(rows=IndexRanges.of([(0, 0)])))
+    assert (sheet.header_row, lines(sheet)) == (2, ["id,name", "1,a"])
+
+
+def test_hidden_column_with_a_header_is_left_out() -> None:
+    rows: Grid = [["id", "secret", "name"], [1.0, "s1", "a"], [2.0, "s2", "b"]]
+    sheet = clean_hidden(rows, HiddenCells(columns=frozenset({1})))
+    assert lines(sheet) == ["id,name", "1,a", "2,b"]
+    assert sheet.hidden_columns_dropped == 1
+
+
+def test_without_hidden_cells_to_drop_every_row_is_kept() -> None:
+    rows: Grid = [["id"], [1.0], [2.0]]
+    assert lines(clean_hidden(rows, HiddenCells())) == ["id", "1", "2"]
+
+
+def clean_hidden(rows: Grid, hidden: HiddenCells) -> CleanedSheet:
+    width = max(len(row) for row in rows)
+    sheet = clean_sheet("sheet", lambda: rows, width, hidden=hidden)  # type: ignore[arg-type,return-value]
+    assert sheet is not None
+    return sheet

@@ -20,6 +20,7 @@ from excel_cleaner.sheet.columns import column_converters, final_names, kept_col
 from excel_cleaner.sheet.csv_writer import CHUNK_ROWS, CsvTable
 from excel_cleaner.sheet.data_scan import DataScan
 from excel_cleaner.sheet.header import HeaderWindow, detect_layout, fixed_layout
+from excel_cleaner.sheet.hidden import HiddenBlanker, HiddenCells
 from excel_cleaner.sheet.merges import MergedRange, MergeFiller
 from excel_cleaner.sheet.rows import Row, RowSource, pad
 from excel_cleaner.sheet.text_dates import text_date_formatter
@@ -50,6 +51,8 @@ class CleanedSheet:
     types_used: frozenset[str] = frozenset()
     text_date_columns: tuple[str, ...] = ()  # dates typed as text, written as ISO dates
     ambiguous_date_columns: tuple[str, ...] = ()  # text dates of no fixed order: left as text
+    hidden_rows_dropped: int = 0  # hidden rows holding a value, dropped as the spec asked
+    hidden_columns_dropped: int = 0
 
 
 def clean_sheet(
@@ -60,15 +63,20 @@ def clean_sheet(
     first_column: int = 0,
     merges: Sequence[MergedRange] = (),
     overrides: SheetOverrides | None = None,
+    hidden: HiddenCells | None = None,
 ) -> CleanedSheet | None:
     """The sheet as a clean CSV table, or None when it holds no table.
 
     ``rows`` is called twice (two passes); ``first_column`` is the 0-based spreadsheet column
-    of the rows' first cell (for ``column_<n>`` names).
+    of the rows' first cell (for ``column_<n>`` names); ``hidden``: the hidden rows and columns
+    to drop (``hidden``).
     """
     overrides = overrides or SheetOverrides()
     if width <= 0:
         return None
+    blanker = None
+    if hidden:
+        rows = blanker = HiddenBlanker(rows, hidden, width)
     # Pass 1: the header, then which columns hold data and where the data ends.
     source = iter(rows())
     window = HeaderWindow(source, MergeFiller(merges), width)
@@ -88,6 +96,8 @@ def clean_sheet(
     scan.add_rows(source, window.next_index, width, window.filler.apply if merges else None)
 
     keep = kept_columns(layout.headers, scan.unnamed_with_data, width)
+    if hidden and hidden.columns:
+        keep = [c for c in keep if c not in hidden.columns]
     if not keep:
         return None
     names, renames_used = final_names(
@@ -122,6 +132,8 @@ def clean_sheet(
         types_used=frozenset(n for n in names if n in overrides.types),
         text_date_columns=tuple(names[p] for p in formatters),
         ambiguous_date_columns=tuple(names[p] for p, c in enumerate(keep) if c in ambiguous),
+        hidden_rows_dropped=blanker.rows_with_values if blanker is not None else 0,
+        hidden_columns_dropped=len(hidden.columns) if hidden else 0,
     )
 
 
