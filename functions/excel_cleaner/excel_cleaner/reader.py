@@ -2,11 +2,13 @@
 
 A password-protected .xls is ``encrypted``; any reader error, and a Rust panic inside it, is
 ``corrupt``. Visible worksheets are selected (or the one sheet a cleaning spec names, hidden or
-not); chart sheets and hidden sheets are skipped and reported. Merged ranges are handed to the
-sheet cleaning in the columns of the rows calamine gives.
+not); chart sheets and hidden sheets are skipped and reported. Merged ranges (calamine's, or
+for .ods, where it reads none, ``intake.ods_merges``) are handed to the sheet cleaning in the
+columns of the rows calamine gives.
 """
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from python_calamine import (
@@ -50,8 +52,18 @@ def open_workbook(data: bytes) -> CalamineWorkbook:
         ) from error
 
 
-def merged_ranges(sheet: CalamineSheet, first_column: int, width: int) -> list[MergedRange]:
-    ranges = sheet.merged_cell_ranges or []
+def merged_ranges(
+    sheet: CalamineSheet,
+    first_column: int,
+    width: int,
+    read_elsewhere: Sequence[tuple[int, int, int, int]] = (),
+) -> list[MergedRange]:
+    """calamine's merged ranges, or, where it reads none (.ods), those read from the file
+    (``SheetFacts.merged_cells``), in the columns of the rows calamine gives."""
+    ranges = sheet.merged_cell_ranges or [
+        ((first_row, first_col), (last_row, last_col))
+        for first_row, first_col, last_row, last_col in read_elsewhere
+    ]
     merges: list[MergedRange] = []
     for (first_row, first_col), (last_row, last_col) in ranges:
         left = first_col - first_column

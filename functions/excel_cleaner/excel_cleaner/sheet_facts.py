@@ -1,5 +1,5 @@
 """What calamine does not tell about a sheet, read from the workbook's own structures: its hidden
-rows and columns and the pivot tables on it.
+rows and columns, the pivot tables on it and, for .ods, its merged cells.
 
 One contract for the three readers (``intake.xlsx_layout`` for .xlsx/.xlsm, ``intake.ods_layout``
 for .ods, ``intake.biff_records`` for .xls). Rows and columns are 0-based sheet positions, as
@@ -56,6 +56,12 @@ class PivotArea:
 
 @dataclass(frozen=True, slots=True)
 class SheetFacts:
+    """``merged_cells``: the sheet's merged ranges as (first_row, first_column, last_row,
+    last_column), 0-based absolute sheet positions, inclusive: calamine's
+    ``merged_cell_ranges`` ((first_row, first_column), (last_row, last_column)) flattened.
+    Filled for .ods only (``intake.ods_merges``), where calamine gives none; empty otherwise."""
+
     hidden_rows: IndexRanges = field(default_factory=IndexRanges)
     hidden_columns: IndexRanges = field(default_factory=IndexRanges)
     pivot_tables: tuple[PivotArea, ...] = ()
+    merged_cells: tuple[tuple[int, int, int, int], ...] = ()

@@ -7,7 +7,9 @@ The orchestration only, in order:
 2. calamine reads the workbook and the sheets to clean are chosen (``excel_cleaner.reader``;
    a spec naming a sheet the workbook lacks → ``sheet_not_found``); a sheet with more than
    ``max_rows`` rows rejects the file (``too_many_rows``): half a workbook would be a silently
-   incomplete dataset;
+   incomplete dataset; a sheet holding a pivot table is skipped (a summary of data found
+   elsewhere), unless the spec names it: it is then read from the pivot's column-header row
+   (``workbook_facts``, which also finds the hidden rows and columns a spec drops);
 3. each sheet is cleaned (``excel_cleaner.sheet``); empty sheets and sheets of titles or notes
    only are skipped and reported. No sheet with a table → ``no_data``; a cleaning spec naming
    headers or columns no sheet has → ``spec_mismatch``.
@@ -17,6 +19,7 @@ Every rejection is a ``WorkbookRejectedError`` (``excel_cleaner.rejection``).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from excel_cleaner.intake import detect_format
 from excel_cleaner.names import sheet_file_names
@@ -29,7 +32,10 @@ from excel_cleaner.reader import (
 )
 from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
 from excel_cleaner.sheet import CleanedSheet, HeaderRowMissingError, SheetOverrides, clean_sheet
+from excel_cleaner.sheet.hidden import HiddenCells
+from excel_cleaner.sheet_facts import IndexRanges, SheetFacts
 from excel_cleaner.specs import CleaningSpec
+from excel_cleaner.workbook_facts import read_sheet_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +53,31 @@ class CleanedWorkbook:
     skipped: tuple[SkippedSheet, ...]
 
 
-def _overrides(spec: CleaningSpec | None) -> SheetOverrides:
+PIVOT_SKIPPED: Final = (
+    "pivot table (a summary of other data: clean its source, or name the sheet in a cleaning spec)"
+)
+
+
+def _positions(columns: IndexRanges, first_column: int, width: int) -> frozenset[int]:
+    """Sheet columns as positions in the rows calamine gives (from the first used column)."""
+    return frozenset(
+        c - first_column
+        for first, last in columns.ranges
+        for c in range(max(first, first_column), min(last, first_column + width - 1) + 1)
+    )
+
+
+def _overrides(spec: CleaningSpec | None, facts: SheetFacts) -> SheetOverrides:
+    """The spec's overrides; on a pivot sheet (named by the spec), the header is the pivot's
+    column-header row unless the spec gives one."""
+    pivot_header = min((p.header_row for p in facts.pivot_tables), default=None)
     if spec is None:
         return SheetOverrides()
+    header_row = spec.header_row
+    if header_row is None and pivot_header is not None:
+        header_row = pivot_header + 1
     return SheetOverrides(
-        header_row=spec.header_row,
+        header_row=header_row,
         renames=spec.renames,
         types=spec.types,
         date_order=spec.date_order,
@@ -84,13 +110,21 @@ def clean_workbook(
 ) -> CleanedWorkbook:
     """Every selected sheet's clean table; raises WorkbookRejectedError with the reason."""
     kind = detect_format(data, limits)
+    drop_rows = spec is not None and spec.drop_hidden_rows
+    drop_columns = spec is not None and spec.drop_hidden_columns
+    facts = read_sheet_facts(data, kind, hidden=drop_rows or drop_columns)
+    named = spec is not None and spec.sheet is not None
     book = open_workbook(data)
     try:
         selected, skipped = selected_sheets(book, spec)
         file_names = dict(zip(book.sheet_names, sheet_file_names(book.sheet_names), strict=True))
-        overrides = _overrides(spec)
         tables: list[CleanedTable] = []
         for name in selected:
+            sheet_facts = facts.get(name, SheetFacts())
+            if sheet_facts.pivot_tables and not named:
+                skipped.append(SkippedSheet(name, PIVOT_SKIPPED))
+                continue
+            overrides = _overrides(spec, sheet_facts)
             sheet = load_sheet(book, name)
             if sheet.height > limits.max_rows:
                 raise WorkbookRejectedError(
@@ -109,8 +143,14 @@ def clean_workbook(
                     sheet.iter_rows,
                     width,
                     first_column=first_column,
-                    merges=merged_ranges(sheet, first_column, width),
+                    merges=merged_ranges(sheet, first_column, width, sheet_facts.merged_cells),
                     overrides=overrides,
+                    hidden=HiddenCells(
+                        rows=sheet_facts.hidden_rows if drop_rows else IndexRanges(),
+                        columns=_positions(sheet_facts.hidden_columns, first_column, width)
+                        if drop_columns
+                        else frozenset(),
+                    ),
                 )
             except HeaderRowMissingError as error:
                 raise WorkbookRejectedError(

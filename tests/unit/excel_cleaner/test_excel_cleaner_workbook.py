@@ -22,6 +22,7 @@ from excel_cleaner.intake.formats import describe_content
 from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
 from excel_cleaner.specs import CleaningSpec
 from excel_cleaner.workbook import clean_workbook
+from excel_cleaner.workbook_facts import read_sheet_facts
 
 
 def rejection(data: bytes, limits: Limits | None = None, spec: CleaningSpec | None = None) -> str:
@@ -207,3 +208,17 @@ def test_spec_types_naming_unknown_columns_rejects_the_workbook() -> None:
 
 def test_spec_header_row_below_the_sheet_rejects_the_workbook() -> None:
     assert rejection(rows_xlsx(2), spec=CleaningSpec(prefix="", header_row=50)) == "spec_mismatch"
+
+
+def test_unreadable_sheet_facts_are_none_when_no_hidden_cells_are_dropped() -> None:
+    # Given bytes whose structure cannot be read as an .xls / When read for pivots only
+    # Then there are no facts (calamine's own reading decides the rest)
+    assert read_sheet_facts(b"\x00" * 600, "xls", hidden=False) == {}
+
+
+def test_unreadable_sheet_facts_fail_a_spec_that_drops_hidden_cells() -> None:
+    # Given the same bytes, and a spec dropping hidden rows / Then the workbook is corrupt,
+    # never cleaned with the rows the spec said to drop
+    with pytest.raises(WorkbookRejectedError) as raised:
+        read_sheet_facts(b"\x00" * 600, "xls", hidden=True)
+    assert raised.value.reason is RejectReason.CORRUPT

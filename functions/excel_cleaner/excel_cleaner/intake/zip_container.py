@@ -1,6 +1,7 @@
 """Zip workbooks (.xlsx, .xlsm, .ods): the archive is checked whole before calamine opens it.
 
-The central directory must list at most 10,000 entries, none encrypted, unpacking to at most
+The central directory must list at most 10,000 entries, none encrypted (nor, for .ods, a
+content.xml its manifest declares encrypted: ``encrypted``), unpacking to at most
 ``max_decompression_ratio`` times the file's size (``zip_bomb``, whatever the size: a 2 GB
 bomb is a bomb) and at most ``max_uncompressed_bytes`` (``too_large``). Then every entry is
 inflated once, in chunks, and thrown away: Python's zipfile stops at the declared size and
@@ -17,12 +18,14 @@ from typing import Final
 
 from excel_cleaner.intake.cell_limit import too_many_cells
 from excel_cleaner.intake.ods_cells import ods_cell_count
+from excel_cleaner.intake.ods_layout import MAX_MANIFEST_BYTES, ods_is_encrypted
 from excel_cleaner.intake.xlsx_cells import SheetScan, walked_span
 from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
 
 ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
 MAX_ZIP_ENTRIES: Final = 10_000
 ODS_MIMETYPE: Final = b"application/vnd.oasis.opendocument.spreadsheet"
+ODS_MANIFEST: Final = "META-INF/manifest.xml"
 _CHUNK: Final = 1 << 20
 _SHEET_DIRECTORIES: Final = ("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/")
 _SHEET_CHUNK: Final = 1 << 18  # the quick check runs faster over chunks that stay in cache
@@ -54,6 +57,28 @@ def _zip_format(archive: zipfile.ZipFile, names: set[str]) -> str:
     )
 
 
+def _check_ods_not_encrypted(archive: zipfile.ZipFile) -> None:
+    """An OpenDocument file saved with a password keeps its zip entries plain and encrypts
+    content.xml itself, which its manifest declares."""
+    try:
+        manifest = archive.getinfo(ODS_MANIFEST)
+    except KeyError:
+        return  # no manifest: nothing is declared encrypted
+    try:
+        if manifest.file_size > MAX_MANIFEST_BYTES:
+            raise ValueError(f"{ODS_MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes")
+        encrypted = ods_is_encrypted(archive.read(manifest))
+    except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise WorkbookRejectedError(
+            RejectReason.CORRUPT, f"corrupt OpenDocument manifest: {error}"
+        ) from error
+    if encrypted:
+        raise WorkbookRejectedError(
+            RejectReason.ENCRYPTED,
+            "the workbook is password-protected (encrypted); save it without a password",
+        )
+
+
 def _read_through(
     archive: zipfile.ZipFile, entry: zipfile.ZipInfo, scan: SheetScan | None
 ) -> bytes:
@@ -83,15 +108,8 @@ def _settle(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, scan: SheetScan) -
             raise too_many_cells(scan.part, rows, columns, scan.max_cells)
 
 
-def check_zip(data: bytes, limits: Limits) -> str:
-    """The archive's format ("xlsx", "ods"...) once its entries are within the limits."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise WorkbookRejectedError(
-            RejectReason.CORRUPT, f"corrupt zip archive: {error}"
-        ) from error
+def _check_directory(entries: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
+    """The central directory's promises: entry count, no encrypted entry, ratio, size."""
     if len(entries) > MAX_ZIP_ENTRIES:
         raise WorkbookRejectedError(
             RejectReason.ZIP_BOMB,
@@ -103,7 +121,7 @@ def check_zip(data: bytes, limits: Limits) -> str:
         )
     unpacked = sum(entry.file_size for entry in entries)
     # The ratio first: a bomb is a bomb whatever its size (a 2 GB one is over both limits).
-    ratio = unpacked / len(data)
+    ratio = unpacked / size
     if ratio > limits.max_decompression_ratio:
         raise WorkbookRejectedError(
             RejectReason.ZIP_BOMB,
@@ -116,7 +134,21 @@ def check_zip(data: bytes, limits: Limits) -> str:
             f"the workbook unpacks to {unpacked} bytes; the limit is "
             f"{limits.max_uncompressed_bytes} bytes",
         )
+
+
+def check_zip(data: bytes, limits: Limits) -> str:
+    """The archive's format ("xlsx", "ods"...) once its entries are within the limits."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise WorkbookRejectedError(
+            RejectReason.CORRUPT, f"corrupt zip archive: {error}"
+        ) from error
+    _check_directory(entries, len(data), limits)
     kind = _zip_format(archive, {entry.filename for entry in entries})
+    if kind == "ods":
+        _check_ods_not_encrypted(archive)
     try:
         scans: list[tuple[zipfile.ZipInfo, SheetScan]] = []
         contents: list[bytes] = []

@@ -1,10 +1,10 @@
 """The first pass over a sheet's data rows: what the CSV depends on, found before any is written.
 
 **Data rows**: every row below the header. Blank rows are dropped. Trailing *footer* rows are
-dropped: a row whose first value is ``total``, ``totals``, ``grand total`` or ``sum`` (any case,
-optional colon) and whose other values are all numbers; and, after a blank row, a row with a
-single text value (a footnote) when the table has at least two named columns. The same rows
-in the middle of the table are data.
+dropped: a row whose first value is ``total``, ``totals``, ``grand total``, ``total result``
+or ``sum`` (any case, optional colon) and whose other values are all numbers; and, after a
+blank row, a row with a single text value (a footnote) when the table has at least two named
+columns. The same rows in the middle of the table are data.
 
 The scan also records the value types of each column (they choose its formatter in
 ``csv_writer``), which unnamed columns hold anything (``columns`` drops the others) and which
@@ -18,7 +18,8 @@ from excel_cleaner.sheet.rows import Fill, Row, pad
 from excel_cleaner.sheet.text_dates import TextDateScan
 from excel_cleaner.values import Cell
 
-TOTAL_WORDS: Final = frozenset({"total", "totals", "grand total", "sum"})
+# "total result": LibreOffice's label for a pivot table's totals.
+TOTAL_WORDS: Final = frozenset({"total", "totals", "grand total", "total result", "sum"})
 
 
 def _is_total_label(value: Cell) -> bool:
