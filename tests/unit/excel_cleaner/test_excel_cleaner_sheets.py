@@ -112,12 +112,24 @@ def test_single_column_table_keeps_its_header() -> None:
     assert lines(sheet) == ["customer", "Alice", "Bob"]
 
 
-def test_headerless_rows_of_names_and_numbers_are_all_data() -> None:
-    # Given rows of a name, an age and a city, with no header row
-    sheet = clean([["Alice", 30.0, "Paris"], ["Bob", 40.0, "Lyon"], ["Carl", 50.0, "Nice"]])
-    # Then the first row is data too: a number over numbers is no column title
+def test_headerless_rows_of_names_and_fractions_are_all_data() -> None:
+    # Given rows of a name, an amount and a city, with no header row
+    sheet = clean([["Alice", 1.5, "Paris"], ["Bob", 2.5, "Lyon"], ["Carl", 3.25, "Nice"]])
+    # Then the first row is data too: a fraction over numbers is no column title
     assert (sheet.header_row, sheet.rows) == (None, 3)
-    assert lines(sheet)[:2] == ["column_1,column_2,column_3", "Alice,30,Paris"]
+    assert lines(sheet)[:2] == ["column_1,column_2,column_3", "Alice,1.5,Paris"]
+
+
+def test_header_with_whole_number_titles_over_numbers_stays_the_header() -> None:
+    # Given a header naming two age bands by their numbers, over numeric data
+    rows: Grid = [
+        ["Country", "City", "Code", 18.0, 65.0],
+        ["FR", "Paris", "P", 1.5, 2.5],
+        ["FR", "Lyon", "L", 3.5, 4.5],
+    ]
+    # Then it is still the header: a whole number may title a column
+    sheet = clean(rows)
+    assert (sheet.header_row, lines(sheet)[0]) == (1, "country,city,code,col_18,col_65")
 
 
 def test_single_headerless_row_with_a_number_is_one_data_row() -> None:
@@ -336,3 +348,20 @@ def clean_hidden(rows: Grid, hidden: HiddenCells) -> CleanedSheet:
     sheet = clean_sheet("sheet", lambda: rows, width, hidden=hidden)  # type: ignore[arg-type,return-value]
     assert sheet is not None
     return sheet
+
+
+def test_hidden_row_inside_a_merged_range_stays_dropped() -> None:
+    # Given "N" merged down three rows, the middle one hidden
+    rows: Grid = [["region", "name"], ["N", "a"], ["", "b"], ["", "c"]]
+    hidden = HiddenCells(rows=IndexRanges.of([(2, 2)]))
+    width = 2
+    sheet = clean_sheet(
+        "sheet",
+        lambda: rows,  # type: ignore[arg-type,return-value]
+        width,
+        merges=[MergedRange(1, 0, 3, 0)],
+        hidden=hidden,
+    )
+    # Then the merged value is not filled back into the hidden row
+    assert sheet is not None
+    assert lines(sheet) == ["region,name", "N,a", "N,c"]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from excel_cleaner.sheet import CleanedSheet, SheetOverrides, clean_sheet
 from excel_cleaner.sheet.text_dates import parse_text_date
-from excel_cleaner.specs import DateOrder
+from excel_cleaner.specs import ColumnType, DateOrder
 
 type Grid = list[list[object]]
 
@@ -138,3 +138,12 @@ def test_month_first_texts_round_trip_when_a_day_fixes_the_order(days: list[date
 def test_any_text_parses_to_a_date_or_to_nothing(text: str) -> None:
     parsed = parse_text_date(text)
     assert parsed is None or parsed.fixed or parsed.dmy or parsed.mdy
+
+
+def test_spec_date_type_reads_text_dates_in_the_spec_order() -> None:
+    # Given an ambiguous text-date column, a spec order and a spec type date for it
+    rows: Grid = [["id", "due"], [1, "01/02/2025"], [2, "03/04/2025"]]
+    overrides = SheetOverrides(date_order=DateOrder.MDY, types={"due": ColumnType.DATE})
+    sheet = clean(rows, overrides)
+    # Then the values are dates, none counted invalid
+    assert (column(sheet), sheet.invalid_values) == (["2025-01-02", "2025-03-04"], 0)

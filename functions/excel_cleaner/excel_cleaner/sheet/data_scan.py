@@ -82,7 +82,7 @@ class DataScan:
         if self._unnamed:
             self._note_unnamed(row)
         if self.text_dates.watching:
-            self.text_dates.observe(row)
+            self.text_dates.observe(row, signature)
         self.last_row = index
         self._blank_since_data = False
 
@@ -107,7 +107,7 @@ class DataScan:
                 continue
             signatures.add(signature)
             if text_dates.watching:
-                text_dates.observe(row)
+                text_dates.observe(row, signature)
             self.rows += 1
             self.last_row = index
             self._blank_since_data = False
@@ -118,7 +118,7 @@ class DataScan:
         if self._unnamed:
             self._note_unnamed(row)
         if self.text_dates.watching:
-            self.text_dates.observe(row)
+            self.text_dates.observe(row, signature)
 
     def _note_unnamed(self, row: Row) -> None:
         found = [c for c in self._unnamed if row[c] != ""]

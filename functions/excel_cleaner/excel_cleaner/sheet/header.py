@@ -16,10 +16,12 @@ rows, with W = the most non-empty cells any of them has (merged ranges filled):
    ``parent_child`` (``Q1`` over ``Jan``/``Feb`` → ``q1_jan``, ``q1_feb``); a cell merged down
    both rows (``Region``) keeps its own name.
 
-6. a row found by 4. is data after all, not a header, when it holds a number (not a year),
-   a boolean or a time, and the rows below hold the same type in that column
-   (``Alice | 30 | Paris`` over ``Bob | 40 | Lyon``), or when no row follows it: a
-   headerless sheet.
+6. a row found by 4. is data after all, not a header, when it holds a value no column title
+   is — a fraction, a boolean, a time — and the rows below hold the same type in that column
+   (``Alice | 1.5 | Paris`` over ``Bob | 2.5 | Lyon``), or when it is the sheet's only row and
+   holds a number. A whole number may title a column (``18 | 65`` age bands), so
+   ``Alice | 30 | Paris`` over ``Bob | 40 | Lyon`` keeps its first row as the header, as a
+   sheet of text only does: a cleaning spec's ``header_row: 0`` says there is none.
 
 No header row found → every column is ``column_<n>`` and the data starts at the first row that
 is neither a title nor a note. A sheet without a header whose rows hold one value each is notes
@@ -31,7 +33,7 @@ says there is none.
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Final
 
 from excel_cleaner.sheet.merges import MergedRange, MergeFiller
@@ -48,10 +50,18 @@ class HeaderRowMissingError(ValueError):
 
 
 def _is_data_only(value: Cell) -> bool:
-    """A value no column title holds: a number other than a year, a boolean, a time."""
+    """A value that is not text: a number other than a year, a boolean, a time."""
     if value == "" or _is_text_like(value):
         return False
     return not isinstance(value, str)
+
+
+def _is_never_a_title(value: Cell) -> bool:
+    """A value no column title is: a fraction, a boolean, a time or a duration (a whole number
+    may title a column: an age band, a scale point)."""
+    if isinstance(value, float):
+        return not value.is_integer()
+    return isinstance(value, bool | time | timedelta)
 
 
 def _is_text_like(value: Cell) -> bool:
@@ -161,13 +171,14 @@ _ROWS_COMPARED: Final = 10
 
 
 def _is_data_row(candidate: Row, below: Sequence[WindowRow]) -> bool:
-    """Rule 6: the header candidate holds values only data holds, as the rows below do."""
-    columns = [c for c, value in enumerate(candidate) if _is_data_only(value)]
-    if not columns:
-        return False
+    """Rule 6: the header candidate holds values no title is, as the rows below do; or, the
+    last row, a value that is not text."""
     following = [row.raw for row in below[:_ROWS_COMPARED]]
     if not following:
-        return True
+        return any(map(_is_data_only, candidate))
+    columns = [c for c, value in enumerate(candidate) if _is_never_a_title(value)]
+    if not columns:
+        return False
     for column in columns:
         kind = type(candidate[column])
         kinds = [type(row[column]) for row in following if row[column] != ""]

@@ -4,7 +4,8 @@
 Why kept by default: rows are hidden by autofilters and outlines as often as by hand, and a
 filtered view is not what the dataset is; dropping what the uploader happened to hide would
 lose data silently. When asked, a hidden row is blanked before any pass sees it (so it is
-neither header nor data nor footer, and a merged range's value does not come back into it),
+neither header nor data nor footer, and a merged range's value is not filled back into it; a
+merge whose first cell is hidden loses its value),
 and a hidden column is blanked and left out of the CSV even when it has a header.
 """
 

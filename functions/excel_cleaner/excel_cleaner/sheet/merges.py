@@ -6,7 +6,7 @@ every column under it, and a value merged down the data is repeated on each of i
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from excel_cleaner.sheet.rows import Row
@@ -26,7 +26,9 @@ class MergedRange:
 class MergeFiller:
     """Gives every cell of a merged range its top-left value, row by row in sheet order."""
 
-    def __init__(self, merges: Iterable[MergedRange]) -> None:
+    def __init__(self, merges: Iterable[MergedRange], skipped: Container[int] = ()) -> None:
+        """``skipped``: rows left as they are (hidden rows being dropped: blank)."""
+        self._skipped = skipped
         self._starting: dict[int, list[MergedRange]] = defaultdict(list)
         for merge in merges:
             self._starting[merge.first_row].append(merge)
@@ -39,7 +41,7 @@ class MergeFiller:
             value = row[merge.first_col] if merge.first_col < len(row) else ""
             if value != "":
                 self._active.append((merge, value))
-        if not self._active:
+        if not self._active or index in self._skipped:
             return row
         filled = list(row)
         live: list[tuple[MergedRange, Cell]] = []

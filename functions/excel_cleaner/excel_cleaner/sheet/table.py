@@ -10,21 +10,21 @@ spec's ``types`` convert their columns instead; dates typed as text are written 
 the column fixes their meaning (``text_dates``).
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from itertools import count, islice
 
 from excel_cleaner.sheet.columns import column_converters, final_names, kept_columns
-from excel_cleaner.sheet.csv_writer import CHUNK_ROWS, CsvTable
+from excel_cleaner.sheet.csv_writer import CHUNK_ROWS, CellFormatter, CsvTable
 from excel_cleaner.sheet.data_scan import DataScan
 from excel_cleaner.sheet.header import HeaderWindow, detect_layout, fixed_layout
 from excel_cleaner.sheet.hidden import HiddenBlanker, HiddenCells
 from excel_cleaner.sheet.merges import MergedRange, MergeFiller
 from excel_cleaner.sheet.rows import Row, RowSource, pad
-from excel_cleaner.sheet.text_dates import text_date_formatter
-from excel_cleaner.specs import ColumnType, DateOrder
+from excel_cleaner.sheet.text_dates import TextDateColumn, text_date_formatter
+from excel_cleaner.specs import ColumnType, Converter, DateOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,8 @@ def clean_sheet(
         rows = blanker = HiddenBlanker(rows, hidden, width)
     # Pass 1: the header, then which columns hold data and where the data ends.
     source = iter(rows())
-    window = HeaderWindow(source, MergeFiller(merges), width)
+    skipped = hidden.rows if hidden else ()
+    window = HeaderWindow(source, MergeFiller(merges, skipped), width)
     if overrides.header_row is not None:
         window.fill(until_index=overrides.header_row - 1 if overrides.header_row else None)
         layout = fixed_layout(overrides.header_row, window.rows, width)
@@ -108,17 +109,20 @@ def clean_sheet(
     converters = column_converters(names, overrides.types)
     kinds = [scan.kinds(c) for c in keep]
     dated, ambiguous = scan.text_dates.decide(overrides.date_order)
-    formatters = {
-        position: partial(
-            text_date_formatter, dated[column], as_datetime=datetime in kinds[position]
-        )
-        for position, column in enumerate(keep)
-        if column in dated and converters[position] is None  # a spec type decides itself
-    }
+    formatters = _text_date_writers(
+        names, keep, kinds, dated, types=overrides.types, converters=converters
+    )
     table = CsvTable(names, keep, kinds, converters, formatters)
 
     # Pass 2: format and write the data rows, a chunk at a time.
-    _write_rows(table, rows(), merges=merges, width=width, data_start=layout.data_start, scan=scan)
+    _write_rows(
+        table,
+        rows(),
+        filler=MergeFiller(merges, skipped) if merges else None,
+        width=width,
+        data_start=layout.data_start,
+        scan=scan,
+    )
     return CleanedSheet(
         sheet=name,
         columns=tuple(names),
@@ -137,11 +141,43 @@ def clean_sheet(
     )
 
 
+def _text_date_writers(
+    names: Sequence[str],
+    keep: Sequence[int],
+    kinds: Sequence[set[type]],
+    dated: Mapping[int, TextDateColumn],
+    *,
+    types: Mapping[str, ColumnType],
+    converters: list[Converter | None],
+) -> dict[int, Callable[[CellFormatter], CellFormatter]]:
+    """By output position, the ISO writer of each text-date column. A spec type other than
+    date or datetime decides alone; with one of them the writer does the converting (its
+    converter is removed from ``converters``: it does not read text dates)."""
+    writers: dict[int, Callable[[CellFormatter], CellFormatter]] = {}
+    for position, column in enumerate(keep):
+        if column not in dated:
+            continue
+        spec_type = types.get(names[position])
+        if spec_type is None:
+            as_datetime = datetime in kinds[position] or dated[column].has_time
+        elif spec_type in (ColumnType.DATE, ColumnType.DATETIME):
+            as_datetime = spec_type is ColumnType.DATETIME
+            converters[position] = None
+        else:
+            continue
+        writers[position] = partial(
+            text_date_formatter,
+            replace(dated[column], has_time=as_datetime),
+            as_datetime=as_datetime,
+        )
+    return writers
+
+
 def _write_rows(
     table: CsvTable,
     rows: Iterable[Row],
     *,
-    merges: Sequence[MergedRange],
+    filler: MergeFiller | None,
     width: int,
     data_start: int,
     scan: DataScan,
@@ -150,8 +186,8 @@ def _write_rows(
     merged ranges filled and short rows padded, CHUNK_ROWS at a time."""
     if data_start > scan.last_row:
         return
-    if merges:  # every row is filled: a merge may start above the data
-        fill = MergeFiller(merges).apply
+    if filler is not None:  # every row is filled: a merge may start above the data
+        fill = filler.apply
         rows = (fill(index, row) for index, row in enumerate(rows))
     data = islice(rows, data_start, scan.last_row + 1)
     blank_rows = scan.blank_rows

@@ -61,6 +61,7 @@ _MONTHS: Final = {
     for name in (full, full[:3])
 } | {"sept": 9}
 _MAX_TEXT: Final = 32  # longer text is no date: not even tried
+_DATE_TYPES: Final = frozenset({date, datetime})
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +150,21 @@ class TextDateScan:
     def __init__(self, width: int) -> None:
         self._columns = {column: _ColumnDates() for column in range(width)}
         self._watching = list(range(width))
+        # Per row signature (its cells' types): True when the watched columns hold only date
+        # cells there, so a sheet's real date columns cost one lookup per row.
+        self._only_dates: dict[tuple[type, ...], bool] = {}
 
     @property
     def watching(self) -> bool:
         return bool(self._watching)
 
-    def observe(self, row: Sequence[Cell]) -> None:
+    def observe(self, row: Sequence[Cell], signature: tuple[type, ...]) -> None:
+        only_dates = self._only_dates.get(signature)
+        if only_dates is None:
+            only_dates = all(signature[c] in _DATE_TYPES for c in self._watching)
+            self._only_dates[signature] = only_dates
+        if only_dates:
+            return
         dropped = False
         for column in self._watching:
             value = row[column]
@@ -166,6 +176,7 @@ class TextDateScan:
                 dropped = True
         if dropped:
             self._watching = [c for c in self._watching if c in self._columns]
+            self._only_dates.clear()
 
     def _add(self, column: int, text: str) -> bool:
         parsed = parse_text_date(text)
