@@ -30,14 +30,17 @@ from typing import Final
 from excel_cleaner.intake.cell_limit import decimal_number
 from excel_cleaner.intake.ods_merges import has_spans, ods_merged_cells
 from excel_cleaner.intake.xlsx_layout import parse_small_xml, tag_attributes
-from excel_cleaner.intake.xml_patterns import ANY_TAG, ATTRIBUTES, NOT_MARKUP, WHITESPACE_OR_END
+from excel_cleaner.intake.xml_patterns import (
+    ATTRIBUTES,
+    WHITESPACE_OR_END,
+    next_tag,
+)
 from excel_cleaner.sheet_facts import IndexRanges, PivotArea, SheetFacts
 
 MAX_MANIFEST_BYTES: Final = 16 << 20
 _HIDING: Final = (b"collapse", b"filter")
 _LAYOUT_NAMES: Final = rb"(table|table-row|table-column|data-pilot-table|data-pilot-field)"
 _PIVOT_NAMES: Final = rb"(table|data-pilot-table|data-pilot-field)"
-_ANY_LAYOUT_NAME: Final = rb"(?:table|table-row|table-column|data-pilot-table|data-pilot-field)"
 _NOT_A_TAG: Final = re.compile(rb"<[!?]")  # a comment, CDATA, a processing instruction...
 _DOCUMENT_END: Final = re.compile(
     rb"</(?:[A-Za-z_][\w.\-]*:)?document-content[\t\n\r ]*>[\t\n\r ]*\Z"
@@ -54,20 +57,8 @@ _LAYOUT_START: Final = _start_tags(_LAYOUT_NAMES)
 _PIVOT_START: Final = _start_tags(_PIVOT_NAMES)
 # The next start or end tag of those elements (groups: "/" or "", name, attributes), stepping
 # over comments, CDATA and anything else whole.
-_WALK: Final = re.compile(
-    rb"(?:[^<]++|(?!</?table:"
-    + _ANY_LAYOUT_NAME
-    + WHITESPACE_OR_END
-    + rb"|<[!?])"
-    + ANY_TAG
-    + rb"|"
-    + NOT_MARKUP
-    + rb")*+<(/?)table:"
-    + _LAYOUT_NAMES
-    + WHITESPACE_OR_END
-    + ATTRIBUTES
-    + rb">",
-    re.DOTALL,
+_WALK: Final = next_tag(
+    b"table", (b"table", b"table-row", b"table-column", b"data-pilot-table", b"data-pilot-field")
 )
 _ENTITY: Final = re.compile(rb"&(?:#([0-9]{1,7});|#[xX]([0-9a-fA-F]{1,6});|(lt|gt|amp|quot|apos);)")
 _NAMED: Final = {b"lt": b"<", b"gt": b">", b"amp": b"&", b"quot": b'"', b"apos": b"'"}

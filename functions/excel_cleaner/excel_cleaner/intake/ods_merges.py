@@ -20,31 +20,20 @@ from typing import Final
 
 from excel_cleaner.intake.cell_limit import decimal_number
 from excel_cleaner.intake.xlsx_layout import tag_attributes
-from excel_cleaner.intake.xml_patterns import ANY_TAG, ATTRIBUTES, NOT_MARKUP, WHITESPACE_OR_END
+from excel_cleaner.intake.xml_patterns import (
+    ATTRIBUTES,
+    WHITESPACE_OR_END,
+    next_tag,
+)
 
 MAX_MERGES: Final = 100_000
 SPAN_MARKERS: Final = (b"number-columns-spanned", b"number-rows-spanned")
 _NAMES: Final = rb"(table|table-row|table-cell|covered-table-cell)"
-_ANY_NAME: Final = rb"(?:table|table-row|table-cell|covered-table-cell)"
 # Without comments, CDATA or processing instructions every "<" starts a tag (groups: "/" or "",
 # name, attributes).
 _TAG: Final = re.compile(rb"<(/?)table:" + _NAMES + WHITESPACE_OR_END + ATTRIBUTES + rb">")
 # The same, stepping over comments, CDATA and any other markup whole.
-_WALK: Final = re.compile(
-    rb"(?:[^<]++|(?!</?table:"
-    + _ANY_NAME
-    + WHITESPACE_OR_END
-    + rb"|<[!?])"
-    + ANY_TAG
-    + rb"|"
-    + NOT_MARKUP
-    + rb")*+<(/?)table:"
-    + _NAMES
-    + WHITESPACE_OR_END
-    + ATTRIBUTES
-    + rb">",
-    re.DOTALL,
-)
+_WALK: Final = next_tag(b"table", (b"table", b"table-row", b"table-cell", b"covered-table-cell"))
 
 _NOT_A_TAG: Final = re.compile(rb"<[!?]")  # a comment, CDATA, a processing instruction...
 
