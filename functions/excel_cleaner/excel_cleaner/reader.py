@@ -19,7 +19,7 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
-from excel_cleaner.rejection import RejectReason, WorkbookRejectedError
+from excel_cleaner.rejection import ENCRYPTED_MESSAGE, RejectReason, WorkbookRejectedError
 from excel_cleaner.sheet import MergedRange
 from excel_cleaner.specs import CleaningSpec
 
@@ -40,10 +40,7 @@ def open_workbook(data: bytes) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError as error:
-        raise WorkbookRejectedError(
-            RejectReason.ENCRYPTED,
-            "the workbook is password-protected (encrypted); save it without a password",
-        ) from error
+        raise WorkbookRejectedError(RejectReason.ENCRYPTED, ENCRYPTED_MESSAGE) from error
     except BaseException as error:
         if not _reader_failed(error):
             raise

@@ -26,6 +26,9 @@ class RejectReason(StrEnum):
     SPEC_MISMATCH = "spec_mismatch"
 
 
+ENCRYPTED_MESSAGE = "the workbook is password-protected (encrypted); save it without a password"
+
+
 class WorkbookRejectedError(Exception):
     """The file cannot be cleaned; ``reason`` is a stable code, the message says why."""
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from excel_cleaner.intake import detect_format
+from excel_cleaner.intake import check_workbook
 from excel_cleaner.names import sheet_file_names
 from excel_cleaner.reader import (
     SkippedSheet,
@@ -109,10 +109,10 @@ def clean_workbook(
     data: bytes, limits: Limits, spec: CleaningSpec | None = None
 ) -> CleanedWorkbook:
     """Every selected sheet's clean table; raises WorkbookRejectedError with the reason."""
-    kind = detect_format(data, limits)
+    checked = check_workbook(data, limits)
     drop_rows = spec is not None and spec.drop_hidden_rows
     drop_columns = spec is not None and spec.drop_hidden_columns
-    facts = read_sheet_facts(data, kind, hidden=drop_rows or drop_columns)
+    facts = read_sheet_facts(data, checked, hidden=drop_rows or drop_columns)
     named = spec is not None and spec.sheet is not None
     book = open_workbook(data)
     try:
@@ -169,4 +169,4 @@ def clean_workbook(
             RejectReason.NO_DATA, f"the workbook holds no table to clean; sheets: {listed}"
         )
     _check_spec_used(spec, tables)
-    return CleanedWorkbook(kind, tuple(tables), tuple(skipped))
+    return CleanedWorkbook(checked.format, tuple(tables), tuple(skipped))

@@ -8,12 +8,12 @@ asked to drop hidden cells: then the workbook is ``corrupt``, as keeping rows th
 drop would be a silent, wrong dataset.
 """
 
-import io
 import struct
 import zipfile
 import zlib
 from typing import Final
 
+from excel_cleaner.intake import CheckedWorkbook
 from excel_cleaner.intake.biff_records import xls_sheet_facts
 from excel_cleaner.intake.ods_layout import ods_sheet_facts
 from excel_cleaner.intake.xlsx_layout import xlsx_sheet_facts
@@ -32,21 +32,25 @@ _UNREADABLE: Final = (
 )
 
 
-def _read(data: bytes, kind: str, *, hidden: bool) -> dict[str, SheetFacts]:
-    if kind == "xlsx":
+def _read(data: bytes, checked: CheckedWorkbook, *, hidden: bool) -> dict[str, SheetFacts]:
+    if checked.format == "xlsx":
         return xlsx_sheet_facts(data, hidden=hidden)
-    if kind == "ods":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return ods_sheet_facts(archive.read("content.xml"), hidden=hidden)
-    if kind == "xls":
+    if checked.format == "ods":
+        if checked.content_xml is None:
+            raise ValueError("the OpenDocument file has no content.xml")
+        return ods_sheet_facts(checked.content_xml, hidden=hidden)
+    if checked.format == "xls":
         return xls_sheet_facts(data)
     return {}
 
 
-def read_sheet_facts(data: bytes, kind: str, *, hidden: bool) -> dict[str, SheetFacts]:
-    """The facts per sheet name (a sheet missing from it has none)."""
+def read_sheet_facts(
+    data: bytes, checked: CheckedWorkbook, *, hidden: bool
+) -> dict[str, SheetFacts]:
+    """The facts per sheet name (a sheet missing from it has none); ``checked``: what the
+    pre-parse checks found (the format, an .ods's content.xml)."""
     try:
-        return _read(data, kind, hidden=hidden)
+        return _read(data, checked, hidden=hidden)
     except _UNREADABLE as error:
         if not hidden:
             return {}

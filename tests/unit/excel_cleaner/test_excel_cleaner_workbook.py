@@ -16,7 +16,7 @@ from excel_cleaner_books import (
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from excel_cleaner.intake import check_key, detect_format
+from excel_cleaner.intake import CheckedWorkbook, check_key, detect_format
 from excel_cleaner.intake.compound_file import cfb_stream_names
 from excel_cleaner.intake.formats import describe_content
 from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
@@ -213,12 +213,12 @@ def test_spec_header_row_below_the_sheet_rejects_the_workbook() -> None:
 def test_unreadable_sheet_facts_are_none_when_no_hidden_cells_are_dropped() -> None:
     # Given bytes whose structure cannot be read as an .xls / When read for pivots only
     # Then there are no facts (calamine's own reading decides the rest)
-    assert read_sheet_facts(b"\x00" * 600, "xls", hidden=False) == {}
+    assert read_sheet_facts(b"\x00" * 600, CheckedWorkbook("xls"), hidden=False) == {}
 
 
 def test_unreadable_sheet_facts_fail_a_spec_that_drops_hidden_cells() -> None:
     # Given the same bytes, and a spec dropping hidden rows / Then the workbook is corrupt,
     # never cleaned with the rows the spec said to drop
     with pytest.raises(WorkbookRejectedError) as raised:
-        read_sheet_facts(b"\x00" * 600, "xls", hidden=True)
+        read_sheet_facts(b"\x00" * 600, CheckedWorkbook("xls"), hidden=True)
     assert raised.value.reason is RejectReason.CORRUPT

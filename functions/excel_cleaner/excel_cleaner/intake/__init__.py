@@ -14,10 +14,20 @@ function would be killed, then retried. Only what the rest of the cleaner calls 
 
 from excel_cleaner.intake.formats import (
     SUPPORTED_SUFFIXES,
+    CheckedWorkbook,
     check_key,
     check_size,
+    check_workbook,
     detect_format,
     suffix_of,
 )
 
-__all__ = ["SUPPORTED_SUFFIXES", "check_key", "check_size", "detect_format", "suffix_of"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "CheckedWorkbook",
+    "check_key",
+    "check_size",
+    "check_workbook",
+    "detect_format",
+    "suffix_of",
+]

@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
-from excel_cleaner.rejection import RejectReason, WorkbookRejectedError
+from excel_cleaner.rejection import ENCRYPTED_MESSAGE, RejectReason, WorkbookRejectedError
 
 CFB_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 XLS_STREAMS: Final = ("Workbook", "Book")  # BIFF8, then BIFF5
@@ -29,9 +29,6 @@ _STORAGE, _STREAM, _ROOT = 1, 2, 5
 _BOF: Final = 0x0809  # BIFF5 and BIFF8
 _WRITE_PROTECT: Final = 0x0086  # may stand between the BOF and the FILEPASS
 _FILEPASS: Final = 0x002F
-_ENCRYPTED_MESSAGE: Final = (
-    "the workbook is password-protected (encrypted); save it without a password"
-)
 
 
 def _walk(first: int, table: list[int], limit: int, bound: int) -> list[int]:
@@ -259,10 +256,10 @@ def check_cfb(data: bytes) -> str:
             RejectReason.CORRUPT, f"corrupt OLE2 compound file: {error}"
         ) from error
     if names & _ENCRYPTED_STREAMS:
-        raise WorkbookRejectedError(RejectReason.ENCRYPTED, _ENCRYPTED_MESSAGE)
+        raise WorkbookRejectedError(RejectReason.ENCRYPTED, ENCRYPTED_MESSAGE)
     if names & set(XLS_STREAMS):
         if _is_encrypted_xls(data, names):
-            raise WorkbookRejectedError(RejectReason.ENCRYPTED, _ENCRYPTED_MESSAGE)
+            raise WorkbookRejectedError(RejectReason.ENCRYPTED, ENCRYPTED_MESSAGE)
         return "xls"
     raise WorkbookRejectedError(
         RejectReason.NOT_A_WORKBOOK,

@@ -5,6 +5,7 @@ goes to ``zip_container``, an OLE2 compound file to ``compound_file``; anything 
 renamed .xlsx, HTML, PDF...) is ``not_a_workbook``, described so the uploader sees what it was.
 """
 
+from dataclasses import dataclass
 from typing import Final
 
 from excel_cleaner.intake.compound_file import CFB_MAGIC, check_cfb
@@ -58,13 +59,27 @@ def describe_content(data: bytes) -> str:
     return "plain text"
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedWorkbook:
+    """A workbook past every pre-parse check: its format, and for .ods the content.xml the
+    checks inflated (read again by the sheet facts, not inflated again)."""
+
+    format: str
+    content_xml: bytes | None = None
+
+
 def detect_format(data: bytes, limits: Limits) -> str:
     """The workbook's format ("xlsx", "ods", "xls"...) once every pre-parse check has passed."""
+    return check_workbook(data, limits).format
+
+
+def check_workbook(data: bytes, limits: Limits) -> CheckedWorkbook:
+    """Every pre-parse check, cheapest first; raises WorkbookRejectedError with the reason."""
     check_size(len(data), limits)
     if data.startswith(ZIP_MAGIC):
-        return check_zip(data, limits)
+        return CheckedWorkbook(*check_zip(data, limits))
     if data.startswith(CFB_MAGIC):
-        return check_cfb(data)
+        return CheckedWorkbook(check_cfb(data))
     raise WorkbookRejectedError(
         RejectReason.NOT_A_WORKBOOK,
         f"not an Excel or OpenDocument workbook: the file is {describe_content(data)}",

@@ -20,7 +20,7 @@ from excel_cleaner.intake.cell_limit import too_many_cells
 from excel_cleaner.intake.ods_cells import ods_cell_count
 from excel_cleaner.intake.ods_layout import MAX_MANIFEST_BYTES, ods_is_encrypted
 from excel_cleaner.intake.xlsx_cells import SheetScan, walked_span
-from excel_cleaner.rejection import Limits, RejectReason, WorkbookRejectedError
+from excel_cleaner.rejection import ENCRYPTED_MESSAGE, Limits, RejectReason, WorkbookRejectedError
 
 ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
 MAX_ZIP_ENTRIES: Final = 10_000
@@ -73,10 +73,7 @@ def _check_ods_not_encrypted(archive: zipfile.ZipFile) -> None:
             RejectReason.CORRUPT, f"corrupt OpenDocument manifest: {error}"
         ) from error
     if encrypted:
-        raise WorkbookRejectedError(
-            RejectReason.ENCRYPTED,
-            "the workbook is password-protected (encrypted); save it without a password",
-        )
+        raise WorkbookRejectedError(RejectReason.ENCRYPTED, ENCRYPTED_MESSAGE)
 
 
 def _read_through(
@@ -136,8 +133,9 @@ def _check_directory(entries: list[zipfile.ZipInfo], size: int, limits: Limits) 
         )
 
 
-def check_zip(data: bytes, limits: Limits) -> str:
-    """The archive's format ("xlsx", "ods"...) once its entries are within the limits."""
+def check_zip(data: bytes, limits: Limits) -> tuple[str, bytes | None]:
+    """The archive's format ("xlsx", "ods"...) once its entries are within the limits, and
+    for .ods its content.xml, inflated here once (the sheet facts read it too)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
@@ -151,14 +149,14 @@ def check_zip(data: bytes, limits: Limits) -> str:
         _check_ods_not_encrypted(archive)
     try:
         scans: list[tuple[zipfile.ZipInfo, SheetScan]] = []
-        contents: list[bytes] = []
+        contents: dict[str, bytes] = {}
         for entry in entries:
             scan = None
             if kind == "xlsx" and is_sheet_part(entry.filename):
                 scan = SheetScan(entry.filename, limits.max_cells)
                 scans.append((entry, scan))
             if content := _read_through(archive, entry, scan):
-                contents.append(content)
+                contents[entry.filename] = content
         for entry, scan in scans:
             _settle(archive, entry, scan)
     except (
@@ -174,11 +172,11 @@ def check_zip(data: bytes, limits: Limits) -> str:
             RejectReason.CORRUPT, f"corrupt zip archive: {error}"
         ) from error
     if kind == "ods":
-        cells = max(map(ods_cell_count, contents), default=0)
+        cells = max(map(ods_cell_count, contents.values()), default=0)
         if cells > limits.max_cells:
             raise WorkbookRejectedError(
                 RejectReason.TOO_MANY_CELLS,
                 f"the workbook's sheets would load as {cells} cells at once (repeated rows or "
                 f"cells count as often as they repeat); the limit is {limits.max_cells}",
             )
-    return kind
+    return kind, contents.get("content.xml")
