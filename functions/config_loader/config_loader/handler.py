@@ -17,8 +17,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from config_loader.service import COMPONENT, ConfigLoader, LoadOutcome, LoadResult
-from config_loader.settings import get_settings
+from config_loader.settings import ConfigLoaderSettings, get_settings
 from config_loader.store import S3ConfigObjects
+from datalake_shared.config_reconcile import ConfigReconciler
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.event_shapes import validated_event
@@ -38,7 +39,15 @@ def default_loader() -> ConfigLoader:
         store=PipelineConfigStore(settings.batch_config_table, settings.table_config_table),
         events=EventPublisher(component=COMPONENT, bus_name=settings.event_bus_name),
         writable_databases=settings.writable_databases,
+        reconcilers=default_reconcilers(settings),
     )
+
+
+def default_reconcilers(settings: ConfigLoaderSettings) -> list[ConfigReconciler]:
+    """The AWS resources a config asks for beyond its tables, each kept by one reconciler
+    (built lazily: each makes its clients on first use)."""
+    reconcilers: list[ConfigReconciler] = []
+    return reconcilers
 
 
 def log_result(result: LoadResult) -> None:

@@ -9,13 +9,14 @@ fix a bad file. Errors of AWS itself are raised, so those retries happen.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from datalake_shared.config_documents import JSON_SUFFIXES, YAML_SUFFIXES
 from datalake_shared.config_problems import PipelineConfigError
+from datalake_shared.config_reconcile import ConfigReconciler, Reconciliation, reconcile_all
 from datalake_shared.config_store import ApplyPlan
 from datalake_shared.event_publisher import EventSink
 from datalake_shared.pipeline_config import (
@@ -78,6 +79,7 @@ class LoadResult:
     report_key: str | None = None
     plan: ApplyPlan | None = None
     reason: str = ""
+    reconciled: dict[str, Reconciliation] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = {
@@ -88,6 +90,8 @@ class LoadResult:
         }
         if self.plan is not None:
             summary["applied"] = self.plan.summary()
+        if self.reconciled:
+            summary["reconciled"] = {name: r.summary() for name, r in self.reconciled.items()}
         if self.outcome is LoadOutcome.REJECTED:
             summary["problems"] = list(self.problems)
             summary["report_key"] = self.report_key
@@ -143,12 +147,15 @@ class ConfigLoader:
         events: EventSink,
         writable_databases: frozenset[str],
         now: Callable[[], str] = _now_iso,
+        *,
+        reconcilers: Sequence[ConfigReconciler] = (),
     ) -> None:
         self.objects = objects
         self.store = store
         self.events = events
         self.writable_databases = writable_databases
         self._now = now
+        self.reconcilers = tuple(reconcilers)
 
     def load(self, bucket: str, key: str, size: int) -> LoadResult:
         if not is_config_key(key):
@@ -169,12 +176,16 @@ class ConfigLoader:
         # first: should applying fail, the retry still finds a valid file and no stale report.
         self.objects.delete_if_exists(bucket, rejection_report_key(key))
         plan = self.store.apply(config)
-        self.events.publish(
-            CONFIG_APPLIED,
-            [{"bucket": bucket, "key": key, "version_id": version_id, **plan.summary()}],
-            [_object_arn(bucket, key)],
+        # After the store: reconcilers read the stored configuration, the file's and the rest.
+        reconciled = reconcile_all(self.reconcilers, config)
+        detail: dict[str, Any] = {"bucket": bucket, "key": key, "version_id": version_id}
+        detail.update(plan.summary())
+        if reconciled:
+            detail["reconciled"] = {name: r.summary() for name, r in reconciled.items()}
+        self.events.publish(CONFIG_APPLIED, [detail], [_object_arn(bucket, key)])
+        return LoadResult(
+            LoadOutcome.APPLIED, bucket, key, version_id, plan=plan, reconciled=reconciled
         )
-        return LoadResult(LoadOutcome.APPLIED, bucket, key, version_id, plan=plan)
 
     def _read_config(self, bucket: str, key: str, size: int) -> tuple[PipelineConfig, str | None]:
         """The validated config and the version read; _RejectedError lists what is wrong."""
