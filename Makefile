@@ -22,7 +22,7 @@ CONFIG_ENV  ?= default
 
 .PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
         test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided destroy lock \
-        bench clean static-checks static-lock named-queries clean-workbook
+        bench clean static-checks static-lock named-queries clean-workbook cost
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -153,6 +153,9 @@ destroy: $(STAMP) ## STACK=<stack> [REGION=us-east-1] [CONFIRM=1]: delete the st
 lock: $(STAMP) ## re-pin every dev package into constraints.txt after changing a requirement
 	@{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.tmp
 	mv constraints.tmp constraints.txt
+
+cost: $(STAMP) ## the monthly bill per capability for docs/cost.md's workload (edit tools/cost_model.py's Workload)
+	$(PY) -m tools.cost_model
 
 bench: $(STAMP) ## benchmarks against the source posts' naive approach; writes benchmarks/results.json
 	$(PY) -m benchmarks.run
