@@ -3,6 +3,7 @@
 - AWS::Glue::Job: created with the Glue API (moto then answers StartJobRun/GetJobRun; the Glue
   bridge runs the job locally).
 - AWS::Scheduler::Schedule: kept as definitions; the scheduler bridge fires them on demand.
+- AWS::Scheduler::ScheduleGroup: created with the Scheduler API (its schedules are fired too).
 - AWS::Lambda::EventInvokeConfig: retries and on-failure destinations of async invocations.
 - AWS::Glue::Database / AWS::Glue::Table: created with the Glue API (an Iceberg table gets the
   ``table_type=ICEBERG`` parameter Glue gives it; the local Athena reads the catalog).
@@ -69,6 +70,9 @@ def _arn(kind: str, physical: str, region: str) -> str:
         "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{physical}",
         "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{physical}",
         "AWS::S3::Bucket": f"arn:aws:s3:::{physical}",
+        "AWS::Scheduler::ScheduleGroup": (
+            f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule-group/{physical}"
+        ),
     }
     return arns.get(kind, physical)  # state machines, topics: the physical id is the ARN
 
@@ -142,6 +146,13 @@ def build_emulated(
             max_concurrent_runs=max_runs,
         )
         stack.resources[logical] = name
+    scheduler = session.client("scheduler")
+    for logical, resource in translated.resources_of_type("AWS::Scheduler::ScheduleGroup").items():
+        # Schedules created through the Scheduler API (e.g. by the config loader) go in it.
+        name = resolver.resolve(resource.get("Properties", {})).get("Name") or logical
+        scheduler.create_schedule_group(Name=name)
+        stack.resources[logical] = name
+        stack.resource_types[logical] = "AWS::Scheduler::ScheduleGroup"
     for logical, resource in translated.resources_of_type("AWS::Scheduler::Schedule").items():
         props = resolver.resolve(resource["Properties"])
         emulated.schedules[logical] = Schedule(

@@ -47,7 +47,7 @@ def land_dms_files(runtime: LocalRuntime, replace: dict[str, bytes] | None = Non
     runtime.settle()
 
 
-def tick(runtime: LocalRuntime, cadence: str = "HourlyCadence") -> dict[str, Any]:
+def tick(runtime: LocalRuntime, cadence: str = "hourly") -> dict[str, Any]:
     arn = runtime.fire_schedule(cadence)
     runtime.settle()
     return runtime.stepfunctions_bridge.describe(arn)
@@ -72,7 +72,7 @@ def test_uploaded_config_is_applied_by_the_config_loader(configured: LocalRuntim
     outputs = configured.outputs
     batches = configured.dynamodb.scan(TableName=outputs["BatchConfigTableName"])["Items"]
     tables = configured.dynamodb.scan(TableName=outputs["TableConfigTableName"])["Items"]
-    assert sorted(item["cadence"]["S"] for item in batches) == ["daily", "hourly"]
+    assert sorted(item["cadence"]["S"] for item in batches) == ["15min", "daily", "hourly"]
     assert len(tables) == len(example_config()["tables"])
 
 
@@ -207,8 +207,9 @@ def test_glue_concurrent_runs_error_is_retried(one_glue_run_at_a_time: LocalRunt
 
 
 def test_disabled_schedules_do_not_fire() -> None:
-    with (
-        project_runtime(parameters={"CadenceSchedulesState": "DISABLED"}) as runtime,
-        pytest.raises(ScheduleDisabledError),
-    ):
-        runtime.fire_schedule("HourlyCadence")
+    # Given CadenceSchedulesState DISABLED: the loader creates each cadence's schedule disabled
+    with project_runtime(parameters={"CadenceSchedulesState": "DISABLED"}) as runtime:
+        upload_config(runtime, example_config())
+        # When the hourly schedule is fired / Then it does not run
+        with pytest.raises(ScheduleDisabledError):
+            runtime.fire_schedule("hourly")

@@ -78,7 +78,9 @@ def test_demo_prints_what_happened_and_the_tracked_files(tmp_path: Path) -> None
     items_line = next(line for line in out.splitlines() if "items written" in line)
     assert items_line.split()[-1] == "9"
     # ...and the batch runs merged the tables into the lake kept in the workdir
-    assert "BatchDispatchStateMachineHourlyCadence" in out
+    # (one run per cadence schedule the config loader made, 15min included)
+    assert "one schedule per cadence of the config (hourly, daily, 15min)" in out
+    assert all(f"  {cadence}-" in out for cadence in ("hourly", "daily", "15min"))
     merged = [line.split() for line in out.splitlines() if line.startswith("  sales.orders ")]
     assert ["sales.orders", "hourly", "succeeded", "4", "4", "1", "1", "yes"] in merged
     assert (tmp_path / "lake.duckdb").exists()

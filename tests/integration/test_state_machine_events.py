@@ -35,6 +35,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 
 from batch_planner.service import MAX_BATCHES, BatchPlanner, PlanOutput, PlanTooLargeError
 from datalake_shared.pipeline_config import BatchConfig, TableConfig
+from datalake_shared.schedule_expressions import NO_SCHEDULE
 from local_runtime.intrinsics import ACCOUNT_ID
 from tests.integration.engines.asl_definitions import REGION, state_machine_definitions
 from tests.unit.eventbridge_limits import LIMIT_BYTES, aws_entry_size, put_events_violation
@@ -144,7 +145,9 @@ class _Configs:
 
     def load_batch_config(self, cadence: str) -> BatchConfig:
         # One table per batch: the most batches, each as small as a batch can be in the plan.
-        return BatchConfig(cadence=cadence, batch_size=1, max_parallel_batches=50)
+        return BatchConfig(
+            cadence=cadence, batch_size=1, max_parallel_batches=50, schedule=NO_SCHEDULE
+        )
 
     def load_table_configs(self, cadence: str) -> Sequence[TableConfig]:
         return self.tables

@@ -26,7 +26,7 @@ def _dispatch(engine: str, workdir: Path) -> tuple[list[dict[str, Any]], list[tu
         assert isinstance(job, CdcMergeJob)
         upload_config(runtime, example_config())
         land_dms_files(runtime)
-        for cadence in ("HourlyCadence", "DailyCadence"):
+        for cadence in ("hourly", "daily"):
             assert tick(runtime, cadence)["status"] == "SUCCEEDED"
         outcomes = [
             {key: value for key, value in table.items() if key != "duration_ms"}
