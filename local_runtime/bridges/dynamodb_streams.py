@@ -25,6 +25,10 @@ lost, sequence numbers restarted. We take over the template's mappings and do wh
   MaximumRecordAgeInSeconds is not applied (records never age locally).
 - Records carry the mapping's stream ARN (``eventSourceARN``), as on AWS, whatever ARN the
   engine reads the stream at.
+- Mappings are found at install (the template's) and again at every pump, so one created
+  through the Lambda API later (the config loader's CDC tables) is polled from its next pump,
+  and one deleted or disabled is no longer polled (its unread records stay in the stream).
+  moto's own delivery to stream mappings is switched off while the bridge is installed.
 
 TTL: no local engine expires items. ``expire_items`` deletes the items whose TTL attribute is
 past, as DynamoDB's TTL process would; the backend makes their REMOVE records carry the TTL
@@ -52,6 +56,7 @@ from local_runtime.bridges.stream_records import (
     matches_filters,
 )
 from local_runtime.intrinsics import UnresolvableError
+from local_runtime.moto_adapter.hooks import LAMBDA_SEND_DYNAMODB_ITEMS, Patches
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -133,6 +138,9 @@ class DynamoDbStreamsBridge:
         self._shards: dict[tuple[str, str], _Shard] = {}  # (mapping uuid, shard id)
         self._services: RuntimeServices | None = None
         self._streams: DynamoDBStreamsClient | None = None
+        self._template_props: dict[str, dict[str, Any]] = {}
+        self._discovered: set[str] = set()  # UUIDs found through the Lambda API
+        self._patches = Patches()
 
     # ------------------------------------------------------------------ Bridge
     def install(self, services: RuntimeServices) -> None:
@@ -141,23 +149,14 @@ class DynamoDbStreamsBridge:
         if self._starts_backend:
             self.backend.start(session)
         self._streams = session.client("dynamodbstreams")
-        template_props = self._template_mappings()
-        lambda_client = session.client("lambda")
-        for page in lambda_client.get_paginator("list_event_source_mappings").paginate():
-            for config in page["EventSourceMappings"]:
-                source = config.get("EventSourceArn", "")
-                if ":dynamodb:" not in source or "/stream/" not in source:
-                    continue
-                table_name = source.split(":table/", 1)[1].split("/stream/", 1)[0]
-                self.backend.take_over_stream(table_name)
-                settings = _settings(dict(config), template_props.get(config["UUID"], {}))
-                if settings.get("State", "Enabled") not in {"Enabled", "Creating", "Enabling"}:
-                    continue
-                mapping = self._mapping(settings, table_name)
-                self.mappings.append(mapping)
-                self._discover_shards(mapping)
+        self._template_props = self._template_mappings()
+        # moto would deliver each write to a mapping made later (in Docker), then empty the shard.
+        self._patches.replace(LAMBDA_SEND_DYNAMODB_ITEMS, lambda *_args, **_kwargs: None)
+        self._discover_mappings()
 
     def uninstall(self) -> None:
+        self._patches.restore()
+        self._discovered.clear()
         self.mappings.clear()
         self._shards.clear()
         if self._starts_backend:
@@ -166,6 +165,7 @@ class DynamoDbStreamsBridge:
     def pump(self) -> int:
         """Delivers every record written so far (retries included); returns how many records
         were delivered or discarded."""
+        self._discover_mappings()
         done = 0
         for mapping in self.mappings:
             self._discover_shards(mapping)
@@ -219,6 +219,42 @@ class DynamoDbStreamsBridge:
         if self._services is None:
             raise RuntimeError("DynamoDbStreamsBridge used before install()")
         return self._services
+
+    def _discover_mappings(self) -> None:
+        """The enabled stream mappings Lambda lists now: new ones added (their shards opened),
+        deleted or disabled ones dropped with their shards."""
+        services = self._require_services()
+        listed: dict[str, dict[str, Any]] = {}
+        paginator = services.session.client("lambda").get_paginator("list_event_source_mappings")
+        for page in paginator.paginate():
+            for config in page["EventSourceMappings"]:
+                source = config.get("EventSourceArn", "")
+                if ":dynamodb:" in source and "/stream/" in source:
+                    listed[config["UUID"]] = dict(config)
+        known = {mapping.uuid for mapping in self.mappings}
+        for uuid_, listed_config in listed.items():
+            if uuid_ in known:
+                continue
+            source = str(listed_config["EventSourceArn"])
+            table_name = source.split(":table/", 1)[1].split("/stream/", 1)[0]
+            self.backend.take_over_stream(table_name)
+            settings = _settings(listed_config, self._template_props.get(uuid_, {}))
+            if settings.get("State", "Enabled") not in {"Enabled", "Creating", "Enabling"}:
+                continue
+            mapping = self._mapping(settings, table_name)
+            self.mappings.append(mapping)
+            self._discovered.add(uuid_)
+            self._discover_shards(mapping)
+        gone = {
+            uuid_
+            for uuid_ in self._discovered
+            if uuid_ not in listed
+            or listed[uuid_].get("State", "Enabled") in {"Disabled", "Disabling"}
+        }
+        self._discovered -= gone
+        if gone:
+            self.mappings = [mapping for mapping in self.mappings if mapping.uuid not in gone]
+            self._shards = {key: s for key, s in self._shards.items() if key[0] not in gone}
 
     def _template_mappings(self) -> dict[str, dict[str, Any]]:
         """The template's properties of each mapping, by the mapping's UUID (its physical id);

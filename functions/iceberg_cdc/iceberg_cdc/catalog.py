@@ -28,6 +28,10 @@ class CatalogError(RuntimeError):
     """The table cannot be read from the catalog, or is not an Iceberg table."""
 
 
+class TableMissingError(CatalogError):
+    """The catalog has no such table (glue:GetTable EntityNotFoundException)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SkippedColumn:
     name: str
@@ -130,6 +134,10 @@ class GlueSchemaCatalog:
         self.reads += 1
         try:
             response = self.client.get_table(DatabaseName=database, Name=table)
-        except (BotoCoreError, ClientError) as error:
+        except ClientError as error:
+            missing = error.response.get("Error", {}).get("Code") == "EntityNotFoundException"
+            kind = TableMissingError if missing else CatalogError
+            raise kind(f"glue:GetTable {database}.{table} failed: {error}") from error
+        except BotoCoreError as error:
             raise CatalogError(f"glue:GetTable {database}.{table} failed: {error}") from error
         return schema_from_glue_table(database, table, response["Table"])

@@ -274,6 +274,12 @@ def _sequence_number(raw: Mapping[str, Any], index: int) -> str:
     return number
 
 
+def sequence_number_of(raw: Mapping[str, Any], index: int) -> str:
+    """A record's sequence number (MalformedBatchError without one): for reporting records
+    that are not read at all."""
+    return _sequence_number(raw, index)
+
+
 def _event_id(raw: Mapping[str, Any]) -> str | None:
     event_id = raw.get("eventID")
     return event_id if isinstance(event_id, str) else None

@@ -11,6 +11,10 @@ is logged and counted, never a reason to replay a batch that is in the table; on
 ever be put fails the batch's applied records too, so that the batch is replayed and, retries
 spent, lands in the failures queue (OnFailure) where it is alarmed, instead of only a log line.
 
+One function serves every configured table: the batch's table comes from its records'
+``eventSourceARN`` and its cdc_tables entry (``routing``); records of a table with no active
+entry are reported failed, so they are retried and then reach the failures queue.
+
 Why not Powertools' BatchProcessor: the unit of work is the batch (one statement for all
 keys), not the record, and a failing record must be found by bisecting statements.
 """
@@ -23,12 +27,21 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from datalake_shared.cdc_tables import CdcTableStore
 from datalake_shared.event_publisher import PutOutcome
 from datalake_shared.event_shapes import DYNAMODB_STREAM_BATCH, batch_records
 from datalake_shared.observability import add_counts, logger, metrics, tracer
 from iceberg_cdc.announcer import CdcEventPublisher
 from iceberg_cdc.athena import AthenaStatementRunner
-from iceberg_cdc.catalog import GlueSchemaCatalog
+from iceberg_cdc.catalog import CatalogError, GlueSchemaCatalog
+from iceberg_cdc.changes import sequence_number_of
+from iceberg_cdc.routing import (
+    CachedTableConfigs,
+    TableRouter,
+    UnknownSourceError,
+    by_source,
+    source_table_of,
+)
 from iceberg_cdc.service import ApplyOptions, ApplyReport, CdcApplier
 from iceberg_cdc.settings import get_settings
 
@@ -54,16 +67,25 @@ class BatchAnnouncer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class IcebergCdc:
-    """What the handler works with; tests pass one built over fakes."""
+    """What the handler works with; tests pass one built over fakes.
+
+    ``router`` picks each batch's table (routing); without one, every batch goes to
+    ``applier`` (one table)."""
 
     applier: CdcApplier
     announcer: BatchAnnouncer
+    router: TableRouter | None = None
+
+    def applier_for(self, source_table: str | None, remaining: Callable[[], float]) -> CdcApplier:
+        if self.router is None:
+            return self.applier
+        return self.router.applier_for(source_table, remaining)
 
 
 @cache
 def default_cdc() -> IcebergCdc:
     """Built on first use, so importing needs neither environment nor AWS; then reused, which
-    keeps the schema cache for the life of the container."""
+    keeps the schema and table-config caches for the life of the container."""
     settings = get_settings()
     options = settings.apply_options()
     runner = AthenaStatementRunner(
@@ -73,9 +95,23 @@ def default_cdc() -> IcebergCdc:
         max_attempts=settings.athena_max_attempts,
     )
     catalog = GlueSchemaCatalog(ttl_seconds=settings.schema_cache_seconds)
+    configs = None
+    if settings.cdc_table_config_table:
+        store = CdcTableStore(settings.cdc_table_config_table)
+        configs = CachedTableConfigs(store, max_age=settings.cdc_config_cache_seconds)
+    router = TableRouter(
+        options,
+        catalog,
+        runner,
+        configs=configs,
+        stack_source_table=source_table_of({"eventSourceARN": settings.stack_source_stream_arn}),
+        lake_bucket=settings.lake_bucket,
+        config_table=settings.cdc_table_config_table or "CdcTableConfigTable",
+    )
     return IcebergCdc(
         applier=CdcApplier(options, catalog, runner),
         announcer=CdcEventPublisher.for_bus(settings.event_bus_name),
+        router=router,
     )
 
 
@@ -144,17 +180,23 @@ def emit_metrics(report: ApplyReport, announce_failure: PutOutcome | None) -> No
     add_counts(when_any)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(
-    event: dict[str, Any], context: LambdaContext, cdc: IcebergCdc | None = None
-) -> "PartialItemFailureResponse":
-    """``cdc`` lets tests inject an IcebergCdc over fakes; Lambda never passes it."""
-    records = batch_records(event, source="aws:dynamodb", expected=DYNAMODB_STREAM_BATCH)
-    cdc = cdc or default_cdc()
-    report = cdc.applier.apply(records, time_left(context))
-    options = cdc.applier.options
+def _failed_unrouted(records: list[Any], source: str | None, reason: str) -> list[str]:
+    """Every record of a batch that has no table to go to, reported failed."""
+    numbers = [sequence_number_of(record, index) for index, record in enumerate(records)]
+    logger.error(
+        "No table for these stream records; Lambda retries them, then sends them to the "
+        "failures queue",
+        extra={"source_table": source, "records": len(records), "reason": reason},
+    )
+    return numbers
+
+
+def _apply_group(
+    cdc: IcebergCdc, applier: CdcApplier, records: list[Any], remaining: Callable[[], float]
+) -> list[str]:
+    """Applies one table's records and announces them; the sequence numbers to report."""
+    report = applier.apply(records, remaining)
+    options = applier.options
     failure = cdc.announcer.announce(report, options, _stream_arn(records))
     if failure is not None and failure.too_large:
         report.fail_applied(
@@ -172,4 +214,27 @@ def lambda_handler(
         )
     log_report(report, options)
     emit_metrics(report, failure)
-    return {"batchItemFailures": report.batch_item_failures()}
+    return [str(item["itemIdentifier"]) for item in report.batch_item_failures()]
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, cdc: IcebergCdc | None = None
+) -> "PartialItemFailureResponse":
+    """``cdc`` lets tests inject an IcebergCdc over fakes; Lambda never passes it."""
+    records = batch_records(event, source="aws:dynamodb", expected=DYNAMODB_STREAM_BATCH)
+    cdc = cdc or default_cdc()
+    remaining = time_left(context)
+    failed: list[str] = []
+    for source, group in by_source(records):
+        try:
+            applier = cdc.applier_for(source, remaining)
+        except (UnknownSourceError, CatalogError) as error:
+            failed += _failed_unrouted(group, source, str(error))
+            add_counts({"RecordsUnrouted": len(group)})
+            continue
+        failed += _apply_group(cdc, applier, group, remaining)
+    # Lowest first: Lambda checkpoints there (one group in practice: a mapping's batch).
+    return {"batchItemFailures": [{"itemIdentifier": n} for n in sorted(set(failed), key=int)]}

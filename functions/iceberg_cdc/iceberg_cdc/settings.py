@@ -19,6 +19,9 @@ MIN_QUERY_BYTES = 4096
 class IcebergCdcSettings(EventBusSettings):
     athena_workgroup: str = Field(alias="ATHENA_WORKGROUP", min_length=1)
     target_database: str = Field(alias="TARGET_DATABASE", min_length=1)
+    # The stack's own source stream (the template's mapping) goes to TARGET_TABLE with these
+    # settings, unless the pipeline config has an entry for it; every other stream is routed by
+    # its cdc_tables entry (datalake_shared.cdc_tables), read from CDC_TABLE_CONFIG_TABLE.
     target_table: str = Field(alias="TARGET_TABLE", min_length=1)
     key_columns: tuple[str, ...] = Field(default=(), alias="KEY_COLUMNS")
     ttl_deletes: TtlPolicy = Field(default=TtlPolicy.APPLY, alias="TTL_DELETES")
@@ -37,6 +40,13 @@ class IcebergCdcSettings(EventBusSettings):
     max_statements_per_batch: int = Field(
         default=DEFAULT_MAX_STATEMENTS, alias="MAX_STATEMENTS_PER_BATCH", ge=1, le=500
     )
+
+    cdc_table_config_table: str = Field(default="", alias="CDC_TABLE_CONFIG_TABLE")
+    stack_source_stream_arn: str = Field(default="", alias="STACK_SOURCE_STREAM_ARN")
+    cdc_config_cache_seconds: float = Field(
+        default=60.0, alias="CDC_CONFIG_CACHE_SECONDS", ge=0, le=3600
+    )
+    lake_bucket: str = Field(default="", alias="LAKE_BUCKET")
 
     @field_validator("key_columns", mode="before")
     @classmethod

@@ -32,6 +32,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+# Moved to the shared layer (the maintenance planner writes Athena names too) and re-exported
+# under the same names, which this package's modules and tests use.
+from datalake_shared.athena_names import DDL_RESERVED as DDL_RESERVED  # noqa: PLC0414
+from datalake_shared.athena_names import SQL_RESERVED as SQL_RESERVED  # noqa: PLC0414
+from datalake_shared.athena_names import UnsafeIdentifierError as UnsafeIdentifierError  # noqa: PLC0414
+from datalake_shared.athena_names import ddl_name
+from datalake_shared.athena_names import is_plain_name as is_plain_name  # noqa: PLC0414
+from datalake_shared.cdc_tables import iceberg_column_type
 from iceberg_cdc.column_types import (
     ArrayType,
     ColumnType,
@@ -49,39 +57,6 @@ DELETE_OP: Final = "delete"
 UPSERT_OP: Final = "upsert"
 OP_COLUMN_BASE: Final = "__cdc_op"
 _ROW_SEPARATOR: Final = ",\n"
-_PLAIN_NAME: Final = re.compile(r"[a-z_][a-z0-9_]*")
-# Athena's DDL (Hive) reserved words: a bare identifier must not be one of them.
-DDL_RESERVED: Final = frozenset(
-    """all alter and array as authorization between bigint binary boolean both by case cache cast
-    char column conf constraint commit create cross cube current current_date current_timestamp
-    cursor database date dayofweek decimal delete describe distinct div double drop else end
-    exchange exists extended external extract false fetch float floor following for foreign from
-    full function grant group grouping having if import in inner insert int integer intersect
-    interval into is join lateral left less like local macro map more none not null numeric of
-    on only or order out outer over partialscan partition percent preceding precision preserve
-    primary procedure range reads reduce regexp references revoke right rlike rollback rollup row
-    rows select set smallint start table tablesample then time timestamp to transform trigger
-    true truncate unbounded union uniquejoin update user using utc_timestamp values varchar views
-    when where window with""".split()  # noqa: SIM905 - the documented list, as written
-)
-# Athena's SQL (Trino) reserved words, plus ANSI's ANY and UNIQUE: Hive DDL would take them
-# bare, but a strict Trino parser reads them as SQL there (ADD COLUMNS (current_user string) is
-# the CURRENT_USER function, (any string) an ANY quantifier), and every query of the table
-# would have to quote them. A new column with such a name is not added (it stays reported).
-SQL_RESERVED: Final = frozenset(
-    """alter and any as between by case cast constraint create cross cube current_catalog
-    current_date current_path current_role current_schema current_time current_timestamp
-    current_user deallocate delete describe distinct drop else end escape except execute exists
-    extract false for from full group grouping having in inner insert intersect into is join
-    json_array json_exists json_object json_query json_table json_value left like listagg
-    localtime localtimestamp natural normalize not null on or order outer prepare recursive
-    right rollup select skip table then trim true uescape union unique unnest using values when
-    where with""".split()  # noqa: SIM905 - the documented list, as written
-)
-
-
-class UnsafeIdentifierError(ValueError):
-    """A name that cannot be written bare in Athena DDL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,24 +288,6 @@ class MergeBuilder:
 # ------------------------------------------------------------------------------ DDL
 
 
-def ddl_name(name: str) -> str:
-    """A bare identifier for Athena DDL (Hive), which takes backticks, not double quotes, for
-    quoting: so only plain lowercase names reserved neither in DDL nor in SQL are written, and
-    anything else is refused."""
-    reserved = name in DDL_RESERVED or name in SQL_RESERVED
-    if not _PLAIN_NAME.fullmatch(name) or reserved or len(name) > 255:
-        raise UnsafeIdentifierError(f"{name!r} is not a plain, unreserved lowercase identifier")
-    return name
-
-
-def is_plain_name(name: str) -> bool:
-    try:
-        ddl_name(name)
-    except UnsafeIdentifierError:
-        return False
-    return True
-
-
 def add_columns_sql(database: str, table: str, columns: Sequence[tuple[str, str]]) -> str:
     """``ALTER TABLE db.t ADD COLUMNS (name glue_type, ...)`` (Glue type names, as Athena DDL
     expects). Raises ``UnsafeIdentifierError`` for a name that would need quoting."""
@@ -338,3 +295,31 @@ def add_columns_sql(database: str, table: str, columns: Sequence[tuple[str, str]
         raise ValueError("no columns to add")
     definitions = ", ".join(f"{ddl_name(name)} {glue_type}" for name, glue_type in columns)
     return f"ALTER TABLE {ddl_name(database)}.{ddl_name(table)} ADD COLUMNS ({definitions})"
+
+
+# Where a created table's files go: the lake bucket's iceberg/ prefix (the function's S3 rights).
+_BUCKET_NAME: Final = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+
+
+def create_table_sql(
+    database: str, table: str, columns: Sequence[tuple[str, str]], bucket: str
+) -> str:
+    """``CREATE TABLE IF NOT EXISTS db.t (name glue_type, ...) LOCATION 's3://<bucket>/iceberg/<t>/'
+    TBLPROPERTIES ('table_type'='ICEBERG')``. Names go through ``ddl_name`` and the bucket must
+    be an S3 bucket name, so nothing in the statement needs escaping; the types are Glue types
+    the pipeline config validated (``cdc_tables.iceberg_column_type``)."""
+    if not columns:
+        raise ValueError("a table needs at least one column")
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise UnsafeIdentifierError(f"{bucket!r} is not an S3 bucket name")
+    try:
+        definitions = ", ".join(
+            f"{ddl_name(name)} {iceberg_column_type(glue_type)}" for name, glue_type in columns
+        )
+    except ValueError as error:
+        raise UnsafeIdentifierError(str(error)) from error
+    name = ddl_name(table)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {ddl_name(database)}.{name} ({definitions}) "
+        f"LOCATION 's3://{bucket}/iceberg/{name}/' TBLPROPERTIES ('table_type'='ICEBERG')"
+    )

@@ -3,8 +3,10 @@
 
 The statement is read (statements.py), the tables it names are made ready from the Glue catalog,
 it is transpiled to DuckDB (rewrite.py) and run; OPTIMIZE / VACUUM check the table and do
-nothing (DuckDB has no files to compact) and ALTER TABLE ... ADD COLUMNS updates the Glue table
-and the DuckDB table, as Athena updates the catalog and the Iceberg schema. A failure is an
+nothing (DuckDB has no files to compact), ALTER TABLE ... ADD COLUMNS updates the Glue table
+and the DuckDB table, as Athena updates the catalog and the Iceberg schema, and ALTER TABLE ...
+SET TBLPROPERTIES on an Iceberg table checks the keys against Athena's list and keeps them in
+``table_properties`` (Athena writes them to the Iceberg metadata). A failure is an
 outcome in Athena's terms (outcomes.py), not an exception.
 """
 
@@ -13,7 +15,7 @@ import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 import sqlglot
@@ -22,6 +24,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from local_runtime.engines.athena.catalog import CATALOG, DEFAULT_DATABASE, CatalogTable
+from local_runtime.engines.athena.create_table import parse_create_table
 from local_runtime.engines.athena.external import ExternalTables
 from local_runtime.engines.athena.glue_types import (
     GlueType,
@@ -47,6 +50,20 @@ from local_runtime.engines.athena.statements import (
     position,
     statement_type,
     table_offset,
+)
+
+# The Iceberg table properties Athena lets ALTER TABLE SET TBLPROPERTIES set (any other key fails).
+ICEBERG_TABLE_PROPERTIES: Final = frozenset(
+    {
+        "format",
+        "write_compression",
+        "optimize_rewrite_data_file_threshold",
+        "optimize_rewrite_delete_file_threshold",
+        "vacuum_min_snapshots_to_keep",
+        "vacuum_max_snapshot_age_seconds",
+        "vacuum_max_metadata_files_to_keep",
+        "write_target_data_file_size_bytes",
+    }
 )
 
 
@@ -108,6 +125,8 @@ class AthenaOnDuckDB(ExternalTables):
             return self._maintain(query, parse_maintenance(keyword, query.sql[rest_at:]))
         if keyword == "ALTER":
             return self._alter(query)
+        if keyword == "CREATE":
+            return self._create_iceberg_table(query)
         try:
             trees = [t for t in sqlglot.parse(query.sql, read="trino") if t is not None]
         except ParseError as error:
@@ -195,12 +214,31 @@ class AthenaOnDuckDB(ExternalTables):
         )
         return QueryOutcome("SUCCEEDED", "DML", update_count=0)
 
+    def _create_iceberg_table(self, query: _Query) -> QueryOutcome:
+        """Athena's Iceberg CREATE TABLE: the Glue table, then its DuckDB table."""
+        ddl = parse_create_table(query.sql)
+        database = ddl.database or query.database or DEFAULT_DATABASE
+        if ddl.name in self._catalog(database):
+            if ddl.if_not_exists:
+                return QueryOutcome("SUCCEEDED", "DDL")
+            raise AthenaQueryError("TABLE_ALREADY_EXISTS", f"Table {database}.{ddl.name} exists")
+        self._glue.create_table(DatabaseName=database, TableInput=ddl.table_input)  # type: ignore[arg-type]
+        self._materialise_iceberg(self._catalog(database)[ddl.name])
+        return QueryOutcome("SUCCEEDED", "DDL")
+
     def _alter(self, query: _Query) -> QueryOutcome:
         try:
             tree = sqlglot.parse_one(query.sql, read="hive")
         except (ParseError, TokenError) as error:
             raise AthenaQueryError("SYNTAX_ERROR", str(error).splitlines()[0]) from error
         actions = (tree.args.get("actions") or []) if isinstance(tree, exp.Alter) else []
+        if (
+            isinstance(tree, exp.Alter)
+            and isinstance(tree.this, exp.Table)
+            and len(actions) == 1
+            and isinstance(actions[0], exp.AlterSet)
+        ):
+            return self._set_properties(query, tree.this, actions[0])
         added = [
             definition
             for action in actions
@@ -216,8 +254,8 @@ class AthenaOnDuckDB(ExternalTables):
         ):
             raise AthenaQueryError(
                 "NOT_SUPPORTED",
-                "only ALTER TABLE <table> ADD COLUMNS (<name> <type>, ...) is supported by the "
-                "local Athena stand-in",
+                "only ALTER TABLE <table> ADD COLUMNS (<name> <type>, ...) and SET TBLPROPERTIES "
+                "(...) are supported by the local Athena stand-in",
             )
         ref = self._ref(query, tree.this)
         table = self._catalog(ref.database).get(ref.name)
@@ -236,6 +274,37 @@ class AthenaOnDuckDB(ExternalTables):
         self._add_glue_columns(table, new_columns)
         if table.is_iceberg:  # external tables read the Glue columns at every query
             self._materialise_iceberg(self._catalog(ref.database)[ref.name])
+        return QueryOutcome("SUCCEEDED", "DDL")
+
+    def _set_properties(
+        self, query: _Query, target: exp.Table, action: exp.AlterSet
+    ) -> QueryOutcome:
+        properties: dict[str, str] = {}
+        for node in action.find_all(exp.Property):
+            key, value = node.this, node.args.get("value")
+            if not (isinstance(key, exp.Literal) and isinstance(value, exp.Literal)):
+                raise AthenaQueryError(
+                    "SYNTAX_ERROR", "TBLPROPERTIES takes ('key'='value', ...) string literals"
+                )
+            properties[str(key.this)] = str(value.this)
+        if not properties:
+            raise AthenaQueryError("NOT_SUPPORTED", "only SET TBLPROPERTIES (...) is supported")
+        ref = self._ref(query, target)
+        table = self._catalog(ref.database).get(ref.name)
+        if table is None:
+            raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{ref.athena_name}' does not exist")
+        if not table.is_iceberg:
+            raise AthenaQueryError(
+                "NOT_SUPPORTED",
+                "SET TBLPROPERTIES is only supported for Iceberg tables by the local Athena "
+                "stand-in",
+            )
+        unknown = sorted(set(properties) - ICEBERG_TABLE_PROPERTIES)
+        if unknown:
+            raise AthenaQueryError(
+                "INVALID_TABLE_PROPERTY", f"Unsupported table property key: {', '.join(unknown)}"
+            )
+        self.table_properties.setdefault((table.database, table.name), {}).update(properties)
         return QueryOutcome("SUCCEEDED", "DDL")
 
     def _add_glue_columns(
