@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from local_runtime.bridges.eventbridge import string_event_patterns
 from local_runtime.kept_logs import keep_log
 from local_runtime.template import ARTIFACT_BUCKET, TranslatedTemplate
 
@@ -82,8 +83,8 @@ def deploy(
         s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=archive)
 
     # moto warns once per resource it cannot create (alarms, resource policies); keep those
-    # notes for the report instead of the terminal.
-    with _moto_notes() as notes:
+    # notes for the report instead of the terminal. Rules may spell their pattern as JSON text.
+    with _moto_notes() as notes, string_event_patterns():
         cloudformation.create_stack(
             StackName=stack_name,
             TemplateBody=translated.body,

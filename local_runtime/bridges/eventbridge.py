@@ -7,21 +7,65 @@ route of ours (Lambda and SQS now; later capabilities register ``states`` or ``s
 the rest moto handles (log groups, archives, other buses), by moto. Every delivery is logged;
 a target without a route, or whose delivery fails, is logged as not routed, never dropped
 silently.
+
+Patterns match as EventBridge matches them, by moto's matcher (exact values, prefix, suffix,
+wildcard, anything-but, exists, numeric, $or; tests/integration/test_runtime_event_patterns.py
+checks exact, prefix and wildcard). moto's CloudFormation takes a rule's EventPattern as an
+object only, where CloudFormation also takes the JSON text (the monitoring rules build theirs
+from parameters): ``string_event_patterns`` lets the deploy pass it as text.
 """
 
+import contextlib
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from local_runtime.bridges import RuntimeServices
-from local_runtime.moto_adapter.hooks import EVENTS_PUT_EVENTS, EVENTS_SEND_TO_TARGETS, Patches
+from local_runtime.moto_adapter.hooks import (
+    EVENTS_PUT_EVENTS,
+    EVENTS_RULE_FROM_CLOUDFORMATION,
+    EVENTS_SEND_TO_TARGETS,
+    Patches,
+)
 from local_runtime.moto_adapter.services import parse_arn, render_input_template, send_to_queue
 
 # (services, target, rendered input, via) → None
 TargetRoute = Callable[[RuntimeServices, dict[str, Any], Any, str], None]
 _MOTO_DELIVERS = {"logs", "events"}
+
+
+@contextlib.contextmanager
+def string_event_patterns() -> Iterator[None]:
+    """While deploying: a rule's EventPattern given as JSON text is read as the object it
+    spells, as CloudFormation does; text that is not a JSON object fails the rule's creation."""
+    patches = Patches()
+    original = EVENTS_RULE_FROM_CLOUDFORMATION.current()
+
+    def create(
+        cls: type[Any],
+        /,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        pattern = properties.get("EventPattern")
+        if isinstance(pattern, str):
+            parsed = json.loads(pattern)
+            if not isinstance(parsed, dict):
+                raise ValueError(f"EventPattern of {resource_name} is not a JSON object")
+            properties["EventPattern"] = parsed
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    patches.replace(EVENTS_RULE_FROM_CLOUDFORMATION, classmethod(create))
+    try:
+        yield
+    finally:
+        patches.restore()
 
 
 def _to_lambda(services: RuntimeServices, target: dict[str, Any], payload: Any, via: str) -> None:

@@ -35,6 +35,8 @@ class Stack:
     account: str = "123456789012"
     uuid: str = "51af3dc0-da77-11e4-872e-1234567890ab"
     parameters: Mapping[str, str] = field(default_factory=dict)
+    conditions: Mapping[str, bool] = field(default_factory=dict)
+    """The template's conditions that Fn::If meets, as this deployment decides them."""
 
     def __post_init__(self) -> None:
         if not STACK_NAME.fullmatch(self.name):
@@ -57,7 +59,7 @@ class Stack:
             account=self.account,
             parameters=self.parameters,
             physical_ids={},
-            conditions={},
+            conditions=self.conditions,
             attribute=_no_attribute,
         )
 
@@ -85,7 +87,7 @@ def evaluate(value: Any, stack: Stack) -> Any:
         rule_function = _RULE_FUNCTIONS.get(name)
         if rule_function is not None:
             return rule_function(argument, stack)
-    # Ref, Fn::Sub, Fn::Join, Fn::Split, Fn::Select: the local runtime's resolver.
+    # Ref, Fn::Sub, Fn::Join, Fn::Split, Fn::Select, Fn::If: the local runtime's resolver.
     return stack.resolver().resolve(value)
 
 
@@ -152,4 +154,4 @@ _RULE_FUNCTIONS: dict[str, Any] = {
     "Fn::And": _and,
     "Fn::Or": _or,
 }
-_SUPPORTED = {*_RULE_FUNCTIONS, "Fn::Sub", "Fn::Join", "Fn::Split", "Fn::Select"}
+_SUPPORTED = {*_RULE_FUNCTIONS, "Fn::Sub", "Fn::Join", "Fn::Split", "Fn::Select", "Fn::If"}

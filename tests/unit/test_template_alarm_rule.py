@@ -6,11 +6,12 @@ and hyphens, so no other stack's alarms start with "<stack name>/" (a sibling su
 its size depends on the stack name and region, never on the number of alarms.
 
 EventBridge limits a pattern to 2,048 characters by default (EventBridge quotas, "Event pattern
-size"). CloudFormation does not document how it writes the EventPattern object as JSON, so it is
-measured with a space after every "," and ":" (Python's json.dumps), longer than the compact form.
+size"). The template writes the pattern as compact JSON text; it is measured with a space after
+every "," and ":" (Python's json.dumps), longer than that, so the bound holds for either form.
 Matching is moto's EventBridge: a rule with the resolved pattern, a queue target, PutEvents.
 """
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -27,10 +28,19 @@ EVENT_PATTERN_LIMIT = 2048
 
 STACK = "datalake-events"
 SIBLINGS = ("datalake-events-prod", "datalake-events-dev", "datalake-events2")
+DEFAULT_SCOPE = {"WatchOtherAlarms": False}
+"""MonitoredAlarms empty: the stack's own alarms only."""
 
 
 def _pattern(template: dict[str, Any]) -> Any:
     return template["Resources"]["AlarmStateRule"]["Properties"]["EventPattern"]
+
+
+def _resolved(template: dict[str, Any], stack: Stack) -> Any:
+    """The pattern as EventBridge gets it for this stack (JSON text, read back), watching no
+    other alarms unless the stack's conditions say so (MonitoredAlarms)."""
+    stack = dataclasses.replace(stack, conditions={**DEFAULT_SCOPE, **stack.conditions})
+    return json.loads(evaluate(_pattern(template), stack))
 
 
 def _pattern_chars(pattern: Any) -> int:
@@ -102,7 +112,7 @@ def test_the_pattern_fits_eventbridge_for_a_long_stack_name_in_the_longest_regio
     name = ("datalake-events-staging-" + "x" * MAX_STACK_NAME_CHARS)[:name_chars]
     stack = Stack(name=name, region=region, partition=partition)
     # When the pattern is resolved for that stack
-    pattern = evaluate(_pattern(sam_template), stack)
+    pattern = _resolved(sam_template, stack)
     # Then it is within EventBridge's default pattern size
     assert name in json.dumps(pattern)
     assert _pattern_chars(pattern) <= EVENT_PATTERN_LIMIT
@@ -129,7 +139,7 @@ def test_the_rule_matches_every_alarm_of_its_stack(sam_template: dict[str, Any])
     alarm_names = _alarm_names(sam_template, stack).values()
     entries = [_state_change(stack, name) for name in alarm_names]
     # When EventBridge matches them against the rule's pattern
-    delivered = _delivered(evaluate(_pattern(sam_template), stack), entries)
+    delivered = _delivered(_resolved(sam_template, stack), entries)
     # Then every one of them reaches the target
     assert sorted(delivered) == sorted(entry["Resources"][0] for entry in entries)
 
@@ -140,7 +150,7 @@ def test_the_rule_matches_no_alarm_of_a_sibling_stack(
 ) -> None:
     # Given the rule of stack "datalake-events" and the alarms of a stack whose name starts
     # with the same letters, in the same account and region
-    pattern = evaluate(_pattern(sam_template), Stack(name=STACK))
+    pattern = _resolved(sam_template, Stack(name=STACK))
     other = Stack(name=sibling)
     entries = [_state_change(other, name) for name in _alarm_names(sam_template, other).values()]
     # When EventBridge matches them
@@ -159,7 +169,7 @@ def test_the_rule_matches_no_alarm_of_the_same_name_elsewhere(
 ) -> None:
     # Given this stack's alarm names, raised in another account or region (an event forwarded
     # from another bus carries its own ARN)
-    pattern = evaluate(_pattern(sam_template), Stack(name=STACK))
+    pattern = _resolved(sam_template, Stack(name=STACK))
     entries = [_state_change(other, name) for name in _alarm_names(sam_template, other).values()]
     # When EventBridge matches them
     delivered = _delivered(pattern, entries)

@@ -15,6 +15,9 @@ from datalake_shared.slack import (
 )
 from pipeline_monitor.records import MonitorRecord, Service, Severity
 
+# The alerts' idempotency records are "<prefix>#<hash of the event id>" in IDEMPOTENCY_TABLE;
+# tools/test_alert.py reads them to learn whether Slack took an alert.
+IDEMPOTENCY_KEY_PREFIX: Final = "pipeline-monitor-slack"
 SERVICE_LABELS: Final = {
     Service.GLUE_JOB: "Glue job",
     Service.GLUE_CRAWLER: "Glue crawler",

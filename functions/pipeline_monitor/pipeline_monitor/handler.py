@@ -31,7 +31,7 @@ from datalake_shared.slack import (
     slack_poster_from_settings,
 )
 from datalake_shared.validation import describe_error
-from pipeline_monitor.alerts import AlertPoster
+from pipeline_monitor.alerts import IDEMPOTENCY_KEY_PREFIX, AlertPoster
 from pipeline_monitor.announcer import EventBridgeRecordAnnouncer
 from pipeline_monitor.models import SnsEvent
 from pipeline_monitor.records import Service
@@ -39,7 +39,6 @@ from pipeline_monitor.service import AlertStatus, MonitorOutcome, PipelineMonito
 from pipeline_monitor.settings import get_settings
 from pipeline_monitor.store import S3MonitorStore
 
-IDEMPOTENCY_KEY_PREFIX: Final = "pipeline-monitor-slack"
 ALERT_METRICS: Final = {
     AlertStatus.POSTED: "AlertsPosted",
     AlertStatus.DUPLICATE: "AlertsDuplicate",
