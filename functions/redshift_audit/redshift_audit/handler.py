@@ -1,13 +1,14 @@
 """redshift_audit: Redshift user-activity log → sensitive statements → audit table + Slack.
 
-A CloudWatch Logs subscription filter on a cluster's ``useractivitylog`` group (the template's
-RedshiftUserActivityLogGroup parameter; one filter per further cluster) invokes this function
-asynchronously with a gzip+base64 batch of log events. ``RedshiftAuditor`` (see
-service.py) parses each log event's user-activity records, classifies every
-statement with sqlglot (DDL, DCL, other), stores one audit object per log event with sensitive
-statements in S3 and announces it on EventBridge; then ONE Block Kit message summarises the
-whole batch through ``datalake_shared.slack`` (idempotent on the batch's log event ids), so a
-burst of DDL is one post, not one per line.
+A CloudWatch Logs subscription filter on a cluster's or serverless namespace's
+``useractivitylog`` group (one per group of the pipeline config's ``redshift_log_groups``, kept
+by the config loader; or the template's single-group RedshiftUserActivityLogGroup) invokes this
+function asynchronously with a gzip+base64 batch of log events. ``RedshiftAuditor`` (see
+service.py) parses each log event's user-activity records, classifies every statement with
+sqlglot (DDL, DCL, other), stores one audit object per log event with sensitive statements in S3
+and announces it on EventBridge; then ONE Block Kit message summarises the whole batch through
+``datalake_shared.slack`` (idempotent on the batch's log event ids), so a burst of DDL is one
+post, not one per line.
 CONTROL_MESSAGE payloads (CloudWatch checking the destination) are acknowledged and ignored.
 
 The post is started only when the invocation has time left for the webhook's whole retry

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from datalake_shared.event_shapes import EventShapeError
+from datalake_shared.redshift_log_groups import warehouse_of
 from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_validation_error
 
 CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
@@ -127,8 +128,13 @@ def parse_user_activity(message: str) -> list[UserActivity]:
 
 
 def cluster_of(log_group: str) -> str:
-    """ "demo" from "/aws/redshift/cluster/demo/useractivitylog" (and from a serverless
-    workgroup's group); the group itself when it has neither."""
+    """ "demo" from "/aws/redshift/cluster/demo/useractivitylog", "finance" from a serverless
+    namespace's "/aws/redshift/finance/useractivitylog" (the names the config accepts:
+    redshift_log_groups); for another group (the RedshiftUserActivityLogGroup parameter takes
+    any), the name after a "cluster" or "workgroup" part, else the group itself."""
+    warehouse = warehouse_of(log_group)
+    if warehouse is not None:
+        return warehouse.name
     parts = [part for part in log_group.split("/") if part]
     for marker in ("cluster", "workgroup", "serverless"):
         if marker in parts:

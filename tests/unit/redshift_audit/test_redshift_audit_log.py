@@ -62,6 +62,7 @@ def test_lines_that_are_not_user_activity_give_nothing(message: str) -> None:
     [
         (LOG_GROUP, "demo-cluster-ou1"),
         ("/aws/redshift/serverless/workgroup/analytics/useractivitylog", "analytics"),
+        ("/aws/redshift/finance/useractivitylog", "finance"),  # a serverless namespace's
         ("/custom/group", "/custom/group"),
     ],
 )
