@@ -44,6 +44,9 @@ class LakeTables(Closeable):
         self._connection: duckdb.DuckDBPyConnection | None = None
         self.statements: list[str] = []  # every statement run on DuckDB, in order
         self.maintenance: list[MaintenanceRun] = []
+        # ALTER TABLE ... SET TBLPROPERTIES of Iceberg tables: (database, table) -> properties
+        # (Athena keeps them in the Iceberg metadata, not in Glue).
+        self.table_properties: dict[tuple[str, str], dict[str, str]] = {}
         self.now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
     # ------------------------------------------------------------------ lifecycle

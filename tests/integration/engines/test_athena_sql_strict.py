@@ -2,7 +2,8 @@
 ErrorLevel.RAISE) and held to Athena's 262,144-byte query string limit.
 
 What goes to StartQueryExecution: iceberg_cdc's MERGE and ALTER TABLE ... ADD COLUMNS, the
-maintenance state machine's OPTIMIZE and VACUUM (``athena:startQueryExecution.sync``), and the
+maintenance state machine's ALTER TABLE ... SET TBLPROPERTIES, OPTIMIZE and VACUUM
+(``athena:startQueryExecution.sync``, statements built by the maintenance planner), and the
 template's named queries (athena/**/*.sql). The project creates no table through Athena (its
 tables are AWS::Glue::Table resources), so there is no CREATE TABLE to check.
 
@@ -26,6 +27,8 @@ from hypothesis import strategies as st
 from sqlglot import exp
 from sqlglot.dialects.trino import Trino
 
+from datalake_shared.athena_names import UnsafeIdentifierError
+from datalake_shared.table_maintenance import TableMaintenance, maintenance_statements
 from iceberg_cdc.athena import RunResult, RunStatus
 from iceberg_cdc.attribute_values import decode_value
 from iceberg_cdc.catalog import TableSchema
@@ -118,7 +121,10 @@ def _athena_tasks(node: Any) -> list[dict[str, Any]]:
 
 def _state_machine_statements() -> dict[str, str]:
     """Test id -> the SQL each Athena task sends, per table the definition maintains (its
-    ``Tables`` substitution)."""
+    ``Tables`` substitution). A task whose QueryString is a path runs a statement the
+    maintenance planner built (datalake_shared.table_maintenance): the statements it builds for
+    those tables with default settings stand for it (tests/unit/batch_planner holds them to the
+    grammar for any settings and name)."""
     statements: dict[str, str] = {}
     for machine in state_machine_definitions():
         tables = [t for t in machine.substitutions.get("Tables", "").split(",") if t]
@@ -129,8 +135,17 @@ def _state_machine_statements() -> dict[str, str]:
                     parameters["QueryString"]
                 )
                 continue
+            query = str(parameters["QueryString.$"])
             for table in tables:
-                sql = evaluate_format(parameters["QueryString.$"], {"table": table})
+                if query.startswith("States.Format("):
+                    sql = evaluate_format(query, {"table": table})
+                else:
+                    planned = maintenance_statements(DATABASE, table, TableMaintenance())
+                    sql = {
+                        "$.table.retention_sql": planned.retention,
+                        "$.table.optimize_sql": planned.optimize or "",
+                        "$.table.vacuum_sql": planned.vacuum,
+                    }[query]
                 statements[f"{machine.logical_id}:{sql.split()[0]}:{table}"] = sql
     return statements
 
@@ -138,27 +153,35 @@ def _state_machine_statements() -> dict[str, str]:
 MACHINE_STATEMENTS = _state_machine_statements()
 
 
-def test_maintenance_sends_optimize_and_vacuum_for_each_table() -> None:
+def test_maintenance_sends_retention_optimize_and_vacuum_for_each_table() -> None:
     # Given the statements of every Athena task of every state machine
-    # Then the maintenance state machine's OPTIMIZE and VACUUM of the orders table are there
+    # Then the maintenance state machine's ALTER, OPTIMIZE and VACUUM of the orders table are there
     assert sorted(MACHINE_STATEMENTS) == [
+        "IcebergMaintenanceStateMachine:ALTER:orders",
         "IcebergMaintenanceStateMachine:OPTIMIZE:orders",
         "IcebergMaintenanceStateMachine:VACUUM:orders",
     ]
+
+
+def _named_table(checked: exp.Expr | GrammarMatch) -> tuple[str, ...]:
+    if isinstance(checked, GrammarMatch):
+        return checked.table
+    assert isinstance(checked, exp.Alter)
+    return (checked.this.db, checked.this.name)
 
 
 @pytest.mark.parametrize("name", sorted(MACHINE_STATEMENTS))
 def test_state_machine_statement_follows_athena_grammar(name: str) -> None:
     """sqlglot reads OPTIMIZE / VACUUM only as a generic Command, so the statement must match
     Athena's documented grammar (``OPTIMIZE [db.]table REWRITE DATA USING BIN_PACK [WHERE p]``,
-    ``VACUUM [db.]table``) in full instead; a statement sqlglot parses is taken as parsed."""
+    ``VACUUM [db.]table``) in full instead; a statement sqlglot parses (ALTER TABLE ... SET
+    TBLPROPERTIES) is taken as parsed."""
     # Given a statement a state machine sends to Athena (template substitutions applied)
     sql = MACHINE_STATEMENTS[name]
     # When checked strictly
     checked = check_statement(sql)
     # Then it names the lake database's table, and fits Athena's query string
-    assert isinstance(checked, GrammarMatch)
-    assert checked.table == (DATABASE, name.rsplit(":", 1)[-1])
+    assert _named_table(checked) == (DATABASE, name.rsplit(":", 1)[-1])
     assert utf8_size(sql) <= ATHENA_MAX_QUERY_BYTES
 
 
@@ -171,8 +194,8 @@ def test_maintained_tables_are_iceberg_tables_of_the_template() -> None:
         for props in tables
         if "IcebergInput" in props.get("OpenTableFormatInput", {})
     }
-    named = {check_statement(sql) for sql in MACHINE_STATEMENTS.values()}
-    assert {match.table for match in named if isinstance(match, GrammarMatch)} <= iceberg
+    named = {_named_table(check_statement(sql)) for sql in MACHINE_STATEMENTS.values()}
+    assert named <= iceberg
 
 
 def test_a_command_outside_athena_grammar_is_not_counted_as_parsed() -> None:
@@ -224,6 +247,40 @@ def test_add_columns_parses_as_exactly_those_columns(columns: list[tuple[str, st
     sql = add_columns_sql(DATABASE, TABLE, columns)
     # Then it parses strictly as one ALTER TABLE adding exactly those columns and types
     _check_add_columns(sql, columns)
+
+
+maintenance_settings = st.builds(
+    TableMaintenance,
+    compact=st.booleans(),
+    snapshot_retention_days=st.integers(1, 3650),
+    min_snapshots_to_keep=st.integers(1, 10_000),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(database=plain_names, table=plain_names, maintenance=maintenance_settings)
+def test_planned_maintenance_follows_athena_grammar(
+    database: str, table: str, maintenance: TableMaintenance
+) -> None:
+    # Given any table the maintenance planner accepts, with any settings
+    try:
+        planned = maintenance_statements(database, table, maintenance)
+    except UnsafeIdentifierError:
+        return  # refused (a leading "_"): never sent
+    # When each statement is checked strictly / Then each names exactly that table
+    for sql in (planned.retention, planned.optimize, planned.vacuum):
+        if sql is None:
+            continue
+        assert _named_table(check_statement(sql)) == (database, table)
+    # ...and the retention sets exactly the two properties, to the configured numbers
+    alter = parse_one(planned.retention, exp.Alter)
+    properties = {
+        str(node.this.this): str(node.args["value"].this) for node in alter.find_all(exp.Property)
+    }
+    assert properties == {
+        "vacuum_max_snapshot_age_seconds": str(maintenance.max_snapshot_age_seconds),
+        "vacuum_min_snapshots_to_keep": str(maintenance.min_snapshots_to_keep),
+    }
 
 
 def test_no_keyword_the_ddl_writes_bare_is_misread() -> None:

@@ -181,6 +181,9 @@ def test_default_planner_reads_the_configured_tables_and_job(
     monkeypatch.setenv("TABLE_CONFIG_TABLE", "table-config")
     monkeypatch.setenv("FILE_TRACKER_TABLE", "file-tracker")
     monkeypatch.setenv("GLUE_JOB_NAME", "cdc-merge")
+    monkeypatch.setenv("TABLE_MAINTENANCE_TABLE", "table-maintenance")
+    monkeypatch.setenv("LAKE_DATABASE", "lake")
+    monkeypatch.setenv("CDC_TABLE_CONFIG_TABLE", "cdc-table-config")
     get_settings.cache_clear()
     app.default_planner.cache_clear()
     try:

@@ -8,15 +8,18 @@ SAMPLES = sample_event_names("batch_planner")
 
 
 def test_corpus_holds_the_documented_cases() -> None:
-    # Given events/batch_planner / Then the tick and the unknown-cadence case are there
-    assert set(SAMPLES) >= {"hourly_tick.json", "unknown_cadence.json"}
+    # Given events/batch_planner / Then the tick, the unknown-cadence case and the nightly
+    # maintenance request are there
+    assert set(SAMPLES) >= {"hourly_tick.json", "unknown_cadence.json", "maintenance_run.json"}
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_every_sample_is_a_valid_planner_input(name: str) -> None:
-    # Given a sample / When parsed with the handler's model / Then it is valid and complete
-    request = app.PlanRequest.model_validate(load_event(name))
-    assert request.model_dump() == load_event(name)
+    # Given a sample / When parsed with the handler's model for its shape
+    event = load_event(name)
+    model = app.MaintenanceRequest if "maintenance" in event else app.PlanRequest
+    # Then it is valid and complete
+    assert model.model_validate(event).model_dump() == event
 
 
 def test_tick_is_what_the_state_machine_passes() -> None:

@@ -13,6 +13,9 @@ ENV = {
     "TABLE_CONFIG_TABLE": "table-config",
     "FILE_TRACKER_TABLE": "file-tracker",
     "GLUE_JOB_NAME": "cdc-merge",
+    "TABLE_MAINTENANCE_TABLE": "table-maintenance",
+    "LAKE_DATABASE": "lake",
+    "CDC_TABLE_CONFIG_TABLE": "cdc-table-config",
 }
 FUNCTION = "BatchPlannerFunction"
 
@@ -24,7 +27,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_settings_read_every_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the four variables
+    # Given the required variables
     set_variables(monkeypatch, ENV)
     # When settings load / Then each field holds its variable
     assert get_settings() == BatchPlannerSettings(
@@ -32,6 +35,9 @@ def test_settings_read_every_variable(monkeypatch: pytest.MonkeyPatch) -> None:
         table_config_table="table-config",
         file_tracker_table="file-tracker",
         glue_job_name="cdc-merge",
+        table_maintenance_table="table-maintenance",
+        lake_database="lake",
+        cdc_table_config_table="cdc-table-config",
     )
 
 

@@ -666,6 +666,43 @@ def test_maintenance_of_a_missing_or_non_iceberg_table_fails(
     assert engine.maintenance == []
 
 
+def test_set_tblproperties_keeps_the_iceberg_tables_properties(
+    engine: AthenaOnDuckDB, glue: "GlueClient"
+) -> None:
+    # Given an Iceberg table / When the maintenance planner's retention statement runs twice
+    iceberg_table(glue, "orders", ORDERS)
+    sql = (
+        "ALTER TABLE lake.orders SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds'='{}', "
+        "'vacuum_min_snapshots_to_keep'='2')"
+    )
+    first, second = engine.execute(sql.format(432000)), engine.execute(sql.format(86400))
+    # Then both succeed as DDL and the table holds the latest values
+    assert (first.statement_type, second.state) == ("DDL", "SUCCEEDED")
+    assert engine.table_properties[(DB, "orders")] == {
+        "vacuum_max_snapshot_age_seconds": "86400",
+        "vacuum_min_snapshots_to_keep": "2",
+    }
+
+
+@pytest.mark.parametrize(
+    ("sql", "code"),
+    [
+        ("ALTER TABLE lake.orders SET TBLPROPERTIES ('my_own'='1')", "INVALID_TABLE_PROPERTY"),
+        ("ALTER TABLE lake.nope SET TBLPROPERTIES ('format'='parquet')", "TABLE_NOT_FOUND"),
+        ("ALTER TABLE lake.csv_table SET TBLPROPERTIES ('format'='x')", "NOT_SUPPORTED"),
+    ],
+)
+def test_set_tblproperties_refuses_what_athena_refuses(
+    engine: AthenaOnDuckDB, glue: "GlueClient", sql: str, code: str
+) -> None:
+    # Given an Iceberg and a CSV table / When a key Athena does not let Iceberg tables set, a
+    # missing table or a non-Iceberg table is altered / Then it fails so, and nothing is kept
+    iceberg_table(glue, "orders", ORDERS)
+    external_table(glue, "csv_table", [("a", "string")])
+    assert failure(engine.execute(sql)).startswith(f"{code}:")
+    assert engine.table_properties == {}
+
+
 def test_alter_table_add_columns_updates_glue_and_duckdb(
     engine: AthenaOnDuckDB, glue: "GlueClient"
 ) -> None:
