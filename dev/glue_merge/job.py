@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 from cdc_merge.main import JobArguments, report, run
 from cdc_merge.table_spec import quote_identifier
 from dev.glue_merge.duckdb_engine import DuckDbEngine, s3_download_resolver
+from dev.glue_merge.glue_catalog import register_lake_tables
 from local_runtime.bridges import RuntimeServices
 from local_runtime.bridges.glue import LocalGlueJob
 from local_runtime.emulated import GlueJob
@@ -75,12 +76,19 @@ class CdcMergeJob:
                 if self.engine_name == "spark":
                     engine = self._spark_engine(parsed.catalog, services.workdir)
                     engine.resolve_path = resolve
-                    outcome = run(parsed, engine, dynamodb=dynamodb)
+                    outcome = run(parsed, engine, dynamodb=dynamodb, s3=s3)
                 else:
                     with DuckDbEngine(
                         lake_path(services.workdir), catalog=parsed.catalog, resolve_path=resolve
                     ) as duckdb_engine:
-                        outcome = run(parsed, duckdb_engine, dynamodb=dynamodb)
+                        outcome = run(parsed, duckdb_engine, dynamodb=dynamodb, s3=s3)
+                    # Once the engine closed the file: as Glue's Iceberg catalog does on AWS, so
+                    # Athena (the maintenance run) finds the tables.
+                    register_lake_tables(
+                        lake_path(services.workdir),
+                        services.session.client("glue"),
+                        parsed.warehouse,
+                    )
         finally:
             restore_log()
         services.activity.job_outcomes.append({"job": job.logical_id, **outcome.as_json()})

@@ -7,24 +7,26 @@ would refuse (partition key over 2,048 bytes, sort key over 1,024) is cut and ha
 keeps run_id whole; the error is cut to MAX_ERROR_CHARS.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any
 
 from cdc_merge.dynamo_table import DynamoTable
+from datalake_contracts import processing_history as layout
 from datalake_contracts.dynamodb_keys import (
     MAX_PARTITION_KEY_BYTES,
     MAX_SORT_KEY_BYTES,
     bounded_key,
 )
+from datalake_contracts.processing_history import MAX_ERROR_CHARS, Status
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_s3 import S3Client
 
-Status = Literal["succeeded", "failed", "skipped_locked"]
-# A DynamoDB item is at most 400 KB; a Spark error with its stack can be longer than that.
-# 8,000 characters are at most 32,000 bytes of UTF-8, whatever the text.
-MAX_ERROR_CHARS: Final = 8_000
+__all__ = ["MAX_ERROR_CHARS", "DynamoHistory", "HistoryRecord", "S3TableRuns", "Status"]
 
 
 @dataclass(frozen=True)
@@ -50,28 +52,88 @@ class HistoryRecord:
     def run_key(self) -> str:
         return f"{self.started_at.isoformat()}#{self.run_id}"
 
+    def as_json(self, job_run_id: str = "") -> dict[str, Any]:
+        """The record with the item's attribute names, as plain JSON (its table-runs line)."""
+        record: dict[str, Any] = {
+            layout.SOURCE_TABLE: self.source_table,
+            layout.RUN_KEY: self.run_key,
+            layout.RUN_ID: self.run_id,
+            layout.BATCH_ID: self.batch_id,
+            layout.STATUS: self.status,
+            layout.STARTED_AT: self.started_at.isoformat(),
+            layout.FINISHED_AT: self.finished_at.isoformat(),
+            layout.DURATION_MS: self.duration_ms,
+            layout.FILES: self.files,
+            layout.INSERTED: self.inserted,
+            layout.UPDATED: self.updated,
+            layout.DELETED: self.deleted,
+            layout.FULL_LOAD: self.full_load,
+        }
+        if job_run_id:
+            record[layout.JOB_RUN_ID] = job_run_id
+        if self.error:
+            record[layout.ERROR] = self.error[:MAX_ERROR_CHARS]
+        return record
+
 
 class DynamoHistory(DynamoTable):
-    @staticmethod
-    def item(record: HistoryRecord) -> dict[str, "AttributeValueTypeDef"]:
-        item: dict[str, AttributeValueTypeDef] = {
-            "source_table": {"S": bounded_key(record.source_table, MAX_PARTITION_KEY_BYTES)},
-            "run_key": {"S": bounded_key(record.run_key, MAX_SORT_KEY_BYTES)},
-            "run_id": {"S": record.run_id},
-            "batch_id": {"S": record.batch_id},
-            "status": {"S": record.status},
-            "started_at": {"S": record.started_at.isoformat()},
-            "finished_at": {"S": record.finished_at.isoformat()},
-            "duration_ms": {"N": str(record.duration_ms)},
-            "files": {"N": str(record.files)},
-            "inserted": {"N": str(record.inserted)},
-            "updated": {"N": str(record.updated)},
-            "deleted": {"N": str(record.deleted)},
-            "full_load": {"BOOL": record.full_load},
-        }
-        if record.error:
-            item["error"] = {"S": record.error[:MAX_ERROR_CHARS]}
+    """The history table; ``job_run_id`` (the Glue run writing) goes on every item."""
+
+    def __init__(
+        self, table_name: str, client: "DynamoDBClient | None" = None, job_run_id: str = ""
+    ) -> None:
+        super().__init__(table_name, client)
+        self.job_run_id = job_run_id
+        self.recorded: list[HistoryRecord] = []  # this run's records, for S3TableRuns
+
+    def item(self, record: HistoryRecord) -> dict[str, "AttributeValueTypeDef"]:
+        item: dict[str, AttributeValueTypeDef] = {}
+        for name, value in record.as_json(self.job_run_id).items():
+            if isinstance(value, bool):
+                item[name] = {"BOOL": value}
+            elif isinstance(value, int):
+                item[name] = {"N": str(value)}
+            else:
+                item[name] = {"S": value}
+        # Keys DynamoDB would refuse are cut and hashed (see the module docstring).
+        item[layout.SOURCE_TABLE] = {"S": bounded_key(record.source_table, MAX_PARTITION_KEY_BYTES)}
+        item[layout.RUN_KEY] = {"S": bounded_key(record.run_key, MAX_SORT_KEY_BYTES)}
         return item
 
     def record(self, record: HistoryRecord) -> None:
         self.client.put_item(TableName=self.table_name, Item=self.item(record))
+        self.recorded.append(record)
+
+
+class S3TableRuns:
+    """The run's history records as one JSON-lines object under ``location`` (s3://bucket/prefix/),
+    which TableRunsTable lets Athena read (the per-table status named query)."""
+
+    def __init__(self, location: str, client: "S3Client | None" = None) -> None:
+        if not location.startswith("s3://"):
+            raise ValueError("--table_runs_location must be an s3:// location")
+        self.bucket, _, self.prefix = location.removeprefix("s3://").partition("/")
+        self._client = client
+
+    @property
+    def client(self) -> "S3Client":
+        if self._client is None:
+            import boto3  # noqa: PLC0415 - only on the first write
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def write(self, records: list[HistoryRecord], batch_id: str, job_run_id: str) -> str | None:
+        """Puts the records (none: nothing written); returns the key. The day partition is the
+        last record's finish day (UTC): the day the batch ended."""
+        if not records:
+            return None
+        day = records[-1].finished_at.date().isoformat()
+        key = layout.table_runs_key(self.prefix, day, batch_id, job_run_id)
+        body = "".join(
+            json.dumps(record.as_json(job_run_id), sort_keys=True) + "\n" for record in records
+        )
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=body.encode(), ContentType="application/x-ndjson"
+        )
+        return key

@@ -3,8 +3,9 @@
 Job arguments (Glue passes them as ``--name value``): --batch (one batch of the state machine,
 JSON, parsed with json.loads), --file_tracker_table, --lease_table, --history_table, and the
 optional --table_config_table (where the configs of a batch that names its tables are read),
---catalog (default glue_catalog), --warehouse (s3:// location of new Iceberg tables)
-and --lease_seconds (default 3600).
+--catalog (default glue_catalog), --warehouse (s3:// location of new Iceberg tables),
+--lease_seconds (default 3600) and --table_runs_location (s3://bucket/prefix/: each run's history
+records as JSON lines, for Athena). Glue passes --JOB_RUN_ID itself; it goes on every record.
 
 Local runs (the engine tier, and anyone trying the job on their own Spark 3.5 + Iceberg 1.10):
 --catalog_type hadoop puts the Iceberg tables in a ``hadoop`` catalog at --warehouse (a local
@@ -20,6 +21,7 @@ same way.
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cdc_merge.engine import SparkEngine, SqlEngine
 from cdc_merge.file_tracker import DynamoFileTracker, PendingFile
-from cdc_merge.history import DynamoHistory
+from cdc_merge.history import DynamoHistory, S3TableRuns
 from cdc_merge.job import DEFAULT_CATALOG, BatchOutcome, process_batch
 from cdc_merge.leases import DEFAULT_LEASE_SECONDS, DynamoLeases
 from cdc_merge.table_configs import DynamoTableConfigs, with_table_configs
@@ -39,6 +41,7 @@ from cdc_merge.table_spec import validate_catalog
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
 
 logger = logging.getLogger("cdc_merge")
 
@@ -50,6 +53,8 @@ OPTIONAL_ARGUMENTS: Final = {
     "lease_seconds": str(DEFAULT_LEASE_SECONDS),
     "catalog_type": "glue",
     "staging_dir": "",
+    "table_runs_location": "",
+    "JOB_RUN_ID": "",  # set by Glue on every run
 }
 CATALOG_TYPES: Final = ("glue", "hadoop")
 
@@ -70,6 +75,8 @@ class JobArguments:
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     catalog_type: str = "glue"
     staging_dir: str = ""
+    table_runs_location: str = ""
+    job_run_id: str = ""
 
     @classmethod
     def from_options(cls, options: dict[str, str]) -> "JobArguments":
@@ -90,6 +97,9 @@ class JobArguments:
         lease_seconds = int(options.get("lease_seconds") or DEFAULT_LEASE_SECONDS)
         if lease_seconds <= 0:
             raise ValueError("--lease_seconds must be positive")
+        table_runs_location = options.get("table_runs_location", "")
+        if table_runs_location and not table_runs_location.startswith("s3://"):
+            raise ValueError("--table_runs_location must be an s3:// location")
         return cls(
             batch=batch,
             file_tracker_table=options["file_tracker_table"],
@@ -101,6 +111,8 @@ class JobArguments:
             lease_seconds=lease_seconds,
             catalog_type=catalog_type,
             staging_dir=options.get("staging_dir", ""),
+            table_runs_location=table_runs_location,
+            job_run_id=options.get("JOB_RUN_ID", ""),
         )
 
 
@@ -159,24 +171,46 @@ def _utc_now() -> datetime:
 
 
 def run(
-    arguments: JobArguments, engine: SqlEngine, dynamodb: "DynamoDBClient | None" = None
+    arguments: JobArguments,
+    engine: SqlEngine,
+    dynamodb: "DynamoDBClient | None" = None,
+    s3: "S3Client | None" = None,
 ) -> BatchOutcome:
-    """The batch on the engine, with the DynamoDB tables of the arguments."""
+    """The batch on the engine, with the DynamoDB tables of the arguments; then, with
+    --table_runs_location, the run's history records in S3 (a failed write fails the run, after
+    the outcome is logged: the status view must not silently miss it; the history table has the
+    records either way)."""
     batch = arguments.batch
     if arguments.table_config_table:
         batch = with_table_configs(
             batch, DynamoTableConfigs(arguments.table_config_table, client=dynamodb)
         )
-    return process_batch(
+    history = DynamoHistory(
+        arguments.history_table, client=dynamodb, job_run_id=arguments.job_run_id
+    )
+    outcome = process_batch(
         batch,
         engine,
         DynamoLeases(arguments.lease_table, arguments.lease_seconds, client=dynamodb),
         DynamoFileTracker(arguments.file_tracker_table, client=dynamodb),
-        DynamoHistory(arguments.history_table, client=dynamodb),
+        history,
         _utc_now,
         catalog=arguments.catalog,
         path=staged_path(arguments.staging_dir),
     )
+    if arguments.table_runs_location:
+        try:
+            S3TableRuns(arguments.table_runs_location, client=s3).write(
+                history.recorded, outcome.batch_id, arguments.job_run_id
+            )
+        except Exception:
+            # The merges are committed: the log says what ran before the run fails for the
+            # missing record (the history table has it).
+            logger.exception("Table-run records not written to %s", arguments.table_runs_location)
+            with contextlib.suppress(BatchFailedError):
+                report(outcome)
+            raise
+    return outcome
 
 
 def staged_path(staging_dir: str) -> Callable[[PendingFile], str]:

@@ -88,7 +88,12 @@ class GlueBridge:
 
     def _run(self, job_name: str, run: Any) -> None:
         assert self._services is not None
-        arguments = dict(run.arguments or {})
+        # Glue adds the run's own arguments to the script's (getResolvedOptions reads them).
+        arguments = {
+            **dict(run.arguments or {}),
+            "--JOB_NAME": job_name,
+            "--JOB_RUN_ID": run.job_run_id,
+        }
         record = GlueRun(job=job_name, run_id=run.job_run_id, arguments=arguments)
         self.runs.append(record)
         job = self.jobs.get(job_name)

@@ -52,12 +52,13 @@ def _resource_refs(value: Any) -> set[str]:
 
 
 def _enabled_rules(bucket: dict[str, Any]) -> list[dict[str, Any]]:
-    """Lifecycle rules that apply to the whole bucket (no prefix or tag filter)."""
+    """Lifecycle rules that apply to the whole bucket (no prefix or tag filter). A rule under
+    Fn::If (a retention parameter set to 0 drops it) has no Status here: never whole-bucket."""
     rules = bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
     return [
         rule
         for rule in rules
-        if rule["Status"] == "Enabled" and not {"Prefix", "TagFilters", "Filter"} & set(rule)
+        if rule.get("Status") == "Enabled" and not {"Prefix", "TagFilters", "Filter"} & set(rule)
     ]
 
 

@@ -20,7 +20,7 @@ MODULES = sorted([*PACKAGE.glob("*.py"), *CONTRACTS.glob("*.py")])
 # and the packages the bundle carries.
 GLUE_LIBRARIES = {"boto3", "botocore", "pyspark", "awsglue"}
 BUNDLED = {"cdc_merge", "datalake_contracts"}
-TYPE_CHECKING_ONLY = {"mypy_boto3_dynamodb"}
+TYPE_CHECKING_ONLY = {"mypy_boto3_dynamodb", "mypy_boto3_s3"}
 
 
 def _build_zip(output: Path) -> Path:
