@@ -22,7 +22,8 @@ CONFIG_ENV  ?= default
 
 .PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
         test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided destroy lock \
-        bench clean static-checks static-lock named-queries clean-workbook cost
+        bench clean static-checks static-lock named-queries clean-workbook cost table-status \
+        test-alert
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -138,6 +139,9 @@ load-config: $(STAMP) ## FILE=config/pipeline.yaml [STACK=<stack>] [DRY_RUN=1]: 
 	@test -n "$(FILE)" || { echo "usage: make load-config FILE=config/pipeline.yaml [STACK=datalake-events] [DRY_RUN=1]"; exit 2; }
 	$(PY) -m tools.load_config $(FILE) --stack $(or $(STACK),datalake-events) $(if $(DRY_RUN),--dry-run)
 
+table-status: $(STAMP) ## STACK=<stack> [CADENCE=<cadence>] [FORMAT=json]: each table's last run, outcome, pending files, last error
+	$(PY) -m tools.table_status --stack $(or $(STACK),datalake-events) $(if $(CADENCE),--cadence $(CADENCE)) $(if $(FORMAT),--format $(FORMAT))
+
 deploy: build ## sam deploy with samconfig.toml's CONFIG_ENV (default|dev|prod)
 	$(BIN)/sam deploy --config-env $(CONFIG_ENV)
 
@@ -149,6 +153,11 @@ deploy-guided: build ## first deployment: sam deploy --guided, answers saved in 
 destroy: $(STAMP) ## STACK=<stack> [REGION=us-east-1] [CONFIRM=1]: delete the stack, list what it kept
 	@test -n "$(STACK)" || { echo "usage: make destroy STACK=<stack> [REGION=us-east-1] [CONFIRM=1]"; exit 2; }
 	$(PY) -m tools.destroy --stack $(STACK) --region $(REGION) $(if $(CONFIRM),--yes)
+
+# Exit codes: 0 stored and posted, 1 stored not posted, 3 AWS error, 4 not stored (tools/test_alert.py).
+test-alert: $(STAMP) ## STACK=<stack> [REGION=us-east-1] [TIMEOUT=120]: synthetic failure through the monitor topic; stored? posted?
+	@test -n "$(STACK)" || { echo "usage: make test-alert STACK=<stack> [REGION=us-east-1] [TIMEOUT=120]"; exit 2; }
+	$(PY) -m tools.test_alert --stack $(STACK) --region $(REGION) --timeout $(or $(TIMEOUT),120)
 
 lock: $(STAMP) ## re-pin every dev package into constraints.txt after changing a requirement
 	@{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.tmp

@@ -28,6 +28,7 @@ import boto3
 from local_runtime.activity import ActivityLog
 from local_runtime.bridges import Bridge, RuntimeServices
 from local_runtime.bridges.athena import AthenaBridge
+from local_runtime.bridges.cloudwatch_logs import CloudWatchLogsBridge
 from local_runtime.bridges.dynamodb_backend import DynamoDbBackend, dynamodb_backend
 from local_runtime.bridges.dynamodb_streams import DynamoDbStreamsBridge
 from local_runtime.bridges.eventbridge import EventBridgeBridge
@@ -117,6 +118,7 @@ class LocalRuntime(Service):
         self.glue_bridge = GlueBridge(dict(glue_jobs or {}))
         self.streams_bridge = DynamoDbStreamsBridge(self.dynamodb_backend)
         self.sns_bridge = SnsBridge()
+        self.logs_bridge = CloudWatchLogsBridge()
         self.quicksight_bridge = QuickSightBridge()
         self.athena_bridge = AthenaBridge()
         self.slack_bridge = SlackBridge()
@@ -129,6 +131,7 @@ class LocalRuntime(Service):
             self.sqs_bridge,
             self.streams_bridge,
             self.sns_bridge,
+            self.logs_bridge,
             self.lambda_bridge,
             self.stepfunctions_bridge,
             self.glue_bridge,
@@ -278,7 +281,8 @@ class LocalRuntime(Service):
         raise NotSettledError(f"still busy after {max_rounds} rounds ({total} units of work)")
 
     def fire_schedule(self, schedule: str) -> str:
-        """Fires a schedule of the template now (e.g. "HourlyCadence"); returns what it started."""
+        """Fires a schedule now: a cadence's, by name (e.g. "hourly", kept by the config loader),
+        or the template's, by logical id; returns what it started."""
         return self.scheduler_bridge.fire(schedule)
 
     def invoke(self, function: str, event: Any) -> Invocation:

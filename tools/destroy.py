@@ -5,7 +5,11 @@
 
 Before anything is deleted, the stack's processed template and resource list are read: the
 resources whose DeletionPolicy is Retain (the data and its catalog) are what CloudFormation
-will leave behind, under these physical names. Buckets the stack does delete are emptied first
+will leave behind, under these physical names. Resources the config loader made from the
+pipeline config (decision 0030) are not the stack's: the stream mappings to iceberg_cdc other
+than the template's, and the stack's subscription filters on Redshift log groups are removed
+first, as CloudFormation would leave them pointing at deleted functions (the cadence schedules
+go with their schedule group). Buckets the stack does delete are emptied first
 (every version and delete marker), since CloudFormation cannot delete a bucket that holds
 objects. Then the stack is deleted, the deletion waited for, and the kept resources printed
 with the commands that remove them. Nothing is deleted without typing the stack name, or --yes.
@@ -15,6 +19,7 @@ deletion).
 """
 
 import argparse
+import contextlib
 import functools
 import shlex
 import sys
@@ -25,6 +30,9 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from samcli.yamlhelper import yaml_parse
+
+from datalake_shared.redshift_log_groups import subscription_filter_name
+from datalake_shared.redshift_subscriptions import CloudWatchLogsSubscriptions, GroupMissingError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -71,12 +79,22 @@ class KeptResource:
 
 
 @dataclass(frozen=True)
+class MadeByConfig:
+    """A resource the config loader created for the stack, unknown to CloudFormation."""
+
+    kind: str
+    name: str
+    remove: Callable[[], Any]
+
+
+@dataclass(frozen=True)
 class DeletionPlan:
     stack_name: str
     stack_id: str
     region: str
     kept: tuple[KeptResource, ...]
     emptied: tuple[StackResource, ...]  # buckets the stack deletes, emptied beforehand
+    made_by_config: tuple[MadeByConfig, ...] = ()  # removed before the stack
 
 
 def read_plan(client: ClientFactory, stack_name: str, region: str) -> DeletionPlan:
@@ -117,7 +135,52 @@ def read_plan(client: ClientFactory, stack_name: str, region: str) -> DeletionPl
         for resource in stack_resources
         if resource.resource_type == BUCKET and resource.deletion_policy not in RETAINING_POLICIES
     )
-    return DeletionPlan(stack_name, stack_id, region, tuple(kept), emptied)
+    made = tuple(_made_by_config(stack_resources, stack_name, client))
+    return DeletionPlan(stack_name, stack_id, region, tuple(kept), emptied, made)
+
+
+_CDC_FUNCTION: Final = "IcebergCdcFunction"
+_AUDIT_FUNCTION: Final = "RedshiftAuditFunction"
+_MAPPING: Final = "AWS::Lambda::EventSourceMapping"
+
+
+def _made_by_config(
+    resources: Sequence[StackResource], stack_name: str, client: ClientFactory
+) -> list[MadeByConfig]:
+    """The stream mappings and log subscription filters the config loader made."""
+    physical = {resource.logical_id: resource.physical_id for resource in resources}
+    made: list[MadeByConfig] = []
+    if _CDC_FUNCTION in physical:
+        declared = {r.physical_id for r in resources if r.resource_type == _MAPPING}
+        lambda_client = client("lambda")
+        paginator = lambda_client.get_paginator("list_event_source_mappings")
+        for page in paginator.paginate(FunctionName=physical[_CDC_FUNCTION]):
+            for mapping in page["EventSourceMappings"]:
+                if mapping["UUID"] in declared:
+                    continue  # the template's: CloudFormation deletes it
+                made.append(
+                    MadeByConfig(
+                        "stream mapping",
+                        f"{mapping['UUID']} ({mapping.get('EventSourceArn', '')})",
+                        functools.partial(
+                            lambda_client.delete_event_source_mapping, UUID=mapping["UUID"]
+                        ),
+                    )
+                )
+    if _AUDIT_FUNCTION in physical:
+        logs = CloudWatchLogsSubscriptions(client("logs"))
+        ours = subscription_filter_name(stack_name)
+        for group in logs.user_activity_groups():
+            with contextlib.suppress(GroupMissingError):  # deleted meanwhile: nothing to do
+                if any(found.name == ours for found in logs.filters(group)):
+                    made.append(
+                        MadeByConfig(
+                            "subscription filter",
+                            f"{ours} on {group}",
+                            functools.partial(logs.delete, group, ours),
+                        )
+                    )
+    return made
 
 
 def _as_template(body: Any) -> dict[str, Any]:
@@ -240,6 +303,8 @@ def empty_bucket(s3: "S3Client", bucket: str) -> int:
 
 def describe_plan(plan: DeletionPlan) -> str:
     lines = [f"Stack {plan.stack_name} ({plan.region}) will be deleted."]
+    for made in plan.made_by_config:
+        lines.append(f"  removed first (made by the config loader): {made.kind} {made.name}")
     for bucket in plan.emptied:
         lines.append(f"  emptied first (the stack deletes it): s3://{bucket.physical_id}")
     lines.append(f"  kept (DeletionPolicy Retain): {len(plan.kept)} resources")
@@ -279,6 +344,9 @@ def destroy(
     if not confirm(plan):
         print("Not confirmed: nothing was deleted.", file=out)
         return EXIT_NOT_CONFIRMED
+    for made in plan.made_by_config:
+        made.remove()
+        print(f"removed {made.kind} {made.name}", file=out)
     s3: S3Client = client("s3")
     for bucket in plan.emptied:
         count = empty_bucket(s3, bucket.physical_id)

@@ -6,7 +6,11 @@
 
 The stack defaults to $AWS_SAM_STACK_NAME; its outputs BatchConfigTableName and
 TableConfigTableName name the tables, and a table targeting a database outside its
-MergeTargetDatabases parameter (the Glue job may not write there) is refused. An invalid file
+MergeTargetDatabases parameter (the Glue job may not write there) is refused. With --stack, each
+stored cadence's schedule is then created, updated or removed as the config loader would (the
+schedule group and target are read from the loader function's environment), and so are the
+log subscriptions of the file's redshift_log_groups, and the stream mappings of its cdc_tables
+(a table outside the stack's CdcSourceTablePattern is refused first). An invalid file
 is rejected whole: every problem is printed and nothing is written (exit 1). --dry-run
 validates and prints without touching AWS.
 Exit codes: 0 applied (or valid, with --dry-run), 1 invalid file, 2 usage, 3 AWS error.
@@ -21,13 +25,25 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
-from datalake_shared.config_problems import PipelineConfigError
+from datalake_shared.cadence_schedules import (
+    CadenceScheduleSettings,
+    cadence_schedule_reconciler,
+    schedule_rows,
+)
+from datalake_shared.cdc_streams import CdcStreamReconciler, CdcStreamSettings
+from datalake_shared.cdc_tables import CdcTableStore, sources_outside
+from datalake_shared.config_problems import ConfigProblem, PipelineConfigError
 from datalake_shared.config_store import ApplyPlan, PipelineConfigStore
 from datalake_shared.pipeline_config import (
     PipelineConfig,
     parse_pipeline_config,
     unwritable_targets,
+)
+from datalake_shared.redshift_subscriptions import (
+    RedshiftSubscriptionSettings,
+    redshift_subscription_reconciler,
 )
 from datalake_shared.settings import split_commas
 
@@ -37,6 +53,8 @@ if TYPE_CHECKING:
 
 BATCH_TABLE_OUTPUT: Final = "BatchConfigTableName"
 TABLE_TABLE_OUTPUT: Final = "TableConfigTableName"
+# The loader's environment says where the cadence schedules go (datalake_shared.cadence_schedules).
+LOADER_FUNCTION_OUTPUT: Final = "ConfigLoaderFunctionName"
 WRITABLE_DATABASES_PARAMETER: Final = "MergeTargetDatabases"
 STACK_ENV: Final = "AWS_SAM_STACK_NAME"
 EXIT_INVALID: Final = 1
@@ -87,7 +105,30 @@ def describe(config: PipelineConfig) -> str:
             for table in sorted(config.tables, key=lambda t: (t.cadence, t.source_table))
         ],
     )
-    return f"Batches\n{batches}\n\nTables\n{tables}"
+    schedules = text_table(["cadence", "schedule"], schedule_rows(config.batches))
+    text = f"Batches\n{batches}\n\nSchedules\n{schedules}\n\nTables\n{tables}"
+    if config.redshift_log_groups is not None:  # absent: the file leaves them as they are
+        groups = config.redshift_log_groups
+        text += "\n\nRedshift log groups (one subscription each)\n" + (
+            "\n".join(f"  {group}" for group in groups) or "  none: every one is unsubscribed"
+        )
+    if config.cdc_tables:
+        text += "\n\nCDC tables (DynamoDB stream -> Iceberg table)\n" + text_table(
+            ["source_table", "target_table", "key", "columns", "ttl", "unknown", "active"],
+            [
+                [
+                    cdc.source_table,
+                    cdc.target_table,
+                    ",".join(cdc.key_columns),
+                    len(cdc.columns),
+                    cdc.ttl_deletes,
+                    cdc.unknown_attributes,
+                    "yes" if cdc.active else "no",
+                ]
+                for cdc in config.cdc_tables
+            ],
+        )
+    return text
 
 
 def describe_applied(plan: ApplyPlan) -> str:
@@ -113,25 +154,37 @@ class StackConfigTargets(NamedTuple):
     table_table: str
     # None: the stack predates the MergeTargetDatabases parameter.
     writable_databases: frozenset[str] | None
+    # None: the stack predates the output (and the cadence schedules).
+    loader_function: str | None = None
 
 
-def stack_tables(stack: str, client: "CloudFormationClient | None" = None) -> StackConfigTargets:
-    """The config tables (from the stack's outputs) and the databases its Glue job may write."""
+def stack_values(
+    stack: str, client: "CloudFormationClient | None" = None, required: Sequence[str] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The stack's (outputs, parameters) by key; StackLookupError when an output in
+    ``required`` is missing. Also used by tools/table_status.py."""
     cloudformation = client or boto3.client("cloudformation")
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as error:
         raise StackLookupError(f"stack {stack!r}: {error}") from error
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    missing = [name for name in (BATCH_TABLE_OUTPUT, TABLE_TABLE_OUTPUT) if name not in outputs]
+    missing = [name for name in required if name not in outputs]
     if missing:
         raise StackLookupError(f"stack {stack!r} has no output(s) {', '.join(missing)}")
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stacks[0].get("Parameters", [])}
+    return outputs, parameters
+
+
+def stack_tables(stack: str, client: "CloudFormationClient | None" = None) -> StackConfigTargets:
+    """The config tables (from the stack's outputs) and the databases its Glue job may write."""
+    outputs, parameters = stack_values(stack, client, (BATCH_TABLE_OUTPUT, TABLE_TABLE_OUTPUT))
     writable = parameters.get(WRITABLE_DATABASES_PARAMETER)
     return StackConfigTargets(
         outputs[BATCH_TABLE_OUTPUT],
         outputs[TABLE_TABLE_OUTPUT],
         split_commas(writable) if writable else None,
+        outputs.get(LOADER_FUNCTION_OUTPUT),
     )
 
 
@@ -198,6 +251,7 @@ def _apply(
     err: TextIO,
 ) -> int:
     session = boto3.session.Session(region_name=args.region)
+    loader_function: str | None = None
     try:
         if args.batch_table is not None:
             batch_table, table_table = args.batch_table, args.table_table
@@ -206,20 +260,135 @@ def _apply(
                 args.stack, clients.get("cloudformation") or session.client("cloudformation")
             )
             batch_table, table_table = targets.batch_table, targets.table_table
+            loader_function = targets.loader_function
             if targets.writable_databases is not None:
                 unwritable = unwritable_targets(config, targets.writable_databases)
                 if unwritable:
                     raise PipelineConfigError(str(args.file), unwritable)
         dynamodb: DynamoDBClient = clients.get("dynamodb") or session.client("dynamodb")
-        plan = PipelineConfigStore(batch_table, table_table, client=dynamodb).apply(config)
+        store = PipelineConfigStore(batch_table, table_table, client=dynamodb)
+        cdc_settings = _cdc_settings(config, loader_function, clients, session)
+        cdc = _cdc_reconciler(cdc_settings, clients, session)
+        if cdc is not None:  # what the loader rejects before writing, the tool does too
+            refused = cdc.problems(config)
+            if refused:
+                raise PipelineConfigError("cdc_tables", [ConfigProblem("", p) for p in refused])
+        plan = store.apply(config)
+        schedules = _reconcile_schedules(config, store, loader_function, clients, session)
+        schedules += _reconcile_redshift_log_groups(config, loader_function, clients, session)
+        schedules += _reconcile_cdc_tables(config, cdc)
     except PipelineConfigError as error:  # an item DynamoDB would refuse: nothing was written
         print(f"{error}\nNothing was applied.", file=err)
         return EXIT_INVALID
-    except (StackLookupError, BotoCoreError, ClientError) as error:
+    except (StackLookupError, BotoCoreError, ClientError, ValidationError) as error:
         print(f"error: {error}", file=err)
         return EXIT_AWS
-    print(f"{describe_applied(plan)}\n  -> {batch_table}, {table_table}", file=out)
+    print(f"{describe_applied(plan)}\n  -> {batch_table}, {table_table}\n{schedules}", file=out)
     return 0
+
+
+def _reconcile_schedules(
+    config: PipelineConfig,
+    store: PipelineConfigStore,
+    loader_function: str | None,
+    clients: dict[str, Any],
+    session: boto3.session.Session,
+) -> str:
+    """Keeps the cadence schedules as the config loader does; what it changed, as text."""
+    if loader_function is None:
+        return (
+            "Cadence schedules: not changed (give --stack, or upload the file under the config "
+            "bucket's prefix, to create or update them)."
+        )
+    functions = clients.get("lambda") or session.client("lambda")
+    environment = functions.get_function_configuration(FunctionName=loader_function)
+    variables = environment.get("Environment", {}).get("Variables", {})
+    settings = CadenceScheduleSettings.model_validate(variables)
+    scheduler = clients.get("scheduler") or session.client("scheduler")
+    done = cadence_schedule_reconciler(store, settings, scheduler).reconcile(config)
+    summary = ", ".join(f"{k} {v}" for k, v in done.summary().items() if v)
+    return f"Cadence schedules in {settings.cadence_schedule_group}: {summary or 'none'}."
+
+
+def _reconcile_redshift_log_groups(
+    config: PipelineConfig,
+    loader_function: str | None,
+    clients: dict[str, Any],
+    session: boto3.session.Session,
+) -> str:
+    """Keeps the Redshift log subscriptions as the config loader does; what changed, as text
+    (nothing when the file has no redshift_log_groups: they are left as they are)."""
+    if config.redshift_log_groups is None:
+        return ""
+    if loader_function is None:
+        return "\nRedshift log groups: not changed (give --stack, or upload the file)."
+    functions = clients.get("lambda") or session.client("lambda")
+    environment = functions.get_function_configuration(FunctionName=loader_function)
+    variables = environment.get("Environment", {}).get("Variables", {})
+    settings = RedshiftSubscriptionSettings.model_validate(variables)
+    logs = clients.get("logs") or session.client("logs")
+    done = redshift_subscription_reconciler(settings, logs).reconcile(config)
+    lines = [f"\nRedshift log groups ({settings.redshift_subscription_filter}):"]
+    lines += [
+        f"  {what} {group}"
+        for what, groups in (
+            ("subscribed", done.created),
+            ("updated", done.updated),
+            ("unsubscribed", done.removed),
+            ("unchanged", done.unchanged),
+        )
+        for group in groups
+    ]
+    lines += [f"  NOT subscribed {problem}" for problem in done.problems]
+    return "\n".join(lines)
+
+
+def _cdc_settings(
+    config: PipelineConfig,
+    loader_function: str | None,
+    clients: dict[str, Any],
+    session: boto3.session.Session,
+) -> CdcStreamSettings | None:
+    """The loader's CDC settings (None without --stack); PipelineConfigError, before anything
+    is written, for a cdc table outside the stack's CdcSourceTablePattern."""
+    if loader_function is None:
+        return None
+    functions = clients.get("lambda") or session.client("lambda")
+    environment = functions.get_function_configuration(FunctionName=loader_function)
+    variables = environment.get("Environment", {}).get("Variables", {})
+    settings = CdcStreamSettings.model_validate(variables)
+    outside = sources_outside(config.cdc_tables, settings.cdc_source_table_pattern)
+    if outside:
+        raise PipelineConfigError("cdc_tables", outside)
+    return settings
+
+
+def _cdc_reconciler(
+    settings: CdcStreamSettings | None,
+    clients: dict[str, Any],
+    session: boto3.session.Session,
+) -> CdcStreamReconciler | None:
+    """The config loader's cdc_tables reconciler (None without --stack)."""
+    mappings = settings.stream_mappings() if settings is not None else None
+    if settings is None or mappings is None:
+        return None
+    dynamodb = clients.get("dynamodb") or session.client("dynamodb")
+    store = CdcTableStore(settings.cdc_table_config_table, client=dynamodb)
+    functions = clients.get("lambda") or session.client("lambda")
+    return CdcStreamReconciler(store, mappings, dynamodb=dynamodb, lambda_client=functions)
+
+
+def _reconcile_cdc_tables(config: PipelineConfig, reconciler: CdcStreamReconciler | None) -> str:
+    """Stores the file's cdc_tables and keeps every stored entry's stream mapping, as the
+    config loader does (also for a file without cdc_tables: a stored entry's stream may have
+    changed)."""
+    if reconciler is None:
+        if not config.cdc_tables:
+            return ""
+        return "\nCDC tables: not changed (give --stack, or upload the file)."
+    done = reconciler.reconcile(config)
+    summary = ", ".join(f"{k} {v}" for k, v in done.summary().items() if v)
+    return f"\nCDC stream mappings: {summary or 'none'}."
 
 
 if __name__ == "__main__":

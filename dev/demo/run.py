@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.demo import cdc, excel, monitoring, pipeline_metrics
+from dev.demo import cdc, excel, maintenance, monitoring, pipeline_metrics, redshift
 from dev.glue_merge.job import (
     CDC_MERGE_SCRIPT,
     CdcMergeJob,
@@ -30,7 +30,8 @@ from local_runtime.report import table
 
 REDELIVERED = 3
 EXAMPLE_CONFIG = ROOT / "config" / "pipeline.yaml"
-CADENCE_SCHEDULES = ("HourlyCadence", "DailyCadence")
+# The schedules the config loader made for the config's cadences (15min: added by config).
+CADENCE_SCHEDULES = ("hourly", "daily", "15min")
 # Kept after the demo so the merged tables can be queried; .gitignored.
 DEMO_WORKDIR = ROOT / ".local"
 
@@ -241,7 +242,7 @@ def run_demo(
     lake = lake_path(workdir)
     lake.unlink(missing_ok=True)  # every demo starts from an empty lake
     shutil.rmtree(iceberg_warehouse(workdir), ignore_errors=True)
-    parameters = {"SpiceDatasets": json.dumps(excel.SPICE_DATASETS)}
+    parameters = {"SpiceDatasets": json.dumps(excel.SPICE_DATASETS), **monitoring.MONITORING_SCOPE}
     with project_runtime(
         workdir=workdir, parameters=parameters, dynamodb=dynamodb, glue_engine=glue_engine
     ) as runtime:
@@ -270,7 +271,10 @@ def run_demo(
 
         print("\n1. Pipeline config uploaded, then DMS files landed in the staging bucket:")
         print(table(["key", "what"], [[o.key, o.why] for o in landed]))
-        print("\n2. Each cadence's schedule fired a batch run:")
+        print(
+            "\n2. The config loader made one schedule per cadence of the config "
+            f"({', '.join(CADENCE_SCHEDULES)}); each fired a batch run:"
+        )
         print(
             table(
                 ["execution", "status", "batches", "failed batches"],
@@ -302,11 +306,11 @@ def run_demo(
                 _tracker_rows(runtime, runtime.outputs["FileTrackerTableName"]),
             )
         )
-        cdc.run(runtime)
-        excel.run(runtime)
-        pipeline_metrics.run(runtime)
+        for section in (cdc.run, maintenance.run, excel.run, pipeline_metrics.run):
+            section(runtime)
         broken_run = monitoring.break_a_batch(runtime)
         monitoring.run(runtime, broken_run)
+        redshift.run(runtime, EXAMPLE_CONFIG)
         lake_tables = merge_job.lake_tables(workdir)  # before the runtime stops its engine
     if merge_job.engine_name == "spark":
         print(f"\nThe lake (Iceberg tables) is kept in {_shown(iceberg_warehouse(workdir))}:")

@@ -38,8 +38,15 @@ SNS_SUBSCRIPTION_PUBLISH: Final = Hook(Subscription, "publish")
 # EventBridge: a matching rule's delivery, and every PutEvents.
 EVENTS_SEND_TO_TARGETS: Final = Hook(Rule, "send_to_targets")
 EVENTS_PUT_EVENTS: Final = Hook(EventsBackend, "put_events")
+# EventBridge: CloudFormation creating a rule (moto JSON-encodes its EventPattern, whatever it is).
+EVENTS_RULE_FROM_CLOUDFORMATION: Final = Hook(Rule, "create_from_cloudformation_json")
 # Lambda (the simple backend, no Docker): Invoke.
 LAMBDA_INVOKE: Final = Hook(LambdaSimpleBackend, "invoke")
+# moto's own DynamoDB stream delivery (on every write to a table with a mapping): the streams
+# bridge polls instead, also for mappings created through the Lambda API after the deploy.
+LAMBDA_SEND_DYNAMODB_ITEMS: Final = Hook(LambdaSimpleBackend, "send_dynamodb_items")
+# Lambda: a CloudWatch Logs subscription's delivery (moto would invoke the function in Docker).
+LAMBDA_SEND_LOG_EVENT: Final = Hook(LambdaSimpleBackend, "send_log_event")
 # Athena: the query lifecycle, and the GetQueryExecution response body.
 ATHENA_START_QUERY: Final = Hook(AthenaBackend, "start_query_execution")
 ATHENA_GET_QUERY: Final = Hook(AthenaBackend, "get_query_execution")

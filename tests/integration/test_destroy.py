@@ -188,3 +188,60 @@ def test_nothing_is_deleted_without_confirmation(stack: Deployed) -> None:
     stacks = stack.client("cloudformation").describe_stacks(StackName=STACK)
     assert stacks["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     assert stack.client("s3").get_object(Bucket=results, Key="results/q1.csv")["Body"].read()
+
+
+def _physical(stack: Deployed, logical: str) -> str:
+    pages = stack.client("cloudformation").get_paginator("list_stack_resources")
+    [physical] = [
+        summary["PhysicalResourceId"]
+        for page in pages.paginate(StackName=STACK)
+        for summary in page["StackResourceSummaries"]
+        if summary["LogicalResourceId"] == logical
+    ]
+    return str(physical)
+
+
+def _stream_of_new_table(stack: Deployed, name: str) -> str:
+    table = stack.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    return str(table["TableDescription"]["LatestStreamArn"])
+
+
+def test_what_the_config_loader_made_is_removed_before_the_stack(stack: Deployed) -> None:
+    # Given a stream mapping the config loader made for a CDC table, beside the template's
+    function = _physical(stack, "IcebergCdcFunction")
+    template_mapping = _physical(stack, "IcebergCdcSourceChanges")
+    lambda_client = stack.client("lambda")
+    made = lambda_client.create_event_source_mapping(
+        FunctionName=function,
+        EventSourceArn=_stream_of_new_table(stack, "cdc-customers"),
+        StartingPosition="TRIM_HORIZON",
+    )["UUID"]
+    # and the stack's subscription filter on a Redshift log group, beside another team's
+    logs = stack.client("logs")
+    group = "/aws/redshift/cluster/analytics/useractivitylog"
+    logs.create_log_group(logGroupName=group)
+    audit = _physical(stack, "RedshiftAuditFunction")
+    audit_arn = lambda_client.get_function(FunctionName=audit)["Configuration"]["FunctionArn"]
+    for name in (f"{STACK}-redshift-audit", "other-team"):
+        logs.put_subscription_filter(
+            logGroupName=group, filterName=name, filterPattern="", destinationArn=audit_arn
+        )
+
+    # When the stack is destroyed
+    code, output = _destroy(stack)
+
+    # Then the loader's mapping and filter were removed first, and named in the plan
+    assert code == 0
+    assert f"removed first (made by the config loader): stream mapping {made}" in output
+    with pytest.raises(ClientError):
+        lambda_client.get_event_source_mapping(UUID=made)
+    filters = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+    assert [f["filterName"] for f in filters] == ["other-team"]
+    # and the template's own mapping was left to CloudFormation, not listed as the loader's
+    assert template_mapping not in output.split("will be deleted.", 1)[1].split("kept", 1)[0]

@@ -96,6 +96,13 @@ def test_every_function_has_bounded_retries_and_a_log_group_with_retention(
                 assert "OnFailure" in props["EventInvokeConfig"]["DestinationConfig"], logical
 
 
+# Service Authorization Reference: these actions have no resource type, so "*" is the only
+# Resource they take.
+NO_RESOURCE_TYPE_ACTIONS = frozenset(
+    {"lambda:CreateEventSourceMapping", "lambda:ListEventSourceMappings"}
+)
+
+
 @pytest.mark.parametrize("kind", ["AWS::Serverless::Function", "AWS::Serverless::StateMachine"])
 def test_no_statement_allows_every_action(sam_template: Template, kind: str) -> None:
     # Given the inline policy statements of functions and state machines
@@ -106,9 +113,15 @@ def test_no_statement_allows_every_action(sam_template: Template, kind: str) -> 
                 actions = actions if isinstance(actions, list) else [actions]
                 # Then no statement grants a whole service or everything
                 assert all(not a.endswith(":*") and a != "*" for a in actions), logical
-                # And only log delivery (which has no resource-level permissions) uses "*"
+                # And only log delivery and the actions AWS authorizes on no resource type (the
+                # config loader's stream mappings, bound by lambda:FunctionArn where AWS has
+                # it) use "*"
                 if statement["Resource"] == "*":
-                    assert all(a.startswith("logs:") for a in actions), logical
+                    assert all(
+                        a.startswith("logs:") or a in NO_RESOURCE_TYPE_ACTIONS for a in actions
+                    ), logical
+                    if "lambda:CreateEventSourceMapping" in actions:
+                        assert "lambda:FunctionArn" in str(statement.get("Condition")), logical
 
 
 def test_no_secret_or_webhook_is_in_the_template(sam_template: Template) -> None:

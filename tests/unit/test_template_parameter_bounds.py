@@ -30,6 +30,11 @@ DOCUMENTED_LIMITS: dict[tuple[str, str], tuple[int, int | None]] = {
         "AWS::S3::Bucket",
         "LifecycleConfiguration.Rules.NoncurrentVersionExpiration.NoncurrentDays",
     ): (1, None),
+    # Passed to the config loader for the stream mappings it creates (datalake_shared.
+    # cdc_streams), as IcebergCdcSourceChanges takes them: Lambda CreateEventSourceMapping
+    # (DynamoDB streams) BatchSize 1 to 10,000, MaximumRetryAttempts -1 to 10,000.
+    ("AWS::Serverless::Function", "Environment.Variables.CDC_BATCH_SIZE"): (1, 10000),
+    ("AWS::Serverless::Function", "Environment.Variables.CDC_MAXIMUM_RETRY_ATTEMPTS"): (-1, 10000),
     # Substituted into the SPICE state machine: test_the_spice_poll_budget_fits_one_execution.
     ("AWS::Serverless::StateMachine", "DefinitionSubstitutions.PollSeconds"): (1, None),
     ("AWS::Serverless::StateMachine", "DefinitionSubstitutions.MaxPolls"): (1, None),
@@ -106,6 +111,20 @@ def _bounds_violations(name: str, parameter: dict[str, Any], kind: str, path: st
     return found
 
 
+def _off_at_zero(template: dict[str, Any]) -> set[str]:
+    """Number parameters with MinValue 0 and a condition `!Not [!Equals [!Ref P, 0]]`."""
+    return {
+        condition["Fn::Not"][0]["Fn::Equals"][0]["Ref"]
+        for condition in template.get("Conditions", {}).values()
+        if "Fn::Not" in condition
+        and "Fn::Equals" in condition["Fn::Not"][0]
+        and condition["Fn::Not"][0]["Fn::Equals"][1] == 0
+        and "Ref" in condition["Fn::Not"][0]["Fn::Equals"][0]
+    } & {
+        name for name, parameter in template["Parameters"].items() if parameter.get("MinValue") == 0
+    }
+
+
 def test_every_number_parameter_stays_inside_what_its_properties_accept(
     sam_template: dict[str, Any],
 ) -> None:
@@ -123,12 +142,19 @@ def test_every_number_parameter_stays_inside_what_its_properties_accept(
         }
         for name in numbers
     }
-    # When each parameter's bounds are compared with each property's limit
+    # When each parameter's bounds are compared with each property's limit (a "0 = off"
+    # parameter feeds its property only when not 0: tests/unit/test_template_lifecycle.py)
+    off_at_zero = _off_at_zero(sam_template)
     violations = [
         found
         for name, properties in fed.items()
         for kind, path in sorted(properties)
-        for found in _bounds_violations(name, numbers[name], kind, path)
+        for found in _bounds_violations(
+            name,
+            numbers[name] | ({"MinValue": 1} if name in off_at_zero else {}),
+            kind,
+            path,
+        )
     ]
     # Then none lies outside (and every limit is known, from a schema or the docs)
     assert len([name for name, properties in fed.items() if properties]) >= 12

@@ -19,11 +19,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from config_loader.service import COMPONENT, ConfigLoader, LoadOutcome, LoadResult
 from config_loader.settings import ConfigLoaderSettings, get_settings
 from config_loader.store import S3ConfigObjects
+from datalake_shared.cadence_schedules import cadence_schedule_reconciler
+from datalake_shared.cdc_streams import cdc_stream_reconciler
 from datalake_shared.config_reconcile import ConfigReconciler
 from datalake_shared.config_store import PipelineConfigStore
 from datalake_shared.event_publisher import EventPublisher
 from datalake_shared.event_shapes import validated_event
 from datalake_shared.observability import logger, metrics, tracer
+from datalake_shared.redshift_subscriptions import redshift_subscription_reconciler
 from datalake_shared.s3_events import S3_OBJECT_EVENT, S3ObjectEvent
 
 APPLIED_METRIC: Final = "ConfigApplied"
@@ -40,6 +43,7 @@ def default_loader() -> ConfigLoader:
         events=EventPublisher(component=COMPONENT, bus_name=settings.event_bus_name),
         writable_databases=settings.writable_databases,
         reconcilers=default_reconcilers(settings),
+        cdc_source_pattern=settings.cdc_source_table_pattern,
     )
 
 
@@ -47,6 +51,11 @@ def default_reconcilers(settings: ConfigLoaderSettings) -> list[ConfigReconciler
     """The AWS resources a config asks for beyond its tables, each kept by one reconciler
     (built lazily: each makes its clients on first use)."""
     reconcilers: list[ConfigReconciler] = []
+    configs = PipelineConfigStore(settings.batch_config_table, settings.table_config_table)
+    reconcilers.append(cadence_schedule_reconciler(configs, settings))
+    reconcilers.append(redshift_subscription_reconciler(settings))
+    if (cdc_streams := cdc_stream_reconciler(settings)) is not None:
+        reconcilers.append(cdc_streams)
     return reconcilers
 
 

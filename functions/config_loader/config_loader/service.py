@@ -14,9 +14,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from datalake_shared.cdc_tables import sources_outside
 from datalake_shared.config_documents import JSON_SUFFIXES, YAML_SUFFIXES
 from datalake_shared.config_problems import PipelineConfigError
-from datalake_shared.config_reconcile import ConfigReconciler, Reconciliation, reconcile_all
+from datalake_shared.config_reconcile import (
+    ConfigReconciler,
+    Reconciliation,
+    problems_of_all,
+    reconcile_all,
+)
 from datalake_shared.config_store import ApplyPlan
 from datalake_shared.event_publisher import EventSink
 from datalake_shared.pipeline_config import (
@@ -149,6 +155,7 @@ class ConfigLoader:
         now: Callable[[], str] = _now_iso,
         *,
         reconcilers: Sequence[ConfigReconciler] = (),
+        cdc_source_pattern: str = "*",
     ) -> None:
         self.objects = objects
         self.store = store
@@ -156,6 +163,8 @@ class ConfigLoader:
         self.writable_databases = writable_databases
         self._now = now
         self.reconcilers = tuple(reconcilers)
+        # CdcSourceTablePattern: the DynamoDB tables whose streams iceberg_cdc may read.
+        self.cdc_source_pattern = cdc_source_pattern
 
     def load(self, bucket: str, key: str, size: int) -> LoadResult:
         if not is_config_key(key):
@@ -206,8 +215,14 @@ class ConfigLoader:
             problems = [str(problem) for problem in error.problems]
             raise _RejectedError(obj.version_id, problems) from error
         unwritable = unwritable_targets(config, self.writable_databases)
+        unwritable += sources_outside(config.cdc_tables, self.cdc_source_pattern)
         if unwritable:
             raise _RejectedError(obj.version_id, [str(problem) for problem in unwritable])
+        # What AWS says about the file's resources (a source table without a stream, say) is
+        # checked before anything is written, so such a file is rejected whole.
+        unappliable = problems_of_all(self.reconcilers, config)
+        if unappliable:
+            raise _RejectedError(obj.version_id, unappliable)
         return config, obj.version_id
 
     def _reject(

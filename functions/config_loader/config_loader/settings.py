@@ -4,10 +4,18 @@ from functools import cache
 
 from pydantic import Field
 
+from datalake_shared.cadence_schedules import CadenceScheduleSettings
+from datalake_shared.cdc_streams import CdcStreamSettings
+from datalake_shared.redshift_subscriptions import RedshiftSubscriptionSettings
 from datalake_shared.settings import EventBusSettings, load_settings, split_commas
 
 
-class ConfigLoaderSettings(EventBusSettings):
+# CadenceScheduleSettings: the loader keeps one schedule per cadence (cadence_schedules).
+# RedshiftSubscriptionSettings: a log subscription per Redshift log group (redshift_subscriptions).
+# CdcStreamSettings: a stream mapping per CDC table (cdc_streams).
+class ConfigLoaderSettings(
+    EventBusSettings, CadenceScheduleSettings, RedshiftSubscriptionSettings, CdcStreamSettings
+):
     batch_config_table: str = Field(alias="BATCH_CONFIG_TABLE", min_length=1)
     table_config_table: str = Field(alias="TABLE_CONFIG_TABLE", min_length=1)
     # The template's MergeTargetDatabases, comma-separated: the databases the Glue job may write.

@@ -30,6 +30,8 @@ MODE: Final = "mode"
 FULL_LOAD_LAYOUT: Final = "full_load_layout"
 PARTITION_BY: Final = "partition_by"
 ACTIVE: Final = "active"
+# Read by the maintenance planner only (datalake_shared.table_maintenance); the Glue job ignores it.
+MAINTENANCE: Final = "maintenance"
 FIELDS: Final = (
     CADENCE,
     SOURCE_TABLE,
@@ -44,6 +46,7 @@ FIELDS: Final = (
     FULL_LOAD_LAYOUT,
     PARTITION_BY,
     ACTIVE,
+    MAINTENANCE,
 )
 # The keys of one entry of ``columns``.
 COLUMN_NAME: Final = "name"

@@ -44,10 +44,20 @@ class ConfigReconciler(Protocol):
         """What it reconciles, e.g. "cadence_schedules" (the key of its summary)."""
         ...
 
+    def problems(self, config: PipelineConfig) -> list[str]:
+        """What in ``config`` this part cannot apply (a table without a stream, say), checked
+        before anything is written: any problem rejects the file whole."""
+        ...
+
     def reconcile(self, config: PipelineConfig) -> Reconciliation:
         """Makes this part's resources match the stored configuration, after ``config`` (the
         file just applied) has been written."""
         ...
+
+
+def problems_of_all(reconcilers: Iterable[ConfigReconciler], config: PipelineConfig) -> list[str]:
+    """Every reconciler's problems with ``config``, before anything is applied."""
+    return [problem for reconciler in reconcilers for problem in reconciler.problems(config)]
 
 
 def reconcile_all(

@@ -208,6 +208,18 @@ class PipelineConfigStore:
             return None
         return self._parse(BatchConfig, item, f"{self.batch_table}[{cadence}]")
 
+    def load_batch_configs(self) -> list[BatchConfig]:
+        """Every stored batch config (one per cadence, a few dozen at most: a Scan), by cadence."""
+        paginate: dict[str, Any] = {"TableName": self.batch_table, "ConsistentRead": True}
+        if self._page_size is not None:
+            paginate["PaginationConfig"] = {"PageSize": self._page_size}
+        batches = [
+            self._parse(BatchConfig, item, f"{self.batch_table}[{item[CADENCE]['S']}]")
+            for page in self.client.get_paginator("scan").paginate(**paginate)
+            for item in page.get("Items", [])
+        ]
+        return sorted(batches, key=lambda batch: batch.cadence)
+
     def load_table_configs(self, cadence: str, *, active_only: bool = False) -> list[TableConfig]:
         """The cadence's tables sorted by source_table (the sort key), every page of them."""
         names = {"#cadence": CADENCE}
@@ -231,6 +243,14 @@ class PipelineConfigStore:
                 where = f"{self.table_table}[{cadence}, {item[SOURCE_TABLE]['S']}]"
                 tables.append(self._parse(TableConfig, item, where))
         return tables
+
+    def load_all_table_configs(self) -> list[TableConfig]:
+        """Every cadence's tables, active or not (the Scan of ``_stored_tables``; the nightly
+        maintenance planner reads them all once)."""
+        return [
+            self._parse(TableConfig, item, f"{self.table_table}[{key.cadence}, {key.source_table}]")
+            for key, item in self._stored_tables()
+        ]
 
     def _stored_tables(self) -> list[tuple[StoredTable, dict[str, Any]]]:
         """Every table config item. A Scan, on purpose: the table holds one item per configured

@@ -5,6 +5,7 @@ One file (YAML or JSON) holds it all::
 
     batches:                      # one per cadence (a schedule runs one cadence)
       - cadence: hourly
+        schedule: rate(1 hour)    # optional for hourly, daily, <N>min, <N>h (schedule_expressions)
         batch_size: 2             # tables per Glue run
         max_parallel_batches: 2   # Glue runs at once
     tables:
@@ -51,6 +52,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from datalake_contracts import table_config as contract
 from datalake_contracts.table_config import FileFormat, FullLoadLayout, Mode
+from datalake_shared.cdc_tables import CdcTables
 from datalake_shared.config_documents import line_of, load_document
 from datalake_shared.config_problems import (
     ConfigProblem,
@@ -66,6 +68,14 @@ from datalake_shared.config_rules import (
     duplicates,
     sequence_column_problem,
 )
+from datalake_shared.redshift_log_groups import RedshiftLogGroups
+from datalake_shared.schedule_expressions import (
+    NO_SCHEDULE,
+    ScheduleExpressionError,
+    check_schedule,
+    default_schedule,
+)
+from datalake_shared.table_maintenance import TableMaintenance
 
 # Each BatchConfig / TableConfig is stored as its JSON in one DynamoDB item (config_store), and
 # an item holds at most 400 KB (409,600 bytes) with its keys and bookkeeping attributes (about
@@ -144,6 +154,37 @@ class BatchConfig(_StoredConfigModel):
     worker_type: WorkerType = "G.1X"
     number_of_workers: int = Field(default=2, ge=2, le=299)
     description: str = ""
+    schedule: str | None = Field(
+        default=None,
+        description="EventBridge Scheduler rate(...)/cron(...), or none; default by name",
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_is_an_expression(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            return check_schedule(value)
+        except ScheduleExpressionError as error:
+            raise ValueError(str(error)) from None
+
+    @model_validator(mode="after")
+    def _cadence_has_a_schedule(self) -> Self:
+        # Checked here, not when a schedule is made: a cadence that never runs is a config error.
+        if self.schedule is None and default_schedule(self.cadence) is None:
+            raise ValueError(
+                f"cadence {self.cadence!r} has no default schedule (only hourly, daily, <N>min "
+                "and <N>h have one): add schedule: rate(...) or cron(...), or "
+                f"schedule: {NO_SCHEDULE} to start its runs by hand"
+            )
+        return self
+
+    @property
+    def effective_schedule(self) -> str | None:
+        """The expression its schedule runs on; None: no schedule (``schedule: none``)."""
+        schedule = self.schedule or default_schedule(self.cadence)
+        return None if schedule == NO_SCHEDULE else schedule
 
 
 class ColumnConfig(_ConfigModel):
@@ -191,6 +232,7 @@ class TableConfig(_StoredConfigModel):
     full_load_layout: FullLoadLayout = contract.DEFAULT_FULL_LOAD_LAYOUT
     partition_by: list[ColumnName] = Field(default_factory=list)
     active: bool = contract.DEFAULT_ACTIVE
+    maintenance: TableMaintenance = Field(default_factory=TableMaintenance)
 
     @property
     def column_names(self) -> list[str]:
@@ -239,6 +281,10 @@ class PipelineConfig(_ConfigModel):
 
     batches: list[BatchConfig] = Field(min_length=1)
     tables: list[TableConfig] = Field(default_factory=list)
+    # DynamoDB streams applied to Iceberg tables by iceberg_cdc (cdc_tables).
+    cdc_tables: CdcTables = Field(default_factory=list)
+    # Absent: this file leaves the Redshift subscriptions as they are (redshift_log_groups).
+    redshift_log_groups: RedshiftLogGroups | None = None
 
     @model_validator(mode="after")
     def _items_agree(self) -> "PipelineConfig":

@@ -29,7 +29,9 @@ from config_loader.service import (
     rejection_report_key,
 )
 from config_loader.settings import get_settings
+from datalake_shared.cadence_schedules import CadenceScheduleReconciler
 from datalake_shared.event_shapes import EventShapeError
+from datalake_shared.redshift_subscriptions import RedshiftSubscriptions
 
 VALID_KEY = "config/pipeline.yaml"
 BROKEN_KEY = "config/broken.yaml"
@@ -83,7 +85,7 @@ def test_valid_upload_publishes_config_applied(
     handle(load_event("config_uploaded.json"), loader)
     [(detail_type, detail, _)] = events.published
     assert detail_type == CONFIG_APPLIED
-    assert (detail["key"], detail["batches"], detail["tables"]) == (VALID_KEY, 2, 4)
+    assert (detail["key"], detail["batches"], detail["tables"]) == (VALID_KEY, 3, 4)
 
 
 def test_valid_upload_counts_config_applied(
@@ -98,7 +100,7 @@ def test_valid_upload_logs_counts(
 ) -> None:
     handle(load_event("config_uploaded.json"), loader)
     [applied] = [r for r in logs.records() if r["message"] == "Config applied"]
-    assert (applied["batches"], applied["tables"], applied["active_tables"]) == (2, 4, 3)
+    assert (applied["batches"], applied["tables"], applied["active_tables"]) == (3, 4, 3)
     assert applied["object_key"] == VALID_KEY
 
 
@@ -309,11 +311,29 @@ def test_loader_outcomes_are_plain_strings() -> None:
     assert [outcome.value for outcome in LoadOutcome] == ["applied", "rejected", "ignored"]
 
 
+# What the template sets for the cadence schedules (datalake_shared.cadence_schedules).
+CADENCE_SCHEDULE_ENV = {
+    "CADENCE_SCHEDULE_GROUP": "stack-cadences",
+    "BATCH_DISPATCH_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:d",
+    "CADENCE_SCHEDULE_ROLE_ARN": "arn:aws:iam::123456789012:role/cadence-schedules",
+    "CADENCE_SCHEDULE_DLQ_ARN": "arn:aws:sqs:us-east-1:123456789012:cadence-dlq",
+}
+# And for the Redshift log subscriptions (datalake_shared.redshift_subscriptions).
+REDSHIFT_SUBSCRIPTION_ENV = {
+    "REDSHIFT_AUDIT_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:audit",
+    "REDSHIFT_SUBSCRIPTION_FILTER": "stack-redshift-audit",
+}
+
+
 def test_default_loader_is_built_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the environment the template sets
     monkeypatch.setenv("BATCH_CONFIG_TABLE", "batch-config")
     monkeypatch.setenv("TABLE_CONFIG_TABLE", "table-config")
     monkeypatch.setenv("MERGE_TARGET_DATABASES", "sales,inventory")
+    for name, value in CADENCE_SCHEDULE_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name, value in REDSHIFT_SUBSCRIPTION_ENV.items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     app.default_loader.cache_clear()
     try:
@@ -326,6 +346,16 @@ def test_default_loader_is_built_from_the_environment(monkeypatch: pytest.Monkey
         # And it accepts only the databases the Glue job may write
         assert loader.writable_databases == {"sales", "inventory"}
         assert "client" not in vars(loader.store)
+        # And it keeps a schedule per cadence in the stack's group (its client not built yet)
+        schedules = next(r for r in loader.reconcilers if r.name == "cadence_schedules")
+        assert isinstance(schedules, CadenceScheduleReconciler)
+        assert schedules.settings.cadence_schedule_group == "stack-cadences"
+        assert "client" not in vars(schedules.schedules)
+        # And one log subscription of the stack's name per Redshift log group
+        subscriptions = next(r for r in loader.reconcilers if r.name == "redshift_log_groups")
+        assert isinstance(subscriptions, RedshiftSubscriptions)
+        assert subscriptions.wanted.name == "stack-redshift-audit"
+        assert "client" not in vars(subscriptions.logs)
     finally:
         get_settings.cache_clear()
         app.default_loader.cache_clear()

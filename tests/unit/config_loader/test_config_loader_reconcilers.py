@@ -22,6 +22,10 @@ class RecordingReconciler:
     result: Reconciliation = field(default_factory=Reconciliation)
     seen: list[PipelineConfig] = field(default_factory=list)
     calls: list[str] | None = None  # shared between reconcilers: the order they ran in
+    refuses: list[str] = field(default_factory=list)
+
+    def problems(self, config: PipelineConfig) -> list[str]:
+        return list(self.refuses)
 
     def reconcile(self, config: PipelineConfig) -> Reconciliation:
         self.seen.append(config)
@@ -32,6 +36,9 @@ class RecordingReconciler:
 
 class FailingReconciler:
     name = "failing"
+
+    def problems(self, config: PipelineConfig) -> list[str]:
+        return []
 
     def reconcile(self, config: PipelineConfig) -> Reconciliation:
         raise ConnectionError("scheduler unavailable")
@@ -134,3 +141,21 @@ def test_reconcile_all_keys_results_by_reconciler_name() -> None:
     )
     assert results["a"].changed
     assert not results["b"].changed
+
+
+def test_a_problem_a_reconciler_finds_rejects_the_file_before_anything_is_written(
+    objects: FakeObjects,
+) -> None:
+    # Given a reconciler that cannot apply the file (say, a CDC table without a stream)
+    applier = FakeApplier()
+    refusing = RecordingReconciler("cdc_tables", refuses=["cdc_tables: 'cdc-x' has no stream"])
+    other = RecordingReconciler("schedules")
+    loader, _ = loader_with(objects, applier, other, refusing)
+    # When a valid file is loaded
+    result = loader.load(BUCKET, VALID_KEY, 100)
+    # Then it is rejected whole with the problem: nothing stored, nothing reconciled
+    assert result.outcome is LoadOutcome.REJECTED
+    assert result.problems == ("cdc_tables: 'cdc-x' has no stream",)
+    assert applier.applied == []
+    assert other.seen == refusing.seen == []
+    assert objects.text(f"{VALID_KEY}.rejected.txt") is not None

@@ -57,10 +57,10 @@ def test_apply_writes_one_item_per_batch_and_table(
     config = parse_pipeline_config(sample_config_text(), "pipeline.yaml")
     plan = config_store.apply(config)
     # Then each cadence and each table has its item, in one transaction
-    assert dynamodb.scan(TableName=BATCH_TABLE)["Count"] == 2
+    assert dynamodb.scan(TableName=BATCH_TABLE)["Count"] == 3
     assert dynamodb.scan(TableName=TABLE_TABLE)["Count"] == 4
     assert plan.summary() == {
-        "batches": 2,
+        "batches": 3,
         "tables": 4,
         "active_tables": 3,
         "deactivated": 0,

@@ -94,8 +94,8 @@ def test_apply_with_explicit_tables(dynamodb: Any) -> None:
     )
     # Then every item is written and the summary says so
     assert run.code == 0, run.err
-    assert "Applied 2 batch configs and 4 table configs in 1 transaction(s)." in run.out
-    assert (item_count(dynamodb, BATCH_TABLE), item_count(dynamodb, TABLE_TABLE)) == (2, 4)
+    assert "Applied 3 batch configs and 4 table configs in 1 transaction(s)." in run.out
+    assert (item_count(dynamodb, BATCH_TABLE), item_count(dynamodb, TABLE_TABLE)) == (3, 4)
 
 
 def test_apply_resolves_the_tables_from_the_stack_outputs(

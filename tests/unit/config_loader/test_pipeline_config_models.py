@@ -344,7 +344,7 @@ def test_a_batch_config_too_large_for_one_dynamodb_item_is_refused() -> None:
 
 def test_a_config_at_the_stored_limit_is_taken() -> None:
     # Given a batch config whose JSON is exactly the stored limit
-    base = BatchConfig.model_validate({"cadence": "h", "batch_size": 1, "max_parallel_batches": 1})
+    base = BatchConfig.model_validate({"cadence": "1h", "batch_size": 1, "max_parallel_batches": 1})
     room = MAX_STORED_CONFIG_BYTES - len(base.model_dump_json())
     # When validated with a description filling the room / Then it is taken
     batch = BatchConfig.model_validate({**base.model_dump(), "description": "d" * room})

@@ -29,10 +29,16 @@ def locations_of(text: str, filename: str = "pipeline.yaml") -> list[str]:
 def test_example_config_of_the_demo_is_valid() -> None:
     # Given config/pipeline.yaml / When parsed
     config = parse_pipeline_config(sample_config_text(), "config/pipeline.yaml")
-    # Then it configures the demo's tables on the hourly and daily cadences
+    # Then it configures the demo's tables on the hourly and daily cadences, and a 15min one
     assert [(b.cadence, b.batch_size, b.max_parallel_batches) for b in config.batches] == [
         ("hourly", 2, 2),
         ("daily", 5, 1),
+        ("15min", 4, 2),
+    ]
+    assert [b.effective_schedule for b in config.batches] == [
+        "rate(1 hour)",
+        "cron(0 2 * * ? *)",
+        "rate(15 minutes)",
     ]
     assert {(t.cadence, t.source_table, t.mode, t.active) for t in config.tables} == {
         ("hourly", "sales.orders", "current", True),
