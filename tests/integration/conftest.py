@@ -17,6 +17,18 @@ from local_runtime.bridges.dynamodb_local import SHARED_ENDPOINT_VARIABLE
 from local_runtime.real_engines import DynamoDbLocal
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On DynamoDB Local, the tier repeats what DynamoDB's semantics can change: tests marked
+    ``dynamodb_incidental`` (event patterns, log subscriptions, schedules, the alert probe) use
+    DynamoDB through code other tests already run there, and are not repeated (the tier's time)."""
+    if backend_name() != DYNAMODB_LOCAL:
+        return
+    skip = pytest.mark.skip(reason="DynamoDB is incidental here; run on moto")
+    for item in items:
+        if item.get_closest_marker("dynamodb_incidental"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _one_dynamodb_local_per_session() -> Iterator[None]:
     """With the switch on, the session's runtimes (and the demo's subprocess) share one

@@ -11,6 +11,8 @@ from config_loader.service import CONFIG_APPLIED
 from local_runtime import LocalRuntime
 from tests.integration.test_batch_dispatch import example_config, upload_config
 
+pytestmark = pytest.mark.dynamodb_incidental
+
 
 def with_15min(schedule: str | None = None) -> dict[str, Any]:
     """The example config (which has a 15min cadence), 15min's schedule set as given."""

@@ -17,6 +17,8 @@ from dev.paths import ROOT
 from dev.runtime import project_runtime
 from local_runtime import LocalRuntime
 
+pytestmark = pytest.mark.dynamodb_incidental
+
 EVENTS: Final = ROOT / "events" / "pipeline_monitor"
 ACCOUNT: Final = "123456789012"
 REGION: Final = "us-east-1"

@@ -5,6 +5,8 @@ the warehouse they came from."""
 
 from typing import Any
 
+import pytest
+
 from dev.demo.redshift import (
     CLUSTER_GROUP,
     SERVERLESS_GROUP,
@@ -17,6 +19,8 @@ from dev.demo.redshift import (
 from dev.demo.run import EXAMPLE_CONFIG
 from dev.demo.support import athena_rows
 from local_runtime import LocalRuntime
+
+pytestmark = pytest.mark.dynamodb_incidental
 
 FILTER = "datalake-events-local-redshift-audit"  # <stack>-redshift-audit
 

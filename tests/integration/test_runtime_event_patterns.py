@@ -13,6 +13,8 @@ import pytest
 
 from local_runtime import LocalRuntime
 
+pytestmark = pytest.mark.dynamodb_incidental
+
 TEMPLATE = textwrap.dedent(
     """
     Parameters:

@@ -4,9 +4,13 @@ stored it and Slack (the local webhook sink) took it."""
 
 import io
 
+import pytest
+
 from local_runtime import LocalRuntime
 from local_runtime.slack_sink import SinkAnswer
 from tools import test_alert
+
+pytestmark = pytest.mark.dynamodb_incidental
 
 
 def run_tool(runtime: LocalRuntime, *args: str) -> tuple[int, str, str]:
