@@ -37,22 +37,25 @@ REJECTED_METRIC: Final = "ConfigRejected"
 def default_loader() -> ConfigLoader:
     """Built on first use, so importing needs neither environment nor AWS; then reused."""
     settings = get_settings()
+    store = PipelineConfigStore(settings.batch_config_table, settings.table_config_table)
     return ConfigLoader(
         objects=S3ConfigObjects(),
-        store=PipelineConfigStore(settings.batch_config_table, settings.table_config_table),
+        store=store,
         events=EventPublisher(component=COMPONENT, bus_name=settings.event_bus_name),
         writable_databases=settings.writable_databases,
-        reconcilers=default_reconcilers(settings),
+        reconcilers=default_reconcilers(settings, store),
         cdc_source_pattern=settings.cdc_source_table_pattern,
     )
 
 
-def default_reconcilers(settings: ConfigLoaderSettings) -> list[ConfigReconciler]:
+def default_reconcilers(
+    settings: ConfigLoaderSettings, store: PipelineConfigStore
+) -> list[ConfigReconciler]:
     """The AWS resources a config asks for beyond its tables, each kept by one reconciler
-    (built lazily: each makes its clients on first use)."""
+    (built lazily: each makes its clients on first use); the schedules read ``store``'s batch
+    configs, the ones the loader has just written."""
     reconcilers: list[ConfigReconciler] = []
-    configs = PipelineConfigStore(settings.batch_config_table, settings.table_config_table)
-    reconcilers.append(cadence_schedule_reconciler(configs, settings))
+    reconcilers.append(cadence_schedule_reconciler(store, settings))
     reconcilers.append(redshift_subscription_reconciler(settings))
     if (cdc_streams := cdc_stream_reconciler(settings)) is not None:
         reconcilers.append(cdc_streams)
