@@ -23,7 +23,7 @@ CONFIG_ENV  ?= default
 .PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
         test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided destroy lock \
         bench clean static-checks static-lock named-queries clean-workbook cost table-status \
-        test-alert
+        test-alert mutation
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -163,6 +163,16 @@ lock: $(STAMP) ## re-pin every dev package into constraints.txt after changing a
 	@{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.tmp
 	mv constraints.tmp constraints.txt
 
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): $(STAMP) requirements-mutation.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-mutation.txt
+	@touch $(MUTATION_STAMP)
+
+# Not part of `make test`: about N minutes on two cores. Scores go into benchmarks/results.json,
+# survivors into .mutation/<suite>/survivors.txt (docs/testing.md: what the survivors left are).
+mutation: $(MUTATION_STAMP) ## [SUITES="iceberg_cdc slack"]: mutation score of the data-critical modules (goal >= 90%)
+	$(PY) -m tools.mutation --diffs $(SUITES)
+
 cost: $(STAMP) ## the monthly bill per capability for docs/cost.md's workload (edit tools/cost_model.py's Workload)
 	$(PY) -m tools.cost_model
 
@@ -170,5 +180,5 @@ bench: $(STAMP) ## benchmarks against the source posts' naive approach; writes b
 	$(PY) -m benchmarks.run
 
 clean: ## remove build output and caches (keeps .venv)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .mutation
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
