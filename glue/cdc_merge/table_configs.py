@@ -60,7 +60,8 @@ class DynamoTableConfigs(DynamoTable):
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 return items
-            time.sleep(0.05 * 2**attempt)  # throttled keys come back unprocessed
+            if attempt + 1 < _MAX_ATTEMPTS:  # no wait before giving up
+                time.sleep(0.05 * 2**attempt)  # throttled keys come back unprocessed
         raise RuntimeError(f"BatchGetItem on {self.table_name} kept keys unprocessed")
 
 
