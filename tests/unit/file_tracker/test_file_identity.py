@@ -1,5 +1,8 @@
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -14,6 +17,9 @@ tokens = st.text(
     max_size=40,
 )
 optional_tokens = st.none() | tokens
+# The sequencer and etag of the full-load object in events/file_tracker/sqs_batch.json.
+SAMPLE_SEQUENCER = "0062F4A7B3C1D2E3F4"
+SAMPLE_ETAG = "b1946ac92492d2347c6235b4d2611184"
 
 
 @given(buckets, keys, optional_tokens, optional_tokens, optional_tokens)
@@ -118,3 +124,64 @@ def test_event_time_is_fixed_width_utc() -> None:
     assert event_time_iso(aware) == "2026-11-22T10:15:00Z"
     assert event_time_iso(naive) == "2026-11-22T10:15:00Z"
     assert event_time_iso(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
+
+
+def test_file_id_of_the_sample_full_load_file_never_changes() -> None:
+    # Given the full-load object of events/file_tracker/sqs_batch.json (first record)
+    bucket = "datalake-staging-example"
+    key = "sales/orders/LOAD00000001.parquet"
+    version_id = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+    sequencer = "0062F4A7B3C1D2E3F4"
+    etag = "b1946ac92492d2347c6235b4d2611184"
+    # When its id is computed
+    computed = file_id(bucket, key, version_id, sequencer, etag)
+    # Then it is exactly the id every deployed tracker gave it. Changing this value means a new
+    # encoding: after a deploy every file already tracked would be tracked (and merged) again.
+    assert computed == "2f266a90c13ed4d084df4aeb48b1ccc8"
+
+
+@pytest.mark.parametrize(
+    ("version_id", "sequencer", "etag", "expected"),
+    [
+        (None, SAMPLE_SEQUENCER, SAMPLE_ETAG, "a358cfd18346d2bc32c601afbcda54a5"),
+        ("null", SAMPLE_SEQUENCER, None, "a358cfd18346d2bc32c601afbcda54a5"),
+        (None, None, SAMPLE_ETAG, "b9b9b9674fb36875cd983eba9a587121"),
+        (None, None, None, "100ae73f9ff7f165d200f330decbb1a9"),
+    ],
+    ids=["sequencer", "suspended-versioning-sequencer", "etag-only", "no-discriminator"],
+)
+def test_file_id_without_a_version_never_changes(
+    version_id: str | None, sequencer: str | None, etag: str | None, expected: str
+) -> None:
+    # Given the sample full-load key reported without a usable version id
+    bucket, key = "datalake-staging-example", "sales/orders/LOAD00000001.parquet"
+    # When its id is computed
+    computed = file_id(bucket, key, version_id, sequencer, etag)
+    # Then it is the id deployed trackers gave it (changing it re-tracks every such file)
+    assert computed == expected
+
+
+@pytest.fixture
+def machine_zone_five_and_a_half_hours_ahead(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone set to UTC+05:30 (a POSIX TZ string: no tz database needed)."""
+    monkeypatch.setenv("TZ", "IST-5:30")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_zone_five_and_a_half_hours_ahead")
+def test_naive_event_time_is_taken_as_utc_whatever_the_machine_zone() -> None:
+    # Given a machine whose local zone is not UTC, and a naive time
+    naive = datetime(2026, 11, 22, 10, 15, 0)
+    # When rendered / Then it is read as UTC, not as local time
+    assert event_time_iso(naive) == "2026-11-22T10:15:00Z"
+
+
+@pytest.mark.usefixtures("machine_zone_five_and_a_half_hours_ahead")
+def test_aware_event_time_is_rendered_in_utc_whatever_the_machine_zone() -> None:
+    # Given a machine whose local zone is not UTC, and a time one hour ahead of UTC
+    aware = datetime(2026, 11, 22, 11, 15, 0, tzinfo=timezone(timedelta(hours=1)))
+    # When rendered / Then it is converted to UTC, not to the local zone
+    assert event_time_iso(aware) == "2026-11-22T10:15:00Z"

@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 import pytest
 from eventbridge_fake import FakeEventsClient
@@ -442,7 +443,7 @@ def test_failures_list_each_message_once() -> None:
 
 def _landed_body(detail_type: str, reason: str | None = None) -> dict[str, object]:
     """The sample landed file's EventBridge body, turned into another S3 event type."""
-    body = json.loads(load_event("sqs_batch.json")["Records"][0]["body"])
+    body: dict[str, Any] = json.loads(load_event("sqs_batch.json")["Records"][0]["body"])
     body["detail-type"] = detail_type
     body["detail"]["reason"] = reason
     return body

@@ -1,7 +1,9 @@
 """DynamoFileTrackerStore against moto, on a table built from template.yaml's definition."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -329,3 +331,32 @@ def test_a_multibyte_name_is_cut_between_characters() -> None:
     prefix = order_prefix(name)
     assert len(prefix.encode()) <= MAX_ORDER_PREFIX_BYTES
     assert prefix.encode().decode() == prefix
+
+
+def test_default_clock_stamps_the_tracking_time_in_utc_milliseconds(dynamodb: Any) -> None:
+    # Given a store on its default clock
+    store = DynamoFileTrackerStore(TABLE_NAME, client=dynamodb)
+    file = landed_file()
+    # When a file is put
+    store.put_if_absent(file)
+    # Then its tracking time is a UTC ISO-8601 time with milliseconds and a "Z"
+    tracked_at = get_item(dynamodb, file)["tracked_at"]["S"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", tracked_at)
+    assert datetime.fromisoformat(tracked_at).utcoffset() == timedelta(0)
+
+
+def test_a_quarantine_record_is_written_once(
+    dynamo_store: DynamoFileTrackerStore, dynamodb: Any
+) -> None:
+    # Given an unmatched key quarantined once
+    dynamo_store.record_unmatched(
+        "datalake-staging-example", "readme.txt", "abc123", "2026-11-22T10:16:00Z", "no match"
+    )
+    # When a redelivery quarantines it again later, under another reason
+    later = DynamoFileTrackerStore(TABLE_NAME, client=dynamodb, now=lambda: "later")
+    later.record_unmatched(
+        "datalake-staging-example", "readme.txt", "abc123", "2026-11-22T10:16:00Z", "changed"
+    )
+    # Then the first record stands
+    [item] = dynamodb.scan(TableName=TABLE_NAME)["Items"]
+    assert (item["tracked_at"], item["reason"]) == ({"S": FIXED_NOW}, {"S": "no match"})

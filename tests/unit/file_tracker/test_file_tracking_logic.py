@@ -10,7 +10,15 @@ from file_tracker_fakes import (
     tracker_with,
 )
 
-from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome, file_id
+from datalake_shared.s3_events import S3ObjectEvent
+from file_tracker.service import (
+    FileTracker,
+    KeyLayout,
+    TrackedFile,
+    TrackOutcome,
+    TrackResult,
+    file_id,
+)
 from file_tracker.settings import DEFAULT_STAGING_KEY_PATTERN
 
 
@@ -304,3 +312,182 @@ def test_a_source_table_too_long_for_a_partition_key_is_quarantined(
     assert store.files == {}
     [unmatched] = store.unmatched.values()
     assert "more than 2048 bytes" in unmatched["reason"]
+
+
+def test_unmatched_key_quarantine_record_holds_the_object_and_its_version_id(
+    tracker: FileTracker, store: FakeTrackerStore
+) -> None:
+    # Given the sample event of "readme.txt", a key the staging pattern cannot map
+    event = s3_events("unmatched_key.json")[0]
+    # When tracked
+    tracker.track(event)
+    # Then one quarantine record names its bucket, key and event time, under the id of that
+    # object version (bucket, key and version id: a later overwrite is quarantined anew)
+    [(quarantine_id, record)] = store.unmatched.items()
+    assert quarantine_id == "6cf954e99334e0d1a54d3b1d049bf485"
+    assert quarantine_id == file_id(
+        "datalake-staging-example", "readme.txt", "Zy9Xw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe", None, None
+    )
+    assert {name: record[name] for name in ("bucket", "key", "event_time")} == {
+        "bucket": "datalake-staging-example",
+        "key": "readme.txt",
+        "event_time": "2026-11-22T10:16:00Z",
+    }
+
+
+def test_unmatched_key_result_names_the_object_and_carries_no_file(
+    tracker: FileTracker,
+) -> None:
+    # Given an unmatched key in another bucket
+    event = object_created("readme.txt", bucket="other-staging-bucket")
+    # When tracked
+    result = tracker.track(event)
+    # Then the result names the object and has nothing to announce
+    assert result == TrackResult(TrackOutcome.UNMATCHED, "other-staging-bucket", "readme.txt")
+
+
+def test_quarantine_reason_names_the_pattern_and_the_prefix(
+    store: FakeTrackerStore, events: FakeEventsClient
+) -> None:
+    # Given a tracker for keys under "dms/cdc/" with the default pattern
+    tracker = FileTracker(
+        KeyLayout("dms/cdc/", DEFAULT_STAGING_KEY_PATTERN), store, landed_publisher(events)
+    )
+    # When a key outside the prefix arrives
+    tracker.track(object_created("sales/orders/20261122-101500123.parquet"))
+    # Then the operator reading the quarantine record sees which pattern and prefix refused it
+    [record] = store.unmatched.values()
+    assert repr(DEFAULT_STAGING_KEY_PATTERN) in record["reason"]
+    assert "'dms/cdc/'" in record["reason"]
+
+
+def test_unversioned_unmatched_overwrites_are_quarantined_apart(
+    tracker: FileTracker, store: FakeTrackerStore
+) -> None:
+    # Given two writes of one unmatched key in an unversioned bucket (only the sequencer differs)
+    first = object_created("readme.txt", version_id=None, sequencer="0062F4A7B3C1D2E400")
+    second = object_created("readme.txt", version_id=None, sequencer="0062F4A7B3C1D2E401")
+    # When both are tracked
+    tracker.track(first)
+    tracker.track(second)
+    # Then each write has its own quarantine record, under the id of its sequencer
+    assert sorted(store.unmatched) == sorted(
+        file_id("datalake-staging-example", "readme.txt", None, sequencer, None)
+        for sequencer in ("0062F4A7B3C1D2E400", "0062F4A7B3C1D2E401")
+    )
+
+
+def _deleted(key: str) -> S3ObjectEvent:
+    """An "Object Deleted" event of ``key``, shaped like the samples."""
+    body = object_created(key).model_dump(mode="json", by_alias=True)
+    body["detail-type"] = "Object Deleted"
+    return S3ObjectEvent.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    ("event", "outcome"),
+    [
+        (_deleted("sales/orders/20261122-101500123.parquet"), TrackOutcome.NOT_CREATED),
+        (object_created("sales/orders/", size=0), TrackOutcome.IGNORED),
+    ],
+    ids=["not-created", "ignored"],
+)
+def test_untracked_event_result_names_its_object(
+    tracker: FileTracker, event: S3ObjectEvent, outcome: TrackOutcome
+) -> None:
+    # Given an event of an object that is not tracked (deleted, or a folder marker)
+    # When tracked
+    result = tracker.track(event)
+    # Then the result names the bucket and key it is about, with no file to announce
+    assert (result.outcome, result.bucket, result.key) == (
+        outcome,
+        "datalake-staging-example",
+        event.detail.object.key,
+    )
+    assert (result.file, result.needs_announcing) == (None, False)
+
+
+def test_tracked_and_duplicate_results_name_their_object(tracker: FileTracker) -> None:
+    # Given an object event from another bucket
+    key = "sales/orders/20261122-101500123.parquet"
+    event = object_created(key, bucket="other-staging-bucket")
+    # When it is tracked, then delivered again
+    results = [tracker.track(event), tracker.track(event)]
+    # Then both results name that bucket and key
+    assert [(r.outcome, r.bucket, r.key) for r in results] == [
+        (TrackOutcome.TRACKED, "other-staging-bucket", key),
+        (TrackOutcome.DUPLICATE, "other-staging-bucket", key),
+    ]
+
+
+def test_nothing_is_flagged_when_every_announcement_was_rejected(
+    store: FakeTrackerStore,
+) -> None:
+    # Given EventBridge rejecting the only file of a batch
+    [key] = object_keys(1)
+    events = FakeEventsClient(rejections={key: 1})
+    tracker = tracker_with(store, events)
+    files = tracked_files(tracker, [key])
+    # When it is announced
+    report = tracker.announce(files)
+    # Then the store is not asked to flag anything, and the file stays unannounced
+    assert set(report.failed) == {files[0].file_id}
+    assert (report.published, store.mark_calls) == ((), [])
+
+
+def test_a_source_table_of_exactly_2048_bytes_is_tracked(
+    store: FakeTrackerStore, events: FakeEventsClient
+) -> None:
+    # Given a pattern taking the whole key as schema and all but its first character as table,
+    # so a 1,024-byte key names a source table of 1,024 + 1 + 1,023 = 2,048 bytes
+    tracker = FileTracker(
+        KeyLayout("", r"^(?=(?P<schema>.+)).(?P<table>.+)$"), store, landed_publisher(events)
+    )
+    # When such a key arrives
+    result = tracker.track(object_created("k" * 1024))
+    # Then it is tracked: DynamoDB takes a partition key of up to 2,048 bytes
+    assert result.outcome is TrackOutcome.TRACKED
+    assert [len(table.encode()) for table, _ in store.files] == [2048]
+    assert store.unmatched == {}
+
+
+# Events without a usable version id, each with the fields the id falls back on.
+UNVERSIONED = [
+    pytest.param(None, "0062F4A7B3C1D2E3F5", "etag-1", id="sequencer"),
+    pytest.param("null", "0062F4A7B3C1D2E3F5", None, id="suspended-versioning"),
+    pytest.param(None, None, "etag-1", id="etag-only"),
+]
+
+
+@pytest.mark.parametrize(("version_id", "sequencer", "etag"), UNVERSIONED)
+def test_unversioned_file_is_tracked_under_the_id_of_its_fallback_fields(
+    tracker: FileTracker, version_id: str | None, sequencer: str | None, etag: str | None
+) -> None:
+    # Given an object event without a usable version id
+    key = "sales/orders/20261122-101500123.parquet"
+    event = object_created(key, version_id=version_id, sequencer=sequencer, etag=etag)
+    # When tracked
+    result = tracker.track(event)
+    # Then its id is computed from the sequencer, else the etag
+    assert result.file is not None
+    assert result.file.file_id == file_id(
+        "datalake-staging-example", key, version_id, sequencer, etag
+    )
+
+
+@pytest.mark.parametrize(("version_id", "sequencer", "etag"), UNVERSIONED)
+def test_unversioned_unmatched_key_is_quarantined_under_the_id_of_its_fallback_fields(
+    tracker: FileTracker,
+    store: FakeTrackerStore,
+    version_id: str | None,
+    sequencer: str | None,
+    etag: str | None,
+) -> None:
+    # Given an unmatched key's event without a usable version id
+    event = object_created("readme.txt", version_id=version_id, sequencer=sequencer, etag=etag)
+    # When tracked
+    tracker.track(event)
+    # Then its quarantine record's id is computed from the sequencer, else the etag
+    assert list(store.unmatched) == [
+        file_id("datalake-staging-example", "readme.txt", version_id, sequencer, etag)
+    ]

@@ -115,3 +115,51 @@ def test_folder_markers_and_zero_byte_objects_are_ignored(
 ) -> None:
     # Given an object / When checked / Then folder markers and empty objects are ignored
     assert is_ignored_object(key, size) is ignored
+
+
+# A pattern that lets either group match nothing, so only the emptiness check refuses such keys.
+EMPTY_PARTS_LAYOUT = KeyLayout(
+    prefix="", pattern=r"^(?P<schema>[^/]*)/(?P<table>[^/]*)/(?P<file_name>[^/]+)$"
+)
+
+
+def test_layout_maps_a_key_whose_pattern_groups_are_both_filled() -> None:
+    # Given a pattern whose groups may be empty / When a full key is parsed
+    parts = EMPTY_PARTS_LAYOUT.parse("sales/orders/LOAD00000001.parquet")
+    # Then it maps like the default layout
+    assert parts == KeyParts("sales", "orders", "LOAD00000001.parquet")
+
+
+def test_key_with_an_empty_schema_part_is_refused() -> None:
+    # Given a key whose schema segment is empty but whose table is named
+    # When parsed by a pattern that matches it
+    parts = EMPTY_PARTS_LAYOUT.parse("/orders/LOAD00000001.parquet")
+    # Then there is no mapping: a source table needs a schema
+    assert parts is None
+
+
+def test_key_with_an_empty_table_part_is_refused() -> None:
+    # Given a key whose table segment is empty but whose schema is named
+    # When parsed by a pattern that matches it
+    parts = EMPTY_PARTS_LAYOUT.parse("sales//LOAD00000001.parquet")
+    # Then there is no mapping: a source table needs a table
+    assert parts is None
+
+
+def test_pattern_whose_optional_table_group_did_not_take_part_is_refused() -> None:
+    # Given a pattern where the table group is optional
+    layout = KeyLayout(prefix="", pattern=r"^(?P<schema>[^/]+)/(?:(?P<table>[^/]+)/)?[^/]+$")
+    # When a key without the table level is parsed
+    # Then there is no mapping
+    assert layout.parse("sales/LOAD00000001.parquet") is None
+
+
+def test_file_name_group_decides_over_the_last_segment() -> None:
+    # Given a pattern whose file_name group is not the key's last segment
+    layout = KeyLayout(
+        prefix="", pattern=r"^(?P<schema>[^/]+)/(?P<table>[^/]+)/(?P<file_name>[^/]+)/"
+    )
+    # When a key with a trailing part segment is parsed
+    parts = layout.parse("sales/orders/LOAD00000001.parquet/part-0")
+    # Then the file name is the group's value
+    assert parts == KeyParts("sales", "orders", "LOAD00000001.parquet")
