@@ -14,6 +14,7 @@ from batch_planner_fakes import (
 )
 
 from batch_planner.service import (
+    MAX_BATCHES,
     MAX_PLAN_BYTES,
     PlanTooLargeError,
     UnknownCadenceError,
@@ -205,3 +206,28 @@ def test_a_plan_with_more_batches_than_the_summary_can_hold_is_refused() -> None
     # When the output is built / Then it fails naming the count and the remedy
     with pytest.raises(PlanTooLargeError, match=r"501 batches.*raise the cadence's batch_size"):
         planner.plan_output("hourly", RUN)
+
+
+def test_a_plan_of_exactly_max_batches_is_accepted() -> None:
+    # Given 500 pending tables in batches of one: exactly MAX_BATCHES batches
+    names = [f"s.t{n:04d}" for n in range(MAX_BATCHES)]
+    configs = FakeConfigSource.of(batch_config(batch_size=1), tables(*names))
+    planner = planner_with(configs, FakePendingTables(set(names)))
+    # When the output is built
+    output = planner.plan_output("hourly", RUN)
+    # Then the limit itself is allowed: every batch is handed to the state machine
+    assert output["batch_count"] == MAX_BATCHES
+    assert len(output["batches"]) == MAX_BATCHES
+
+
+def test_a_plan_of_exactly_max_output_bytes_is_accepted() -> None:
+    # Given a planner whose byte limit is exactly the size of its plan's output
+    configs = FakeConfigSource.of(batch_config(), tables("sales.orders", "crm.leads"))
+    pending = FakePendingTables({"sales.orders", "crm.leads"})
+    exact = output_size(planner_with(configs, pending).plan("hourly", RUN).as_output(GLUE_JOB))
+    planner = planner_with(configs, pending, max_output_bytes=exact)
+    # When the output is built
+    output = planner.plan_output("hourly", RUN)
+    # Then the limit itself is allowed: the plan is returned whole
+    assert output_size(output) == exact
+    assert output["table_count"] == 2

@@ -1,5 +1,8 @@
 """Every CodePipeline event shape becomes the right row; other shapes are rejected."""
 
+import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -219,6 +222,38 @@ def test_empty_pipeline_name_is_rejected() -> None:
 def test_event_time_is_utc_iso_8601_with_z(moment: datetime, text: str) -> None:
     # Given an event time (aware, naive, sub-second, another offset) / Then its text is UTC
     assert event_time_iso(moment) == text
+
+
+@pytest.fixture
+def local_time_zone_utc_minus_5() -> Iterator[None]:
+    """The process's local time zone set to UTC-05:00 (no DST), restored afterwards."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "EST5"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_zone_utc_minus_5")
+def test_a_naive_event_time_is_taken_as_utc_whatever_the_local_time_zone() -> None:
+    # Given a machine whose local time zone is UTC-05:00 / When a naive time is written
+    text = event_time_iso(datetime(2026, 11, 22, 10, 15))
+    # Then it is read as UTC, not as local time
+    assert text == "2026-11-22T10:15:00Z"
+
+
+@pytest.mark.usefixtures("local_time_zone_utc_minus_5")
+def test_an_aware_event_time_is_written_in_utc_whatever_the_local_time_zone() -> None:
+    # Given a machine whose local time zone is UTC-05:00 / When an aware UTC+02:00 time is written
+    text = event_time_iso(datetime(2026, 11, 23, 1, 30, tzinfo=timezone(timedelta(hours=2))))
+    # Then it is converted to UTC, not to local time
+    assert text == "2026-11-22T23:30:00Z"
 
 
 def test_row_day_is_the_utc_date_of_the_event() -> None:
