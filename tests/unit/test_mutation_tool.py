@@ -131,3 +131,28 @@ def test_an_unknown_suite_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
         main(["no_such_suite"])
     assert exit_info.value.code == 2
     assert "no_such_suite" in capsys.readouterr().err
+
+
+def _requirement_pins(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    pairs = [line.split("==") for line in lines]
+    assert all(len(pair) == 2 for pair in pairs), f"{path.name}: every line pinned with =="
+    return {name.lower().replace("_", "-"): version for name, version in pairs}
+
+
+def test_mutmuts_pins_agree_with_the_dev_venvs() -> None:
+    # Given mutmut's requirements (installed into the dev venv with --no-deps) and the dev pins
+    mutation = _requirement_pins(ROOT / "requirements-mutation.txt")
+    dev = {
+        name.lower().replace("_", "-"): version
+        for name, _, version in (
+            line.partition("==")
+            for line in (ROOT / "constraints.txt").read_text().splitlines()
+            if "==" in line
+        )
+    }
+    # Then mutmut is pinned, and nothing it brings changes a package the tests already use
+    assert "mutmut" in mutation
+    assert {name: dev[name] for name in mutation if name in dev} == {
+        name: version for name, version in mutation.items() if name in dev
+    }
