@@ -119,6 +119,9 @@ SUITES: Final = (
         # The webhook's own tests, and the two alert renderers' tests for the blocks they build.
         (
             "tests/unit/test_slack_webhook.py",
+            "tests/unit/test_slack_webhook_url.py",
+            "tests/unit/test_slack_posters.py",
+            "tests/unit/test_slack_blocks.py",
             "tests/unit/pipeline_monitor/test_pipeline_monitor_alerts.py",
             "tests/unit/redshift_audit/test_redshift_audit_alerts.py",
         ),

@@ -1,11 +1,17 @@
 """datalake_shared.slack: the webhook URL from its secret, the post with retries (against a real
 HTTP server on 127.0.0.1), the once-per-alert poster, and the Block Kit helpers."""
 
+import email.utils
+import io
 import json
 import socket
+import urllib.error
+import urllib.request
+import urllib.response
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.message import Message
 from typing import Any
 
 import boto3
@@ -20,6 +26,7 @@ from moto import mock_aws
 
 from datalake_shared.slack import (
     CODE_BLOCK_LIMIT,
+    AlertOutcome,
     HttpAnswer,
     IdempotentSlackPoster,
     LazySlackPoster,
@@ -38,6 +45,7 @@ from datalake_shared.slack import (
     validate_webhook_url,
     webhook_url_from_secret,
 )
+from datalake_shared.slack import webhook as webhook_module
 from local_runtime.slack_sink import SinkAnswer, SlackSink
 
 SLACK_URL = "https://hooks.slack.com/services/T0AAA0AAA/B0BBB0BBB/abcdefghijklmnopqrstuvwx"
@@ -236,18 +244,20 @@ def test_total_time_is_bounded(sink: SlackSink, recorder: Recorder) -> None:
     sink.script(*[SinkAnswer.server_error()] * 10)
     webhook = webhook_to(sink, recorder, RetryPolicy(max_attempts=10, max_total_s=2))
     # When posting / Then it stops before a wait would pass the budget
-    with pytest.raises(SlackPostError, match="budget"):
+    with pytest.raises(SlackPostError, match="budget") as raised:
         webhook.post(PAYLOAD)
     assert recorder.waits == [0.5, 1.0]
+    assert (raised.value.host, raised.value.attempts, raised.value.status) == ("127.0.0.1", 3, 500)
 
 
 def test_retry_after_above_the_cap_ends_the_retries(sink: SlackSink, recorder: Recorder) -> None:
     # Given Slack asking for 60 s while 30 s is the most honoured
     sink.script(SinkAnswer.rate_limited(60))
     # When posting / Then it gives up at once rather than retrying too early
-    with pytest.raises(SlackPostError, match="Retry-After 60 s"):
+    with pytest.raises(SlackPostError, match="Retry-After 60 s") as raised:
         webhook_to(sink, recorder, RetryPolicy(max_retry_after_s=30)).post(PAYLOAD)
     assert recorder.waits == []
+    assert (raised.value.host, raised.value.attempts, raised.value.status) == ("127.0.0.1", 1, 429)
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 410])
@@ -285,6 +295,7 @@ def test_network_errors_are_retried_then_reported_by_type(recorder: Recorder) ->
     with pytest.raises(SlackPostError, match=r"network error \(URLError\)") as raised:
         webhook.post(PAYLOAD)
     assert recorder.waits == [0.5, 1.0]
+    assert (raised.value.host, raised.value.attempts, raised.value.status) == ("127.0.0.1", 3, None)
     assert "/services/" not in str(raised.value)
 
 
@@ -317,6 +328,8 @@ def test_transport_reports_http_errors_as_answers(sink: SlackSink) -> None:
         ("-3", 0.0),
         ("Fri, 20 Nov 2026 10:00:10 GMT", 10.0),
         ("Fri, 20 Nov 2026 09:59:00 GMT", 0.0),
+        ("Fri, 20 Nov 2026 10:00:10 -0000", 10.0),  # no zone given: read as UTC
+        ("Fri, 20 Nov 2026 11:00:10 +0100", 10.0),  # its own zone is kept
         ("soon", None),
         ("nan", None),
         ("", None),
@@ -401,8 +414,8 @@ def test_concurrent_delivery_leaves_the_post_to_its_owner(recorder: Recorder, ta
     # When the owner posts
     result = owner.post("evt-1", PAYLOAD)
     # Then the owner posted and the duplicate stood back
-    assert result.posted
-    assert [(o.posted, o.in_progress_elsewhere) for o in seen] == [(False, True)]
+    assert result == AlertOutcome("evt-1", posted=True, attempts=1)
+    assert seen == [AlertOutcome("evt-1", posted=False, in_progress_elsewhere=True)]
 
 
 # ------------------------------------------------------------------------------ Block Kit
@@ -450,7 +463,7 @@ def test_lazy_poster_builds_nothing_until_the_first_alert() -> None:
     lazy.post("a", PAYLOAD)
     lazy.post("b", PAYLOAD)
     [poster] = built
-    assert (poster.contexts, poster.posted) == (["ctx-1"], ["a", "b"])
+    assert (poster.contexts, poster.posts) == (["ctx-1"], [("a", PAYLOAD), ("b", PAYLOAD)])
 
 
 def test_lazy_poster_passes_later_contexts_on() -> None:
@@ -459,3 +472,294 @@ def test_lazy_poster_passes_later_contexts_on() -> None:
     lazy.post("a", PAYLOAD)
     lazy.register_lambda_context("ctx-2")
     assert poster.contexts == ["ctx-2"]
+
+
+# ------------------------------------------------------------------------------ the post, in detail
+
+
+@dataclass
+class ScriptedTransport:
+    """Stands in for the HTTP transport: answers as scripted (then 200 "ok"), records requests."""
+
+    answers: list[HttpAnswer] = field(default_factory=list)
+    requests: list[tuple[str, bytes, float]] = field(default_factory=list)
+
+    def __call__(self, url: str, body: bytes, timeout: float) -> HttpAnswer:
+        self.requests.append((url, body, timeout))
+        return self.answers.pop(0) if self.answers else HttpAnswer(200, {}, "ok")
+
+
+SLACK = WebhookUrl(SLACK_URL, "hooks.slack.com")
+
+
+def scripted_webhook(
+    transport: ScriptedTransport, recorder: Recorder, policy: RetryPolicy | None = None
+) -> SlackWebhook:
+    return SlackWebhook(
+        lambda: SLACK,
+        policy=policy,
+        transport=transport,
+        sleep=recorder.sleep,
+        clock=recorder.clock,
+        jitter=lambda ceiling: ceiling,
+    )
+
+
+def test_payload_is_sent_as_compact_utf8_json(sink: SlackSink, recorder: Recorder) -> None:
+    # Given a payload with non-ASCII text / When posted
+    webhook_to(sink, recorder).post({"text": "café ✓", "n": 1})
+    # Then the body is compact JSON, the text as UTF-8 rather than \\u escapes
+    assert sink.received[0].body == '{"text":"café ✓","n":1}'.encode()
+
+
+def test_time_budget_counts_from_the_start_of_the_post() -> None:
+    # Given a monotonic clock far from zero (as on a real host) and Slack failing, 2 s budget
+    recorder = Recorder(now=1_700_000_000.0)
+    transport = ScriptedTransport([HttpAnswer(500, {}, "internal_error")] * 10)
+    webhook = scripted_webhook(transport, recorder, RetryPolicy(max_attempts=10, max_total_s=2))
+    # When posting / Then it waits as long as the budget allows, counted from the post's start
+    with pytest.raises(SlackPostError, match="budget"):
+        webhook.post(PAYLOAD)
+    assert recorder.waits == [0.5, 1.0]
+    assert len(transport.requests) == 3
+
+
+def test_wait_ending_exactly_at_the_budget_is_allowed(recorder: Recorder) -> None:
+    # Given two failures, then success, and a 1.5 s budget (0.5 s + 1.0 s of backoff)
+    transport = ScriptedTransport([HttpAnswer(503, {}, "")] * 2)
+    webhook = scripted_webhook(transport, recorder, RetryPolicy(max_total_s=1.5))
+    # When posting / Then both waits fit the budget exactly and the third attempt lands
+    assert webhook.post(PAYLOAD).attempts == 3
+    assert recorder.waits == [0.5, 1.0]
+
+
+def test_retry_after_at_the_cap_is_honoured(recorder: Recorder) -> None:
+    # Given Slack asking for exactly the most honoured wait (30 s), within a 60 s budget
+    transport = ScriptedTransport([HttpAnswer(429, {"Retry-After": "30"}, "rate_limited")])
+    webhook = scripted_webhook(transport, recorder, RetryPolicy(max_total_s=60))
+    # When posting / Then it waits the 30 s and the second attempt lands
+    assert webhook.post(PAYLOAD).attempts == 2
+    assert recorder.waits == [30.0]
+
+
+def test_retry_after_header_name_is_read_in_any_case(recorder: Recorder) -> None:
+    # Given a proxy that lower-cases header names
+    transport = ScriptedTransport([HttpAnswer(429, {"retry-after": "7"}, "rate_limited")])
+    # When posting / Then Slack's wait is still the one waited
+    scripted_webhook(transport, recorder).post(PAYLOAD)
+    assert recorder.waits == [7.0]
+
+
+def test_each_request_carries_the_policys_timeout(recorder: Recorder) -> None:
+    # Given a policy with a 2.5 s request timeout and two failures before success
+    transport = ScriptedTransport([HttpAnswer(500, {}, "")] * 2)
+    scripted_webhook(transport, recorder, RetryPolicy(timeout_s=2.5)).post(PAYLOAD)
+    # Then every request went to the webhook URL with that timeout
+    assert [(url, timeout) for url, _, timeout in transport.requests] == [(SLACK_URL, 2.5)] * 3
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_any_2xx_is_success(recorder: Recorder, status: int) -> None:
+    transport = ScriptedTransport([HttpAnswer(status, {}, "")])
+    result = scripted_webhook(transport, recorder).post(PAYLOAD)
+    assert (result.status, result.attempts) == (status, 1)
+
+
+def test_a_300_answer_is_not_success(recorder: Recorder) -> None:
+    # Given an answer just past the 2xx range / When posting
+    transport = ScriptedTransport([HttpAnswer(300, {}, "")])
+    # Then it fails at once (a webhook has no choices to offer)
+    with pytest.raises(SlackPostError) as raised:
+        scripted_webhook(transport, recorder).post(PAYLOAD)
+    assert (raised.value.status, raised.value.attempts) == (300, 1)
+
+
+def test_client_error_reports_host_attempts_reason_and_status(recorder: Recorder) -> None:
+    # Given Slack refusing the webhook (404 no_service) / When posting
+    transport = ScriptedTransport([HttpAnswer(404, {}, "no_service")])
+    with pytest.raises(SlackPostError) as raised:
+        scripted_webhook(transport, recorder).post(PAYLOAD)
+    # Then the error carries what went wrong, and its message names the host, never the URL
+    error = raised.value
+    assert (error.host, error.attempts, error.reason, error.status) == (
+        "hooks.slack.com",
+        1,
+        "HTTP 404 no_service",
+        404,
+    )
+    assert (
+        str(error) == "Slack webhook at hooks.slack.com failed after 1 attempt: HTTP 404 no_service"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("", "HTTP 400"),
+        ("invalid_blocks\n   at  blocks[0]", "HTTP 400 invalid_blocks at blocks[0]"),
+        ("x" * 120, "HTTP 400 " + "x" * 120),
+        ("x" * 121, "HTTP 400 " + "x" * 120 + "…"),
+    ],
+)
+def test_reason_holds_slacks_answer_on_one_short_line(
+    recorder: Recorder, body: str, reason: str
+) -> None:
+    # Given Slack's answer body (empty, multi-line, long) / When the post fails
+    transport = ScriptedTransport([HttpAnswer(400, {}, body)])
+    with pytest.raises(SlackPostError) as raised:
+        scripted_webhook(transport, recorder).post(PAYLOAD)
+    # Then the reason is the status and the answer, on one line of at most 120 characters
+    assert raised.value.reason == reason
+
+
+def test_retry_logs_say_why_and_how_long(recorder: Recorder, logs: CapturedLogs) -> None:
+    # Given a 429 with Retry-After, then a 500 retried after a jittered backoff
+    transport = ScriptedTransport(
+        [HttpAnswer(429, {"Retry-After": "2"}, "rate_limited"), HttpAnswer(500, {}, "boom")]
+    )
+    webhook = SlackWebhook(
+        lambda: SLACK,
+        transport=transport,
+        sleep=recorder.sleep,
+        clock=recorder.clock,
+        jitter=lambda ceiling: ceiling * 0.246913,
+    )
+    # When posting
+    webhook.post(PAYLOAD)
+    # Then each retry is logged with its reason, attempt, wait (ms precision) and its source
+    fields = ("reason", "attempt", "retry_in_s", "retry_after_header")
+    assert [tuple(line[name] for name in fields) for line in logs.records()] == [
+        ("HTTP 429 rate_limited", 1, 2.0, True),
+        ("HTTP 500 boom", 2, 0.247, False),
+    ]
+
+
+def test_default_jitter_spreads_waits_up_to_the_ceiling() -> None:
+    # Given the real (random) jitter / When the first backoff (ceiling 0.5 s) is drawn often
+    webhook = SlackWebhook(lambda: SLACK)
+    waits = [webhook.backoff(1) for _ in range(200)]
+    # Then every wait is between 0 and the ceiling, and they are spread over that range
+    assert all(0 <= wait <= 0.5 for wait in waits)
+    assert min(waits) < 0.1
+    assert max(waits) > 0.4
+
+
+# ------------------------------------------------------------------------------ Retry-After dates
+
+
+def test_retry_after_date_is_read_against_the_real_clock_by_default() -> None:
+    # Given Retry-After dates in the past and far in the future / When read with no clock given
+    # Then they are measured from now
+    assert parse_retry_after("Fri, 20 Nov 2020 10:00:00 GMT") == 0.0
+    later = parse_retry_after("Fri, 01 Jan 2100 00:00:00 GMT")
+    assert later is not None
+    assert later > 2e9
+
+
+def test_post_waits_until_a_retry_after_date(sink: SlackSink, recorder: Recorder) -> None:
+    # Given Slack answering 429 with Retry-After as an HTTP date 10 s from now
+    until = datetime.now(UTC) + timedelta(seconds=10)
+    date = email.utils.format_datetime(until, usegmt=True)  # whole seconds: 9 to 10 s ahead
+    sink.script(SinkAnswer(429, "rate_limited", {"Retry-After": date}))
+    # When posting
+    result = webhook_to(sink, recorder).post(PAYLOAD)
+    # Then it waited until that date (the HTTP date has whole seconds) and then posted
+    [wait] = recorder.waits
+    assert 8.0 < wait <= 10.0
+    assert result.attempts == 2
+
+
+def test_post_retries_at_once_when_the_retry_after_date_has_passed(
+    sink: SlackSink, recorder: Recorder
+) -> None:
+    # Given a Retry-After date already past
+    sink.script(SinkAnswer(429, "rate_limited", {"Retry-After": "Fri, 20 Nov 2020 10:00:00 GMT"}))
+    # When posting / Then it retries without waiting (not after a backoff)
+    assert webhook_to(sink, recorder).post(PAYLOAD).attempts == 2
+    assert recorder.waits == [0.0]
+
+
+# ------------------------------------------------------------------------------ the transport
+
+
+class RecordingOpener:
+    """Stands in for the no-redirect opener: records each request's timeout, then answers with
+    the real opener, or with ``status`` and raw ``body`` bytes when given."""
+
+    def __init__(self, status: int | None = None, body: bytes = b"") -> None:
+        self.status = status
+        self.body = body
+        self.timeouts: list[float] = []
+
+    def open(self, request: urllib.request.Request, timeout: float) -> Any:
+        self.timeouts.append(timeout)
+        if self.status is None:
+            return urllib.request.build_opener().open(request, timeout=timeout)
+        headers = Message()
+        headers["X-Test"] = "yes"
+        if self.status >= 400:
+            raise urllib.error.HTTPError(
+                request.full_url, self.status, "error", headers, io.BytesIO(self.body)
+            )
+        return urllib.response.addinfourl(
+            io.BytesIO(self.body), headers, request.full_url, self.status
+        )
+
+
+def test_transport_gives_the_timeout_to_the_connection(
+    sink: SlackSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the transport's opener recorded / When posting with a 1.5 s timeout
+    opener = RecordingOpener()
+    monkeypatch.setattr(webhook_module, "_opener", lambda: opener)
+    answer = urllib_transport(sink.url, b"{}", timeout=1.5)
+    # Then the connection was opened with that timeout (a hung endpoint cannot hold the Lambda)
+    assert opener.timeouts == [1.5]
+    assert answer.status == 200
+
+
+def test_hung_endpoint_gives_up_at_the_request_timeout(recorder: Recorder) -> None:
+    # Given an endpoint that takes the connection but never answers
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        url = validate_webhook_url(f"http://127.0.0.1:{port}/services/T/B/x", allow_local=True)
+        webhook = SlackWebhook(
+            lambda: url,
+            policy=RetryPolicy(max_attempts=2, timeout_s=0.2),
+            sleep=recorder.sleep,
+            clock=recorder.clock,
+        )
+        # When posting / Then each attempt times out and the post fails as a network error
+        with pytest.raises(SlackPostError, match=r"network error \(TimeoutError\)") as raised:
+            webhook.post(PAYLOAD)
+    assert (raised.value.attempts, raised.value.status) == (2, None)
+
+
+def test_transport_returns_the_answers_headers_and_body(sink: SlackSink) -> None:
+    # Given Slack accepting the post / When the transport posts
+    answer = urllib_transport(sink.url, b"{}", timeout=2)
+    # Then the status, headers and body are Slack's
+    assert (answer.status, answer.body) == (200, "ok")
+    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_transport_reads_at_most_4_kib_of_the_answer(sink: SlackSink, status: int) -> None:
+    # Given an answer body of 5000 characters / When the transport posts
+    sink.script(SinkAnswer(status, "y" * 5000))
+    # Then it keeps the first 4096 only
+    assert urllib_transport(sink.url, b"{}", timeout=2).body == "y" * 4096
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_transport_replaces_bytes_that_are_not_utf8(
+    monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    # Given an answer whose body is not valid UTF-8
+    monkeypatch.setattr(webhook_module, "_opener", lambda: RecordingOpener(status, b"ok \xff"))
+    # When the transport posts / Then it still answers, the bad byte replaced
+    answer = urllib_transport(SLACK_URL, b"{}", timeout=2)
+    assert (answer.status, answer.body) == (status, "ok \ufffd")
+    assert answer.headers["X-Test"] == "yes"

@@ -14,10 +14,12 @@ TRUNCATED_MARK: Final = "… (truncated)"
 
 
 def truncate(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, marked when cut."""
+    """``text`` cut to at most ``limit`` characters, marked when cut (when the mark fits)."""
     if len(text) <= limit:
         return text
-    return text[: max(0, limit - len(TRUNCATED_MARK))] + TRUNCATED_MARK
+    if limit < len(TRUNCATED_MARK):
+        return text[: max(0, limit)]
+    return text[: limit - len(TRUNCATED_MARK)] + TRUNCATED_MARK
 
 
 def escape_mrkdwn(text: str) -> str:
