@@ -356,9 +356,8 @@ class CdcApplier:
                     exact.add(name)
                 values[column.name] = convert(value, column.type, column.name)
         for (attribute, raw), column_name in zip(key.key, target.key_columns, strict=True):
+            # Never None: a key value is S, N or B (changes._hashable); only NULL converts to None.
             converted = convert(raw, key_types[column_name], column_name)  # type: ignore[arg-type]
-            if converted is None:
-                raise ConversionError(column_name, "a key column cannot be NULL")
             if change.kind is ChangeKind.UPSERT and values.get(column_name) not in (
                 None,
                 converted,

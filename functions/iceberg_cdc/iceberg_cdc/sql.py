@@ -110,8 +110,6 @@ def string_literal(text: str) -> str:
     if "\x00" not in text:
         return "'" + text.replace("'", "''") + "'"
     parts = ["'" + part.replace("'", "''") + "'" for part in text.split("\x00")]
-    if len(parts) == 1:
-        return parts[0]
     return "(" + " || chr(0) || ".join(parts) + ")"
 
 
