@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyKeyError
 from lambda_support import FakeLambdaContext
-from moto import mock_aws
+from moto_dynamodb import template_tables
 
 from datalake_shared.settings import SlackAlertSettings
 from datalake_shared.slack import (
@@ -29,6 +29,8 @@ from datalake_shared.slack import (
 from local_runtime.slack_sink import SinkAnswer, SlackSink
 
 TABLE = "idempotency"
+# Most posts here run outside an invocation on purpose (no Lambda context registered).
+pytestmark = pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time:UserWarning")
 SECRET = "datalake-events/slack-webhook"
 PAYLOAD = {
     "text": "Glue job orders-merge failed",
@@ -38,17 +40,10 @@ DAY_S = 86_400
 
 
 @pytest.fixture
-def table() -> Iterator[Any]:
-    """A fresh idempotency table in moto (keyed on "id", as Powertools expects)."""
+def table(sam_template: dict[str, Any]) -> Iterator[Any]:
+    """The template's alert idempotency table, fresh, in moto."""
     parameters.clear_caches()
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with template_tables(sam_template, {"AlertIdempotencyTable": TABLE}) as client:
         yield client
     parameters.clear_caches()
 

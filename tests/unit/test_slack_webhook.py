@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lambda_support import CapturedLogs, FakeLambdaContext
 from moto import mock_aws
+from moto_dynamodb import template_tables
 
 from datalake_shared.slack import (
     CODE_BLOCK_LIMIT,
@@ -348,15 +349,9 @@ def test_retry_after_reads_seconds_and_http_dates(
 
 
 @pytest.fixture
-def table() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+def table(sam_template: dict[str, Any]) -> Iterator[Any]:
+    """The template's alert idempotency table, in moto."""
+    with template_tables(sam_template, {"AlertIdempotencyTable": TABLE}) as client:
         yield client
 
 

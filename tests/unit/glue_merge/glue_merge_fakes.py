@@ -168,6 +168,20 @@ class FakeHistory:
         return {record.source_table: record for record in self.records}
 
 
+# The moment the adapter tests stand at.
+FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    """A clock standing at ``now`` until a test moves it (``clock.now += ...``)."""
+
+    def __init__(self, now: datetime = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class TickingClock:
     """Each reading is one second after the previous one."""
 

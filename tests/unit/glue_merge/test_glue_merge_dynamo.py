@@ -3,11 +3,12 @@
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from boto_calls import CallRecorder
+from glue_merge_fakes import FIXED_NOW, FixedClock
 from moto_dynamodb import template_tables
 
 from cdc_merge.file_tracker import DynamoFileTracker, pending_file
@@ -24,7 +25,7 @@ from file_tracker.service import TrackedFile
 from file_tracker.store import DynamoFileTrackerStore
 
 LEASES, HISTORY, TRACKER = "leases-test", "history-test", "tracker-test"
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+NOW = FIXED_NOW
 TABLE = "sales.orders"
 
 
@@ -37,83 +38,6 @@ def dynamodb(sam_template: dict[str, Any]) -> Iterator[Any]:
     }
     with template_tables(sam_template, tables) as client:
         yield client
-
-
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def lease_item(dynamodb: Any) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = dynamodb.get_item(
-        TableName=LEASES, Key={"source_table": {"S": TABLE}}, ConsistentRead=True
-    ).get("Item")
-    return item
-
-
-# --- leases --------------------------------------------------------------------------------------
-
-
-# Concurrent claimers are tested on DynamoDB Local only
-# (tests/integration/engines/test_dynamodb_leases.py): moto does not serialize conditional
-# writes across threads, so two of 16 claimers could both "win" there (seen once in 1,937).
-
-
-def test_a_live_lease_refuses_another_run(dynamodb: Any) -> None:
-    clock = Clock()
-    assert DynamoLeases(LEASES, 600, client=dynamodb, clock=clock).acquire(TABLE, "run-a")
-    clock.now += timedelta(seconds=599)
-    assert not DynamoLeases(LEASES, 600, client=dynamodb, clock=clock).acquire(TABLE, "run-b")
-
-
-def test_an_expired_lease_is_taken_over(dynamodb: Any) -> None:
-    # Given a lease taken by a run that then crashed
-    clock = Clock()
-    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=clock)
-    assert leases.acquire(TABLE, "crashed-run")
-    # When another run claims the table after the lease expired
-    clock.now += timedelta(seconds=601)
-    # Then it gets it, with a new expiry and a TTL past it
-    assert leases.acquire(TABLE, "run-b")
-    item = lease_item(dynamodb)
-    assert item is not None
-    expires = int(clock.now.timestamp()) + 600
-    assert item["run_id"] == {"S": "run-b"}
-    assert item["lease_expires_at"] == {"N": str(expires)}
-    assert int(item["ttl"]["N"]) > expires
-
-
-def test_a_second_job_run_of_the_same_execution_is_refused(dynamodb: Any) -> None:
-    # Given a table leased by a job run of an execution
-    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=Clock())
-    assert leases.acquire(TABLE, "run-a")
-    # When another job run of the same execution (a retry) claims it / Then it must wait
-    assert not leases.acquire(TABLE, "run-a")
-
-
-def test_release_by_another_run_is_refused(dynamodb: Any) -> None:
-    # Given run-b took over run-a's expired lease
-    clock = Clock()
-    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=clock)
-    leases.acquire(TABLE, "run-a")
-    clock.now += timedelta(hours=1)
-    leases.acquire(TABLE, "run-b")
-    # When the late run-a releases / Then nothing happens to run-b's lease
-    assert not leases.release(TABLE, "run-a")
-    item = lease_item(dynamodb)
-    assert item is not None
-    assert item["run_id"] == {"S": "run-b"}
-
-
-def test_release_by_the_holder_frees_the_table(dynamodb: Any) -> None:
-    leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=Clock())
-    leases.acquire(TABLE, "run-a")
-    assert leases.release(TABLE, "run-a")
-    assert lease_item(dynamodb) is None
-    assert leases.acquire(TABLE, "run-b")
 
 
 # --- file tracker --------------------------------------------------------------------------------
@@ -157,7 +81,7 @@ def test_pending_files_are_the_tables_unprocessed_files_in_landing_order(dynamod
 
 def test_marking_processed_takes_files_out_of_the_pending_index(dynamodb: Any) -> None:
     put_file(dynamodb, "f1", "2026-11-23T10:00:01Z", load_type="full")
-    tracker = DynamoFileTracker(TRACKER, client=dynamodb, clock=Clock())
+    tracker = DynamoFileTracker(TRACKER, client=dynamodb, clock=FixedClock())
     tracker.mark_processed(tracker.pending_files(TABLE), "run-a")
     item = dynamodb.get_item(
         TableName=TRACKER, Key={"source_table": {"S": TABLE}, "file_id": {"S": "f1"}}
@@ -339,7 +263,7 @@ def unused_placeholders(params: dict[str, Any]) -> list[str]:
 def test_every_request_of_the_jobs_adapters_uses_all_its_placeholders(dynamodb: Any) -> None:
     # Given every call the job's lease and tracker adapters make, recorded
     recorder = CallRecorder(dynamodb)
-    clock = Clock()
+    clock = FixedClock()
     leases = DynamoLeases(LEASES, 600, client=dynamodb, clock=clock)
     put_file(dynamodb, "f1", "2026-11-23T10:00:01Z")
     tracker = DynamoFileTracker(TRACKER, client=dynamodb, clock=clock)
