@@ -168,7 +168,7 @@ $(MUTATION_STAMP): $(STAMP) requirements-mutation.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-mutation.txt
 	@touch $(MUTATION_STAMP)
 
-# Not part of `make test`: about N minutes on two cores. Scores go into benchmarks/results.json,
+# Not part of `make test`: about 30 minutes on two cores. Scores go into benchmarks/results.json,
 # survivors into .mutation/<suite>/survivors.txt (docs/testing.md: what the survivors left are).
 mutation: $(MUTATION_STAMP) ## [SUITES="iceberg_cdc slack"]: mutation score of the data-critical modules (goal >= 90%)
 	$(PY) -m tools.mutation --diffs $(SUITES)
