@@ -20,6 +20,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,23 +28,12 @@ from pathlib import Path
 from typing import Final
 
 from benchmarks.results import BenchResult, merged_with_previous, write_json
+from dev.paths import ROOT, project_paths
 
-ROOT: Final = Path(__file__).resolve().parent.parent
 WORKSPACES: Final = ROOT / ".mutation"
 RESULTS: Final = ROOT / "benchmarks" / "results.json"
 GOAL_PERCENT: Final = 90.0
 
-# Code packages as Lambda and Glue import them: each function's package, the layer's, the job's.
-CODE_PACKAGES: Final = (
-    *(
-        f"functions/{folder.name}/{folder.name}"
-        for folder in sorted((ROOT / "functions").iterdir())
-        if (folder / folder.name / "__init__.py").is_file()
-    ),
-    "layers/shared/datalake_shared",
-    "layers/shared/datalake_contracts",
-    "glue/cdc_merge",
-)
 # What the tests read besides the code (the template, sample events, SQL, config samples) and
 # import from the project root (the local runtime and its helpers).
 PROJECT_FILES: Final = (
@@ -63,8 +53,8 @@ PROJECT_FILES: Final = (
     "benchmarks",
 )
 
-# mutmut's exit codes, as its own results command reads them.
-_KILLED_CODES: Final = frozenset({1, 3, -24, 24, 36, 37, 152, 255})
+# mutmut's exit codes, as its own results command reads them; any other code is a detection
+# (killed, timeout, caught by the type check, suspicious, segfault).
 _SURVIVED_CODES: Final = frozenset({0, 5, 33})
 _SKIPPED_CODES: Final = frozenset({34})
 
@@ -130,21 +120,34 @@ SUITES: Final = (
 )
 
 
+def code_packages() -> list[Path]:
+    """The code packages as Lambda and Glue import them: the packages in the code folders of
+    pytest's pythonpath (each function's, the layer's, the job's), not the root's tooling."""
+    folders = [path for path in project_paths() if path not in (ROOT, ROOT / "scripts")]
+    return [
+        package
+        for folder in folders
+        for package in sorted(folder.iterdir())
+        if (package / "__init__.py").is_file()
+    ]
+
+
+def _package(module: str) -> Path:
+    top = module.partition(".")[0]
+    return next(package for package in code_packages() if package.name == top)
+
+
 def source_file(module: str) -> Path:
     """The project file holding ``module``."""
-    top, _, _ = module.partition(".")
-    package = next(Path(p) for p in CODE_PACKAGES if Path(p).name == top)
-    relative = Path(*module.split(".")[1:])
-    as_package = ROOT / package / relative / "__init__.py"
-    return as_package if as_package.exists() else (ROOT / package / relative).with_suffix(".py")
+    package, inner = _package(module), module.split(".")[1:]
+    as_package = package.joinpath(*inner, "__init__.py")
+    return as_package if as_package.exists() else package.joinpath(*inner).with_suffix(".py")
 
 
 def workspace_file(module: str) -> Path:
     """Where ``module`` sits in a workspace (``src/<package>/...``)."""
-    source = source_file(module)
-    top = module.partition(".")[0]
-    package = next(Path(p) for p in CODE_PACKAGES if Path(p).name == top)
-    return Path("src", top) / source.relative_to(ROOT / package)
+    package = _package(module)
+    return Path("src", package.name) / source_file(module).relative_to(package)
 
 
 class SuiteFailedError(RuntimeError):
@@ -182,9 +185,7 @@ def score_module(module: str, exit_code_by_mutant: Mapping[str, int | None]) -> 
         elif code in _SURVIVED_CODES:
             counts["survived"] += 1
             survivors.append(name)
-        elif code in _KILLED_CODES:
-            counts["killed"] += 1
-        else:  # suspicious, segfault: a changed outcome, so the mutant was detected
+        else:
             counts["killed"] += 1
     return ModuleScore(
         module,
@@ -198,7 +199,7 @@ def score_module(module: str, exit_code_by_mutant: Mapping[str, int | None]) -> 
 
 def pyproject_text(suite: MutationSuite) -> str:
     """mutmut's and pytest's settings for a suite's workspace (pytest runs in ``mutants/``)."""
-    project = _read_pyproject()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     pytest_options = dict(project["tool"]["pytest"]["ini_options"])
     pytest_options["pythonpath"] = [
         "src",
@@ -211,37 +212,21 @@ def pyproject_text(suite: MutationSuite) -> str:
         "source_paths": ["src"],
         "only_mutate": [str(workspace_file(module)) for module in suite.modules],
         "pytest_add_cli_args_test_selection": suite.test_selection(),
-        # A fixed seed: Hypothesis draws the same examples for every mutant and every run.
+        # A fixed seed: Hypothesis draws the same examples for every mutant and every run. No
+        # capture (-s): mutmut runs pytest several times in one process, and the Powertools
+        # logger would keep writing to the first run's closed capture stream.
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "--hypothesis-seed=0", "-q", "-s"],
         "also_copy": [*PROJECT_FILES],
     }
-    return _toml({"tool": {"mutmut": mutmut_options, "pytest": {"ini_options": pytest_options}}})
+    return _toml({"tool.mutmut": mutmut_options, "tool.pytest.ini_options": pytest_options})
 
 
-def _read_pyproject() -> dict[str, dict[str, dict[str, dict[str, list[str] | str]]]]:
-    import tomllib  # noqa: PLC0415
-
-    data: dict[str, dict[str, dict[str, dict[str, list[str] | str]]]] = tomllib.loads(
-        (ROOT / "pyproject.toml").read_text()
+def _toml(tables: Mapping[str, Mapping[str, object]]) -> str:
+    """Tables of strings and lists of strings as TOML (JSON's string and list syntax is TOML's)."""
+    return "\n".join(
+        f"[{name}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
+        for name, table in tables.items()
     )
-    return data
-
-
-def _toml(tables: Mapping[str, object], prefix: str = "") -> str:
-    """The small TOML subset the settings need: tables of strings and lists of strings."""
-    lines: list[str] = []
-    nested: list[tuple[str, Mapping[str, object]]] = []
-    for key, value in tables.items():
-        if isinstance(value, Mapping):
-            nested.append((f"{prefix}{key}", value))
-        else:
-            lines.append(f"{key} = {json.dumps(value)}")
-    text = "\n".join(lines) + ("\n" if lines else "")
-    for name, table in nested:
-        body = _toml(table, f"{name}.")
-        header = f"[{name}]\n" if any(not isinstance(v, Mapping) for v in table.values()) else ""
-        text += f"\n{header}{body}"
-    return text
 
 
 def build_workspace(suite: MutationSuite, workspaces: Path = WORKSPACES) -> Path:
@@ -250,8 +235,8 @@ def build_workspace(suite: MutationSuite, workspaces: Path = WORKSPACES) -> Path
     if workspace.exists():
         shutil.rmtree(workspace)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in CODE_PACKAGES:
-        shutil.copytree(ROOT / package, workspace / "src" / Path(package).name, ignore=ignore)
+    for package in code_packages():
+        shutil.copytree(package, workspace / "src" / package.name, ignore=ignore)
     shutil.copytree(ROOT / "tests", workspace / "tests", ignore=ignore)
     for name in PROJECT_FILES:
         source, target = ROOT / name, workspace / name

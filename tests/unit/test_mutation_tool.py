@@ -5,6 +5,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pins import pins
 
 from tools.mutation import (
     ROOT,
@@ -133,24 +134,13 @@ def test_an_unknown_suite_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
     assert "no_such_suite" in capsys.readouterr().err
 
 
-def _requirement_pins(path: Path) -> dict[str, str]:
-    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
-    pairs = [line.split("==") for line in lines]
-    assert all(len(pair) == 2 for pair in pairs), f"{path.name}: every line pinned with =="
-    return {name.lower().replace("_", "-"): version for name, version in pairs}
-
-
 def test_mutmuts_pins_agree_with_the_dev_venvs() -> None:
     # Given mutmut's requirements (installed into the dev venv with --no-deps) and the dev pins
-    mutation = _requirement_pins(ROOT / "requirements-mutation.txt")
-    dev = {
-        name.lower().replace("_", "-"): version
-        for name, _, version in (
-            line.partition("==")
-            for line in (ROOT / "constraints.txt").read_text().splitlines()
-            if "==" in line
-        )
-    }
+    requirements = (ROOT / "requirements-mutation.txt").read_text().splitlines()
+    mutation, dev = pins(ROOT / "requirements-mutation.txt"), pins(ROOT / "constraints.txt")
+    assert all("==" in line for line in requirements if line and not line.startswith("#")), (
+        "requirements-mutation.txt: every line pinned with =="
+    )
     # Then mutmut is pinned, and nothing it brings changes a package the tests already use
     assert "mutmut" in mutation
     assert {name: dev[name] for name in mutation if name in dev} == {

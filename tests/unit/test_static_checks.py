@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from pins import pins
 from static_checks import (
     TEMPLATE_LEVEL,
     Finding,
@@ -36,10 +37,7 @@ def _checkov_check(check_id: str, resource: str, comment: str | None = None) -> 
 
 
 def _pins(path: str) -> dict[str, str]:
-    lines = (ROOT / path).read_text().splitlines()
-    pairs = (line.split("==") for line in lines if "==" in line and not line.startswith("#"))
-    # pip freeze writes cfn_lint_serverless for cfn-lint-serverless: compare normalized names.
-    return {name.lower().replace("_", "-"): version for name, version in pairs}
+    return pins(ROOT / path)
 
 
 def test_ignores_are_read_from_resources_and_the_template_with_their_reasons() -> None:

@@ -1,6 +1,5 @@
 """The job's DynamoDB adapters against moto, on tables declared as template.yaml declares them."""
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,7 +13,6 @@ from moto_dynamodb import template_tables
 from cdc_merge.file_tracker import DynamoFileTracker, pending_file
 from cdc_merge.history import DynamoHistory, HistoryRecord
 from cdc_merge.leases import DynamoLeases
-from cdc_merge.table_configs import DynamoTableConfigs
 from datalake_contracts.dynamodb_keys import bounded_key
 from datalake_contracts.file_tracker_item import (
     PENDING_INDEX,
@@ -178,61 +176,6 @@ def test_a_history_record_is_keyed_by_table_and_start_and_run(dynamodb: Any) -> 
         {"N": "2"},
     )
     assert len(item["error"]["S"]) == 8_000
-
-
-# --- table configs -------------------------------------------------------------------------------
-
-
-class UnprocessingClient:
-    """A BatchGetItem that answers ``per_call`` keys at a time and leaves the rest unprocessed,
-    as DynamoDB does past 16 MB of response or when throttled."""
-
-    def __init__(self, table: str, configs: dict[str, dict[str, Any]], per_call: int) -> None:
-        self.table, self.configs, self.per_call = table, configs, per_call
-        self.calls: list[int] = []
-
-    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
-        keys = RequestItems[self.table]["Keys"]
-        self.calls.append(len(keys))
-        answered, left = keys[: self.per_call], keys[self.per_call :]
-        items = [
-            {"config": {"S": json.dumps(self.configs[key["source_table"]["S"]])}}
-            for key in answered
-        ]
-        response: dict[str, Any] = {"Responses": {self.table: items}}
-        if left:
-            response["UnprocessedKeys"] = {self.table: {**RequestItems[self.table], "Keys": left}}
-        return response
-
-
-def test_unprocessed_config_keys_are_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a BatchGetItem that answers two keys per call
-    monkeypatch.setattr("cdc_merge.table_configs.time.sleep", lambda _: None)
-    configs = {f"s.t{n}": {"source_table": f"s.t{n}"} for n in range(5)}
-    client = UnprocessingClient("configs", configs, per_call=2)
-    # When five configs are read
-    found = DynamoTableConfigs("configs", client=client).configs("hourly", list(configs))  # type: ignore[arg-type]
-    # Then the unprocessed keys were asked again until all came back
-    assert client.calls == [5, 3, 1]
-    assert found == list(configs.values())
-
-
-def test_keys_left_unprocessed_too_long_raise(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a BatchGetItem that never answers
-    monkeypatch.setattr("cdc_merge.table_configs.time.sleep", lambda _: None)
-    client = UnprocessingClient("configs", {"s.t": {"source_table": "s.t"}}, per_call=0)
-    # When read / Then it gives up with an error rather than a silent gap
-    with pytest.raises(RuntimeError, match="unprocessed"):
-        DynamoTableConfigs("configs", client=client).configs("hourly", ["s.t"])  # type: ignore[arg-type]
-
-
-def test_a_table_named_twice_is_asked_for_once() -> None:
-    # Given a batch naming one table twice
-    client = UnprocessingClient("configs", {"s.t": {"source_table": "s.t"}}, per_call=100)
-    # When its configs are read / Then one key was sent, and both entries get the config
-    found = DynamoTableConfigs("configs", client=client).configs("hourly", ["s.t", "s.t"])  # type: ignore[arg-type]
-    assert client.calls == [1]
-    assert found == [{"source_table": "s.t"}, {"source_table": "s.t"}]
 
 
 # --- requests DynamoDB would refuse --------------------------------------------------------------

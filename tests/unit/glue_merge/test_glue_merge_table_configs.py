@@ -123,6 +123,14 @@ def test_one_consistent_read_asks_for_each_table_under_the_cadence() -> None:
     ]
 
 
+def test_a_table_named_twice_is_asked_for_once() -> None:
+    # Given a batch naming one table twice
+    client = FakeBatchGet(stored("s.t"))
+    # When its configs are read / Then one key was sent, and both entries get the config
+    assert read(client, ["s.t", "s.t"]) == [config_of("s.t"), config_of("s.t")]
+    assert client.keys_per_call == [1]
+
+
 def test_a_table_without_a_config_gets_an_entry_saying_so_and_the_others_their_configs() -> None:
     # Given a config stored for one table only, and one stored under another cadence
     client = FakeBatchGet({**stored("s.kept"), **stored("s.moved", cadence="daily")})
