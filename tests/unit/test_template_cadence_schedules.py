@@ -34,7 +34,7 @@ def test_no_cadence_schedule_or_parameter_is_left_in_the_template(sam_template: 
 
 def test_the_schedule_group_is_the_stacks_own(sam_template: Template) -> None:
     # Given the cadence group / Then it is named after the stack (deleted with it)
-    (group,) = resources(sam_template, "AWS::Scheduler::ScheduleGroup").values()
+    group = resources(sam_template, "AWS::Scheduler::ScheduleGroup")[GROUP]
     assert group["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-cadences"}
 
 

@@ -54,7 +54,7 @@ def test_each_mapping_polls_only_its_own_source(sam_template: Template) -> None:
     # Given each event source mapping the template declares
     mappings = resources(sam_template, "AWS::Lambda::EventSourceMapping")
     functions = resources(sam_template, "AWS::Serverless::Function")
-    assert len(mappings) == 3
+    assert len(mappings) == 7
     for logical, mapping in mappings.items():
         props = mapping["Properties"]
         (function,) = refs(props["FunctionName"])

@@ -26,6 +26,8 @@ KEPT_FOREVER = {
     "(old versions expire)",
     "LakeBucket": "the Iceberg tables' current data and metadata (Iceberg maintenance removes "
     "what no snapshot needs; only noncurrent versions expire)",
+    "DatasetBucket": "the data set its owners upload; the object tasks rewrite its objects, never "
+    "delete them (the versions a rewrite replaced are deleted, other old versions expire)",
 }
 # Retention parameters where 0 means "keep forever" (a Condition drops the rule).
 OPTIONAL = {name for name, _ in EXPIRING.values()} - {

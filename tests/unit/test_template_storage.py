@@ -19,6 +19,7 @@ VERSIONED = {
     "MetricsBucket",
     "MonitoringBucket",
     "RawWorkbookBucket",
+    "DatasetBucket",
 }
 
 
