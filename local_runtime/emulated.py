@@ -11,13 +11,15 @@
 - AWS::SecretsManager::Secret: created with its initial value.
 - AWS::S3::Bucket NotificationConfiguration (topic, queue and function notifications): moto's
   CloudFormation ignores it; applied with the S3 API, filters included.
-- Function environments and stack outputs: a value moto resolved against one of these
-  resources (it knows no physical id for them) is resolved again once they exist.
+- Function environments, stack outputs and EventBridge rule patterns: a value moto resolved
+  against one of these resources (it knows no physical id for them, e.g. a Glue database's
+  name in a pattern) is resolved again once they exist.
 - AWS::StepFunctions::StateMachine: moto's CloudFormation creates it in the backend that does
   not execute, and ignores DefinitionSubstitutions; it is created again where executions run,
   same name, with the substitutions applied.
 """
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +169,7 @@ def build_emulated(
     resolver = resolver_for(translated, stack, parameters, session.region_name)
     _refresh_function_environments(translated, stack, session, resolver)
     _refresh_outputs(translated, stack, resolver)
+    _refresh_rule_patterns(translated, stack, session, resolver)
     _apply_bucket_notifications(translated, stack, session, resolver)
     _recreate_state_machines(translated, stack, session, resolver)
     for resource in translated.resources_of_type("AWS::Lambda::EventInvokeConfig").values():
@@ -320,6 +323,35 @@ def _refresh_outputs(
             continue
         if value and not stack.outputs.get(name):
             stack.outputs[name] = value
+
+
+def _refresh_rule_patterns(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    """A rule whose pattern names a resource moto skipped got null in its place (matching
+    nothing): its pattern is resolved again and put back, its targets kept."""
+    events = session.client("events")
+    for logical, resource in translated.resources_of_type("AWS::Events::Rule").items():
+        pattern = resource["Properties"].get("EventPattern")
+        if logical not in stack.resources or not isinstance(pattern, dict):
+            continue
+        try:
+            resolved = resolver.resolve(pattern)
+        except (UnresolvableError, KeyError):
+            continue  # what moto resolved stays
+        if isinstance(resolved, str):  # a pattern written as JSON text (Fn::Sub)
+            resolved = json.loads(resolved)
+        rule = events.describe_rule(Name=stack.resources[logical])
+        if json.loads(rule.get("EventPattern") or "{}") != resolved:
+            events.put_rule(
+                Name=rule["Name"],
+                EventPattern=json.dumps(resolved),
+                State=rule.get("State", "ENABLED"),
+                Description=rule.get("Description", ""),
+            )
 
 
 # (CloudFormation key, S3 API key, CloudFormation ARN property, S3 API ARN property)

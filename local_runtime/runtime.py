@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from local_runtime.bridges.dynamodb_backend import DynamoDbBackend, dynamodb_bac
 from local_runtime.bridges.dynamodb_streams import DynamoDbStreamsBridge
 from local_runtime.bridges.eventbridge import EventBridgeBridge
 from local_runtime.bridges.glue import GlueBridge, LocalGlueJob
+from local_runtime.bridges.glue_catalog import GlueCatalogEventsBridge
 from local_runtime.bridges.lambda_service import LambdaBridge
 from local_runtime.bridges.quicksight import QuickSightBridge
 from local_runtime.bridges.scheduler import SchedulerBridge
@@ -116,6 +118,7 @@ class LocalRuntime(Service):
         self.stepfunctions_bridge = StepFunctionsBridge()
         self.scheduler_bridge = SchedulerBridge(self.stepfunctions_bridge)
         self.glue_bridge = GlueBridge(dict(glue_jobs or {}))
+        self.glue_catalog_bridge = GlueCatalogEventsBridge()
         self.streams_bridge = DynamoDbStreamsBridge(self.dynamodb_backend)
         self.sns_bridge = SnsBridge()
         self.logs_bridge = CloudWatchLogsBridge()
@@ -135,6 +138,7 @@ class LocalRuntime(Service):
             self.lambda_bridge,
             self.stepfunctions_bridge,
             self.glue_bridge,
+            self.glue_catalog_bridge,
             self.quicksight_bridge,
             self.athena_bridge,
             self.slack_bridge,
@@ -284,6 +288,13 @@ class LocalRuntime(Service):
         """Fires a schedule now: a cadence's, by name (e.g. "hourly", kept by the config loader),
         or the template's, by logical id; returns what it started."""
         return self.scheduler_bridge.fire(schedule)
+
+    def advance_clock(self, delta: timedelta) -> list[str]:
+        """Moves the schedules' clock forward by ``delta`` (a compressed clock: 30 days in a
+        call) and fires the one-time schedules now due; returns what they started or sent to.
+        Only the Scheduler sees this clock: functions keep the real time."""
+        self.scheduler_bridge.advance_clock(delta)
+        return self.scheduler_bridge.fire_due()
 
     def invoke(self, function: str, event: Any) -> Invocation:
         """Invoke a function by logical id, name or ARN, as `sam local invoke` would."""

@@ -10,6 +10,8 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from local_runtime.intrinsics import ACCOUNT_ID
+
 if TYPE_CHECKING:
     import boto3
 
@@ -73,4 +75,24 @@ def execution_status_change(session: "boto3.session.Session", execution: dict[st
         "Step Functions Execution Status Change",
         detail,
         [execution["executionArn"]],
+    )
+
+
+def glue_table_state_change(
+    session: "boto3.session.Session", database: str, table: str, type_of_change: str
+) -> None:
+    """The event Glue puts when a catalog table is created, updated or deleted."""
+    region = session.region_name
+    detail = {
+        "databaseName": database,
+        "changedPartitions": [],
+        "typeOfChange": type_of_change,
+        "tableName": table,
+    }
+    _put(
+        session,
+        "aws.glue",
+        "Glue Data Catalog Table State Change",
+        detail,
+        [f"arn:aws:glue:{region}:{ACCOUNT_ID}:table/{database}/{table}"],
     )

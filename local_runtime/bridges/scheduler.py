@@ -1,5 +1,11 @@
-"""EventBridge Scheduler: nothing ticks locally, so a schedule fires on demand
+"""EventBridge Scheduler: nothing ticks locally, so a recurring schedule fires on demand
 (``LocalRuntime.fire_schedule``), the way its next tick would: the target gets its Input.
+
+One-time schedules (``at(...)``) created through the Scheduler API fire by themselves once
+their time has come, on the bridge's clock: the real time plus an offset that
+``LocalRuntime.advance_clock`` moves forward (the demo compresses 30 days into a call). A fired
+one-time schedule whose ActionAfterCompletion is DELETE is deleted, as on AWS; one kept is never
+fired twice. Targets: Step Functions state machines and SQS queues.
 
 Two kinds of schedules fire: the template's (moto's CloudFormation does not create them, so the
 runtime keeps their definitions, by logical id) and those created through the Scheduler API in
@@ -9,12 +15,17 @@ as it is now, or not at all.
 """
 
 import json
-from datetime import UTC, datetime
-from typing import Any
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from local_runtime.bridges import RuntimeServices
 from local_runtime.bridges.stepfunctions import StepFunctionsBridge
 from local_runtime.emulated import Schedule
+from local_runtime.moto_adapter.services import send_to_queue
+
+_ONE_TIME: Final = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 
 
 class ScheduleDisabledError(RuntimeError):
@@ -25,7 +36,9 @@ class SchedulerBridge:
     def __init__(self, stepfunctions: StepFunctionsBridge) -> None:
         self.stepfunctions = stepfunctions
         self.schedules: dict[str, Schedule] = {}
-        self.fired: list[tuple[str, str]] = []  # (schedule, execution ARN)
+        self.fired: list[tuple[str, str]] = []  # (schedule, execution or queue ARN)
+        self.clock_offset = timedelta(0)
+        self._fired_once: set[tuple[str, str]] = set()  # (<group>/<name>, expression)
         self._services: RuntimeServices | None = None
 
     def install(self, services: RuntimeServices) -> None:
@@ -38,7 +51,48 @@ class SchedulerBridge:
         self.schedules.clear()
 
     def pump(self) -> int:
-        return 0  # schedules fire when asked to
+        """Fires the one-time schedules due by the bridge's clock (recurring ones fire when
+        asked to)."""
+        return len(self.fire_due())
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    def advance_clock(self, delta: timedelta) -> None:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self.clock_offset += delta
+
+    def fire_due(self) -> list[str]:
+        """Fires every one-time schedule of the Scheduler API whose time has come; returns
+        what each started or sent to."""
+        if self._services is None:
+            return []
+        client: Any = self._services.session.client("scheduler")
+        now = self.now()
+        started: list[str] = []
+        for page in client.get_paginator("list_schedules").paginate():
+            for summary in page["Schedules"]:
+                group, name = summary["GroupName"], summary["Name"]
+                detail = client.get_schedule(GroupName=group, Name=name)
+                due = _one_time_due(detail)
+                key = (f"{group}/{name}", detail["ScheduleExpression"])
+                if due is None or due > now or key in self._fired_once:
+                    continue
+                if detail.get("State", "ENABLED") != "ENABLED":
+                    continue
+                self._fired_once.add(key)
+                schedule = Schedule(
+                    logical_id=name,
+                    expression=detail["ScheduleExpression"],
+                    enabled=True,
+                    target_arn=detail["Target"]["Arn"],
+                    input=detail["Target"].get("Input", "{}"),
+                )
+                started.append(self._deliver(schedule, due))
+                if detail.get("ActionAfterCompletion") == "DELETE":
+                    client.delete_schedule(GroupName=group, Name=name)
+        return started
 
     def fire(self, schedule: str, at: datetime | None = None) -> str:
         """Fires a schedule: of the template by logical id (or its end, e.g.
@@ -47,15 +101,25 @@ class SchedulerBridge:
         found = self._find(schedule)
         if not found.enabled:
             raise ScheduleDisabledError(f"{found.logical_id} is DISABLED")
-        if ":states:" not in found.target_arn:
-            raise NotImplementedError(f"{found.logical_id}: only Step Functions targets so far")
-        when = (at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-        name = f"{found.logical_id}-{when}-{len(self.fired) + 1}"
-        arn = self.stepfunctions.start(found.target_arn, found.input, name)
-        self.fired.append((found.logical_id, arn))
+        return self._deliver(found, at or datetime.now(UTC))
+
+    def _deliver(self, schedule: Schedule, at: datetime) -> str:
+        """The schedule's target gets its Input: an execution started, or a message sent."""
+        if ":states:" in schedule.target_arn:
+            when = at.strftime("%Y%m%dT%H%M%SZ")
+            name = f"{schedule.logical_id}-{when}-{len(self.fired) + 1}"
+            arn = self.stepfunctions.start(schedule.target_arn, schedule.input, name)
+        elif ":sqs:" in schedule.target_arn:
+            send_to_queue(schedule.target_arn, schedule.input)
+            arn = schedule.target_arn
+        else:
+            raise NotImplementedError(
+                f"{schedule.logical_id}: only Step Functions and SQS targets so far"
+            )
+        self.fired.append((schedule.logical_id, arn))
         assert self._services is not None
         self._services.activity.route(
-            f"schedule {found.logical_id}", found.target_arn, _json(found.input)
+            f"schedule {schedule.logical_id}", schedule.target_arn, _json(schedule.input)
         )
         return arn
 
@@ -95,3 +159,12 @@ class SchedulerBridge:
 def _json(text: str) -> dict[str, Any]:
     value = json.loads(text)
     return value if isinstance(value, dict) else {"input": value}
+
+
+def _one_time_due(detail: dict[str, Any]) -> datetime | None:
+    """When a one-time schedule (GetSchedule's answer) is due; None for a recurring one."""
+    match = _ONE_TIME.match(detail["ScheduleExpression"])
+    if match is None:
+        return None
+    zone = ZoneInfo(detail.get("ScheduleExpressionTimezone") or "UTC")
+    return datetime.fromisoformat(match.group(1)).replace(tzinfo=zone).astimezone(UTC)

@@ -12,7 +12,7 @@ from moto.athena.models import AthenaBackend
 from moto.athena.responses import AthenaResponse
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.events.models import EventsBackend, Rule
-from moto.glue.models import FakeJob, FakeJobRun
+from moto.glue.models import FakeJob, FakeJobRun, GlueBackend
 from moto.quicksight.responses import QuickSightResponse
 from moto.sns.models import Subscription
 
@@ -30,6 +30,10 @@ class Hook:
         return getattr(self.owner, self.name, None)
 
 
+# Glue Data Catalog: table writes, which on AWS put "Glue Data Catalog Table State Change" events.
+GLUE_CREATE_TABLE: Final = Hook(GlueBackend, "create_table")
+GLUE_UPDATE_TABLE: Final = Hook(GlueBackend, "update_table")
+GLUE_DELETE_TABLE: Final = Hook(GlueBackend, "delete_table")
 # Glue: StartJobRun records a run (and enforces MaxConcurrentRuns); GetJobRun describes it.
 GLUE_START_JOB_RUN: Final = Hook(FakeJob, "start_job_run")
 GLUE_JOB_RUN_AS_DICT: Final = Hook(FakeJobRun, "as_dict")
