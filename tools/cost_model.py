@@ -86,6 +86,11 @@ class Workload:
     monitored_events: int = 30_000
     redshift_log_batches: int = 200_000
     log_gb_ingested: float = 2.0  # all the stack's functions and state machines
+    # Scheduled object rewrites (one rule per upload; objects of a few MB)
+    dataset_uploads: int = 100_000
+    rewrite_seconds: float = 1.0
+    # Glue catalog type fixer (crawler runs creating or updating tables)
+    catalog_table_changes: int = 3_000
 
 
 def _template() -> Mapping[str, Any]:
@@ -272,6 +277,54 @@ def monitoring(w: Workload, facts: TemplateFacts) -> list[LineItem]:
     ]
 
 
+def scheduled_rewrites(w: Workload, facts: TemplateFacts) -> list[LineItem]:
+    c = "Scheduled object rewrites"
+    # Each upload is seen twice by the scheduler (the rewrite's own event is ignored after a
+    # HeadObject); the rewriter heads, gets, reads the tags, puts, and deletes a version.
+    scheduler_events = 2 * w.dataset_uploads
+    return [
+        *_lambda(c, facts, "ObjectTaskSchedulerFunction", scheduler_events / 10, 0.5),
+        *_lambda(c, facts, "ObjectRewriterFunction", w.dataset_uploads, w.rewrite_seconds),
+        LineItem(
+            c,
+            "EventBridge Scheduler",
+            f"{w.dataset_uploads:,} one-time schedules",
+            w.dataset_uploads * PRICES.scheduler_invocation,
+        ),
+        LineItem(
+            c,
+            "SQS (uploads and due tasks)",
+            f"{3 * (scheduler_events + w.dataset_uploads):,} requests",
+            3 * (scheduler_events + w.dataset_uploads) * PRICES.sqs_request,
+        ),
+        LineItem(
+            c,
+            "DynamoDB tasks",
+            f"{2 * w.dataset_uploads:,} writes, {w.dataset_uploads:,} reads",
+            w.dataset_uploads * (2 * PRICES.dynamodb_write_unit + PRICES.dynamodb_read_unit),
+        ),
+        LineItem(
+            c,
+            "S3 requests",
+            f"{5 * w.dataset_uploads:,} GET/HEAD, {w.dataset_uploads:,} PUT",
+            w.dataset_uploads * (5 * PRICES.s3_get + PRICES.s3_put),
+        ),
+    ]
+
+
+def catalog_type_fixer(w: Workload, facts: TemplateFacts) -> list[LineItem]:
+    c = "Glue catalog type fixer"
+    return [
+        *_lambda(c, facts, "CatalogTypeFixerFunction", w.catalog_table_changes, 0.3),
+        LineItem(
+            c,
+            "SQS",
+            f"{3 * w.catalog_table_changes:,} requests",
+            3 * w.catalog_table_changes * PRICES.sqs_request,
+        ),
+    ]
+
+
 def platform(w: Workload, facts: TemplateFacts) -> list[LineItem]:
     c = "Whole stack"
     return [
@@ -301,6 +354,8 @@ CAPABILITIES: Final[tuple[Callable[[Workload, TemplateFacts], list[LineItem]], .
     excel_cleaning,
     pipeline_metrics,
     monitoring,
+    scheduled_rewrites,
+    catalog_type_fixer,
     platform,
 )
 

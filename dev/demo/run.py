@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.demo import cdc, excel, maintenance, monitoring, pipeline_metrics, redshift
+from dev.demo import (
+    catalog,
+    cdc,
+    excel,
+    maintenance,
+    monitoring,
+    object_tasks,
+    pipeline_metrics,
+    redshift,
+)
 from dev.glue_merge.job import (
     CDC_MERGE_SCRIPT,
     CdcMergeJob,
@@ -311,6 +320,8 @@ def run_demo(
         broken_run = monitoring.break_a_batch(runtime)
         monitoring.run(runtime, broken_run)
         redshift.run(runtime, EXAMPLE_CONFIG)
+        object_tasks.run(runtime)
+        catalog.run(runtime)
         lake_tables = merge_job.lake_tables(workdir)  # before the runtime stops its engine
     if merge_job.engine_name == "spark":
         print(f"\nThe lake (Iceberg tables) is kept in {_shown(iceberg_warehouse(workdir))}:")

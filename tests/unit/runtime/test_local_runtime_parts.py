@@ -57,11 +57,18 @@ def test_translation_turns_every_queue_and_stream_event_into_a_mapping_with_part
     assert len(mappings) >= 3
     for mapping in mappings.values():
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    # And the stream consumer bisects failing batches and keeps what it gives up on
-    [stream] = [m["Properties"] for m in mappings.values() if "StartingPosition" in m["Properties"]]
-    assert stream["BisectBatchOnFunctionError"] is True
-    assert stream["ParallelizationFactor"] == 1
-    assert "OnFailure" in stream["DestinationConfig"]
+    # And each stream consumer bisects failing batches and keeps what it gives up on
+    streams = {
+        logical: m["Properties"]
+        for logical, m in mappings.items()
+        if "StartingPosition" in m["Properties"]
+    }
+    assert set(streams) == {"IcebergCdcSourceChanges", "ObjectRewriterExpiredTasks"}
+    for stream in streams.values():
+        assert stream["BisectBatchOnFunctionError"] is True
+        assert "OnFailure" in stream["DestinationConfig"]
+    # And the CDC changes of one shard are applied one batch at a time, in order
+    assert streams["IcebergCdcSourceChanges"]["ParallelizationFactor"] == 1
 
 
 def test_successful_batch_without_failures_deletes_every_message() -> None:
