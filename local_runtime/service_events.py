@@ -81,18 +81,22 @@ def execution_status_change(session: "boto3.session.Session", execution: dict[st
 def glue_table_state_change(
     session: "boto3.session.Session", database: str, table: str, type_of_change: str
 ) -> None:
-    """The event Glue puts when a catalog table is created, updated or deleted."""
-    region = session.region_name
-    detail = {
-        "databaseName": database,
-        "changedPartitions": [],
-        "typeOfChange": type_of_change,
-        "tableName": table,
-    }
-    _put(
-        session,
-        "aws.glue",
-        "Glue Data Catalog Table State Change",
-        detail,
-        [f"arn:aws:glue:{region}:{ACCOUNT_ID}:table/{database}/{table}"],
-    )
+    """The event Glue puts when a catalog table is written: CreateTable and DeleteTable as a
+    database state change listing the table, UpdateTable as a table state change naming it."""
+    arn = f"arn:aws:glue:{session.region_name}:{ACCOUNT_ID}:table/{database}/{table}"
+    if type_of_change == "UpdateTable":
+        detail_type = "Glue Data Catalog Table State Change"
+        detail: dict[str, Any] = {
+            "databaseName": database,
+            "changedPartitions": [],
+            "typeOfChange": type_of_change,
+            "tableName": table,
+        }
+    else:
+        detail_type = "Glue Data Catalog Database State Change"
+        detail = {
+            "databaseName": database,
+            "typeOfChange": type_of_change,
+            "changedTables": [table],
+        }
+    _put(session, "aws.glue", detail_type, detail, [arn])

@@ -1,5 +1,5 @@
 """Demo section: the Glue catalog type fixer. A crawler over a DynamoDB table writes set<T>
-columns, which Athena and Firehose cannot read; the table's state-change event reaches
+columns, which Athena and Firehose cannot read; the table's creation event reaches
 catalog_type_fixer, which rewrites them to array<T> (its own update comes back as an event and
 changes nothing)."""
 
@@ -40,8 +40,8 @@ def run(runtime: "LocalRuntime") -> None:
     after = {c["Name"]: c["Type"] for c in fixed["StorageDescriptor"]["Columns"]}
     runs = [i for i in runtime.invocations if i.function == "CatalogTypeFixerFunction"]
     print(
-        f"\n9. Glue catalog type fixer: a crawler wrote {database}.{TABLE}; its table state "
-        f"change → CatalogTableChangedRule → catalog_type_fixer ({len(runs)} run(s)):"
+        f"\n9. Glue catalog type fixer: a crawler created {database}.{TABLE}; Glue's catalog "
+        f"change events → CatalogTableChangedRule → catalog_type_fixer ({len(runs)} run(s)):"
     )
     print(
         table(

@@ -1,10 +1,11 @@
-"""Glue Data Catalog table state changes, which moto never emits.
+"""Glue Data Catalog change events for table writes, which moto never emits.
 
-On AWS, creating, updating or deleting a catalog table (a crawler's run, an UpdateTable call)
-puts a "Glue Data Catalog Table State Change" event on the default bus; the catalog type
-fixer's rule listens for it. While installed, this bridge records every successful table write
-moto makes (any caller: a test playing a crawler, a function's UpdateTable) and ``pump`` puts
-the events, one per write, in order, so the same rule sees the same events locally.
+On AWS, creating or deleting a catalog table puts a "Glue Data Catalog Database State Change"
+event (``changedTables`` lists it) on the default bus, and updating one a "Glue Data Catalog
+Table State Change" (``tableName``); the catalog type fixer's rule listens for both. While
+installed, this bridge records every successful table write moto makes (any caller: a test
+playing a crawler, a function's UpdateTable) and ``pump`` puts the events, one per write, in
+order, so the same rule sees the same events locally.
 """
 
 import threading

@@ -29,10 +29,14 @@ EVERY_SHAPE: Final = frozenset(SHAPES)
 # reports each record it cannot read, the pipeline monitor stores any event as "unknown".
 TAKEN: Final = {
     "BatchPlannerFunction": frozenset(),
+    "CatalogTypeFixerFunction": frozenset({"sqs/receive-message"}),
     "ConfigLoaderFunction": frozenset(),
     "ExcelCleanerFunction": EVERY_SHAPE,
     "FileTrackerFunction": frozenset({"sqs/receive-message"}),
     "IcebergCdcFunction": frozenset({"dynamodb/update"}),
+    # Due tasks from its queue, and the TTL fallback from the task table's stream.
+    "ObjectRewriterFunction": frozenset({"sqs/receive-message", "dynamodb/update"}),
+    "ObjectTaskSchedulerFunction": frozenset({"sqs/receive-message"}),
     "PipelineMetricsFunction": frozenset({"sqs/receive-message"}),
     "PipelineMonitorFunction": EVERY_SHAPE,
     "RedshiftAuditFunction": frozenset({"cloudwatch/logs"}),

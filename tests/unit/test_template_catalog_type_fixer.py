@@ -100,10 +100,13 @@ def test_only_created_or_updated_tables_of_the_watched_databases_are_routed(
     pattern = _stack(sam_template, extra).resolve(
         sam_template["Resources"]["CatalogTableChangedRule"]["Properties"]["EventPattern"]
     )
-    # Then it matches Glue's table state changes of those databases, creations and updates only
+    # Then it matches Glue's catalog changes of those databases, creations and updates only
     assert pattern == {
         "source": ["aws.glue"],
-        "detail-type": ["Glue Data Catalog Table State Change"],
+        "detail-type": [
+            "Glue Data Catalog Database State Change",
+            "Glue Data Catalog Table State Change",
+        ],
         "detail": {"databaseName": databases, "typeOfChange": ["CreateTable", "UpdateTable"]},
     }
 

@@ -1,7 +1,9 @@
-"""catalog_type_fixer: Glue "Table State Change" (EventBridge → SQS) → set<T> made array<T>.
+"""catalog_type_fixer: Glue catalog changes (EventBridge → SQS) → set<T> made array<T>.
 
-Thin handler: Powertools parses each SQS record into a typed Glue event and
-``CatalogTypeFixer`` fixes its table (GetTable, then UpdateTable at the version read). Failed
+Thin handler: Powertools parses each SQS record into a typed Glue event (a table state change,
+UpdateTable; or a database state change, CreateTable, naming its tables) and
+``CatalogTypeFixer`` fixes each table it names (GetTable, then UpdateTable at the version read).
+Failed
 records are reported in ``batchItemFailures`` so SQS redelivers only them: a table a crawler
 changed between the read and the write (ConcurrentModificationException) is read afresh by the
 retry, and any other Glue error is logged and retried until the queue's DLQ takes it. Malformed
@@ -18,7 +20,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_type_fixer.catalog import GlueCatalog
-from catalog_type_fixer.models import TableStateChangeSqsRecord
+from catalog_type_fixer.models import CatalogChangeSqsRecord
 from catalog_type_fixer.service import (
     CatalogTypeFixer,
     FixOutcome,
@@ -45,13 +47,13 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
     """Logs every failed record once, with its message id and, when it parsed, its table."""
 
     def parsed_record_failed(
-        self, record: TableStateChangeSqsRecord, error: BaseException | None
+        self, record: CatalogChangeSqsRecord, error: BaseException | None
     ) -> None:
         detail = record.body.detail
         extra = {
             "message_id": record.messageId,
             "database": detail.database_name,
-            "table": detail.table_name,
+            "tables": list(detail.tables),
             "error": f"{type(error).__name__}: {error}",
         }
         if isinstance(error, TableChangedMeanwhileError):
@@ -62,7 +64,7 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
 
     def malformed_record(self, record: Any, error: BaseException | None) -> None:
         logger.error(
-            "Malformed record: its body is not a Glue table state change event",
+            "Malformed record: its body is not a Glue catalog state change event",
             extra={
                 "message_id": getattr(record, "message_id", None),
                 "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
@@ -70,7 +72,7 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
         )
 
 
-processor = _LoggingBatchProcessor(TableStateChangeSqsRecord)
+processor = _LoggingBatchProcessor(CatalogChangeSqsRecord)
 
 
 @cache
@@ -79,16 +81,22 @@ def default_fixer() -> CatalogTypeFixer:
     return CatalogTypeFixer(databases=get_settings().databases, catalog=GlueCatalog())
 
 
-def fix_record(record: TableStateChangeSqsRecord, fixer: CatalogTypeFixer) -> FixResult:
+def fix_record(record: CatalogChangeSqsRecord, fixer: CatalogTypeFixer) -> tuple[FixResult, ...]:
     event = record.body
     with logger.append_context_keys(
         message_id=record.messageId,
         database=event.detail.database_name,
-        table=event.detail.table_name,
         type_of_change=event.detail.type_of_change,
     ):
-        result = fixer.fix(event)
-        metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
+        results = fixer.fix(event)
+        for result in results:
+            _report(result)
+    return results
+
+
+def _report(result: FixResult) -> None:
+    metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
+    with logger.append_context_keys(table=result.table):
         if result.outcome is FixOutcome.FIXED:
             columns = len(result.columns)
             metrics.add_metric(name=COLUMNS_METRIC, unit=MetricUnit.Count, value=columns)
@@ -99,7 +107,6 @@ def fix_record(record: TableStateChangeSqsRecord, fixer: CatalogTypeFixer) -> Fi
             logger.info("Event skipped", extra={"reason": result.note})
         else:
             logger.debug("No set type in the table's columns")
-    return result
 
 
 @logger.inject_lambda_context

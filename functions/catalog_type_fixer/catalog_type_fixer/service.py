@@ -1,5 +1,5 @@
-"""What the fixer does with one table state change: read the table, and when its columns hold a
-``set<T>``, write it back with ``array<T>`` and nothing else changed.
+"""What the fixer does with one catalog change: read each table it names, and when its columns
+hold a ``set<T>``, write it back with ``array<T>`` and nothing else changed.
 
 Pure Python: the catalog is a protocol, so the rules are tested with an in-memory fake and the
 Glue adapter (catalog.py) stays small. Re-running is harmless: a fixed table has no set left, so
@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from catalog_type_fixer.hive_types import array_type
-from catalog_type_fixer.models import TABLE_CHANGES, TableStateChangeEvent
+from catalog_type_fixer.models import TABLE_CHANGES, CatalogChangeEvent
 
 if TYPE_CHECKING:
     from mypy_boto3_glue.type_defs import TableInputTypeDef, TableTypeDef
@@ -151,15 +151,23 @@ class CatalogTypeFixer:
         self.databases = frozenset(database.lower() for database in databases)
         self.catalog = catalog
 
-    def fix(self, event: TableStateChangeEvent) -> FixResult:
+    def fix(self, event: CatalogChangeEvent) -> tuple[FixResult, ...]:
+        """One result per table the event names, in order. A table that fails raises: the
+        whole event is retried, and the tables fixed before it are then unchanged."""
         detail = event.detail
+        tables = detail.tables
         if detail.type_of_change not in TABLE_CHANGES:
             note = f"a {detail.type_of_change} change cannot change the table's columns"
         elif detail.database_name.lower() not in self.databases:
             note = "database not in TYPE_FIXER_DATABASES"
+        elif not tables:
+            return (FixResult(FixOutcome.SKIPPED, detail.database_name, "", note="no table named"),)
         else:
-            return self.fix_table(detail.database_name, detail.table_name)
-        return FixResult(FixOutcome.SKIPPED, detail.database_name, detail.table_name, note=note)
+            return tuple(self.fix_table(detail.database_name, table) for table in tables)
+        return tuple(
+            FixResult(FixOutcome.SKIPPED, detail.database_name, table, note=note)
+            for table in tables or ("",)
+        )
 
     def fix_table(self, database: str, name: str) -> FixResult:
         def result(outcome: FixOutcome, note: str = "", columns: Sequence[str] = ()) -> FixResult:

@@ -11,7 +11,7 @@ import botocore.session
 from botocore.exceptions import ClientError
 from lambda_support import load_handler_module, load_sample_event
 
-from catalog_type_fixer.models import TableStateChangeEvent
+from catalog_type_fixer.models import CatalogChangeEvent
 from catalog_type_fixer.service import (
     CatalogTypeFixer,
     TableChangedMeanwhileError,
@@ -52,12 +52,27 @@ def iceberg_table() -> dict[str, Any]:
 
 def table_event(
     table: str = "sessions", change: str = "UpdateTable", database: str = DATABASE
-) -> TableStateChangeEvent:
-    """A Glue "Table State Change" event shaped like the samples."""
+) -> CatalogChangeEvent:
+    """A Glue event shaped like the samples: for CreateTable a "Database State Change" listing
+    the table, for any other change a "Table State Change" naming it (as Glue sends them)."""
+    if change == "CreateTable":
+        return database_event([table], database=database)
     body = json.loads(load_event("table_updated.json")["Records"][0]["body"])
     body["resources"] = [f"arn:aws:glue:us-east-1:123456789012:table/{database}/{table}"]
     body["detail"].update(databaseName=database, tableName=table, typeOfChange=change)
-    return TableStateChangeEvent.model_validate(body)
+    return CatalogChangeEvent.model_validate(body)
+
+
+def database_event(
+    tables: list[str], change: str = "CreateTable", database: str = DATABASE
+) -> CatalogChangeEvent:
+    """A Glue "Database State Change" event listing ``tables`` (the CreateTable shape)."""
+    body = json.loads(load_event("table_created.json")["Records"][0]["body"])
+    body["resources"] = [
+        f"arn:aws:glue:us-east-1:123456789012:table/{database}/{table}" for table in tables
+    ]
+    body["detail"] = {"databaseName": database, "typeOfChange": change, "changedTables": tables}
+    return CatalogChangeEvent.model_validate(body)
 
 
 def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
@@ -72,7 +87,7 @@ def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
     return {"Records": records}
 
 
-def event_body(event: TableStateChangeEvent) -> dict[str, Any]:
+def event_body(event: CatalogChangeEvent) -> dict[str, Any]:
     body: dict[str, Any] = event.model_dump(mode="json", by_alias=True, exclude_none=True)
     return body
 
@@ -90,12 +105,12 @@ class FakeCatalog:
 
     ``crawler_writes_after_read`` makes that many GetTable calls be followed by a crawler's
     write (the stored version moves on), so the update that follows finds a newer version.
-    ``update_errors`` are raised, in turn, by the next UpdateTable calls.
+    ``update_errors`` are raised, in turn, by the next UpdateTable calls (None: that call succeeds).
     """
 
     tables: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     crawler_writes_after_read: int = 0
-    update_errors: list[Exception] = field(default_factory=list)
+    update_errors: list[Exception | None] = field(default_factory=list)  # None: succeeds
     updates: list[UpdateCall] = field(default_factory=list)
     reads: int = 0
 
@@ -120,8 +135,9 @@ class FakeCatalog:
 
     def update_table(self, database: str, table_input: Any, version_id: str | None) -> None:
         self.updates.append(UpdateCall(database, copy.deepcopy(table_input), version_id))
-        if self.update_errors:
-            raise self.update_errors.pop(0)
+        error = self.update_errors.pop(0) if self.update_errors else None
+        if error is not None:
+            raise error
         stored = self.tables.get((database, table_input["Name"]))
         if stored is None:
             raise TableNotFoundError(f"{database}.{table_input['Name']}")

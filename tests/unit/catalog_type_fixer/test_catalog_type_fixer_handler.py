@@ -13,7 +13,7 @@ from catalog_type_fixer_fakes import (
 )
 from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader, sample_event_names
 
-from catalog_type_fixer.models import TableStateChangeSqsRecord
+from catalog_type_fixer.models import CatalogChangeSqsRecord
 from catalog_type_fixer.service import CatalogTypeFixer
 from datalake_shared.event_shapes import EventShapeError
 
@@ -24,7 +24,7 @@ def test_every_sample_event_is_an_sqs_batch_of_glue_table_events() -> None:
     for name in sample_event_names("catalog_type_fixer"):
         records = load_event(name)["Records"]
         good = records[:1] if name == "malformed_record.json" else records
-        parsed[name] = [TableStateChangeSqsRecord.model_validate(r).body.detail for r in good]
+        parsed[name] = [CatalogChangeSqsRecord.model_validate(r).body.detail for r in good]
     assert {name: [d.type_of_change for d in details] for name, details in parsed.items()} == {
         "another_database.json": ["UpdateTable"],
         "malformed_record.json": ["UpdateTable"],
@@ -119,7 +119,7 @@ def test_malformed_record_is_logged_with_its_message_id_and_counted(
     # Then one error names the message and the missing field, and the failure is counted
     errors = [r for r in logs.records() if r["level"] == "ERROR"]
     assert [e["message_id"] for e in errors] == [event["Records"][1]["messageId"]]
-    assert "body.detail.tableName: Field required" in errors[0]["error"]
+    assert "a table state change names its table (detail.tableName)" in errors[0]["error"]
     assert emitted_metrics.totals() == {"TablesFixed": 1, "ColumnsFixed": 4, "RecordsFailed": 1}
 
 
@@ -159,8 +159,8 @@ def test_concurrent_modification_is_a_warning_not_an_error(
     app.lambda_handler(load_event("table_updated.json"), lambda_context, fixer=fixer)
     # Then a warning names the table and says it will be redelivered
     lines = [r for r in logs.records() if r["level"] in {"WARNING", "ERROR"}]
-    assert [(r["level"], r["message"], r["table"]) for r in lines] == [
-        ("WARNING", "Table changed while being fixed; SQS will redeliver it", "sessions")
+    assert [(r["level"], r["message"], r["tables"]) for r in lines] == [
+        ("WARNING", "Table changed while being fixed; SQS will redeliver it", ["sessions"])
     ]
 
 
@@ -179,7 +179,7 @@ def test_other_glue_error_fails_the_record_with_a_clear_error(
     # Then the record fails, an error names the table and Glue's error, and it is counted
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     [error] = [r for r in logs.records() if r["level"] == "ERROR"]
-    assert (error["database"], error["table"]) == ("crawled_db", "sessions")
+    assert (error["database"], error["tables"]) == ("crawled_db", ["sessions"])
     assert error["error"].startswith("ClientError: An error occurred (AccessDeniedException)")
     assert emitted_metrics.totals() == {"RecordsFailed": 1}
 

@@ -6,6 +6,7 @@ from catalog_type_fixer_fakes import (
     access_denied,
     column_types,
     crawled_table,
+    database_event,
     fixer_over,
     iceberg_table,
     parquet_table,
@@ -25,7 +26,7 @@ def test_crawled_table_is_updated_with_arrays(
 ) -> None:
     # Given the crawler updated the DynamoDB-crawled table
     # When its UpdateTable event is handled
-    result = fixer.fix(table_event("sessions"))
+    [result] = fixer.fix(table_event("sessions"))
     # Then the table's sets are arrays, and the fixed columns are named
     assert result == FixResult(
         FixOutcome.FIXED,
@@ -67,7 +68,7 @@ def test_update_keeps_parameters_location_and_partition_keys(
 
 def test_created_table_is_fixed_too(fixer: CatalogTypeFixer, catalog: FakeCatalog) -> None:
     # Given the crawler's first run created the table / When its CreateTable event is handled
-    result = fixer.fix(table_event("sessions", change="CreateTable"))
+    [result] = fixer.fix(table_event("sessions", change="CreateTable"))
     # Then it is fixed
     assert result.outcome is FixOutcome.FIXED
     assert len(catalog.updates) == 1
@@ -79,7 +80,7 @@ def test_own_update_event_changes_nothing_more(
     # Given the table already fixed by a first event
     fixer.fix(table_event("sessions"))
     # When the UpdateTable event of that fix arrives in turn
-    result = fixer.fix(table_event("sessions"))
+    [result] = fixer.fix(table_event("sessions"))
     # Then it is unchanged and no second update is made: no loop
     assert result.outcome is FixOutcome.UNCHANGED
     assert len(catalog.updates) == 1
@@ -89,7 +90,7 @@ def test_table_without_sets_is_unchanged_without_update(
     fixer: CatalogTypeFixer, catalog: FakeCatalog
 ) -> None:
     # Given a Parquet table without set types / When its event is handled
-    result = fixer.fix(table_event("orders_parquet"))
+    [result] = fixer.fix(table_event("orders_parquet"))
     # Then no UpdateTable call is made
     assert (result.outcome, catalog.updates) == (FixOutcome.UNCHANGED, [])
 
@@ -100,7 +101,7 @@ def test_iceberg_table_is_refused_even_with_a_set_column(catalog: FakeCatalog) -
     table["StorageDescriptor"]["Columns"][1]["Type"] = "set<string>"
     catalog.add(table)
     # When its event is handled
-    result = fixer_over(catalog).fix(table_event("sessions_iceberg"))
+    [result] = fixer_over(catalog).fix(table_event("sessions_iceberg"))
     # Then it is refused and left as it is
     assert (result.outcome, result.note) == (
         FixOutcome.REFUSED,
@@ -111,7 +112,7 @@ def test_iceberg_table_is_refused_even_with_a_set_column(catalog: FakeCatalog) -
 
 def test_deleted_table_is_skipped(fixer: CatalogTypeFixer, catalog: FakeCatalog) -> None:
     # Given an event for a table deleted since / When handled
-    result = fixer.fix(table_event("gone"))
+    [result] = fixer.fix(table_event("gone"))
     # Then it is skipped, saying why
     assert (result.outcome, result.note) == (FixOutcome.SKIPPED, "table deleted since the event")
     assert catalog.updates == []
@@ -129,7 +130,7 @@ def test_table_deleted_between_read_and_update_is_skipped(
 
     catalog.update_table = delete_then_update  # type: ignore[method-assign]
     # When fixed / Then it is skipped, not failed
-    result = fixer.fix(table_event("sessions"))
+    [result] = fixer.fix(table_event("sessions"))
     assert (result.outcome, result.note) == (
         FixOutcome.SKIPPED,
         "table deleted before it could be updated",
@@ -156,7 +157,7 @@ def test_retry_after_a_concurrent_write_fixes_the_new_version(
     with pytest.raises(TableChangedMeanwhileError):
         fixer.fix(table_event("sessions"))
     # When the redelivered event is handled
-    result = fixer.fix(table_event("sessions"))
+    [result] = fixer.fix(table_event("sessions"))
     # Then the update is made at the new version
     assert result.outcome is FixOutcome.FIXED
     assert [call.version_id for call in catalog.updates] == ["3", "4"]
@@ -174,7 +175,7 @@ def test_other_database_is_skipped_without_reading(catalog: FakeCatalog) -> None
     # Given the same table in a database the fixer is not configured for
     catalog.add(crawled_table(), database="sandbox_db")
     # When its event is handled
-    result = fixer_over(catalog, DATABASE).fix(table_event("sessions", database="sandbox_db"))
+    [result] = fixer_over(catalog, DATABASE).fix(table_event("sessions", database="sandbox_db"))
     # Then it is skipped without a read or an update
     assert (result.outcome, result.note) == (
         FixOutcome.SKIPPED,
@@ -185,7 +186,7 @@ def test_other_database_is_skipped_without_reading(catalog: FakeCatalog) -> None
 
 def test_databases_match_whatever_their_case_in_the_setting(catalog: FakeCatalog) -> None:
     # Given the fixer configured with the database in uppercase / When an event comes
-    result = fixer_over(catalog, "CRAWLED_DB").fix(table_event("sessions"))
+    [result] = fixer_over(catalog, "CRAWLED_DB").fix(table_event("sessions"))
     # Then Glue's lowercase name matches
     assert result.outcome is FixOutcome.FIXED
 
@@ -207,7 +208,7 @@ def test_changes_other_than_create_or_update_table_are_skipped(
     fixer: CatalogTypeFixer, catalog: FakeCatalog, change: str
 ) -> None:
     # Given an event of a partition or delete change / When handled
-    result = fixer.fix(table_event("sessions", change=change))
+    [result] = fixer.fix(table_event("sessions", change=change))
     # Then it is skipped, naming the change, without a read
     assert result.outcome is FixOutcome.SKIPPED
     assert change in result.note
@@ -218,7 +219,7 @@ def test_view_is_skipped(catalog: FakeCatalog) -> None:
     # Given a view whose columns (oddly) hold a set
     catalog.add(crawled_table() | {"Name": "sessions_view", "TableType": "VIRTUAL_VIEW"})
     # When its event is handled / Then it is skipped and not updated
-    result = fixer_over(catalog).fix(table_event("sessions_view"))
+    [result] = fixer_over(catalog).fix(table_event("sessions_view"))
     assert result.outcome is FixOutcome.SKIPPED
     assert catalog.updates == []
 
@@ -235,3 +236,52 @@ def test_parquet_partition_keys_survive_when_a_set_column_is_fixed(catalog: Fake
     assert after["PartitionKeys"] == table["PartitionKeys"]
     assert after["StorageDescriptor"]["SerdeInfo"] == table["StorageDescriptor"]["SerdeInfo"]
     assert column_types(after)["labels"] == "array<string>"
+
+
+def test_a_crawlers_first_run_fixes_every_table_it_created(
+    fixer: CatalogTypeFixer, catalog: FakeCatalog
+) -> None:
+    # Given a crawler's first run created two tables, announced as one database state change
+    second = crawled_table()
+    second["Name"] = "sessions_archive"
+    catalog.add(second)
+    # When the CreateTable event is handled
+    results = fixer.fix(database_event(["sessions", "sessions_archive", "orders_parquet"]))
+    # Then each table it names got its own result, the crawled ones fixed
+    assert [(r.table, r.outcome) for r in results] == [
+        ("sessions", FixOutcome.FIXED),
+        ("sessions_archive", FixOutcome.FIXED),
+        ("orders_parquet", FixOutcome.UNCHANGED),
+    ]
+    assert column_types(catalog.table("sessions_archive"))["tags"] == "array<string>"
+
+
+def test_a_table_failing_in_a_database_change_fails_the_event_and_its_retry_converges(
+    fixer: CatalogTypeFixer, catalog: FakeCatalog
+) -> None:
+    # Given two created tables, the second one's update denied once
+    second = crawled_table()
+    second["Name"] = "sessions_archive"
+    catalog.add(second)
+    event = database_event(["sessions", "sessions_archive"])
+    catalog.update_errors.extend([None, access_denied()])
+    # When the event is handled, then handled again (SQS redelivers it)
+    with pytest.raises(ClientError):
+        fixer.fix(event)
+    results = fixer.fix(event)
+    # Then the retry left the first table alone and fixed the second
+    assert [r.outcome for r in results] == [FixOutcome.UNCHANGED, FixOutcome.FIXED]
+
+
+def test_a_deleted_tables_database_change_is_skipped_for_each_table(
+    fixer: CatalogTypeFixer, catalog: FakeCatalog
+) -> None:
+    # Given a BatchDeleteTable announced as a database state change
+    event = database_event(["sessions", "orders_parquet"], change="BatchDeleteTable")
+    # When handled / Then nothing is read, each table is skipped saying why
+    results = fixer.fix(event)
+    assert [(r.table, r.outcome) for r in results] == [
+        ("sessions", FixOutcome.SKIPPED),
+        ("orders_parquet", FixOutcome.SKIPPED),
+    ]
+    assert catalog.reads == 0
