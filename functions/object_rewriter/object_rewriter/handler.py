@@ -1,15 +1,17 @@
 """object_rewriter: runs scheduled object tasks. Two event sources, one handler:
 
 - the task queue (SQS): each body is a TaskMessage; the task is read from its ObjectTaskTable
-  item (skipped when there is none, or it is done already);
-- ObjectTaskTable's stream: the TTL removal of an item still ``scheduled`` (the fallback for a
-  schedule that never delivered); the task comes from the record's OldImage.
+  item and run by ``ObjectRewriter`` (service.py); skipped when the item is done already, and
+  failed (so retried, then dead-lettered) when there is no item;
+- ObjectTaskTable's stream: the TTL removal of an item still ``scheduled`` (a schedule that never
+  delivered, or a task whose messages were dead-lettered). Nothing is rewritten there:
+  ``FallbackRequeuer`` (fallback.py) writes the item again and sends its task message, so the
+  task runs on the queue path with its DLQ; after MAX_FALLBACKS the item is marked failed.
 
-``ObjectRewriter`` runs each task (service.py). Failed records are reported in
-``batchItemFailures`` (SQS: message id; stream: sequence number), so only they are retried and,
-retries spent, reach the queue's DLQ or the stream's on-failure destination; running a task is
-idempotent, so redelivery is safe. An event of another shape is rejected whole
-(``datalake_shared.event_shapes``).
+Failed records are reported in ``batchItemFailures`` (SQS: message id; stream: sequence number),
+so only they are retried and, retries spent, reach the queue's DLQ or the stream's on-failure
+destination; both paths are idempotent, so redelivery is safe. An event of another shape is
+rejected whole (``datalake_shared.event_shapes``).
 """
 
 from collections.abc import Mapping
@@ -33,12 +35,15 @@ from datalake_shared.event_shapes import (
     reject,
     sqs_records,
 )
+from datalake_shared.object_tasks import DEFAULT_FALLBACK_GRACE
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_error
+from object_rewriter.fallback import FallbackOutcome, FallbackRequeuer, FallbackResult
 from object_rewriter.ledger import DynamoTaskLedger
 from object_rewriter.s3_store import S3ObjectStore
-from object_rewriter.service import ObjectRewriter, RunOutcome, RunResult
+from object_rewriter.service import ObjectRewriter, RunOutcome, RunResult, TaskItemMissingError
 from object_rewriter.settings import get_settings
+from object_rewriter.task_queue import SqsTaskQueue
 from object_rewriter.triggers import TaskMessageSqsRecord, fallback_trigger
 
 SQS_SOURCE: Final = "aws:sqs"
@@ -51,7 +56,12 @@ OUTCOME_METRICS: Final = {
     RunOutcome.OBJECT_MISSING: "ObjectsMissing",
     RunOutcome.ALREADY_DONE: "TasksAlreadyDone",
 }
-FALLBACK_METRIC: Final = "FallbackTasks"
+FALLBACK_METRICS: Final = {
+    FallbackOutcome.REQUEUED: "FallbackTasks",
+    FallbackOutcome.ABANDONED: "TasksAbandoned",
+    FallbackOutcome.ALREADY_DONE: "TasksAlreadyDone",
+}
+NO_ITEM_METRIC: Final = "TasksWithoutItem"
 FAILED_METRIC: Final = "TasksFailed"
 BYTES_METRIC: Final = "BytesRewritten"
 
@@ -60,6 +70,12 @@ class _TaskMessageProcessor(SqsRecordProcessor):
     def parsed_record_failed(
         self, record: TaskMessageSqsRecord, error: BaseException | None
     ) -> None:
+        if isinstance(error, TaskItemMissingError):
+            logger.error(
+                "No item for the message's task; SQS will redeliver it, then dead-letter it",
+                extra={"message_id": record.messageId, "task_id": error.task_id},
+            )
+            return
         logger.error(
             "Task failed; SQS will redeliver it",
             extra={"message_id": record.messageId, "task_id": record.body.task_id},
@@ -86,8 +102,8 @@ class _StreamProcessor(BatchProcessor):
     def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
         raw = getattr(record, "raw_event", {})
         logger.error(
-            "Fallback task failed; Lambda retries the stream record, then sends it to the "
-            "on-failure destination",
+            "Requeuing an expired task failed; Lambda retries the stream record, then sends it "
+            "to the on-failure destination",
             extra={
                 "sequence_number": raw.get("dynamodb", {}).get("SequenceNumber"),
                 "event_id": raw.get("eventID"),
@@ -113,6 +129,18 @@ def default_rewriter() -> ObjectRewriter:
     )
 
 
+@cache
+def default_requeuer() -> FallbackRequeuer:
+    """Built on first use, like default_rewriter."""
+    settings = get_settings()
+    return FallbackRequeuer(
+        ledger=DynamoTaskLedger(settings.object_task_table),
+        queue=SqsTaskQueue(settings.task_queue_url),
+        fallback_grace=DEFAULT_FALLBACK_GRACE,
+        done_retention=settings.done_retention,
+    )
+
+
 def _count(result: RunResult) -> None:
     name = OUTCOME_METRICS.get(result.outcome)
     if name is not None:
@@ -122,10 +150,6 @@ def _count(result: RunResult) -> None:
 
 
 def _log_result(result: RunResult) -> None:
-    if result.outcome is RunOutcome.NO_TASK:
-        # The item expired or was deleted, or the message was never meant for this table.
-        logger.warning("No item for the message's task; nothing to run")
-        return
     task = result.task
     logger.info(
         "Task handled",
@@ -144,24 +168,45 @@ def _log_result(result: RunResult) -> None:
 
 def run_message(record: TaskMessageSqsRecord, rewriter: ObjectRewriter) -> RunResult:
     with logger.append_context_keys(message_id=record.messageId, task_id=record.body.task_id):
-        result = rewriter.run_scheduled(record.body.task_id)
+        try:
+            result = rewriter.run_scheduled(record.body.task_id)
+        except TaskItemMissingError:
+            metrics.add_metric(name=NO_ITEM_METRIC, unit=MetricUnit.Count, value=1)
+            raise
         _count(result)
         _log_result(result)
     return result
 
 
-def run_fallback(record: DynamoDBRecord, rewriter: ObjectRewriter) -> RunResult | None:
+def _log_fallback(result: FallbackResult, last_error: str | None) -> None:
+    task = result.task
+    where = {"bucket": task.bucket, "object_key": task.key, "rule": task.rule.name}
+    if result.outcome is FallbackOutcome.ABANDONED:
+        # last_error is the item's own failure text (service.failure_text): never content.
+        logger.error(
+            "Task given up: its item expired while scheduled after every fallback; marked failed",
+            extra={**where, "fallbacks": result.fallbacks, "last_error": last_error},
+        )
+        return
+    logger.info(
+        "Expired task handled",
+        extra={**where, "outcome": result.outcome.value, "fallbacks": result.fallbacks},
+    )
+
+
+def run_fallback(record: DynamoDBRecord, requeuer: FallbackRequeuer) -> FallbackResult | None:
     raw = record.raw_event
     with logger.append_context_keys(event_id=raw.get("eventID")):
         trigger = fallback_trigger(raw)
-        if trigger.task is None:
+        if trigger.expired is None:
             logger.warning("Stream record skipped", extra={"reason": trigger.skipped})
             return None
-        metrics.add_metric(name=FALLBACK_METRIC, unit=MetricUnit.Count, value=1)
-        with logger.append_context_keys(task_id=trigger.task.task_id):
-            result = rewriter.run(trigger.task)
-            _count(result)
-            _log_result(result)
+        with logger.append_context_keys(task_id=trigger.expired.task.task_id):
+            result = requeuer.handle(trigger.expired)
+            metrics.add_metric(
+                name=FALLBACK_METRICS[result.outcome], unit=MetricUnit.Count, value=1
+            )
+            _log_fallback(result, trigger.expired.last_error)
     return result
 
 
@@ -185,9 +230,13 @@ def _stream_records(event: object) -> list[dict[str, Any]]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(
-    event: dict[str, Any], context: LambdaContext, rewriter: ObjectRewriter | None = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    rewriter: ObjectRewriter | None = None,
+    requeuer: FallbackRequeuer | None = None,
 ) -> PartialItemFailureResponse:
-    """``rewriter`` lets tests inject an ObjectRewriter over fakes; Lambda never passes it."""
+    """``rewriter`` and ``requeuer`` let tests inject collaborators over fakes; Lambda never
+    passes them."""
     source = _event_source(event)
     if source == SQS_SOURCE:
         records = sqs_records(event)
@@ -196,7 +245,7 @@ def lambda_handler(
     elif source == STREAM_SOURCE:
         records = _stream_records(event)
         processor = stream_processor
-        handler = partial(run_fallback, rewriter=rewriter or default_rewriter())
+        handler = partial(run_fallback, requeuer=requeuer or default_requeuer())
     else:
         reject(EventShapeError(EXPECTED, event))
     with processor(records=records, handler=handler):

@@ -1,9 +1,10 @@
 """DynamoDB adapter for ObjectTaskTable, the task ledger (item layout:
-datalake_shared.object_tasks): reading a task, marking it done, and counting a failed attempt."""
+datalake_shared.object_tasks): reading a task, marking it done, counting a failed attempt, and,
+for the TTL fallback, writing an expired task's item again (requeued, or given up as failed)."""
 
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 
@@ -11,11 +12,13 @@ from datalake_shared.object_tasks import (
     ATTEMPTS,
     BUCKET,
     EXPIRES_AT,
+    FALLBACKS,
     FINISHED_AT,
     KEY,
     LAST_ERROR,
     OUTCOME,
     RULE,
+    SCHEDULED_AT,
     STATUS,
     TASK,
     TASK_ID,
@@ -23,8 +26,10 @@ from datalake_shared.object_tasks import (
     TaskOutcome,
     TaskStatus,
     epoch_seconds,
+    scheduled_item,
     task_from_item,
 )
+from object_rewriter.fallback import ExpiredTask
 from object_rewriter.service import LedgerEntry
 
 if TYPE_CHECKING:
@@ -32,9 +37,8 @@ if TYPE_CHECKING:
 
 # Done is final: a second finish (a redelivery, the fallback after the schedule) writes nothing.
 _NOT_DONE: Final = "attribute_not_exists(#task_id) OR #status <> :done"
-# A failure is only counted on an item that exists: after the TTL removed it (the fallback path)
-# an item holding nothing but the count would never expire. The stream's retries and its
-# on-failure destination keep that record.
+# A failure is only counted on an item that exists: an item holding nothing but the count would
+# never expire. (The fallback writes an expired task's item again before its message is sent.)
 _EXISTS: Final = "attribute_exists(#task_id)"
 _FINISH: Final = (
     "SET #status = :done, #outcome = :outcome, #finished_at = :finished_at, "
@@ -42,6 +46,28 @@ _FINISH: Final = (
     "#bucket = if_not_exists(#bucket, :bucket), #key = if_not_exists(#key, :key), "
     "#rule = if_not_exists(#rule, :rule) REMOVE #last_error"
 )
+
+
+def expired_item(
+    expired: ExpiredTask, now: datetime, status: TaskStatus, expires_at: datetime
+) -> dict[str, Any]:
+    """The item an expired task is written back as: the scheduled item's attributes (the task,
+    its coordinates), its own expiry, and what the old item knew (first scheduled, attempts,
+    last error, fallbacks so far)."""
+    item = scheduled_item(expired.task, now)
+    item[STATUS] = {"S": status.value}
+    item[EXPIRES_AT] = {"N": str(epoch_seconds(expires_at))}
+    fallbacks = expired.fallbacks + 1 if status is TaskStatus.SCHEDULED else expired.fallbacks
+    item[FALLBACKS] = {"N": str(fallbacks)}
+    if expired.scheduled_at:
+        item[SCHEDULED_AT] = {"S": expired.scheduled_at}
+    if expired.attempts:
+        item[ATTEMPTS] = {"N": str(expired.attempts)}
+    if expired.last_error:
+        item[LAST_ERROR] = {"S": expired.last_error}
+    if status is TaskStatus.FAILED:
+        item[FINISHED_AT] = {"S": iso_utc(now)}
+    return item
 
 
 def iso_utc(value: datetime) -> str:
@@ -71,8 +97,8 @@ class DynamoTaskLedger:
     def finish(
         self, task: ObjectTask, outcome: TaskOutcome, finished_at: datetime, expires_at: datetime
     ) -> bool:
-        """An upsert: it creates the item when the TTL already removed it (the fallback path),
-        with the task for the record, and expires it ``expires_at``."""
+        """An upsert: should the TTL remove the item while the task runs, a done item holding
+        the task is written all the same; it expires ``expires_at``."""
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -122,3 +148,23 @@ class DynamoTaskLedger:
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return
+
+    def requeue(self, expired: ExpiredTask, now: datetime, expires_at: datetime) -> bool:
+        return self._put_unless_done(expired_item(expired, now, TaskStatus.SCHEDULED, expires_at))
+
+    def abandon(self, expired: ExpiredTask, now: datetime, expires_at: datetime) -> bool:
+        return self._put_unless_done(expired_item(expired, now, TaskStatus.FAILED, expires_at))
+
+    def _put_unless_done(self, item: dict[str, Any]) -> bool:
+        """A task finished since its item expired (a late message ran it) wins: False."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression=_NOT_DONE,
+                ExpressionAttributeNames={"#task_id": TASK_ID, "#status": STATUS},
+                ExpressionAttributeValues={":done": {"S": TaskStatus.DONE.value}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

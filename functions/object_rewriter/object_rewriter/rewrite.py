@@ -3,19 +3,22 @@ CSV (.csv), each optionally gzip-compressed (.gz in, .gz out).
 
 The input is read line by line and the output written as it goes, so memory holds one line (one
 CSV record) at a time whatever the object's size. A JSON line the rule leaves unchanged is
-written back byte for byte; a changed one is re-encoded compactly. Errors are ``RewriteError``s
-naming the line, never its content (the content is what the rule exists to remove).
+written back byte for byte; a changed one is re-encoded compactly, its numbers with the digits
+they were written with (decimals are parsed as ``Decimal``, never rounded through a float). A CSV
+cell may be as long as the object. Errors are ``RewriteError``s naming the line, never its
+content (the content is what the rule exists to remove).
 """
 
 import csv
 import gzip
 import io
 import json
-import math
+import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Final, Literal, cast
 
 from datalake_shared.object_tasks import ObjectTaskRule
@@ -26,6 +29,8 @@ GZIP_SUFFIX: Final = ".gz"
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 # gzip's default (9) costs several times the CPU for a few percent.
 _GZIP_LEVEL: Final = 6
+# Python's csv refuses a cell over 131,072 characters by default; a cell may be the whole object.
+_CSV_FIELD_LIMIT: Final = sys.maxsize
 
 Kind = Literal["jsonl", "csv"]
 
@@ -99,11 +104,12 @@ def apply_to_document(document: dict[str, Any], rule: ObjectTaskRule) -> bool:
     return changed
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError("number out of range")
-    return value
+def _decimal(text: str) -> Decimal:
+    """A JSON number with a fraction or exponent, exactly as written (a float would round it)."""
+    try:
+        return Decimal(text)
+    except InvalidOperation as error:  # an exponent beyond Decimal's range
+        raise ValueError("number out of range") from error
 
 
 def _no_constant(text: str) -> Any:
@@ -116,13 +122,32 @@ def _line_ending(line: bytes) -> bytes:
     return b"\n" if line.endswith(b"\n") else b""
 
 
-def _encode_document(document: dict[str, Any]) -> bytes:
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+def _json_text(value: Any, *, ensure_ascii: bool) -> str:
+    """Compact JSON, like json.dumps with separators (",", ":"), but writing a Decimal with its
+    own digits (str of a finite Decimal is a JSON number)."""
+
+    def text(item: Any) -> str:
+        return _json_text(item, ensure_ascii=ensure_ascii)
+
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{text(key)}:{text(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(text(item) for item in value) + "]"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise RewriteError("a number is not finite (NaN or Infinity is not JSON)")
+        return str(value)
+    # str, int, bool and None: as json writes them.
+    return json.dumps(value, ensure_ascii=ensure_ascii)
+
+
+def encode_document(document: dict[str, Any]) -> bytes:
+    """A changed line's object as compact UTF-8 JSON; RewriteError for a non-finite number."""
     try:
-        return text.encode()
+        return _json_text(document, ensure_ascii=False).encode()
     except UnicodeEncodeError:
         # A lone surrogate ("\ud800" in the input) stays escaped, as it came.
-        return json.dumps(document, separators=(",", ":")).encode()
+        return _json_text(document, ensure_ascii=True).encode()
 
 
 def rewrite_json_lines(source: IO[bytes], target: IO[bytes], rule: ObjectTaskRule) -> RewriteStats:
@@ -137,7 +162,7 @@ def rewrite_json_lines(source: IO[bytes], target: IO[bytes], rule: ObjectTaskRul
             target.write(line)  # blank lines kept as they are
             continue
         try:
-            document = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+            document = json.loads(text, parse_float=_decimal, parse_constant=_no_constant)
         except ValueError as error:  # JSONDecodeError included; its message names no content
             raise RewriteError(f"line {number} is not valid JSON") from error
         if not isinstance(document, dict):
@@ -145,7 +170,7 @@ def rewrite_json_lines(source: IO[bytes], target: IO[bytes], rule: ObjectTaskRul
         records += 1
         if apply_to_document(document, rule):
             changed += 1
-            target.write(_encode_document(document) + _line_ending(line))
+            target.write(encode_document(document) + _line_ending(line))
         else:
             target.write(line)
     return RewriteStats(records, changed)
@@ -197,6 +222,7 @@ def rewrite_csv(source: IO[bytes], target: IO[bytes], rule: ObjectTaskRule) -> R
     """The header row names the columns; ``remove`` drops the rule's columns, ``mask`` replaces
     their cells. A column the header does not name is left alone, as is a short row's absent
     cell."""
+    csv.field_size_limit(_CSV_FIELD_LIMIT)  # process-wide; the same value on every call
     with _text_views(source, target) as (text, out):
         lines = _Lines(text)
         reader = csv.reader(lines, strict=True)

@@ -1,5 +1,6 @@
 """S3 adapter of the object rewriter: the object as it is now, its content at exactly one
-version (or ETag), a conditional replace, and deleting the replaced version."""
+version (or ETag), a conditional replace keeping its headers, storage class and encryption, and
+deleting a version (the replaced one, or a superseded upload's)."""
 
 import io
 from collections.abc import Iterator, Mapping
@@ -17,13 +18,20 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 # HeadObject's fields that PutObject takes back under the same name: kept across a rewrite.
+# StorageClass is absent for STANDARD; the encryption fields are there for SSE-S3 and SSE-KMS
+# (an SSE-KMS put needs kms:GenerateDataKey on the key, as reading needs kms:Decrypt).
 KEPT_HEADERS: Final = (
     "ContentType",
     "ContentEncoding",
     "ContentDisposition",
     "CacheControl",
     "ContentLanguage",
+    "StorageClass",
+    "ServerSideEncryption",
+    "SSEKMSKeyId",
 )
+# Kept as booleans (PutObject refuses text there).
+KEPT_FLAGS: Final = ("BucketKeyEnabled",)
 _MISSING_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 _GONE_VERSION_CODES: Final = frozenset({"404", "NoSuchVersion", "NoSuchKey"})
 _READ_CHUNK: Final = 1024**2
@@ -58,7 +66,10 @@ def head_from_response(response: Mapping[str, Any]) -> ObjectHead:
         etag=str(response["ETag"]),
         size=int(response.get("ContentLength", 0)),
         metadata={str(k).lower(): str(v) for k, v in response.get("Metadata", {}).items()},
-        headers={name: str(response[name]) for name in KEPT_HEADERS if response.get(name)},
+        headers={
+            **{name: str(response[name]) for name in KEPT_HEADERS if response.get(name)},
+            **{name: bool(response[name]) for name in KEPT_FLAGS if name in response},
+        },
     )
 
 

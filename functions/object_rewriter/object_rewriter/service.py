@@ -14,6 +14,14 @@ every later step is safe to repeat. A retry after a crash
 
 A concurrent writer makes the conditional put fail (412): the task fails, and its retry sees the
 new object (another upload: SUPERSEDED; another rule's rewrite: rewritten on top of it).
+
+An upload that was replaced (SUPERSEDED) or deleted (OBJECT_MISSING) before its task ran still
+holds its values in its noncurrent version: unless the rule keeps replaced versions, that version
+(the task's origin, when it is a version id and not an ETag) is deleted too.
+
+A task message whose task has no item fails (``TaskItemMissingError``): it is retried, then
+dead-lettered, never dropped. The TTL fallback does not run tasks here: it requeues them
+(fallback.py).
 """
 
 import tempfile
@@ -22,7 +30,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import IO, Final, Protocol
+from typing import IO, Any, Final, Protocol
 
 from datalake_shared.object_tasks import (
     DEFAULT_DONE_RETENTION,
@@ -42,6 +50,8 @@ from object_rewriter.settings import DEFAULT_MAX_OBJECT_BYTES, MAX_PUT_BYTES
 # The rewrite stays in memory up to this size, then spills to /tmp.
 SPOOL_MEMORY_BYTES: Final = 16 * 1024**2
 MAX_ERROR_TEXT: Final = 300
+# S3's limit on user metadata: the UTF-8 bytes of every x-amz-meta-* name and value, summed.
+MAX_USER_METADATA_BYTES: Final = 2 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +65,9 @@ class ObjectHead:
     size: int
     metadata: Mapping[str, str] = field(default_factory=dict)
     """User metadata (x-amz-meta-*), keys in lower case."""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    """The PutObject parameters kept across a rewrite (ContentType, CacheControl...)."""
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    """The PutObject parameters kept across a rewrite (ContentType, CacheControl...,
+    StorageClass, server-side encryption)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +75,7 @@ class Replacement:
     """What the rewritten object is put with."""
 
     metadata: Mapping[str, str]
-    headers: Mapping[str, str]
+    headers: Mapping[str, Any]
     tags: Mapping[str, str]
 
 
@@ -121,8 +132,15 @@ class RunOutcome(StrEnum):
     OBJECT_MISSING = TaskOutcome.OBJECT_MISSING.value
     ALREADY_DONE = "already_done"
     """The item is done: a redelivered message or a late (repeated) trigger; nothing run."""
-    NO_TASK = "no_task"
-    """No item for the message's task id: nothing to run."""
+
+
+class TaskItemMissingError(LookupError):
+    """A task message names a task without an item: it cannot be run or recorded, so the message
+    fails (retried, then dead-lettered with its alarm) rather than succeeding silently."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"no ObjectTaskTable item for task {task_id}")
+        self.task_id = task_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +163,11 @@ def failure_text(error: BaseException) -> str:
         botocore = module.startswith(("botocore", "boto3"))
         text = f"{type(error).__name__}: {error}" if botocore else type(error).__name__
     return text[:MAX_ERROR_TEXT]
+
+
+def user_metadata_bytes(metadata: Mapping[str, str]) -> int:
+    """How S3 measures user metadata: the UTF-8 bytes of each name and value, summed."""
+    return sum(len(name.encode()) + len(value.encode()) for name, value in metadata.items())
 
 
 def _now() -> datetime:
@@ -178,10 +201,12 @@ class ObjectRewriter:
     # --- triggers ------------------------------------------------------------------------------
 
     def run_scheduled(self, task_id: str) -> RunResult:
-        """A task message: the task comes from its item, unless there is none or it is done."""
+        """A task message: the task comes from its item, unless it is done. Without an item,
+        TaskItemMissingError. A ``failed`` item (given up by the fallback) runs again: that is
+        an operator redriving its message from the DLQ."""
         entry = self.ledger.load(task_id)
         if entry is None:
-            return RunResult(RunOutcome.NO_TASK)
+            raise TaskItemMissingError(task_id)
         if entry.status == TaskStatus.DONE.value:
             return RunResult(RunOutcome.ALREADY_DONE, entry.task)
         return self.run(entry.task)
@@ -211,13 +236,26 @@ class ObjectRewriter:
     def _apply(self, task: ObjectTask) -> RunResult:
         head = self.store.head(task.bucket, task.key)
         if head is None:
-            return RunResult(RunOutcome.OBJECT_MISSING, task)
+            return self._forget_origin(RunOutcome.OBJECT_MISSING, task, head)
         if lineage(dict(head.metadata), head.version_id, head.etag) != task.origin:
-            return RunResult(RunOutcome.SUPERSEDED, task)
+            return self._forget_origin(RunOutcome.SUPERSEDED, task, head)
         applied = applied_rules(dict(head.metadata))
         if task.rule.name in applied:
             return self._already_applied(task, head, applied)
         return self._rewrite(task, head, applied)
+
+    def _forget_origin(
+        self, outcome: RunOutcome, task: ObjectTask, head: ObjectHead | None
+    ) -> RunResult:
+        """The upload is no longer the object, but its version (noncurrent now) still holds what
+        the rule removes: delete it, unless the rule keeps replaced versions or the origin is an
+        ETag (an unversioned bucket: the upload is gone with its object). Never the current
+        version (a copy may carry another lineage's mark)."""
+        keep = task.rule.keep_replaced_version or not task.origin_is_version
+        if keep or (head is not None and head.version_id == task.origin):
+            return RunResult(outcome, task)
+        self.store.delete_version(task.bucket, task.key, task.origin)
+        return RunResult(outcome, task, deleted_version=task.origin)
 
     def _already_applied(
         self, task: ObjectTask, head: ObjectHead, applied: tuple[str, ...]
@@ -239,6 +277,7 @@ class ObjectRewriter:
                 f"({self.max_object_bytes})"
             )
         version = _version(head)
+        metadata = self._marked_metadata(task, head, applied, version)
         with _spool() as spool:
             with self.store.open(task.bucket, task.key, head) as source:
                 stats = rewrite_object(task.key, source, spool, task.rule)
@@ -246,7 +285,8 @@ class ObjectRewriter:
             if size > MAX_PUT_BYTES:
                 raise RewriteError(f"the rewritten object ({size} bytes) exceeds PutObject's limit")
             spool.seek(0)
-            replacement = self._replacement(task, head, applied, version)
+            tags = self.store.tags(task.bucket, task.key, head)
+            replacement = Replacement(metadata=metadata, headers=dict(head.headers), tags=tags)
             self.store.put(task.bucket, task.key, spool, head.etag, replacement)
         deleted = None
         if version is not None and not task.rule.keep_replaced_version:
@@ -254,9 +294,12 @@ class ObjectRewriter:
             deleted = version
         return RunResult(RunOutcome.APPLIED, task, size, stats, deleted)
 
-    def _replacement(
-        self, task: ObjectTask, head: ObjectHead, applied: tuple[str, ...], version: str | None
-    ) -> Replacement:
+    @staticmethod
+    def _marked_metadata(
+        task: ObjectTask, head: ObjectHead, applied: tuple[str, ...], version: str | None
+    ) -> dict[str, str]:
+        """The object's user metadata plus the task's marks; RewriteError (before any read)
+        when S3 would refuse it as over 2 KB."""
         metadata = {
             name: value
             for name, value in head.metadata.items()
@@ -266,5 +309,10 @@ class ObjectRewriter:
         metadata[RULES_METADATA] = ",".join((*applied, task.rule.name))
         if version is not None:
             metadata[REPLACES_METADATA] = version
-        tags = self.store.tags(task.bucket, task.key, head)
-        return Replacement(metadata=metadata, headers=dict(head.headers), tags=tags)
+        size = user_metadata_bytes(metadata)
+        if size > MAX_USER_METADATA_BYTES:
+            raise RewriteError(
+                f"the object's user metadata with the rewrite marks ({size} bytes) exceeds "
+                f"S3's {MAX_USER_METADATA_BYTES}-byte limit"
+            )
+        return metadata

@@ -19,6 +19,8 @@ MAX_PUT_BYTES: Final = 5 * 1024**3
 
 class ObjectRewriterSettings(EnvSettings):
     object_task_table: str = Field(alias="OBJECT_TASK_TABLE", min_length=1)
+    task_queue_url: str = Field(alias="TASK_QUEUE_URL", min_length=1)
+    """Where the TTL fallback requeues an expired task's message (ObjectTaskQueue)."""
     done_retention_days: int = Field(default=30, alias="DONE_RETENTION_DAYS", gt=0, le=3650)
     """How long a finished task's item is kept (for audit) before its TTL removes it."""
     max_object_bytes: int = Field(

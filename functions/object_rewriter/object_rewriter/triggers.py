@@ -1,5 +1,6 @@
-"""What starts a task: a task message from the task queue (a schedule or a delayed send), or the
-TTL removal of a still-scheduled item from ObjectTaskTable's stream (the fallback)."""
+"""What starts a task: a task message from the task queue (a schedule, a delayed send, or a
+requeue by the fallback), or the TTL removal of a still-scheduled item from ObjectTaskTable's
+stream (the fallback, which requeues it)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -8,7 +9,17 @@ from typing import Any, Final
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from datalake_shared.object_tasks import STATUS, ObjectTask, TaskMessage, TaskStatus, task_from_item
+from datalake_shared.object_tasks import (
+    ATTEMPTS,
+    FALLBACKS,
+    LAST_ERROR,
+    SCHEDULED_AT,
+    STATUS,
+    TaskMessage,
+    TaskStatus,
+    task_from_item,
+)
+from object_rewriter.fallback import ExpiredTask
 
 # Who deletes an expired item: a TTL removal's stream record names this service principal.
 TTL_IDENTITY: Final = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
@@ -22,9 +33,9 @@ class TaskMessageSqsRecord(SqsRecordModel):
 
 @dataclass(frozen=True, slots=True)
 class FallbackTrigger:
-    """A stream record's task, or why the record triggers nothing."""
+    """A stream record's expired task, or why the record triggers nothing."""
 
-    task: ObjectTask | None
+    expired: ExpiredTask | None
     skipped: str = ""
 
 
@@ -35,8 +46,35 @@ def _is_ttl_removal(record: Mapping[str, Any]) -> bool:
     )
 
 
+def _text(image: Mapping[str, Any], name: str) -> str | None:
+    value = image.get(name)
+    text = value.get("S") if isinstance(value, Mapping) else None
+    return text if isinstance(text, str) else None
+
+
+def _count(image: Mapping[str, Any], name: str) -> int:
+    value = image.get(name)
+    number = value.get("N") if isinstance(value, Mapping) else None
+    try:
+        return max(int(number), 0) if isinstance(number, str) else 0
+    except ValueError:
+        return 0
+
+
+def expired_task(image: Mapping[str, Any]) -> ExpiredTask:
+    """The task an item holds, with its fallback and attempt counts; ValueError (pydantic's
+    ValidationError included) when its task cannot be read."""
+    return ExpiredTask(
+        task=task_from_item(dict(image)),
+        fallbacks=_count(image, FALLBACKS),
+        attempts=_count(image, ATTEMPTS),
+        last_error=_text(image, LAST_ERROR),
+        scheduled_at=_text(image, SCHEDULED_AT),
+    )
+
+
 def fallback_trigger(record: Mapping[str, Any]) -> FallbackTrigger:
-    """The task a TTL removal of a ``scheduled`` item runs. The event source mapping's filter
+    """The task a TTL removal of a ``scheduled`` item requeues. The event source mapping's filter
     passes only those; anything else (a user's delete, an update, a done item expiring) is
     skipped here as well. A scheduled item whose task cannot be read raises ValueError."""
     if record.get("eventName") != "REMOVE":
@@ -47,7 +85,7 @@ def fallback_trigger(record: Mapping[str, Any]) -> FallbackTrigger:
     image = stream.get("OldImage") if isinstance(stream, Mapping) else None
     if not isinstance(image, Mapping):
         return FallbackTrigger(None, "the record has no OldImage (stream view type?)")
-    status = image.get(STATUS, {}).get("S") if isinstance(image.get(STATUS), Mapping) else None
+    status = _text(image, STATUS)
     if status != TaskStatus.SCHEDULED.value:
         return FallbackTrigger(None, f"the item's status was {status!r}, not 'scheduled'")
-    return FallbackTrigger(task_from_item(dict(image)))
+    return FallbackTrigger(expired_task(image))

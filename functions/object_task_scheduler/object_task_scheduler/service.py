@@ -175,9 +175,16 @@ class ObjectTaskScheduler:
             )
 
         origin = upload_origin(obj.version_id, event_etag or head_etag)
+        # An ETag origin is never deleted by the rewriter: only a version id names a version.
+        is_version = _is_version(obj.version_id)
         now = self.clock()
         tasks = tuple(
-            self._ensure(ObjectTask.for_upload(bucket, obj.key, origin, rule, event.time), now)
+            self._ensure(
+                ObjectTask.for_upload(
+                    bucket, obj.key, origin, rule, event.time, origin_is_version=is_version
+                ),
+                now,
+            )
             for rule in rules
         )
         return UploadResult(UploadOutcome.TASKS, bucket, obj.key, tasks=tasks)

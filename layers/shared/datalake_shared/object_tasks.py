@@ -7,9 +7,13 @@ the item as the ledger); object_rewriter runs them. A task embeds its rule as it
 object landed, so renaming or editing a rule later never changes what a pending task does.
 
 The DynamoDB TTL of a still-scheduled item is the fallback trigger: it expires a grace period
-after the task was due, and the stream's TTL removal of an item still ``scheduled`` re-runs the
-task (a schedule that was lost or never delivered). A finished task's item is kept for audit and
-expires later; its TTL removal is filtered out before it reaches the function.
+after the task was due, and the stream's TTL removal of an item still ``scheduled`` requeues the
+task (a schedule that was lost or never delivered, or a task whose messages kept failing): the
+item is written again as ``scheduled`` (expiring a grace period later, its ``fallbacks`` counted)
+and a task message is sent, so the task runs on the queue path with its DLQ. After
+MAX_FALLBACKS requeues the item is written ``failed`` instead. A finished (or failed) task's item
+is kept for audit and expires later; its TTL removal is filtered out before it reaches the
+function.
 """
 
 import hashlib
@@ -125,10 +129,20 @@ class ObjectTask(BaseModel):
     origin: str = Field(min_length=1)
     rule: ObjectTaskRule
     due_at: Annotated[datetime, AfterValidator(_utc)]
+    # Whether ``origin`` is a version id (a versioned bucket): only then may the rewriter delete
+    # it (a superseded or deleted upload's noncurrent version). Never an ETag.
+    origin_is_version: bool = True
 
     @classmethod
     def for_upload(
-        cls, bucket: str, key: str, origin: str, rule: ObjectTaskRule, landed_at: datetime
+        cls,
+        bucket: str,
+        key: str,
+        origin: str,
+        rule: ObjectTaskRule,
+        landed_at: datetime,
+        *,
+        origin_is_version: bool = True,
     ) -> "ObjectTask":
         return cls(
             task_id=task_id(bucket, key, origin, rule.name),
@@ -137,6 +151,7 @@ class ObjectTask(BaseModel):
             origin=origin,
             rule=rule,
             due_at=_utc(landed_at) + rule.delay,
+            origin_is_version=origin_is_version,
         )
 
     def to_json(self) -> str:
@@ -175,11 +190,16 @@ LAST_ERROR: Final = "last_error"
 ATTEMPTS: Final = "attempts"
 SCHEDULED_AT: Final = "scheduled_at"  # ISO UTC
 FINISHED_AT: Final = "finished_at"  # ISO UTC
+FALLBACKS: Final = "fallbacks"  # how many times the TTL fallback requeued the task
+
+# A task the TTL fallback found still scheduled this many times is given up (status failed).
+MAX_FALLBACKS: Final = 3
 
 
 class TaskStatus(StrEnum):
-    SCHEDULED = "scheduled"  # the TTL fallback re-runs an item expiring in this status
+    SCHEDULED = "scheduled"  # the TTL fallback requeues an item expiring in this status
     DONE = "done"
+    FAILED = "failed"  # given up after MAX_FALLBACKS requeues; no outcome, last_error kept
 
 
 class TaskOutcome(StrEnum):
@@ -191,8 +211,8 @@ class TaskOutcome(StrEnum):
     OBJECT_MISSING = "object_missing"  # deleted before the task ran: nothing left to change
 
 
-# The fallback fires this long after the task was due (DynamoDB deletes expired items within
-# about 48 hours, typically minutes): the schedule had a day to deliver.
+# The fallback fires at least this long after the task was due (DynamoDB deletes expired items
+# "within a few days", often minutes): the schedule had a day to deliver.
 DEFAULT_FALLBACK_GRACE: Final = timedelta(hours=24)
 # A finished task's item stays this long for audit.
 DEFAULT_DONE_RETENTION: Final = timedelta(days=30)

@@ -1,6 +1,13 @@
 import pytest
-from object_rewriter_fakes import FakeLedger, FakeObjectStore, rewriter_over
+from object_rewriter_fakes import (
+    FakeLedger,
+    FakeObjectStore,
+    FakeTaskQueue,
+    requeuer_over,
+    rewriter_over,
+)
 
+from object_rewriter.fallback import FallbackRequeuer
 from object_rewriter.service import ObjectRewriter
 
 
@@ -19,3 +26,14 @@ def ledger() -> FakeLedger:
 def rewriter(store: FakeObjectStore, ledger: FakeLedger) -> ObjectRewriter:
     """The real ObjectRewriter over the fakes, its clock at NOW."""
     return rewriter_over(store, ledger)
+
+
+@pytest.fixture
+def queue() -> FakeTaskQueue:
+    return FakeTaskQueue()
+
+
+@pytest.fixture
+def requeuer(ledger: FakeLedger, queue: FakeTaskQueue) -> FallbackRequeuer:
+    """The real FallbackRequeuer over the fakes, its clock at NOW."""
+    return requeuer_over(ledger, queue)

@@ -1,5 +1,5 @@
-"""In-memory stand-ins for S3 (versioned or not) and ObjectTaskTable, tasks over them, and the
-sample events."""
+"""In-memory stand-ins for S3 (versioned or not), ObjectTaskTable and the task queue, tasks over
+them, and the sample events."""
 
 import hashlib
 import io
@@ -20,6 +20,7 @@ from datalake_shared.object_tasks import (
     TaskStatus,
     upload_origin,
 )
+from object_rewriter.fallback import ExpiredTask, FallbackRequeuer
 from object_rewriter.service import LedgerEntry, ObjectHead, ObjectRewriter, Replacement
 
 app = load_handler_module("object_rewriter")
@@ -247,14 +248,53 @@ class FakeLedger:
         assert isinstance(attempts, int)
         item.update(attempts=attempts + 1, last_error=error)
 
+    def _put_unless_done(self, expired: ExpiredTask, item: dict[str, object]) -> bool:
+        current = self.items.get(expired.task.task_id)
+        if current is not None and current.get("status") == TaskStatus.DONE.value:
+            return False
+        kept = {"attempts": expired.attempts, "last_error": expired.last_error}
+        self.items[expired.task.task_id] = {
+            "task": expired.task,
+            **{name: value for name, value in kept.items() if value},
+            **item,
+        }
+        return True
+
+    def requeue(self, expired: ExpiredTask, now: datetime, expires_at: datetime) -> bool:
+        self._call("requeue")
+        item = {"status": "scheduled", "expires_at": expires_at, "fallbacks": expired.fallbacks + 1}
+        return self._put_unless_done(expired, item)
+
+    def abandon(self, expired: ExpiredTask, now: datetime, expires_at: datetime) -> bool:
+        self._call("abandon")
+        item = {
+            "status": "failed",
+            "expires_at": expires_at,
+            "finished_at": now,
+            "fallbacks": expired.fallbacks,
+        }
+        return self._put_unless_done(expired, item)
+
+
+@dataclass
+class FakeTaskQueue:
+    sent: list[str] = field(default_factory=list)
+    fail: Exception | None = None
+
+    def send(self, task_id: str) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(task_id)
+
 
 def task_of(
     store: FakeObjectStore, key: str, rule: ObjectTaskRule = PURGE, version: int = -1
 ) -> ObjectTask:
     """The task a rule gets for the upload held as ``key``'s version at ``version``."""
     stored = store.objects[key][version]
+    origin = upload_origin(stored.version_id, stored.etag)
     return ObjectTask.for_upload(
-        BUCKET, key, upload_origin(stored.version_id, stored.etag), rule, LANDED
+        BUCKET, key, origin, rule, LANDED, origin_is_version=stored.version_id is not None
     )
 
 
@@ -267,4 +307,14 @@ def rewriter_over(
         clock=lambda: NOW,
         done_retention=timedelta(days=30),
         max_object_bytes=max_object_bytes,
+    )
+
+
+def requeuer_over(ledger: FakeLedger, queue: FakeTaskQueue) -> FallbackRequeuer:
+    return FallbackRequeuer(
+        ledger,
+        queue,
+        clock=lambda: NOW,
+        fallback_grace=timedelta(hours=24),
+        done_retention=timedelta(days=30),
     )

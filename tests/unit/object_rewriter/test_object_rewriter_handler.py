@@ -1,5 +1,6 @@
 import copy
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -8,19 +9,22 @@ from object_rewriter_fakes import (
     BUCKET,
     LANDED,
     MASK,
+    NOW,
     PURGE,
     SAMPLE_KEY,
     SAMPLE_VERSION,
     UPLOAD,
     FakeLedger,
     FakeObjectStore,
+    FakeTaskQueue,
     StoreUnavailableError,
     app,
     load_event,
 )
 
 from datalake_shared.event_shapes import EventShapeError
-from datalake_shared.object_tasks import ObjectTask, task_from_item, task_id
+from datalake_shared.object_tasks import ObjectTask, TaskOutcome, task_from_item, task_id
+from object_rewriter.fallback import FallbackRequeuer
 from object_rewriter.service import ObjectRewriter
 
 MASKED = b'{"id":1,"email":"***","file_contents":"SECRET-1"}\n'
@@ -52,7 +56,7 @@ def test_sample_events_name_the_tasks_of_their_upload() -> None:
     # Given the samples / Then their task ids are those task_id derives from their data
     body = json.loads(load_event("scheduled_task.json")["Records"][0]["body"])
     assert body["task_id"] == task_id(BUCKET, SAMPLE_KEY, SAMPLE_VERSION, PURGE.name)
-    for name in ("ttl_fallback.json", "user_delete.json"):
+    for name in ("ttl_fallback.json", "ttl_fallback_exhausted.json", "user_delete.json"):
         record = load_event(name)["Records"][0]["dynamodb"]
         task = task_from_item(record["OldImage"])
         assert task == sample_task(MASK)
@@ -66,6 +70,7 @@ def test_every_sample_event_is_covered_here() -> None:
         "malformed_message.json",
         "scheduled_task.json",
         "ttl_fallback.json",
+        "ttl_fallback_exhausted.json",
         "user_delete.json",
     ]
 
@@ -119,22 +124,26 @@ def test_a_redelivered_message_of_a_done_task_is_skipped_and_counted(
     assert emitted_metrics.totals() == {"TasksAlreadyDone": 1}
 
 
-def test_a_message_whose_item_is_gone_is_skipped_with_a_warning(
+def test_a_message_whose_item_is_gone_fails_so_it_is_dead_lettered(
     rewriter: ObjectRewriter,
     store: FakeObjectStore,
     lambda_context: FakeLambdaContext,
+    emitted_metrics: MetricsReader,
     logs: CapturedLogs,
 ) -> None:
     # Given no item for the message's task / When the message arrives
-    response = app.lambda_handler(
-        load_event("scheduled_task.json"), lambda_context, rewriter=rewriter
-    )
-    # Then it is not a failure, S3 is not called, and a warning names the task
-    assert (response, store.calls) == (failures(), [])
-    warnings = [r for r in logs.records() if r["level"] == "WARNING"]
-    assert [(w["message"], w["task_id"]) for w in warnings] == [
-        ("No item for the message's task; nothing to run", sample_task().task_id)
+    event = load_event("scheduled_task.json")
+    response = app.lambda_handler(event, lambda_context, rewriter=rewriter)
+    # Then it fails (retried, then dead-lettered), S3 is not called, an error names the task
+    assert (response, store.calls) == (failures(*message_ids(event)), [])
+    errors = [(r["message"], r["task_id"]) for r in logs.records() if r["level"] == "ERROR"]
+    assert errors == [
+        (
+            "No item for the message's task; SQS will redeliver it, then dead-letter it",
+            sample_task().task_id,
+        )
     ]
+    assert emitted_metrics.totals() == {"TasksWithoutItem": 1, "TasksFailed": 1}
 
 
 @pytest.mark.usefixtures("uploaded")
@@ -190,41 +199,124 @@ def test_a_failing_task_is_a_batch_item_failure_recorded_on_its_item(
 # --- the TTL fallback -------------------------------------------------------------------------
 
 
+def expired_mask_task(ledger: FakeLedger) -> dict[str, object]:
+    item = ledger.items[sample_task(MASK).task_id]
+    return {name: value for name, value in item.items() if name != "task"}
+
+
 @pytest.mark.usefixtures("uploaded")
-def test_a_ttl_removal_of_a_scheduled_item_runs_its_task(
-    rewriter: ObjectRewriter,
+def test_a_ttl_removal_of_a_scheduled_item_requeues_its_task_without_running_it(
+    requeuer: FallbackRequeuer,
+    *,
     store: FakeObjectStore,
     ledger: FakeLedger,
+    queue: FakeTaskQueue,
     lambda_context: FakeLambdaContext,
     emitted_metrics: MetricsReader,
 ) -> None:
     # Given the MASK task's item removed by the TTL while still scheduled
     event = load_event("ttl_fallback.json")
     # When the stream record arrives
-    response = app.lambda_handler(event, lambda_context, rewriter=rewriter)
-    # Then the task from the old image runs, a done item is written again, and it is counted
+    response = app.lambda_handler(event, lambda_context, requeuer=requeuer)
+    # Then the item is scheduled again for a day, counted once, and its message sent; S3 is
+    # not touched
+    assert response == failures()
+    assert expired_mask_task(ledger) == {
+        "status": "scheduled",
+        "expires_at": NOW + timedelta(hours=24),
+        "fallbacks": 1,
+    }
+    assert ledger.items[sample_task(MASK).task_id]["task"] == sample_task(MASK)
+    assert (queue.sent, store.calls) == ([sample_task(MASK).task_id], [])
+    assert emitted_metrics.totals() == {"FallbackTasks": 1}
+
+
+@pytest.mark.usefixtures("uploaded")
+def test_a_requeued_task_runs_on_the_queue_path(
+    rewriter: ObjectRewriter,
+    *,
+    requeuer: FallbackRequeuer,
+    store: FakeObjectStore,
+    ledger: FakeLedger,
+    queue: FakeTaskQueue,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    # Given the MASK task requeued by the fallback
+    app.lambda_handler(load_event("ttl_fallback.json"), lambda_context, requeuer=requeuer)
+    # When the message it sent arrives
+    message = load_event("scheduled_task.json")
+    message["Records"][0]["body"] = json.dumps({"task_id": queue.sent[0]})
+    response = app.lambda_handler(message, lambda_context, rewriter=rewriter)
+    # Then the object is masked and the item done
     current = store.current(SAMPLE_KEY)
     assert current is not None
     assert (response, current.body) == (failures(), MASKED)
     assert ledger.items[sample_task(MASK).task_id]["outcome"] == "applied"
-    assert emitted_metrics.totals() == {
-        "FallbackTasks": 1,
-        "TasksApplied": 1,
-        "BytesRewritten": len(MASKED),
+
+
+def test_a_task_expired_after_every_fallback_is_marked_failed_not_requeued(
+    requeuer: FallbackRequeuer,
+    *,
+    ledger: FakeLedger,
+    queue: FakeTaskQueue,
+    lambda_context: FakeLambdaContext,
+    emitted_metrics: MetricsReader,
+    logs: CapturedLogs,
+) -> None:
+    # Given the MASK task's item expiring a fourth time (three fallbacks already), failing
+    event = load_event("ttl_fallback_exhausted.json")
+    # When the stream record arrives
+    response = app.lambda_handler(event, lambda_context, requeuer=requeuer)
+    # Then nothing is sent; the item is failed, keeps its error and expires after the retention
+    assert (response, queue.sent) == (failures(), [])
+    assert expired_mask_task(ledger) == {
+        "status": "failed",
+        "expires_at": NOW + timedelta(days=30),
+        "finished_at": NOW,
+        "fallbacks": 3,
+        "attempts": 12,
+        "last_error": "line 2 is not valid JSON",
     }
+    # And an error says so, and it is counted
+    errors = [r for r in logs.records() if r["level"] == "ERROR"]
+    assert [(e["task_id"], e["fallbacks"], e["last_error"]) for e in errors] == [
+        (sample_task(MASK).task_id, 3, "line 2 is not valid JSON")
+    ]
+    assert emitted_metrics.totals() == {"TasksAbandoned": 1}
+
+
+def test_a_task_finished_since_its_item_expired_is_not_requeued(
+    requeuer: FallbackRequeuer,
+    ledger: FakeLedger,
+    queue: FakeTaskQueue,
+    lambda_context: FakeLambdaContext,
+    emitted_metrics: MetricsReader,
+) -> None:
+    # Given a late message ran the task after the TTL removed its item (a done item again)
+    ledger.finish(sample_task(MASK), TaskOutcome.APPLIED, NOW, NOW + timedelta(days=30))
+    # When the stream record arrives
+    response = app.lambda_handler(
+        load_event("ttl_fallback.json"), lambda_context, requeuer=requeuer
+    )
+    # Then the done item stays and nothing is sent
+    assert (response, queue.sent) == (failures(), [])
+    assert expired_mask_task(ledger)["status"] == "done"
+    assert emitted_metrics.totals() == {"TasksAlreadyDone": 1}
 
 
 @pytest.mark.usefixtures("uploaded")
 def test_a_users_delete_of_an_item_is_skipped_with_its_reason(
-    rewriter: ObjectRewriter,
-    store: FakeObjectStore,
+    requeuer: FallbackRequeuer,
+    ledger: FakeLedger,
+    queue: FakeTaskQueue,
     lambda_context: FakeLambdaContext,
     logs: CapturedLogs,
 ) -> None:
     # Given a REMOVE made by a caller, not the TTL / When it arrives
-    response = app.lambda_handler(load_event("user_delete.json"), lambda_context, rewriter=rewriter)
-    # Then nothing runs or fails, and a warning says why
-    assert (response, store.calls) == (failures(), [])
+    event = load_event("user_delete.json")
+    response = app.lambda_handler(event, lambda_context, requeuer=requeuer)
+    # Then nothing is written, sent or failed, and a warning says why
+    assert (response, ledger.items, queue.sent) == (failures(), {}, [])
     warnings = [r for r in logs.records() if r["level"] == "WARNING"]
     assert [w["reason"] for w in warnings] == ["removed by a caller, not by the TTL"]
 
@@ -234,47 +326,56 @@ def test_a_users_delete_of_an_item_is_skipped_with_its_reason(
     [
         ({"eventName": "MODIFY"}, "a MODIFY record, not a REMOVE"),
         ({"status": "done"}, "the item's status was 'done', not 'scheduled'"),
+        ({"status": "failed"}, "the item's status was 'failed', not 'scheduled'"),
     ],
 )
 def test_other_stream_records_are_skipped(
-    rewriter: ObjectRewriter,
+    requeuer: FallbackRequeuer,
+    *,
+    ledger: FakeLedger,
+    queue: FakeTaskQueue,
     lambda_context: FakeLambdaContext,
     logs: CapturedLogs,
     change: dict[str, str],
     reason: str,
 ) -> None:
-    # Given an update, or the expiry of a done item (both filtered out before the function)
+    # Given an update, or the expiry of a done or failed item (filtered out before the function)
     event = load_event("ttl_fallback.json")
     record = event["Records"][0]
     record["eventName"] = change.get("eventName", "REMOVE")
     if "status" in change:
         record["dynamodb"]["OldImage"]["status"] = {"S": change["status"]}
     # When one reaches it all the same
-    response = app.lambda_handler(event, lambda_context, rewriter=rewriter)
-    # Then it is skipped, not failed, saying why, and S3 is not called
-    assert response == failures()
+    response = app.lambda_handler(event, lambda_context, requeuer=requeuer)
+    # Then it is skipped, not failed, saying why, and nothing is written or sent
+    assert (response, ledger.items, queue.sent) == (failures(), {}, [])
     assert [r["reason"] for r in logs.records() if r["level"] == "WARNING"] == [reason]
-    assert isinstance(rewriter.store, FakeObjectStore)
-    assert rewriter.store.calls == []
 
 
-def test_a_failing_fallback_task_is_reported_by_sequence_number(
-    rewriter: ObjectRewriter,
-    store: FakeObjectStore,
+def test_a_failing_requeue_is_reported_by_sequence_number_and_its_retry_converges(
+    requeuer: FallbackRequeuer,
+    ledger: FakeLedger,
+    queue: FakeTaskQueue,
     lambda_context: FakeLambdaContext,
     emitted_metrics: MetricsReader,
 ) -> None:
-    # Given two TTL removals: the sample's task, whose object is not JSON, and a broken item
-    store.upload(SAMPLE_KEY, b"not json\n", version_id=SAMPLE_VERSION)
+    # Given two TTL removals: the sample's, whose message SQS refuses, and a broken item
+    queue.fail = StoreUnavailableError("SQS unavailable")
     event = load_event("ttl_fallback.json")
     broken = copy.deepcopy(event["Records"][0])
     broken["dynamodb"]["SequenceNumber"] = "730000000000001234567802"
     broken["dynamodb"]["OldImage"]["task"] = {"S": "{}"}
     event["Records"].append(broken)
     # When handled / Then both fail by sequence number
-    response = app.lambda_handler(event, lambda_context, rewriter=rewriter)
+    response = app.lambda_handler(event, lambda_context, requeuer=requeuer)
     assert response == failures("730000000000001234567801", "730000000000001234567802")
-    assert emitted_metrics.totals() == {"FallbackTasks": 1, "TasksFailed": 2}
+    assert emitted_metrics.totals() == {"TasksFailed": 2}
+    # And when the sample's record is retried with SQS back, it is requeued once, counted once
+    queue.fail = None
+    retry = load_event("ttl_fallback.json")
+    assert app.lambda_handler(retry, lambda_context, requeuer=requeuer) == failures()
+    assert queue.sent == [sample_task(MASK).task_id]
+    assert expired_mask_task(ledger)["fallbacks"] == 1
 
 
 # --- events of another shape ------------------------------------------------------------------

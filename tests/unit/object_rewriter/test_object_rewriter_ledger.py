@@ -9,12 +9,21 @@ from moto_dynamodb import template_tables
 from object_rewriter_fakes import BUCKET, LANDED, NOW, PURGE, SAMPLE_KEY, SAMPLE_VERSION
 
 from datalake_shared.object_tasks import ObjectTask, TaskOutcome, epoch_seconds, scheduled_item
+from object_rewriter.fallback import ExpiredTask
 from object_rewriter.ledger import DynamoTaskLedger
 from object_rewriter.service import LedgerEntry
 
 TABLE_NAME = "object-tasks-test"
 TASK = ObjectTask.for_upload(BUCKET, SAMPLE_KEY, SAMPLE_VERSION, PURGE, LANDED)
 LATER = NOW + timedelta(days=30)
+TOMORROW = NOW + timedelta(hours=24)
+EXPIRED = ExpiredTask(
+    task=TASK,
+    fallbacks=1,
+    attempts=4,
+    last_error="line 2 is not valid JSON",
+    scheduled_at="2026-12-07T09:30:03Z",
+)
 
 
 @pytest.fixture
@@ -115,3 +124,65 @@ def test_record_failure_without_an_item_writes_nothing(
     # Given no item (the TTL removed it) / When a failure is recorded / Then no stray item
     ledger.record_failure(TASK.task_id, "ClientError: AccessDenied")
     assert item(dynamodb) is None
+
+
+def test_requeue_writes_the_expired_task_back_scheduled_with_a_fresh_expiry(
+    dynamodb: Any, ledger: DynamoTaskLedger
+) -> None:
+    # Given the TTL removed the item (nothing in the table) / When the task is requeued
+    assert ledger.requeue(EXPIRED, NOW, TOMORROW) is True
+    # Then the scheduled item is back, expiring tomorrow, with one more fallback and what the
+    # old item knew
+    stored = item(dynamodb)
+    assert stored is not None
+    assert stored == {
+        **scheduled_item(TASK, NOW),
+        "expires_at": {"N": str(epoch_seconds(TOMORROW))},
+        "fallbacks": {"N": "2"},
+        "attempts": {"N": "4"},
+        "last_error": {"S": "line 2 is not valid JSON"},
+        "scheduled_at": {"S": "2026-12-07T09:30:03Z"},
+    }
+    assert ledger.load(TASK.task_id) == LedgerEntry(task=TASK, status="scheduled")
+
+
+def test_requeue_after_a_requeue_writes_the_same_item(
+    dynamodb: Any, ledger: DynamoTaskLedger
+) -> None:
+    # Given the task requeued once / When the same stream record is retried
+    ledger.requeue(EXPIRED, NOW, TOMORROW)
+    before = item(dynamodb)
+    assert ledger.requeue(EXPIRED, NOW, TOMORROW) is True
+    # Then the item is unchanged: the fallback is counted once
+    assert item(dynamodb) == before
+
+
+@pytest.mark.parametrize("write", ["requeue", "abandon"])
+def test_a_task_finished_meanwhile_is_neither_requeued_nor_abandoned(
+    dynamodb: Any, ledger: DynamoTaskLedger, write: str
+) -> None:
+    # Given a late message finished the task after its item expired
+    ledger.finish(TASK, TaskOutcome.APPLIED, NOW, LATER)
+    before = item(dynamodb)
+    # When the fallback writes the expired item back / Then it is refused, the done item stays
+    assert getattr(ledger, write)(EXPIRED, NOW, TOMORROW) is False
+    assert item(dynamodb) == before
+
+
+def test_abandon_writes_a_failed_item_keeping_the_error_until_the_retention_ends(
+    dynamodb: Any, ledger: DynamoTaskLedger
+) -> None:
+    # Given an expired task out of fallbacks / When abandoned
+    assert ledger.abandon(EXPIRED, NOW, LATER) is True
+    # Then its item is failed, with no outcome, the last error, and expires after the retention
+    stored = item(dynamodb)
+    assert stored is not None
+    assert stored["status"] == {"S": "failed"}
+    assert "outcome" not in stored
+    assert (stored["last_error"], stored["attempts"], stored["fallbacks"]) == (
+        {"S": "line 2 is not valid JSON"},
+        {"N": "4"},
+        {"N": "1"},
+    )
+    assert stored["expires_at"] == {"N": str(epoch_seconds(LATER))}
+    assert stored["finished_at"] == {"S": "2027-01-06T09:31:00Z"}

@@ -191,3 +191,67 @@ def test_a_task_on_a_versioned_bucket_leaves_only_the_rewritten_version(
     }
     assert (current["ContentType"], current["CacheControl"]) == ("application/x-ndjson", "no-cache")
     assert len(tags) == 2
+
+
+def test_a_rewrite_keeps_the_storage_class_and_the_kms_encryption(
+    s3: Any, store: S3ObjectStore
+) -> None:
+    # Given an upload in STANDARD_IA encrypted with a customer KMS key and a bucket key
+    key_id = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    origin = s3.put_object(
+        Bucket=BUCKET,
+        Key=KEY,
+        Body=UPLOAD,
+        StorageClass="STANDARD_IA",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=key_id,
+        BucketKeyEnabled=True,
+    )["VersionId"]
+    task = ObjectTask.for_upload(BUCKET, KEY, origin, PURGE, LANDED)
+    # When its task runs
+    ObjectRewriter(store, FakeLedger()).run(task)
+    # Then the rewritten version has the same storage class and encryption
+    head = s3.head_object(Bucket=BUCKET, Key=KEY)
+    assert head["VersionId"] != origin
+    assert (head["StorageClass"], head["ServerSideEncryption"], head["SSEKMSKeyId"]) == (
+        "STANDARD_IA",
+        "aws:kms",
+        key_id,
+    )
+    assert head["BucketKeyEnabled"] is True
+
+
+def test_head_keeps_encryption_and_storage_class_as_put_takes_them(
+    s3: Any, store: S3ObjectStore
+) -> None:
+    # Given an SSE-S3 upload in ONEZONE_IA / When headed
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=KEY,
+        Body=UPLOAD,
+        StorageClass="ONEZONE_IA",
+        ServerSideEncryption="AES256",
+    )
+    head = store.head(BUCKET, KEY)
+    # Then both are among the headers the rewrite is put with
+    assert head is not None
+    assert head.headers == {
+        "ContentType": "binary/octet-stream",
+        "StorageClass": "ONEZONE_IA",
+        "ServerSideEncryption": "AES256",
+    }
+
+
+def test_a_superseded_uploads_version_is_deleted_and_the_new_upload_kept(
+    s3: Any, store: S3ObjectStore
+) -> None:
+    # Given an upload, then a newer one of the same key before the first's task ran
+    origin = upload(s3)["VersionId"]
+    newer = upload(s3, b'{"newer":true}\n')["VersionId"]
+    task = ObjectTask.for_upload(BUCKET, KEY, origin, PURGE, LANDED)
+    # When the first upload's task runs, twice (a redelivery)
+    first = ObjectRewriter(store, FakeLedger()).run(task)
+    second = ObjectRewriter(store, FakeLedger()).run(task)
+    # Then it is superseded both times, and only the newer upload is left
+    assert (first.outcome, second.outcome) == (RunOutcome.SUPERSEDED, RunOutcome.SUPERSEDED)
+    assert versions(s3) == [newer]

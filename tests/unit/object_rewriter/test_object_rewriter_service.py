@@ -23,7 +23,14 @@ from datalake_shared.object_tasks import (
     ObjectTask,
 )
 from object_rewriter.rewrite import RewriteError
-from object_rewriter.service import ObjectRewriter, RunOutcome, failure_text
+from object_rewriter.service import (
+    MAX_USER_METADATA_BYTES,
+    ObjectRewriter,
+    RunOutcome,
+    TaskItemMissingError,
+    failure_text,
+    user_metadata_bytes,
+)
 
 KEY = "dataset/uploads/2026/12/07/mock_uploaded_data.json"
 PURGED = b'{"id":1,"email":"ada@example.com"}\n{"id":2,"email":"bob@example.com"}\n'
@@ -156,31 +163,75 @@ def test_an_unversioned_bucket_is_rewritten_by_etag_without_deleting_anything(
 # --- nothing to apply -------------------------------------------------------------------------
 
 
-def test_a_deleted_object_finishes_as_object_missing_without_writing(
+def test_a_deleted_object_finishes_as_object_missing_and_its_version_is_deleted(
     rewriter: ObjectRewriter, store: FakeObjectStore, ledger: FakeLedger, task: ObjectTask
 ) -> None:
-    # Given the object was deleted (a delete marker) before the task was due
+    # Given the object was deleted (a delete marker over v1) before the task was due
     store.delete(KEY)
     # When the task runs
     result = rewriter.run(task)
-    # Then it finishes as object_missing and nothing is written to S3
-    assert result.outcome is RunOutcome.OBJECT_MISSING
+    # Then it finishes as object_missing, nothing is written, and v1 (still holding the
+    # field) is deleted: only the delete marker is left
+    assert (result.outcome, result.deleted_version) == (RunOutcome.OBJECT_MISSING, "v1")
     assert ledger.items[task.task_id]["outcome"] == "object_missing"
     assert puts(store) == 0
+    assert store.version_ids(KEY) == ["dm2"]
 
 
-def test_a_replaced_object_finishes_as_superseded_and_is_left_alone(
+def test_a_replaced_object_finishes_as_superseded_and_its_upload_is_deleted(
     rewriter: ObjectRewriter, store: FakeObjectStore, ledger: FakeLedger, task: ObjectTask
 ) -> None:
     # Given a newer upload of the key (it has its own tasks)
     store.upload(KEY, b'{"file_contents":"new"}\n')
     # When the old upload's task runs
     result = rewriter.run(task)
-    # Then it is superseded; the new upload and the old version are untouched
-    assert result.outcome is RunOutcome.SUPERSEDED
+    # Then it is superseded; the new upload is untouched and the old version v1 is deleted
+    assert (result.outcome, result.deleted_version) == (RunOutcome.SUPERSEDED, "v1")
     assert ledger.items[task.task_id]["outcome"] == "superseded"
-    assert store.version_ids(KEY) == ["v1", "v2"]
+    assert store.version_ids(KEY) == ["v2"]
     assert puts(store) == 0
+
+
+@pytest.mark.parametrize("gone", ["deleted", "replaced"])
+def test_keep_replaced_version_keeps_a_superseded_or_deleted_upload(
+    store: FakeObjectStore, ledger: FakeLedger, gone: str
+) -> None:
+    # Given a rule keeping replaced versions, and its upload replaced or deleted since
+    store.upload(KEY, UPLOAD)
+    task = task_of(store, KEY, PURGE.model_copy(update={"keep_replaced_version": True}))
+    if gone == "deleted":
+        store.delete(KEY)
+    else:
+        store.upload(KEY, b"{}\n")
+    # When its task runs / Then v1 is kept
+    result = rewriter_over(store, ledger).run(task)
+    assert result.deleted_version is None
+    assert store.version_ids(KEY)[0] == "v1"
+    assert ("delete_version", KEY) not in store.calls
+
+
+def test_a_superseded_upload_known_by_its_etag_is_never_deleted(ledger: FakeLedger) -> None:
+    # Given an unversioned bucket's upload (the task's origin is its ETag), overwritten since
+    store = FakeObjectStore(versioned=False)
+    store.upload(KEY, UPLOAD)
+    task = task_of(store, KEY, PURGE)
+    store.upload(KEY, b"{}\n")
+    # When its task runs / Then it is superseded and no version is deleted
+    result = rewriter_over(store, ledger).run(task)
+    assert (result.outcome, result.deleted_version) == (RunOutcome.SUPERSEDED, None)
+    assert not task.origin_is_version
+    assert ("delete_version", KEY) not in store.calls
+
+
+def test_a_current_version_is_never_deleted_as_superseded(
+    rewriter: ObjectRewriter, store: FakeObjectStore, task: ObjectTask
+) -> None:
+    # Given v1 is still current but carries another lineage's origin mark (a copy's metadata)
+    store.objects[KEY][0].metadata[ORIGIN_METADATA] = "another-upload"
+    # When its task runs / Then it is superseded, and v1 is left alone
+    result = rewriter.run(task)
+    assert (result.outcome, result.deleted_version) == (RunOutcome.SUPERSEDED, None)
+    assert store.version_ids(KEY) == ["v1"]
 
 
 def test_an_already_applied_rule_only_deletes_the_version_its_mark_names(
@@ -278,19 +329,31 @@ def test_a_message_for_a_done_task_runs_nothing(
     assert (store.calls, ledger.finish_calls) == (calls, 1)
 
 
-def test_a_message_without_an_item_runs_nothing(
+def test_a_message_without_an_item_fails_and_runs_nothing(
     rewriter: ObjectRewriter, store: FakeObjectStore, ledger: FakeLedger
 ) -> None:
-    result = rewriter.run_scheduled("ot-" + "0" * 48)
-    assert (result.outcome, store.calls, ledger.items) == (RunOutcome.NO_TASK, [], {})
+    with pytest.raises(TaskItemMissingError, match=r"no ObjectTaskTable item for task ot-0+$"):
+        rewriter.run_scheduled("ot-" + "0" * 48)
+    assert (store.calls, ledger.items) == ([], {})
 
 
-def test_the_fallback_of_a_removed_item_writes_a_done_item_again(
+def test_a_message_for_a_failed_task_runs_it_again(
+    rewriter: ObjectRewriter, store: FakeObjectStore, ledger: FakeLedger, task: ObjectTask
+) -> None:
+    # Given the fallback gave the task up (an operator then redrives its message from the DLQ)
+    ledger.items[task.task_id]["status"] = "failed"
+    # When the message arrives / Then the task runs and is done
+    result = rewriter.run_scheduled(task.task_id)
+    assert (result.outcome, puts(store)) == (RunOutcome.APPLIED, 1)
+    assert ledger.items[task.task_id]["status"] == "done"
+
+
+def test_an_item_removed_while_its_task_runs_is_written_again_done(
     rewriter: ObjectRewriter, ledger: FakeLedger, task: ObjectTask
 ) -> None:
-    # Given the TTL removed the still-scheduled item
+    # Given the TTL removed the item after it was read
     del ledger.items[task.task_id]
-    # When the task runs from the stream record
+    # When the task finishes
     rewriter.run(task)
     # Then a done item is written (upserted) for it
     assert ledger.items[task.task_id]["status"] == "done"
@@ -309,9 +372,12 @@ def test_a_concurrent_write_fails_the_attempt_and_the_retry_sees_the_new_upload(
     with pytest.raises(PreconditionFailedError):
         rewriter.run(task)
     assert ledger.items[task.task_id]["attempts"] == 1
-    # And its retry finds the newer upload: superseded, which stays as uploaded
+    # And its retry finds the newer upload: superseded, which stays as uploaded (v1 is deleted)
     assert rewriter.run(task).outcome is RunOutcome.SUPERSEDED
-    assert store.version_ids(KEY) == ["v1", "v2"]
+    assert store.version_ids(KEY) == ["v2"]
+    current = store.current(KEY)
+    assert current is not None
+    assert current.body == b'{"file_contents":"newer"}\n'
 
 
 def test_a_malformed_object_fails_with_a_recorded_error_naming_the_line(
@@ -328,6 +394,24 @@ def test_a_malformed_object_fails_with_a_recorded_error_naming_the_line(
     assert (item["status"], item["attempts"]) == ("scheduled", 1)
     assert item["last_error"] == "line 2 is not a JSON object"
     assert puts(store) == 0
+
+
+def test_user_metadata_over_s3s_limit_with_the_marks_fails_before_the_read(
+    rewriter: ObjectRewriter, store: FakeObjectStore, ledger: FakeLedger
+) -> None:
+    # Given an upload whose own metadata fits S3's 2 KB, but not with the rewrite marks
+    store.upload(KEY, UPLOAD, metadata={"notes": "é" * 1000})  # 5 + 2000 bytes
+    task = task_of(store, KEY, PURGE)
+    ledger.schedule(task)
+    # When it runs / Then it fails saying why, before reading or writing the object
+    with pytest.raises(RewriteError, match=r"user metadata with the rewrite marks \(\d+ bytes\)"):
+        rewriter.run(task)
+    assert (("get", KEY) in store.calls, puts(store)) == (False, 0)
+
+
+def test_user_metadata_is_measured_as_s3_does() -> None:
+    assert user_metadata_bytes({"a": "bc", "é": "€"}) == 3 + 2 + 3
+    assert MAX_USER_METADATA_BYTES == 2048
 
 
 def test_an_object_over_the_limit_fails_before_it_is_read(

@@ -2,6 +2,7 @@ import csv
 import gzip
 import io
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datalake_shared.object_tasks import ObjectTaskRule
-from object_rewriter.rewrite import RewriteError, object_format, rewrite_object
+from object_rewriter.rewrite import RewriteError, encode_document, object_format, rewrite_object
 
 JSON_SCALARS = (
     st.none()
@@ -179,7 +180,8 @@ def test_masking_a_null_or_nested_value_replaces_it_with_the_text() -> None:
         (b'{"a":1}\n{"secret-value": \n', "line 2 is not valid JSON"),
         (b'{"a":"\xff secret"}\n', "line 1 is not valid UTF-8"),
         (b'{"a":1}\n{"a":NaN}\n', "line 2 is not valid JSON"),
-        (b'{"a":1e999}\n', "line 1 is not valid JSON"),
+        (b'{"a":-Infinity}\n', "line 1 is not valid JSON"),
+        (b'{"a":1e9999999999999999999}\n', "line 1 is not valid JSON"),
     ],
 )
 def test_a_bad_line_is_a_rewrite_error_naming_the_line_not_its_content(
@@ -190,6 +192,37 @@ def test_a_bad_line_is_a_rewrite_error_naming_the_line_not_its_content(
         rewritten("dataset/a.jsonl", content, rule("remove", ["a"]))
     assert str(raised.value) == problem
     assert "secret" not in str(raised.value)
+
+
+# A JSON number as text: up to 60 digits before and after the point, and an exponent.
+JSON_NUMBERS = st.from_regex(r"\A-?(0|[1-9][0-9]{0,59})(\.[0-9]{1,60})?([eE][+-]?[0-9]{1,4})?\Z")
+
+
+@settings(max_examples=150)
+@given(numbers=st.lists(JSON_NUMBERS, min_size=1, max_size=6))
+def test_numbers_on_a_changed_line_keep_every_digit(numbers: list[str]) -> None:
+    # Given a line of numbers far more precise than a float, at the top level and in a list
+    members = ",".join(f'"n{index}":{number}' for index, number in enumerate(numbers))
+    content = f'{{{members},"list":[{",".join(numbers)}],"secret":"x"}}\n'.encode()
+    # When "secret" is removed (the line is re-encoded)
+    output = rewritten("dataset/a.jsonl", content, rule("remove", ["secret"]))
+    # Then every number kept equals the input's, read as a Decimal
+    kept = json.loads(output, parse_float=Decimal, parse_int=Decimal)
+    expected = [Decimal(number) for number in numbers]
+    assert [kept[f"n{index}"] for index in range(len(numbers))] == expected
+    assert (kept["list"], "secret" in kept) == (expected, False)
+
+
+def test_a_precise_number_is_written_with_its_own_digits() -> None:
+    content = b'{"x":1.1234567890123456789,"big":1e999,"secret":1}\n'
+    output = rewritten("dataset/a.jsonl", content, rule("remove", ["secret"]))
+    assert output == b'{"x":1.1234567890123456789,"big":1E+999}\n'
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "sNaN"])
+def test_a_number_that_is_not_finite_is_never_written(number: str) -> None:
+    with pytest.raises(RewriteError, match=r"not finite"):
+        encode_document({"a": [Decimal(number)]})
 
 
 def test_a_utf8_byte_order_mark_is_accepted() -> None:
@@ -296,3 +329,11 @@ def test_a_csv_that_is_not_utf8_is_a_rewrite_error() -> None:
 def test_a_csv_with_an_unclosed_quote_is_a_rewrite_error_naming_the_line() -> None:
     with pytest.raises(RewriteError, match=r"^line \d+ is not valid CSV$"):
         rewritten("d/a.csv", b'a,b\n1,"secret\n', rule("remove", ["a"]))
+
+
+def test_a_csv_cell_longer_than_pythons_default_limit_is_removed() -> None:
+    # Given a 200 KB cell (Python's csv refuses over 131,072 characters by default)
+    secret = "s" * 200_000
+    content = f'id,blob,name\n1,"{secret}",Ada\n'.encode()
+    # When its column is removed / Then the row is read and the cell is gone
+    assert rewritten("d/a.csv", content, rule("remove", ["blob"])) == b"id,name\n1,Ada\n"

@@ -31,6 +31,7 @@ def test_new_upload_gets_its_task_item_and_a_schedule_a_day_later(fakes: Fakes) 
     result = fakes.scheduler().schedule(event_of(object_created()))
     # Then one task is recorded and scheduled for the landing time plus a day
     expected = ObjectTask.for_upload(BUCKET, KEY, VERSION_ID, PURGE, LANDED_AT)
+    assert expected.origin_is_version
     assert result.outcome is UploadOutcome.TASKS
     assert [(t.step, t.task) for t in result.tasks] == [(TaskStep.SCHEDULED, expected)]
     assert fakes.tasks() == [expected]
@@ -179,8 +180,9 @@ def test_unversioned_upload_is_identified_by_its_etag(fakes: Fakes) -> None:
     fakes.heads.put(version_id=None)
     # When scheduled
     result = fakes.scheduler().schedule(event_of(object_created(version_id=None)))
-    # Then the task's origin is the upload's ETag, and HeadObject read the key's latest
-    assert [t.task.origin for t in result.tasks] == [ETAG]
+    # Then the task's origin is the upload's ETag, flagged as not a version (the rewriter never
+    # deletes it), and HeadObject read the key's latest
+    assert [(t.task.origin, t.task.origin_is_version) for t in result.tasks] == [(ETAG, False)]
     assert fakes.heads.calls == [(BUCKET, KEY, None)]
 
 
@@ -197,9 +199,9 @@ def test_unversioned_object_overwritten_since_is_skipped(fakes: Fakes) -> None:
 def test_suspended_versioning_null_version_is_identified_by_its_etag(fakes: Fakes) -> None:
     # Given an object written while versioning was suspended (version id "null")
     fakes.heads.put(version_id="null")
-    # When scheduled / Then its origin is its ETag ("null" names no upload)
+    # When scheduled / Then its origin is its ETag ("null" names no upload), not a version
     result = fakes.scheduler().schedule(event_of(object_created(version_id="null")))
-    assert [t.task.origin for t in result.tasks] == [ETAG]
+    assert [(t.task.origin, t.task.origin_is_version) for t in result.tasks] == [(ETAG, False)]
 
 
 def test_task_is_due_after_the_event_time_not_the_processing_time(fakes: Fakes) -> None:
