@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Final
 from xml.sax.saxutils import escape
 
-from benchmarks.results import ROOT, BenchResult
+from benchmarks.results import ROOT, BenchResult, peak_resident_mb
 
 ROWS: Final = 100_000
 COLUMNS: Final = 20
@@ -251,18 +251,6 @@ def workbook_path() -> tuple[Path, float]:
 # ------------------------------------------------------------------------------ the two sides
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries the forking
-    parent's peak into a child's ru_maxrss across exec, so every child would report at least
-    the (large) benchmark runner's."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    import resource  # noqa: PLC0415 - fallback where /proc is missing (not Linux)
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _ours(path: str) -> dict[str, float]:
     sys.path[:0] = [str(FUNCTION_DIR), str(ROOT / "layers" / "shared")]
     from excel_cleaner.rejection import Limits  # noqa: PLC0415
@@ -278,7 +266,7 @@ def _ours(path: str) -> dict[str, float]:
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_resident_mb(),
         "csv_bytes": len(table.sheet.csv),
     }
 
@@ -297,7 +285,7 @@ def _pandas(path: str) -> dict[str, float]:
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_resident_mb(),
         "csv_bytes": sum(map(len, csvs)),
     }
 

@@ -37,6 +37,18 @@ class BenchResult:
         return f"{factor:.1f}x"
 
 
+def peak_resident_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries the forking
+    parent's peak into a child's ru_maxrss across exec, so every child would report at least
+    the (large) benchmark runner's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    import resource  # noqa: PLC0415 - fallback where /proc is missing (not Linux)
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def median_seconds(action: Callable[[], object], repeat: int = 5) -> float:
     """Median wall time of several runs of ``action``."""
     timings = []

@@ -104,8 +104,13 @@ def apply_to_document(document: dict[str, Any], rule: ObjectTaskRule) -> bool:
     return changed
 
 
-def _decimal(text: str) -> Decimal:
-    """A JSON number with a fraction or exponent, exactly as written (a float would round it)."""
+def _number(text: str) -> float | Decimal:
+    """A JSON number with a fraction or exponent, exactly as written: a float when the float
+    writes back as the same text (most numbers: json.dumps, in C, then encodes the line), else
+    a Decimal (more digits than a float holds, "1.50", "1e5"), written with its own digits."""
+    as_float = float(text)
+    if repr(as_float) == text:
+        return as_float
     try:
         return Decimal(text)
     except InvalidOperation as error:  # an exponent beyond Decimal's range
@@ -141,13 +146,22 @@ def _json_text(value: Any, *, ensure_ascii: bool) -> str:
     return json.dumps(value, ensure_ascii=ensure_ascii)
 
 
+def _compact(document: dict[str, Any], *, ensure_ascii: bool) -> str:
+    try:  # the common case, in C: no Decimal in the document
+        return json.dumps(
+            document, separators=(",", ":"), ensure_ascii=ensure_ascii, allow_nan=False
+        )
+    except TypeError:  # a Decimal: written with its own digits
+        return _json_text(document, ensure_ascii=ensure_ascii)
+
+
 def encode_document(document: dict[str, Any]) -> bytes:
     """A changed line's object as compact UTF-8 JSON; RewriteError for a non-finite number."""
     try:
-        return _json_text(document, ensure_ascii=False).encode()
+        return _compact(document, ensure_ascii=False).encode()
     except UnicodeEncodeError:
         # A lone surrogate ("\ud800" in the input) stays escaped, as it came.
-        return _json_text(document, ensure_ascii=True).encode()
+        return _compact(document, ensure_ascii=True).encode()
 
 
 def rewrite_json_lines(source: IO[bytes], target: IO[bytes], rule: ObjectTaskRule) -> RewriteStats:
@@ -162,7 +176,7 @@ def rewrite_json_lines(source: IO[bytes], target: IO[bytes], rule: ObjectTaskRul
             target.write(line)  # blank lines kept as they are
             continue
         try:
-            document = json.loads(text, parse_float=_decimal, parse_constant=_no_constant)
+            document = json.loads(text, parse_float=_number, parse_constant=_no_constant)
         except ValueError as error:  # JSONDecodeError included; its message names no content
             raise RewriteError(f"line {number} is not valid JSON") from error
         if not isinstance(document, dict):
