@@ -15,30 +15,11 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from catalog_type_fixer.hive_types import array_type
 from catalog_type_fixer.models import TABLE_CHANGES, CatalogChangeEvent
+from datalake_shared.glue_types import TABLE_INPUT_KEYS
 
 if TYPE_CHECKING:
     from mypy_boto3_glue.type_defs import TableInputTypeDef, TableTypeDef
 
-TABLE_INPUT_KEYS: Final = (
-    "Name",
-    "Description",
-    "Owner",
-    "LastAccessTime",
-    "LastAnalyzedTime",
-    "Retention",
-    "StorageDescriptor",
-    "PartitionKeys",
-    "ViewOriginalText",
-    "ViewExpandedText",
-    "TableType",
-    "Parameters",
-    "TargetTable",
-)
-"""The keys of GetTable's Table that UpdateTable's TableInput takes back as they are. The rest
-is read-only (DatabaseName, CreateTime, UpdateTime, CreatedBy, CatalogId, VersionId,
-IsRegisteredWithLakeFormation, IsMultiDialectView, Status...) or of another shape in TableInput
-(ViewDefinition; FederatedTable, which Glue sets itself): views and federated tables are never
-rewritten here. Checked against botocore's Glue model in the tests."""
 VIRTUAL_VIEW: Final = "VIRTUAL_VIEW"
 ICEBERG: Final = "iceberg"
 

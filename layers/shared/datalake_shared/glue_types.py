@@ -257,3 +257,25 @@ def contains_struct(column_type: ColumnType) -> bool:
             return contains_struct(column_type.key) or contains_struct(column_type.value)
         case StructType():
             return True
+
+
+# The keys of GetTable's Table that UpdateTable's TableInput takes back as they are. The rest is
+# read-only (DatabaseName, CreateTime, UpdateTime, CreatedBy, CatalogId, VersionId,
+# IsRegisteredWithLakeFormation, IsMultiDialectView, Status...) or of another shape in TableInput
+# (ViewDefinition; FederatedTable, which Glue sets itself). Checked against botocore's Glue model
+# (tests/unit/catalog_type_fixer/test_catalog_type_fixer_table_input.py).
+TABLE_INPUT_KEYS: Final = (
+    "Name",
+    "Description",
+    "Owner",
+    "LastAccessTime",
+    "LastAnalyzedTime",
+    "Retention",
+    "StorageDescriptor",
+    "PartitionKeys",
+    "ViewOriginalText",
+    "ViewExpandedText",
+    "TableType",
+    "Parameters",
+    "TargetTable",
+)

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from datalake_shared.glue_types import TABLE_INPUT_KEYS
 from local_runtime.engines.athena.catalog import CATALOG, DEFAULT_DATABASE, CatalogTable
 from local_runtime.engines.athena.create_table import parse_create_table
 from local_runtime.engines.athena.external import ExternalTables
@@ -312,22 +313,7 @@ class AthenaOnDuckDB(ExternalTables):
     ) -> None:
         """What Athena does to the catalog for ADD COLUMNS: the new columns, at the end."""
         current: Any = self._glue.get_table(DatabaseName=table.database, Name=table.name)["Table"]
-        writable = (
-            "Name",
-            "Description",
-            "Owner",
-            "LastAccessTime",
-            "LastAnalyzedTime",
-            "Retention",
-            "StorageDescriptor",
-            "PartitionKeys",
-            "ViewOriginalText",
-            "ViewExpandedText",
-            "TableType",
-            "Parameters",
-            "TargetTable",
-        )
-        table_input: Any = {key: current[key] for key in writable if key in current}
+        table_input: Any = {key: current[key] for key in TABLE_INPUT_KEYS if key in current}
         storage = dict(table_input.get("StorageDescriptor") or {})
         storage["Columns"] = [
             *(storage.get("Columns") or []),

@@ -10,11 +10,11 @@ from catalog_type_fixer_fakes import (
 )
 
 from catalog_type_fixer.service import (
-    TABLE_INPUT_KEYS,
     fixed_table_input,
     refusal_reason,
     skip_reason,
 )
+from datalake_shared.glue_types import TABLE_INPUT_KEYS
 
 GLUE = botocore.session.get_session().get_service_model("glue")
 FIXED_TYPES = {

@@ -12,6 +12,7 @@ from functools import partial
 from typing import IO
 
 from lambda_support import load_handler_module, load_sample_event
+from object_task_samples import PURGE
 
 from datalake_shared.object_tasks import (
     ObjectTask,
@@ -32,21 +33,6 @@ SAMPLE_KEY = "dataset/uploads/2026/12/07/mock_uploaded_data.json"
 SAMPLE_VERSION = "Kp7Qw2Ex9Rt4Yu1Io3Pa6Sd8Fg0Hj5Lz"
 NOW = datetime(2027, 1, 6, 9, 31, tzinfo=UTC)
 LANDED = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
-PURGE = ObjectTaskRule(
-    name="purge-file-contents",
-    prefix="dataset/",
-    after_days=1,
-    action="remove",
-    fields=("file_contents",),
-)
-MASK = ObjectTaskRule(
-    name="mask-emails",
-    prefix="dataset/uploads/",
-    after_days=30,
-    action="mask",
-    fields=("email",),
-    mask_with="***",
-)
 UPLOAD = (
     b'{"id":1,"email":"ada@example.com","file_contents":"SECRET-1"}\n'
     b'{"id":2,"email":"bob@example.com","file_contents":"SECRET-2"}\n'

@@ -8,9 +8,7 @@ from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader, sampl
 from object_rewriter_fakes import (
     BUCKET,
     LANDED,
-    MASK,
     NOW,
-    PURGE,
     SAMPLE_KEY,
     SAMPLE_VERSION,
     UPLOAD,
@@ -21,6 +19,7 @@ from object_rewriter_fakes import (
     app,
     load_event,
 )
+from object_task_samples import MASK, PURGE
 
 from datalake_shared.event_shapes import EventShapeError
 from datalake_shared.object_tasks import ObjectTask, TaskOutcome, task_from_item, task_id

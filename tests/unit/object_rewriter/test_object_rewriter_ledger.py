@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 from moto_dynamodb import template_tables
-from object_rewriter_fakes import BUCKET, LANDED, NOW, PURGE, SAMPLE_KEY, SAMPLE_VERSION
+from object_rewriter_fakes import BUCKET, LANDED, NOW, SAMPLE_KEY, SAMPLE_VERSION
+from object_task_samples import PURGE
 
 from datalake_shared.object_tasks import ObjectTask, TaskOutcome, epoch_seconds, scheduled_item
 from object_rewriter.fallback import ExpiredTask

@@ -9,7 +9,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from object_rewriter_fakes import BUCKET, LANDED, PURGE, UPLOAD, FakeLedger
+from object_rewriter_fakes import BUCKET, LANDED, UPLOAD, FakeLedger
+from object_task_samples import PURGE
 
 from datalake_shared.object_tasks import (
     ORIGIN_METADATA,

@@ -4,9 +4,7 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 from object_rewriter_fakes import (
-    MASK,
     NOW,
-    PURGE,
     UPLOAD,
     FakeLedger,
     FakeObjectStore,
@@ -15,6 +13,7 @@ from object_rewriter_fakes import (
     rewriter_over,
     task_of,
 )
+from object_task_samples import MASK, PURGE
 
 from datalake_shared.object_tasks import (
     ORIGIN_METADATA,

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from lambda_support import load_handler_module, load_sample_event
+from object_task_samples import PURGE
 
 from datalake_shared.object_tasks import ObjectTask, ObjectTaskRule, TaskStatus
 from datalake_shared.s3_events import S3ObjectEvent, S3ObjectEventSqsRecord
@@ -25,22 +26,6 @@ ETAG = "5d41402abc4b2a76b9719d911017c592"
 LANDED_AT = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # the samples' event time
 NOW = datetime(2026, 12, 7, 9, 32, 5, tzinfo=UTC)  # when the function runs
 
-# The post's rule: empty "file_contents" a day after the upload.
-PURGE = ObjectTaskRule(
-    name="purge-file-contents",
-    prefix="dataset/",
-    after_days=1,
-    action="remove",
-    fields=("file_contents",),
-)
-MASK = ObjectTaskRule(
-    name="mask-emails",
-    prefix="dataset/uploads/",
-    after_days=30,
-    action="mask",
-    fields=("email",),
-    mask_with="***",
-)
 # Due ten minutes after landing: sent now, with a delay.
 SOON = ObjectTaskRule(
     name="drop-tokens",

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from object_task_scheduler_fakes import BUCKET, KEY, LANDED_AT, MASK, NOW, PURGE, SOON
+from object_task_samples import MASK, PURGE
+from object_task_scheduler_fakes import BUCKET, KEY, LANDED_AT, NOW, SOON
 
 from datalake_shared.object_tasks import DIRECT_SEND_WITHIN, ObjectTask, ObjectTaskRule
 from object_task_scheduler.planning import (

@@ -13,7 +13,8 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from lambda_support import create_template_table
 from moto import mock_aws
-from object_task_scheduler_fakes import BUCKET, KEY, LANDED_AT, NOW, PURGE
+from object_task_samples import PURGE
+from object_task_scheduler_fakes import BUCKET, KEY, LANDED_AT, NOW
 
 from datalake_shared.object_tasks import ORIGIN_METADATA, ObjectTask, scheduled_item
 from object_task_scheduler.ledger import DynamoTaskLedger

@@ -2,10 +2,9 @@
 
 import pytest
 from lambda_support import CapturedLogs, FakeLambdaContext, MetricsReader
+from object_task_samples import MASK, PURGE
 from object_task_scheduler_fakes import (
     KEY,
-    MASK,
-    PURGE,
     SOON,
     Fakes,
     app,

@@ -8,7 +8,8 @@ import boto3
 import pytest
 from lambda_support import FakeLambdaContext, create_template_table
 from moto import mock_aws
-from object_task_scheduler_fakes import BUCKET, KEY, PURGE, SOON, app, object_created, sqs_event
+from object_task_samples import PURGE
+from object_task_scheduler_fakes import BUCKET, KEY, SOON, app, object_created, sqs_event
 from settings_support import clean_settings, set_variables, variables_read
 
 from datalake_shared.object_tasks import ORIGIN_METADATA, task_id

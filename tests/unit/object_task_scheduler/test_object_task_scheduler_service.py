@@ -3,14 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from object_task_samples import MASK, PURGE
 from object_task_scheduler_fakes import (
     BUCKET,
     ETAG,
     KEY,
     LANDED_AT,
-    MASK,
     NOW,
-    PURGE,
     SOON,
     VERSION_ID,
     FakeAwsError,

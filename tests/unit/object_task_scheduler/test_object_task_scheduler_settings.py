@@ -2,7 +2,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from object_task_scheduler_fakes import MASK, PURGE
+from object_task_samples import MASK, PURGE
 from settings_support import clean_settings, set_variables, variables_read
 
 from datalake_shared.settings import SettingsError
