@@ -30,7 +30,8 @@ class Hook:
         return getattr(self.owner, self.name, None)
 
 
-# Glue Data Catalog: table writes, which on AWS put "Glue Data Catalog Table State Change" events.
+# Glue Data Catalog: table writes, which on AWS put "Glue Data Catalog Database/Table State
+# Change" events.
 GLUE_CREATE_TABLE: Final = Hook(GlueBackend, "create_table")
 GLUE_UPDATE_TABLE: Final = Hook(GlueBackend, "update_table")
 GLUE_DELETE_TABLE: Final = Hook(GlueBackend, "delete_table")

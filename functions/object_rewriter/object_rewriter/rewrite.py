@@ -3,9 +3,9 @@ CSV (.csv), each optionally gzip-compressed (.gz in, .gz out).
 
 The input is read line by line and the output written as it goes, so memory holds one line (one
 CSV record) at a time whatever the object's size. A JSON line the rule leaves unchanged is
-written back byte for byte; a changed one is re-encoded compactly, its numbers with the digits
-they were written with (decimals are parsed as ``Decimal``, never rounded through a float). A CSV
-cell may be as long as the object. Errors are ``RewriteError``s naming the line, never its
+written back byte for byte; a changed one is re-encoded compactly, each number as it was written
+(a number a float would round or reformat is kept as its text). A CSV cell may be as long as the
+object. Errors are ``RewriteError``s naming the line, never its
 content (the content is what the rule exists to remove).
 """
 
@@ -18,7 +18,6 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Final, Literal, cast
 
 from datalake_shared.object_tasks import ObjectTaskRule
@@ -104,17 +103,29 @@ def apply_to_document(document: dict[str, Any], rule: ObjectTaskRule) -> bool:
     return changed
 
 
-def _number(text: str) -> float | Decimal:
-    """A JSON number with a fraction or exponent, exactly as written: a float when the float
-    writes back as the same text (most numbers: json.dumps, in C, then encodes the line), else
-    a Decimal (more digits than a float holds, "1.50", "1e5"), written with its own digits."""
+@dataclass(frozen=True, slots=True)
+class JsonNumber:
+    """A JSON number a float would not write back as written ("1.50", "1e5", 19 digits): kept
+    as its text, which the JSON scanner has already checked, and written back as is."""
+
+    text: str
+
+
+def _number(text: str) -> float | JsonNumber:
+    """A JSON number with a fraction or exponent: a float when the float writes back as the same
+    text (most numbers: json.dumps, in C, then encodes the line), else its text."""
     as_float = float(text)
-    if repr(as_float) == text:
-        return as_float
+    return as_float if repr(as_float) == text else JsonNumber(text)
+
+
+def _integer(text: str) -> int | JsonNumber:
+    """A JSON integer: an int, unless it would not write back as written ("-0", or more digits
+    than Python converts, 4,300)."""
     try:
-        return Decimal(text)
-    except InvalidOperation as error:  # an exponent beyond Decimal's range
-        raise ValueError("number out of range") from error
+        as_int = int(text)
+    except ValueError:
+        return JsonNumber(text)
+    return as_int if str(as_int) == text else JsonNumber(text)
 
 
 def _no_constant(text: str) -> Any:
@@ -128,8 +139,8 @@ def _line_ending(line: bytes) -> bytes:
 
 
 def _json_text(value: Any, *, ensure_ascii: bool) -> str:
-    """Compact JSON, like json.dumps with separators (",", ":"), but writing a Decimal with its
-    own digits (str of a finite Decimal is a JSON number)."""
+    """Compact JSON, like json.dumps with separators (",", ":"), writing a JsonNumber as the
+    text it was read from."""
 
     def text(item: Any) -> str:
         return _json_text(item, ensure_ascii=ensure_ascii)
@@ -138,25 +149,23 @@ def _json_text(value: Any, *, ensure_ascii: bool) -> str:
         return "{" + ",".join(f"{text(key)}:{text(item)}" for key, item in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ",".join(text(item) for item in value) + "]"
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise RewriteError("a number is not finite (NaN or Infinity is not JSON)")
-        return str(value)
-    # str, int, bool and None: as json writes them.
-    return json.dumps(value, ensure_ascii=ensure_ascii)
+    if isinstance(value, JsonNumber):
+        return value.text
+    # str, int, float, bool and None: as json writes them.
+    return json.dumps(value, ensure_ascii=ensure_ascii, allow_nan=False)
 
 
 def _compact(document: dict[str, Any], *, ensure_ascii: bool) -> str:
-    try:  # the common case, in C: no Decimal in the document
+    try:  # the common case, in C: no JsonNumber in the document
         return json.dumps(
             document, separators=(",", ":"), ensure_ascii=ensure_ascii, allow_nan=False
         )
-    except TypeError:  # a Decimal: written with its own digits
+    except TypeError:  # a JsonNumber: written as it was read
         return _json_text(document, ensure_ascii=ensure_ascii)
 
 
 def encode_document(document: dict[str, Any]) -> bytes:
-    """A changed line's object as compact UTF-8 JSON; RewriteError for a non-finite number."""
+    """A changed line's object as compact UTF-8 JSON."""
     try:
         return _compact(document, ensure_ascii=False).encode()
     except UnicodeEncodeError:
@@ -176,7 +185,9 @@ def rewrite_json_lines(source: IO[bytes], target: IO[bytes], rule: ObjectTaskRul
             target.write(line)  # blank lines kept as they are
             continue
         try:
-            document = json.loads(text, parse_float=_number, parse_constant=_no_constant)
+            document = json.loads(
+                text, parse_float=_number, parse_int=_integer, parse_constant=_no_constant
+            )
         except ValueError as error:  # JSONDecodeError included; its message names no content
             raise RewriteError(f"line {number} is not valid JSON") from error
         if not isinstance(document, dict):
