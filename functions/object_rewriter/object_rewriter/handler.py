@@ -118,12 +118,19 @@ stream_processor = _StreamProcessor()
 
 
 @cache
+def default_ledger() -> DynamoTaskLedger:
+    """Built on first use, so importing needs neither environment nor AWS; then reused by both
+    paths (one DynamoDB client)."""
+    return DynamoTaskLedger(get_settings().object_task_table)
+
+
+@cache
 def default_rewriter() -> ObjectRewriter:
-    """Built on first use, so importing needs neither environment nor AWS; then reused."""
+    """Built on first use, like default_ledger."""
     settings = get_settings()
     return ObjectRewriter(
         store=S3ObjectStore(),
-        ledger=DynamoTaskLedger(settings.object_task_table),
+        ledger=default_ledger(),
         done_retention=settings.done_retention,
         max_object_bytes=settings.max_object_bytes,
     )
@@ -131,10 +138,10 @@ def default_rewriter() -> ObjectRewriter:
 
 @cache
 def default_requeuer() -> FallbackRequeuer:
-    """Built on first use, like default_rewriter."""
+    """Built on first use, like default_ledger."""
     settings = get_settings()
     return FallbackRequeuer(
-        ledger=DynamoTaskLedger(settings.object_task_table),
+        ledger=default_ledger(),
         queue=SqsTaskQueue(settings.task_queue_url),
         fallback_grace=DEFAULT_FALLBACK_GRACE,
         done_retention=settings.done_retention,

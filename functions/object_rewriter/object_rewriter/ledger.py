@@ -2,7 +2,7 @@
 datalake_shared.object_tasks): reading a task, marking it done, counting a failed attempt, and,
 for the TTL fallback, writing an expired task's item again (requeued, or given up as failed)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,6 +26,8 @@ from datalake_shared.object_tasks import (
     TaskOutcome,
     TaskStatus,
     epoch_seconds,
+    iso_utc,
+    item_status,
     scheduled_item,
     task_from_item,
 )
@@ -70,10 +72,6 @@ def expired_item(
     return item
 
 
-def iso_utc(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class DynamoTaskLedger:
     def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
         self.table_name = table_name
@@ -91,8 +89,7 @@ class DynamoTaskLedger:
         item = response.get("Item")
         if item is None:
             return None
-        status = item.get(STATUS, {}).get("S", "")
-        return LedgerEntry(task=task_from_item(dict(item)), status=status)
+        return LedgerEntry(task=task_from_item(dict(item)), status=item_status(item) or "")
 
     def finish(
         self, task: ObjectTask, outcome: TaskOutcome, finished_at: datetime, expires_at: datetime

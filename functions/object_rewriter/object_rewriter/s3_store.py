@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import boto3
 from botocore.exceptions import ClientError
 
+from datalake_shared.object_tasks import real_version_id
 from object_rewriter.service import ObjectHead, Replacement
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _version(version_id: str | None) -> str | None:
-    return version_id if version_id not in (None, "", "null") else None
-
-
 class _RawBody(io.RawIOBase):
     """A botocore StreamingBody as a raw stream, so io.BufferedReader can serve lines from it."""
 
@@ -62,7 +59,7 @@ class _RawBody(io.RawIOBase):
 
 def head_from_response(response: Mapping[str, Any]) -> ObjectHead:
     return ObjectHead(
-        version_id=_version(response.get("VersionId")),
+        version_id=real_version_id(response.get("VersionId")),
         etag=str(response["ETag"]),
         size=int(response.get("ContentLength", 0)),
         metadata={str(k).lower(): str(v) for k, v in response.get("Metadata", {}).items()},
@@ -129,7 +126,7 @@ class S3ObjectStore:
             Metadata=dict(replacement.metadata),
             **extra,
         )
-        return _version(response.get("VersionId"))
+        return real_version_id(response.get("VersionId"))
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         try:

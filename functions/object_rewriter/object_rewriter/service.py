@@ -42,6 +42,7 @@ from datalake_shared.object_tasks import (
     TaskStatus,
     applied_rules,
     lineage,
+    real_version_id,
 )
 from datalake_shared.observability import logger
 from object_rewriter.rewrite import RewriteError, RewriteStats, rewrite_object
@@ -174,10 +175,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _version(head: ObjectHead) -> str | None:
-    return head.version_id if head.version_id not in (None, "", "null") else None
-
-
 def _spool() -> tempfile.SpooledTemporaryFile[bytes]:
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, mode="w+b")
 
@@ -276,7 +273,7 @@ class ObjectRewriter:
                 f"the object ({head.size} bytes) is larger than MAX_OBJECT_BYTES "
                 f"({self.max_object_bytes})"
             )
-        version = _version(head)
+        version = real_version_id(head.version_id)
         metadata = self._marked_metadata(task, head, applied, version)
         with _spool() as spool:
             with self.store.open(task.bucket, task.key, head) as source:

@@ -14,9 +14,9 @@ from datalake_shared.object_tasks import (
     FALLBACKS,
     LAST_ERROR,
     SCHEDULED_AT,
-    STATUS,
     TaskMessage,
     TaskStatus,
+    item_status,
     task_from_item,
 )
 from object_rewriter.fallback import ExpiredTask
@@ -85,7 +85,7 @@ def fallback_trigger(record: Mapping[str, Any]) -> FallbackTrigger:
     image = stream.get("OldImage") if isinstance(stream, Mapping) else None
     if not isinstance(image, Mapping):
         return FallbackTrigger(None, "the record has no OldImage (stream view type?)")
-    status = _text(image, STATUS)
+    status = item_status(image)
     if status != TaskStatus.SCHEDULED.value:
         return FallbackTrigger(None, f"the item's status was {status!r}, not 'scheduled'")
     return FallbackTrigger(expired_task(image))

@@ -9,9 +9,9 @@ import boto3
 
 from datalake_shared.object_tasks import (
     DEFAULT_FALLBACK_GRACE,
-    STATUS,
     TASK_ID,
     ObjectTask,
+    item_status,
     scheduled_item,
 )
 from object_task_scheduler.service import LedgerPut
@@ -51,13 +51,5 @@ class DynamoTaskLedger:
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
             response: Mapping[str, Any] = error.response
-            return LedgerPut(created=False, status=_status(response.get("Item")))
+            return LedgerPut(created=False, status=item_status(response.get("Item")))
         return LedgerPut(created=True)
-
-
-def _status(item: object) -> str | None:
-    if not isinstance(item, Mapping):
-        return None
-    value = item.get(STATUS)
-    status = value.get("S") if isinstance(value, Mapping) else None
-    return status if isinstance(status, str) else None

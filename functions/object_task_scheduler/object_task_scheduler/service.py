@@ -20,6 +20,7 @@ from datalake_shared.object_tasks import (
     ObjectTask,
     ObjectTaskRule,
     TaskStatus,
+    real_version_id,
     upload_origin,
 )
 from datalake_shared.s3_events import S3ObjectEvent
@@ -118,11 +119,6 @@ class UploadResult:
     note: str = ""
 
 
-def _is_version(version_id: str | None) -> bool:
-    # S3 reports "null" for an object written while versioning was off: it names no upload.
-    return version_id not in (None, "", "null")
-
-
 def _screened_out(event: S3ObjectEvent, rules: tuple[ObjectTaskRule, ...]) -> UploadResult | None:
     """Why an event gets no tasks without looking at its object (None when it may get some)."""
     bucket, obj = event.detail.bucket.name, event.detail.object
@@ -169,14 +165,14 @@ class ObjectTaskScheduler:
             return UploadResult(UploadOutcome.REWRITE, bucket, obj.key, note="a rewrite")
         event_etag = (obj.etag or "").strip('"')
         head_etag = head.etag.strip('"')
-        if not _is_version(obj.version_id) and event_etag and event_etag != head_etag:
+        is_version = real_version_id(obj.version_id) is not None
+        if not is_version and event_etag and event_etag != head_etag:
             return UploadResult(
                 UploadOutcome.REPLACED, bucket, obj.key, note="overwritten since (unversioned)"
             )
 
         origin = upload_origin(obj.version_id, event_etag or head_etag)
         # An ETag origin is never deleted by the rewriter: only a version id names a version.
-        is_version = _is_version(obj.version_id)
         now = self.clock()
         tasks = tuple(
             self._ensure(

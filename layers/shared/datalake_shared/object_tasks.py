@@ -18,6 +18,7 @@ function.
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
@@ -235,8 +236,18 @@ def scheduled_item(
         RULE: {"S": task.rule.name},
         DUE_AT: {"N": str(epoch_seconds(task.due_at))},
         EXPIRES_AT: {"N": str(epoch_seconds(task.due_at + fallback_grace))},
-        SCHEDULED_AT: {"S": _iso(now)},
+        SCHEDULED_AT: {"S": iso_utc(now)},
     }
+
+
+def item_status(item: object) -> str | None:
+    """The ``status`` of an item (GetItem's, a stream image, a failed put's old item); None
+    when it has none."""
+    if not isinstance(item, Mapping):
+        return None
+    value = item.get(STATUS)
+    status = value.get("S") if isinstance(value, Mapping) else None
+    return status if isinstance(status, str) else None
 
 
 def task_from_item(item: dict[str, Any]) -> ObjectTask:
@@ -248,7 +259,8 @@ def task_from_item(item: dict[str, Any]) -> ObjectTask:
     return ObjectTask.from_json(text)
 
 
-def _iso(value: datetime) -> str:
+def iso_utc(value: datetime) -> str:
+    """The item's timestamps: UTC to the second, "2026-12-07T09:30:00Z"."""
     return _utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -272,14 +284,15 @@ def applied_rules(metadata: dict[str, str]) -> tuple[str, ...]:
 def lineage(metadata: dict[str, str], version_id: str | None, etag: str) -> str:
     """The upload an object (as HeadObject describes it) descends from: the origin mark of a
     rewritten object, else its own version id, else (unversioned bucket) its ETag."""
-    return metadata.get(ORIGIN_METADATA) or _version(version_id) or etag.strip('"')
+    return metadata.get(ORIGIN_METADATA) or real_version_id(version_id) or etag.strip('"')
 
 
 def upload_origin(version_id: str | None, etag: str) -> str:
     """The origin of a fresh upload, from its "Object Created" event."""
-    return _version(version_id) or etag.strip('"')
+    return real_version_id(version_id) or etag.strip('"')
 
 
-def _version(version_id: str | None) -> str:
-    # S3 reports "null" for an object written while versioning was off.
-    return "" if version_id in (None, "", "null") else str(version_id)
+def real_version_id(version_id: str | None) -> str | None:
+    """A version id that names a version; None for none, or for the "null" S3 reports for an
+    object written while versioning was off."""
+    return None if version_id in (None, "", "null") else version_id

@@ -18,7 +18,12 @@ QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/datalake-events-Ob
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with clean_settings(
-        monkeypatch, ENV_VARS, get_settings, app.default_rewriter, app.default_requeuer
+        monkeypatch,
+        ENV_VARS,
+        get_settings,
+        app.default_ledger,
+        app.default_rewriter,
+        app.default_requeuer,
     ):
         yield
 
