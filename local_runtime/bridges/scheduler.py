@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from local_runtime.bridges import RuntimeServices
 from local_runtime.bridges.stepfunctions import StepFunctionsBridge
 from local_runtime.emulated import Schedule
-from local_runtime.moto_adapter.services import send_to_queue
+from local_runtime.intrinsics import ACCOUNT_ID
+from local_runtime.moto_adapter.services import scheduler_schedules, send_to_queue
 
 _ONE_TIME: Final = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 
@@ -68,30 +69,30 @@ class SchedulerBridge:
         what each started or sent to."""
         if self._services is None:
             return []
-        client: Any = self._services.session.client("scheduler")
         now = self.now()
+        due: list[tuple[Any, datetime]] = []
+        for found in scheduler_schedules(ACCOUNT_ID, self._services.session.region_name):
+            at = _one_time_due(found.schedule_expression, found.schedule_expression_timezone)
+            key = (f"{found.group_name}/{found.name}", found.schedule_expression)
+            if at is None or at > now or key in self._fired_once or found.state != "ENABLED":
+                continue
+            self._fired_once.add(key)
+            due.append((found, at))
+        if not due:
+            return []
+        client: Any = self._services.session.client("scheduler")
         started: list[str] = []
-        for page in client.get_paginator("list_schedules").paginate():
-            for summary in page["Schedules"]:
-                group, name = summary["GroupName"], summary["Name"]
-                detail = client.get_schedule(GroupName=group, Name=name)
-                due = _one_time_due(detail)
-                key = (f"{group}/{name}", detail["ScheduleExpression"])
-                if due is None or due > now or key in self._fired_once:
-                    continue
-                if detail.get("State", "ENABLED") != "ENABLED":
-                    continue
-                self._fired_once.add(key)
-                schedule = Schedule(
-                    logical_id=name,
-                    expression=detail["ScheduleExpression"],
-                    enabled=True,
-                    target_arn=detail["Target"]["Arn"],
-                    input=detail["Target"].get("Input", "{}"),
-                )
-                started.append(self._deliver(schedule, due))
-                if detail.get("ActionAfterCompletion") == "DELETE":
-                    client.delete_schedule(GroupName=group, Name=name)
+        for found, at in due:
+            schedule = Schedule(
+                logical_id=found.name,
+                expression=found.schedule_expression,
+                enabled=True,
+                target_arn=found.target["Arn"],
+                input=found.target.get("Input", "{}"),
+            )
+            started.append(self._deliver(schedule, at))
+            if found.action_after_completion == "DELETE":
+                client.delete_schedule(GroupName=found.group_name, Name=found.name)
         return started
 
     def fire(self, schedule: str, at: datetime | None = None) -> str:
@@ -161,10 +162,10 @@ def _json(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"input": value}
 
 
-def _one_time_due(detail: dict[str, Any]) -> datetime | None:
-    """When a one-time schedule (GetSchedule's answer) is due; None for a recurring one."""
-    match = _ONE_TIME.match(detail["ScheduleExpression"])
+def _one_time_due(expression: str, timezone: str | None) -> datetime | None:
+    """When a one-time schedule is due; None for a recurring one."""
+    match = _ONE_TIME.match(expression)
     if match is None:
         return None
-    zone = ZoneInfo(detail.get("ScheduleExpressionTimezone") or "UTC")
+    zone = ZoneInfo(timezone or "UTC")
     return datetime.fromisoformat(match.group(1)).replace(tzinfo=zone).astimezone(UTC)

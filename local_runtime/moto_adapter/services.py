@@ -8,6 +8,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
+from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import stepfunctions_backends
@@ -59,6 +60,13 @@ def publish_to_topic(topic_arn: str, message: str) -> None:
     """A message published to an SNS topic's backend (its subscriptions deliver it)."""
     arn = parse_arn(topic_arn)
     sns_backends[arn.account][arn.region].publish(message, arn=topic_arn)
+
+
+def scheduler_schedules(account_id: str, region: str) -> list[Any]:
+    """moto's schedules of every group, read in-process: a bridge's pump runs every round of
+    settle, and two API calls per schedule each round would dominate it."""
+    backend = scheduler_backends[account_id][region]
+    return [s for group in backend.schedule_groups.values() for s in group.schedules.values()]
 
 
 def sqs_queue(account_id: str, region: str, name: str) -> Any:
