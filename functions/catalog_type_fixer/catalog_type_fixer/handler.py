@@ -31,7 +31,6 @@ from catalog_type_fixer.settings import get_settings
 from datalake_shared.batch_response import SqsRecordProcessor
 from datalake_shared.event_shapes import sqs_records
 from datalake_shared.observability import logger, metrics, tracer
-from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_error
 
 OUTCOME_METRICS: Final = {
     FixOutcome.FIXED: "TablesFixed",
@@ -62,17 +61,10 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
             return
         logger.error("Could not fix table; SQS will redeliver it", extra=extra, exc_info=error)
 
-    def malformed_record(self, record: Any, error: BaseException | None) -> None:
-        logger.error(
-            "Malformed record: its body is not a Glue catalog state change event",
-            extra={
-                "message_id": getattr(record, "message_id", None),
-                "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
-            },
-        )
 
-
-processor = _LoggingBatchProcessor(CatalogChangeSqsRecord)
+processor = _LoggingBatchProcessor(
+    CatalogChangeSqsRecord, body_is="a Glue catalog state change event"
+)
 
 
 @cache

@@ -24,7 +24,6 @@ from datalake_shared.batch_response import SqsRecordProcessor, with_failures
 from datalake_shared.event_shapes import sqs_records
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.s3_events import S3ObjectEventSqsRecord
-from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_error
 from file_tracker.announcer import EventBridgeLandedPublisher
 from file_tracker.service import FileTracker, KeyLayout, TrackedFile, TrackOutcome, TrackResult
 from file_tracker.settings import get_settings
@@ -58,17 +57,8 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
             exc_info=error,
         )
 
-    def malformed_record(self, record: Any, error: BaseException | None) -> None:
-        logger.error(
-            "Malformed record: its body is not an EventBridge S3 object event",
-            extra={
-                "message_id": getattr(record, "message_id", None),
-                "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
-            },
-        )
 
-
-processor = _LoggingBatchProcessor(S3ObjectEventSqsRecord)
+processor = _LoggingBatchProcessor(S3ObjectEventSqsRecord, body_is="an EventBridge S3 object event")
 
 
 @cache

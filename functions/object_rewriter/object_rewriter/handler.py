@@ -37,7 +37,6 @@ from datalake_shared.event_shapes import (
 )
 from datalake_shared.object_tasks import DEFAULT_FALLBACK_GRACE
 from datalake_shared.observability import logger, metrics, tracer
-from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_error
 from object_rewriter.fallback import FallbackOutcome, FallbackRequeuer, FallbackResult
 from object_rewriter.ledger import DynamoTaskLedger
 from object_rewriter.s3_store import S3ObjectStore
@@ -82,15 +81,6 @@ class _TaskMessageProcessor(SqsRecordProcessor):
             exc_info=error,
         )
 
-    def malformed_record(self, record: Any, error: BaseException | None) -> None:
-        logger.error(
-            "Malformed record: its body is not a task message",
-            extra={
-                "message_id": getattr(record, "message_id", None),
-                "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
-            },
-        )
-
 
 class _StreamProcessor(BatchProcessor):
     """Powertools' DynamoDB-stream BatchProcessor, reporting failures by sequence number and
@@ -113,7 +103,7 @@ class _StreamProcessor(BatchProcessor):
         return super().failure_handler(record, exception)
 
 
-sqs_processor = _TaskMessageProcessor(TaskMessageSqsRecord)
+sqs_processor = _TaskMessageProcessor(TaskMessageSqsRecord, body_is="a task message")
 stream_processor = _StreamProcessor()
 
 

@@ -63,17 +63,8 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
             exc_info=error,
         )
 
-    def malformed_record(self, record: Any, error: BaseException | None) -> None:
-        logger.error(
-            "Malformed record: its body is not an EventBridge S3 object event",
-            extra={
-                "message_id": getattr(record, "message_id", None),
-                "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
-            },
-        )
 
-
-processor = _LoggingBatchProcessor(S3ObjectEventSqsRecord)
+processor = _LoggingBatchProcessor(S3ObjectEventSqsRecord, body_is="an EventBridge S3 object event")
 
 
 @cache
