@@ -32,6 +32,7 @@ from datalake_shared.event_shapes import (
     SQS_BATCH,
     EventShapeError,
     batch_records,
+    record_source,
     reject,
     sqs_records,
 )
@@ -207,10 +208,10 @@ def run_fallback(record: DynamoDBRecord, requeuer: FallbackRequeuer) -> Fallback
     return result
 
 
-def _event_source(event: object) -> object:
+def _event_source(event: object) -> str | None:
+    """The source of the batch's first record: which of the two paths the batch takes."""
     records = event.get("Records") if isinstance(event, Mapping) else None
-    first = records[0] if isinstance(records, list) and records else None
-    return first.get("eventSource") if isinstance(first, Mapping) else None
+    return record_source(records[0]) if isinstance(records, list) and records else None
 
 
 def _stream_records(event: object) -> list[dict[str, Any]]:

@@ -91,7 +91,8 @@ def _text(value: object) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
-def _record_source(record: object) -> str | None:
+def record_source(record: object) -> str | None:
+    """A record's event source (``aws:sqs``, ``aws:dynamodb``...); None when it names none."""
     if not isinstance(record, Mapping):
         return None
     # SQS, S3, DynamoDB and Kinesis say eventSource; SNS and SES say EventSource.
@@ -121,7 +122,7 @@ def describe_event(event: object) -> str:
 def _describe_records(records: list[Any]) -> str:
     if not records:
         return "an empty 'Records' list"
-    sources = sorted({_record_source(record) or "no eventSource" for record in records})
+    sources = sorted({record_source(record) or "no eventSource" for record in records})
     return f"{len(records)} record(s) from {_named(sources)}"
 
 
@@ -157,7 +158,7 @@ def batch_records(
     if not isinstance(records, list) or not records:
         reject(EventShapeError(expected, event))
     for position, record in enumerate(records):
-        if _record_source(record) != source:
+        if record_source(record) != source:
             reject(EventShapeError(expected, event, f"Records[{position}] is not from {source}"))
         missing = [field for field in text_fields if not isinstance(record.get(field), str)]
         if missing:
