@@ -7,9 +7,11 @@ Before anything is deleted, the stack's processed template and resource list are
 resources whose DeletionPolicy is Retain (the data and its catalog) are what CloudFormation
 will leave behind, under these physical names. Resources the config loader made from the
 pipeline config (decision 0030) are not the stack's: the stream mappings to iceberg_cdc other
-than the template's, and the stack's subscription filters on Redshift log groups are removed
-first, as CloudFormation would leave them pointing at deleted functions (the cadence schedules
-go with their schedule group). Buckets the stack does delete are emptied first
+than the template's, the stack's subscription filters on Redshift log groups and the QuickSight
+datasets of its workbook tables are removed first, as CloudFormation would leave them pointing
+at deleted functions and a deleted data source (the cadence schedules go with their schedule
+group; the workbook tables' Glue tables stay in the retained lake database, with the CSVs they
+read, and go with it). Buckets the stack does delete are emptied first
 (every version and delete marker), since CloudFormation cannot delete a bucket that holds
 objects. Then the stack is deleted, the deletion waited for, and the kept resources printed
 with the commands that remove them. Nothing is deleted without typing the stack name, or --yes.
@@ -33,6 +35,8 @@ from samcli.yamlhelper import yaml_parse
 
 from datalake_shared.redshift_log_groups import subscription_filter_name
 from datalake_shared.redshift_subscriptions import CloudWatchLogsSubscriptions, GroupMissingError
+from datalake_shared.workbook_datasets import QuickSightDatasets
+from datalake_shared.workbook_tables import GlueWorkbookTables, dataset_id
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -136,6 +140,7 @@ def read_plan(client: ClientFactory, stack_name: str, region: str) -> DeletionPl
         if resource.resource_type == BUCKET and resource.deletion_policy not in RETAINING_POLICIES
     )
     made = tuple(_made_by_config(stack_resources, stack_name, client))
+    made += tuple(_workbook_datasets(physical, stack_name, stack_id, client))
     return DeletionPlan(stack_name, stack_id, region, tuple(kept), emptied, made)
 
 
@@ -181,6 +186,55 @@ def _made_by_config(
                         )
                     )
     return made
+
+
+_DATA_SOURCE: Final = "QuickSightAthenaDataSource"
+_LAKE_DATABASE: Final = "LakeDatabase"
+
+
+def _workbook_datasets(
+    physical: dict[str, str], stack_name: str, stack_id: str, client: ClientFactory
+) -> list[MadeByConfig]:
+    """The SPICE datasets the config loader made for the workbook tables: every dataset of the
+    account whose id starts with ``<stack>-workbook-`` (ListDataSets), whether its table is
+    still there or not. Looked for when QuickSight is on, or was (a table marked with its
+    dataset): ListDataSets fails in an account without QuickSight."""
+    tables = None
+    marked: dict[str, dict[str, Any]] = {}
+    if _LAKE_DATABASE in physical:
+        tables = GlueWorkbookTables(physical[_LAKE_DATABASE], stack_name, client("glue"))
+        marked = {
+            owned.dataset_id: table
+            for owned, table in tables.owned().values()
+            if owned.dataset_id is not None
+        }
+    if _DATA_SOURCE not in physical and not marked:
+        return []
+    account = stack_id.split(":")[4]  # arn:aws:cloudformation:<region>:<account>:stack/...
+    datasets = QuickSightDatasets(account, "", client("quicksight"))
+    return [
+        MadeByConfig(
+            "QuickSight dataset",
+            data_set_id,
+            functools.partial(
+                _remove_dataset, datasets, tables, data_set_id, marked.get(data_set_id)
+            ),
+        )
+        for data_set_id in datasets.ids_starting_with(dataset_id(stack_name, ""))
+    ]
+
+
+def _remove_dataset(
+    datasets: QuickSightDatasets,
+    tables: GlueWorkbookTables | None,
+    data_set_id: str,
+    marked_table: dict[str, Any] | None,
+) -> None:
+    """Deletes the dataset, then its table's mark (the table stays, in the retained database:
+    marked, a stack of the same name would refresh a dataset that is gone)."""
+    datasets.delete(data_set_id)
+    if tables is not None and marked_table is not None:
+        tables.unmark(marked_table)
 
 
 def _as_template(body: Any) -> dict[str, Any]:

@@ -9,8 +9,9 @@ TableConfigTableName name the tables, and a table targeting a database outside i
 MergeTargetDatabases parameter (the Glue job may not write there) is refused. With --stack, each
 stored cadence's schedule is then created, updated or removed as the config loader would (the
 schedule group and target are read from the loader function's environment), and so are the
-log subscriptions of the file's redshift_log_groups, and the stream mappings of its cdc_tables
-(a table outside the stack's CdcSourceTablePattern is refused first). An invalid file
+log subscriptions of the file's redshift_log_groups, the stream mappings of its cdc_tables
+(a table outside the stack's CdcSourceTablePattern is refused first), and the Glue tables (and,
+with QuickSight on, the SPICE datasets) of its workbook_tables. An invalid file
 is rejected whole: every problem is printed and nothing is written (exit 1). --dry-run
 validates and prints without touching AWS.
 Exit codes: 0 applied (or valid, with --dry-run), 1 invalid file, 2 usage, 3 AWS error.
@@ -46,6 +47,11 @@ from datalake_shared.redshift_subscriptions import (
     redshift_subscription_reconciler,
 )
 from datalake_shared.settings import split_commas
+from datalake_shared.workbook_catalog import (
+    WorkbookTableReconciler,
+    WorkbookTableSettings,
+    workbook_table_reconciler,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -111,6 +117,18 @@ def describe(config: PipelineConfig) -> str:
         groups = config.redshift_log_groups
         text += "\n\nRedshift log groups (one subscription each)\n" + (
             "\n".join(f"  {group}" for group in groups) or "  none: every one is unsubscribed"
+        )
+    if config.workbook_tables is not None:  # absent: the file leaves them as they are
+        text += "\n\nWorkbook tables (Athena tables over cleaned workbooks)\n" + (
+            text_table(
+                ["name", "glue table", "prefix", "columns"],
+                [
+                    [table.name, table.glue_name, table.prefix, len(table.columns)]
+                    for table in config.workbook_tables
+                ],
+            )
+            if config.workbook_tables
+            else "  none: every one is deleted"
         )
     if config.cdc_tables:
         text += "\n\nCDC tables (DynamoDB stream -> Iceberg table)\n" + text_table(
@@ -273,10 +291,18 @@ def _apply(
             refused = cdc.problems(config)
             if refused:
                 raise PipelineConfigError("cdc_tables", [ConfigProblem("", p) for p in refused])
+        workbooks = _workbook_reconciler(config, loader_function, clients, session)
+        if workbooks is not None:
+            refused = workbooks.problems(config)
+            if refused:
+                raise PipelineConfigError(
+                    "workbook_tables", [ConfigProblem("", p) for p in refused]
+                )
         plan = store.apply(config)
         schedules = _reconcile_schedules(config, store, loader_function, clients, session)
         schedules += _reconcile_redshift_log_groups(config, loader_function, clients, session)
         schedules += _reconcile_cdc_tables(config, cdc)
+        schedules += _reconcile_workbook_tables(config, loader_function, workbooks)
     except PipelineConfigError as error:  # an item DynamoDB would refuse: nothing was written
         print(f"{error}\nNothing was applied.", file=err)
         return EXIT_INVALID
@@ -389,6 +415,47 @@ def _reconcile_cdc_tables(config: PipelineConfig, reconciler: CdcStreamReconcile
     done = reconciler.reconcile(config)
     summary = ", ".join(f"{k} {v}" for k, v in done.summary().items() if v)
     return f"\nCDC stream mappings: {summary or 'none'}."
+
+
+def _workbook_reconciler(
+    config: PipelineConfig,
+    loader_function: str | None,
+    clients: dict[str, Any],
+    session: boto3.session.Session,
+) -> WorkbookTableReconciler | None:
+    """The config loader's workbook_tables reconciler (None without --stack, when the file has
+    no workbook_tables, or when the stack keeps none)."""
+    if loader_function is None or config.workbook_tables is None:
+        return None
+    functions = clients.get("lambda") or session.client("lambda")
+    environment = functions.get_function_configuration(FunctionName=loader_function)
+    variables = environment.get("Environment", {}).get("Variables", {})
+    settings = WorkbookTableSettings.model_validate(variables)
+    glue = clients.get("glue") or session.client("glue")
+    quicksight = clients.get("quicksight") or session.client("quicksight")
+    return workbook_table_reconciler(settings, glue, quicksight)
+
+
+def _reconcile_workbook_tables(
+    config: PipelineConfig,
+    loader_function: str | None,
+    reconciler: WorkbookTableReconciler | None,
+) -> str:
+    """Keeps the workbook tables (and datasets) as the config loader does; what changed."""
+    if config.workbook_tables is None:
+        return ""
+    if reconciler is None:
+        why = "give --stack, or upload the file" if loader_function is None else "not in the stack"
+        return f"\nWorkbook tables: not changed ({why})."
+    done = reconciler.reconcile(config)
+    summary = done.summary()
+    datasets = summary.pop("datasets", None)
+    lines = ", ".join(f"{k} {v}" for k, v in summary.items() if v)
+    text = f"\nWorkbook tables in {reconciler.glue.database}: {lines or 'none'}."
+    if datasets is not None:
+        changed = ", ".join(f"{k} {v}" for k, v in datasets.items() if v)
+        text += f"\nWorkbook datasets (QuickSight): {changed or 'none'}."
+    return text
 
 
 if __name__ == "__main__":

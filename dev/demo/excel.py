@@ -1,12 +1,16 @@
 """Demo section: messy workbooks uploaded to the raw bucket → SNS "uploaded" → excel_cleaner →
 one CSV per sheet in the clean bucket (or quarantine with a "failed" message) → each new CSV
-starts the SPICE ingestion state machine (CreateIngestion → Wait/DescribeIngestion)."""
+starts the SPICE ingestion state machine (CreateIngestion → Wait/DescribeIngestion). Two order
+workbooks of one layout land under incoming/orders/, the folder of the config's workbook table
+``orders`` (config/pipeline.yaml): its cleaning spec keeps one sheet, typed, and the table reads
+both workbooks' rows on Athena."""
 
 import io
 import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from dev.demo.support import athena_rows
 from local_runtime.report import table
 
 if TYPE_CHECKING:
@@ -15,6 +19,21 @@ if TYPE_CHECKING:
 UPLOAD_PREFIX = "incoming/"
 # The demo's SpiceDatasets parameter: CSVs under these clean prefixes refresh these datasets.
 SPICE_DATASETS = {"incoming/sales/": "sales-dataset", "incoming/finance/": "finance-dataset"}
+# The demo's WorkbookCleaningSpecs: the folder of the workbook table "orders" receives workbooks
+# of one layout, each cleaned to one CSV (the "Orders" sheet), its columns typed as the table's.
+ORDERS_PREFIX = f"{UPLOAD_PREFIX}orders/"
+CLEANING_SPECS = [
+    {
+        "prefix": ORDERS_PREFIX,
+        "sheet": "Orders",
+        "types": {"order_date": "date", "units": "integer", "revenue": "number", "paid": "boolean"},
+    }
+]
+# The workbook table's rows as Athena returns them, dates cast as the catalog's comments say.
+ORDERS_QUERY = (
+    "SELECT region, CAST(NULLIF(order_date, '') AS date) AS order_date, units, revenue, paid "
+    "FROM workbook_orders ORDER BY order_date, region"
+)
 
 
 def sales_workbook() -> bytes:
@@ -59,11 +78,45 @@ def budget_workbook() -> bytes:
     return buffer.getvalue()
 
 
+def orders_workbook(rows: list[list[Any]]) -> bytes:
+    """A team's order export: a title above the header, the orders, and a notes sheet the
+    cleaning spec leaves out. Cells as people type them: "yes"/"no", a blank, "n/a"."""
+    from openpyxl import Workbook  # noqa: PLC0415 - dev dependency
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Orders"
+    sheet.append(["Orders export"])
+    sheet.append(["Region", "Order date", "Units", "Revenue", "Paid?"])
+    for row in rows:
+        sheet.append(row)
+    book.create_sheet("Notes").append(["Exported from the order desk"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def orders_q3() -> bytes:
+    return orders_workbook(
+        [
+            ["Zürich", date(2026, 7, 3), 12, 1499.9, "yes"],
+            ["Genève", date(2026, 8, 14), 7, 0.3, "no"],
+        ]
+    )
+
+
+def orders_q4() -> bytes:
+    return orders_workbook([["Basel", date(2026, 10, 2), None, "n/a", "yes"]])
+
+
 def uploads() -> list[tuple[str, bytes, str]]:
     return [
         (f"{UPLOAD_PREFIX}sales/q3-report.xlsx", sales_workbook(), "messy workbook, 3 sheets"),
         (f"{UPLOAD_PREFIX}finance/budget.xlsx", budget_workbook(), "clean workbook"),
         (f"{UPLOAD_PREFIX}finance/ledger.xlsx", b"name,amount\nrent,1200\n", "a CSV renamed .xlsx"),
+        (f"{ORDERS_PREFIX}2026-q3.xlsx", orders_q3(), "orders, one layout (workbook table)"),
+        (f"{ORDERS_PREFIX}2026-q4.xlsx", orders_q4(), "orders, same layout, a blank and n/a"),
     ]
 
 
@@ -128,6 +181,16 @@ def run(runtime: "LocalRuntime") -> None:
     print("   SPICE ingestions (one run per cleaned workbook; IngestionResultsTopic):")
     ingestions = _ingestions(_drain(runtime, ingestions_queue))
     print(table(["manifest", "dataset", "status", "detail"], ingestions, indent="     "))
+    header, rows = athena_rows(runtime, ORDERS_QUERY)
+    print(
+        f"   The config's workbook table workbook_orders reads both order workbooks "
+        f"({ORDERS_PREFIX}); on Athena:\n     {ORDERS_QUERY}"
+    )
+    print(table(header, rows, indent="     "))
+    print(
+        "   With QuickSightPrincipalArn set, the table also has a SPICE dataset "
+        f"({runtime.stack.name}-workbook-orders), refreshed by each workbook cleaned there."
+    )
 
 
 def _results(messages: list[dict[str, Any]]) -> list[list[Any]]:

@@ -5,11 +5,17 @@ in-process boto3 client) see the same ingestions:
 
 - CreateIngestion records the ingestion as INITIALIZED; the same IngestionId on the same
   dataset again is ResourceExistsException (HTTP 409), as on AWS, so a state machine can catch
-  it and watch the ingestion already started.
+  it and watch the ingestion already started. A dataset that does not exist is
+  ResourceNotFoundException (HTTP 404), as on AWS: it exists once created (CreateDataSet, or
+  the template's), or declared with ``add_dataset`` (one made in QuickSight, outside the stack:
+  the ``SpiceDatasets`` parameter's), ``fail_dataset`` or ``set_row_counts``.
 - DescribeIngestion advances it one step per call: QUEUED → RUNNING → COMPLETED (or FAILED with
   ErrorInfo for a dataset set up with ``fail_dataset``), so a Wait/Describe/Choice loop runs a
   few rounds. Unknown ingestions are ResourceNotFoundException.
 - CancelIngestion ends a running ingestion CANCELLED.
+
+Datasets themselves (CreateDataSet, DescribeDataSet, UpdateDataSet, DeleteDataSet and their
+permissions) are answered by ``quicksight_data_sets``, installed with this bridge.
 
 For ``aws-sdk:quicksight`` tasks two more differences of moto's interpreter are fixed: errors
 are named as Step Functions names them (``QuickSight.ResourceExistsException``; moto says
@@ -27,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local_runtime.bridges import RuntimeServices
+from local_runtime.bridges.quicksight_data_sets import DataSetNotFoundError, QuickSightDataSets
 from local_runtime.moto_adapter.hooks import (
     QUICKSIGHT_CANCEL_INGESTION,
     QUICKSIGHT_CREATE_INGESTION,
@@ -151,19 +158,29 @@ class QuickSightBridge:
         self.ingestions: dict[tuple[str, str, str], Ingestion] = {}
         self._failures: dict[str, DatasetFailure] = {}
         self._rows: dict[str, tuple[int, int]] = {}
+        self._declared: set[str] = set()
         self._lock = threading.Lock()
         self._patches = Patches()
         self._services: RuntimeServices | None = None
+        self.data_sets = QuickSightDataSets()
 
     # ------------------------------------------------------------------ configuration
+    def add_dataset(self, data_set_id: str) -> None:
+        """A dataset that exists without being created here (made in QuickSight): its
+        ingestions are accepted."""
+        self._declared.add(data_set_id)
+
     def fail_dataset(
         self, data_set_id: str, reason: str, error_type: str = "CUSTOMER_ERROR"
     ) -> None:
-        """Ingestions of this dataset end FAILED with ErrorInfo {Type, Message}."""
+        """Ingestions of this dataset (which exists) end FAILED with ErrorInfo {Type, Message}."""
+        self.add_dataset(data_set_id)
         self._failures[data_set_id] = DatasetFailure(error_type, reason)
 
     def set_row_counts(self, data_set_id: str, ingested: int, dropped: int = 0) -> None:
-        """RowInfo a COMPLETED ingestion of this dataset reports (0 and 0 unless set)."""
+        """RowInfo a COMPLETED ingestion of this dataset (which exists) reports (0 and 0
+        unless set)."""
+        self.add_dataset(data_set_id)
         self._rows[data_set_id] = (ingested, dropped)
 
     # ------------------------------------------------------------------ Bridge
@@ -185,6 +202,7 @@ class QuickSightBridge:
         self._patches.replace(QUICKSIGHT_CANCEL_INGESTION, cancel_ingestion)
         convert_sdk_output(self._patches, _API_NAME, sfn_output)
         name_sdk_errors(self._patches, _API_NAME, _SFN_SERVICE)
+        self.data_sets.install(self._patches)
 
     def uninstall(self) -> None:
         self._patches.restore()
@@ -208,6 +226,10 @@ class QuickSightBridge:
             raise InvalidParameterValueError(
                 f"IngestionId {ingestion_id!r} must be 1-128 characters of [a-zA-Z0-9-_]"
             )
+        if data_set_id not in self._declared and not self.data_sets.exists(
+            response, account_id, data_set_id
+        ):
+            raise DataSetNotFoundError(data_set_id)
         with self._lock:
             if key in self.ingestions:
                 raise ResourceExistsError(

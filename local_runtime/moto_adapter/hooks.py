@@ -13,6 +13,7 @@ from moto.athena.responses import AthenaResponse
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.events.models import EventsBackend, Rule
 from moto.glue.models import FakeJob, FakeJobRun, GlueBackend
+from moto.quicksight import urls as quicksight_urls
 from moto.quicksight.responses import QuickSightResponse
 from moto.sns.models import Subscription
 
@@ -62,6 +63,20 @@ ATHENA_DESCRIBE_RESPONSE: Final = Hook(AthenaResponse, "get_query_execution")
 QUICKSIGHT_CREATE_INGESTION: Final = Hook(QuickSightResponse, "create_ingestion")
 QUICKSIGHT_DESCRIBE_INGESTION: Final = Hook(QuickSightResponse, "describe_ingestion")
 QUICKSIGHT_CANCEL_INGESTION: Final = Hook(QuickSightResponse, "cancel_ingestion")
+# QuickSight datasets: moto answers CreateDataSet only, and routes no other dataset URL; the
+# routes (moto's table of URL patterns) and the handlers are added while the bridge is installed.
+QUICKSIGHT_URL_PATHS: Final[MutableMapping[str, Any]] = quicksight_urls.url_paths
+QUICKSIGHT_DISPATCH: Final = QuickSightResponse.dispatch
+QUICKSIGHT_CREATE_DATA_SET: Final = Hook(QuickSightResponse, "create_data_set")
+QUICKSIGHT_DESCRIBE_DATA_SET: Final = Hook(QuickSightResponse, "describe_data_set")
+QUICKSIGHT_UPDATE_DATA_SET: Final = Hook(QuickSightResponse, "update_data_set")
+QUICKSIGHT_DELETE_DATA_SET: Final = Hook(QuickSightResponse, "delete_data_set")
+QUICKSIGHT_DESCRIBE_DATA_SET_PERMISSIONS: Final = Hook(
+    QuickSightResponse, "describe_data_set_permissions"
+)
+QUICKSIGHT_UPDATE_DATA_SET_PERMISSIONS: Final = Hook(
+    QuickSightResponse, "update_data_set_permissions"
+)
 
 _MISSING: Final = object()
 

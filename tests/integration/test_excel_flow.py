@@ -17,6 +17,8 @@ SALES_KEY = "incoming/sales/q3-report.xlsx"
 @pytest.fixture
 def excel_runtime() -> Iterator[LocalRuntime]:
     with project_runtime(parameters={"SpiceDatasets": json.dumps(SPICE_DATASETS)}) as local:
+        for dataset in SPICE_DATASETS.values():  # made in QuickSight, outside the stack
+            local.quicksight_bridge.add_dataset(dataset)
         yield local
 
 

@@ -535,7 +535,10 @@ def test_describe_ingestion_advances_to_completed(runtime: LocalRuntime, bridges
     assert final["Ingestion"]["Arn"] == created["Arn"]
 
 
-def test_create_ingestion_twice_with_one_id_is_resource_exists(runtime: LocalRuntime) -> None:
+def test_create_ingestion_twice_with_one_id_is_resource_exists(
+    runtime: LocalRuntime, bridges: Bridges
+) -> None:
+    bridges.quicksight.add_dataset("ds-twice")  # made in QuickSight
     quicksight = runtime.client("quicksight")
     quicksight.create_ingestion(AwsAccountId=ACCOUNT_ID, DataSetId="ds-twice", IngestionId="i-1")
 
@@ -551,6 +554,8 @@ def test_create_ingestion_twice_with_one_id_is_resource_exists(runtime: LocalRun
 def test_state_machine_polls_the_ingestion_until_completed_and_a_rerun_is_idempotent(
     runtime: LocalRuntime, bridges: Bridges
 ) -> None:
+    # Given a dataset made in QuickSight
+    bridges.quicksight.add_dataset("ds-sales")
     # When the state machine runs for an ingestion, then again for the same ingestion id
     first = run_ingestion(runtime, "ds-sales", "sales-1")
     second = run_ingestion(runtime, "ds-sales", "sales-1")

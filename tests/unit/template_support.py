@@ -38,6 +38,17 @@ def refs(value: Any) -> set[str]:
     return found
 
 
+def policy_statements(statements: list[Any]) -> list[dict[str, Any]]:
+    """A policy's statements, a conditional one (Fn::If, with AWS::NoValue) as its statement."""
+    found: list[dict[str, Any]] = []
+    for statement in statements:
+        if isinstance(statement, dict) and "Fn::If" in statement:
+            found += [s for s in statement["Fn::If"][1:] if isinstance(s, dict) and "Effect" in s]
+        else:
+            found.append(statement)
+    return found
+
+
 def tls_only_statements(template: Template, policy_kind: str, target_key: str) -> set[str]:
     """Logical ids of the resources a TLS-only deny statement protects."""
     protected: set[str] = set()

@@ -5,6 +5,9 @@ creates no Glue catalog and no deletion protection, which these in-memory fakes 
 
 from typing import Any
 
+from quicksight_fake import FakeQuickSight
+
+from datalake_shared.workbook_tables import DATASET_PARAMETER, OWNER_PARAMETER
 from tools.destroy import DeletionPlan, read_plan
 
 STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/lake/1"
@@ -36,8 +39,9 @@ LISTED = [
 
 
 class FakeCloudFormation:
-    def __init__(self, body: Any) -> None:
+    def __init__(self, body: Any, listed: list[tuple[str, str, str, str]] = LISTED) -> None:
         self.body = body
+        self.listed = listed
 
     def describe_stacks(self, StackName: str) -> dict[str, Any]:
         assert StackName == "lake"
@@ -59,7 +63,7 @@ class FakeCloudFormation:
                 "PhysicalResourceId": physical,
                 "ResourceStatus": status,
             }
-            for logical, kind, physical, status in LISTED
+            for logical, kind, physical, status in self.listed
         ]
         return [
             {"StackResourceSummaries": summaries[:3]},
@@ -80,8 +84,31 @@ class FakeDynamoDb:
         }
 
 
+class FakeGlue:
+    """GetTables of the lake database, and the tables UpdateTable wrote."""
+
+    def __init__(self, tables: list[dict[str, Any]] | None = None) -> None:
+        self.tables = tables or []
+        self.updated: list[dict[str, Any]] = []
+
+    def get_paginator(self, operation: str) -> "FakeGlue":
+        assert operation == "get_tables"
+        return self
+
+    def paginate(self, DatabaseName: str) -> list[dict[str, Any]]:
+        assert DatabaseName == "lake"
+        return [{"TableList": self.tables}]
+
+    def update_table(self, DatabaseName: str, TableInput: dict[str, Any]) -> None:
+        self.updated.append(TableInput)
+
+
 def plan_for(body: Any = TEMPLATE, protected: frozenset[str] = frozenset()) -> DeletionPlan:
-    clients = {"cloudformation": FakeCloudFormation(body), "dynamodb": FakeDynamoDb(set(protected))}
+    clients = {
+        "cloudformation": FakeCloudFormation(body),
+        "dynamodb": FakeDynamoDb(set(protected)),
+        "glue": FakeGlue(),
+    }
     return read_plan(clients.__getitem__, "lake", "eu-west-1")
 
 
@@ -147,3 +174,72 @@ def test_a_yaml_template_body_is_read_like_a_json_one() -> None:
 
     # Then the plan is the same
     assert plan_for(body) == plan_for()
+
+
+def workbook_table(name: str, owner: str, dataset: str | None) -> dict[str, Any]:
+    """A workbook table as GetTables reads it (with fields UpdateTable does not take)."""
+    parameters = {OWNER_PARAMETER: owner, **({DATASET_PARAMETER: dataset} if dataset else {})}
+    return {
+        "Name": f"workbook_{name}",
+        "DatabaseName": "lake",
+        "CreateTime": "2026-07-01",
+        "Parameters": parameters,
+        "StorageDescriptor": {"Location": f"s3://clean/incoming/{name}/"},
+    }
+
+
+def clients_with(quicksight: FakeQuickSight, glue: FakeGlue, data_source: bool) -> Any:
+    source = ("QuickSightAthenaDataSource", "AWS::QuickSight::DataSource", "x|lake-athena")
+    listed = [*LISTED, (*source, "CREATE_COMPLETE")] if data_source else LISTED
+    clients = {
+        "cloudformation": FakeCloudFormation(TEMPLATE, listed),
+        "dynamodb": FakeDynamoDb(set()),
+        "glue": glue,
+        "quicksight": quicksight,
+    }
+    return clients.__getitem__
+
+
+def test_every_workbook_dataset_of_the_stack_is_removed_before_it() -> None:
+    # Given QuickSight on; the stack's datasets of a marked table and of a table deleted since
+    # (each listed on a page of its own), another stack's and an unrelated one
+    quicksight = FakeQuickSight("123456789012")
+    for data_set_id in ("lake-workbook-orders", "lake-workbook-gone", "dev-workbook-x", "sales"):
+        quicksight.data_sets[data_set_id] = {"DataSetId": data_set_id}
+    glue = FakeGlue([workbook_table("orders", "lake", "lake-workbook-orders")])
+    # When the plan is read
+    plan = read_plan(clients_with(quicksight, glue, data_source=True), "lake", "eu-west-1")
+    # Then both of the stack's datasets are removed first, and only they
+    made = [(item.kind, item.name) for item in plan.made_by_config]
+    assert made == [
+        ("QuickSight dataset", "lake-workbook-gone"),
+        ("QuickSight dataset", "lake-workbook-orders"),
+    ]
+    for item in plan.made_by_config:
+        item.remove()
+    assert sorted(quicksight.data_sets) == ["dev-workbook-x", "sales"]
+    # And the table that stays (in the retained database) no longer names its dataset
+    [unmarked] = glue.updated
+    assert unmarked["Name"] == "workbook_orders"
+    assert DATASET_PARAMETER not in unmarked["Parameters"]
+    assert "CreateTime" not in unmarked
+
+
+def test_datasets_left_after_quicksight_was_turned_off_are_found_by_their_tables_mark() -> None:
+    # Given no data source any more, but a table still naming its dataset
+    quicksight = FakeQuickSight("123456789012")
+    quicksight.data_sets["lake-workbook-orders"] = {"DataSetId": "lake-workbook-orders"}
+    glue = FakeGlue([workbook_table("orders", "lake", "lake-workbook-orders")])
+    # When the plan is read / Then the dataset is removed first
+    plan = read_plan(clients_with(quicksight, glue, data_source=False), "lake", "eu-west-1")
+    assert [item.name for item in plan.made_by_config] == ["lake-workbook-orders"]
+
+
+def test_without_quicksight_ever_on_no_dataset_is_looked_for() -> None:
+    # Given no data source and no marked table / When the plan is read
+    quicksight = FakeQuickSight("123456789012")
+    glue = FakeGlue([workbook_table("orders", "lake", None)])
+    plan = read_plan(clients_with(quicksight, glue, data_source=False), "lake", "eu-west-1")
+    # Then QuickSight was not asked (ListDataSets fails in an account without it)
+    assert plan.made_by_config == ()
+    assert quicksight.calls == []

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.unit.template_support import ROOT, Template, refs, resources, tls_only_statements
+from tests.unit.template_support import (
+    ROOT,
+    Template,
+    policy_statements,
+    refs,
+    resources,
+    tls_only_statements,
+)
 
 
 def test_every_bucket_is_encrypted_private_and_tls_only(sam_template: Template) -> None:
@@ -108,7 +115,8 @@ def test_no_statement_allows_every_action(sam_template: Template, kind: str) -> 
     # Given the inline policy statements of functions and state machines
     for logical, resource in resources(sam_template, kind).items():
         for policy in resource["Properties"].get("Policies", []):
-            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            listed = policy.get("Statement", []) if isinstance(policy, dict) else []
+            for statement in policy_statements(listed):
                 actions = statement["Action"]
                 actions = actions if isinstance(actions, list) else [actions]
                 # Then no statement grants a whole service or everything

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from datalake_contracts.table_config import TARGET_NAME_PATTERN
-from tests.unit.template_support import ROOT, Template, refs, resources
+from tests.unit.template_support import ROOT, Template, policy_statements, refs, resources
 
 # SAM attaches these to a function with an SQS or DynamoDB event: each reaches every queue or
 # stream of the account, so the template declares its mappings and scoped statements instead.
@@ -34,7 +34,7 @@ def statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for policy in resource["Properties"].get("Policies", []):
         if isinstance(policy, dict) and "Statement" in policy:
-            found.extend(policy["Statement"])
+            found.extend(policy_statements(policy["Statement"]))
     return found
 
 

@@ -28,6 +28,7 @@ from datalake_shared.event_shapes import validated_event
 from datalake_shared.observability import logger, metrics, tracer
 from datalake_shared.redshift_subscriptions import redshift_subscription_reconciler
 from datalake_shared.s3_events import S3_OBJECT_EVENT, S3ObjectEvent
+from datalake_shared.workbook_catalog import workbook_table_reconciler
 
 APPLIED_METRIC: Final = "ConfigApplied"
 REJECTED_METRIC: Final = "ConfigRejected"
@@ -59,6 +60,8 @@ def default_reconcilers(
     reconcilers.append(redshift_subscription_reconciler(settings))
     if (cdc_streams := cdc_stream_reconciler(settings)) is not None:
         reconcilers.append(cdc_streams)
+    if (workbook_tables := workbook_table_reconciler(settings)) is not None:
+        reconcilers.append(workbook_tables)
     return reconcilers
 
 

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+from datalake_shared.workbook_csv import COLUMN_NAME
+
 _LETTERS_WITHOUT_DECOMPOSITION: Final = str.maketrans(
     {
         "ß": "ss",
@@ -40,7 +42,8 @@ _LETTERS_WITHOUT_DECOMPOSITION: Final = str.maketrans(
 )
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_WORD: Final = re.compile(r"[^a-z0-9]+")
-IDENTIFIER: Final = re.compile(r"^[a-z_][a-z0-9_]*$")
+# A column name as the CSVs hold it (and workbook tables declare it).
+IDENTIFIER: Final = COLUMN_NAME
 
 
 def ascii_fold(text: str) -> str:

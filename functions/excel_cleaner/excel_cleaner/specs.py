@@ -36,6 +36,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from datalake_shared.workbook_csv import WorkbookColumnType
 from excel_cleaner.names import IDENTIFIER
 from excel_cleaner.values import (
     Cell,
@@ -56,14 +57,8 @@ MAX_HEADER_ROW: Final = 1_048_576  # Excel's last row
 # A converter returns the CSV text, or None when the value cannot be of the column's type.
 type Converter = Callable[[Cell], str | None]
 
-
-class ColumnType(StrEnum):
-    STRING = "string"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
+# The types a spec gives columns are those workbook tables declare them with (one vocabulary).
+ColumnType = WorkbookColumnType
 
 
 class DateOrder(StrEnum):

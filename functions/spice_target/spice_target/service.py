@@ -1,22 +1,28 @@
 """Which QuickSight dataset a clean CSV refreshes, and the ingestion id it refreshes it under.
 
 The mapping is "clean-bucket key prefix -> dataset id"; the longest matching prefix wins, so
-"sales/emea/" can point somewhere else than "sales/". The ingestion id is derived from the
-object (bucket, key and the S3 sequencer or ETag of this write): a redelivered "Object Created"
-event yields the same id, CreateIngestion answers ResourceExistsException, and the state
-machine watches the ingestion already running instead of starting a second one. A new write
-of the same key has a new sequencer, hence a new ingestion.
+"sales/emea/" can point somewhere else than "sales/". SPICE_DATASETS is looked up first; a key
+it does not map may belong to a workbook table, whose dataset the config loader made
+(``spice_target.workbook_datasets``); ``find_target`` says which mapped it. The ingestion id is
+derived from the object (bucket, key and the S3 sequencer or ETag of this write): a redelivered
+"Object Created" event yields the same id, CreateIngestion answers ResourceExistsException, and
+the state machine watches the ingestion already running instead of starting a second one. A new
+write of the same key has a new sequencer, hence a new ingestion.
 """
 
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 # QuickSight: IngestionId matches [\w\-]+, at most 128 characters; DataSetId likewise.
 _DATASET_ID: Final = re.compile(r"^[\w\-]{1,128}$")
 _INGESTION_PREFIX: Final = "csv-"
+# What mapped a key to its dataset (the log's mapped_by).
+BY_SETTING: Final = "SPICE_DATASETS"
+BY_WORKBOOK_TABLES: Final = "workbook_tables"
 
 
 class MappingError(ValueError):
@@ -36,6 +42,13 @@ class SpiceTarget:
     dataset_id: str | None
     ingestion_id: str
     prefix: str | None
+    mapped_by: str | None = None
+
+
+class PrefixDatasets(Protocol):
+    """prefix -> dataset id of the workbook tables, as fresh as ``key`` needs it."""
+
+    def mapping_for(self, key: str) -> Mapping[str, str]: ...
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -59,9 +72,22 @@ def ingestion_id(obj: CleanObject) -> str:
     return f"{_INGESTION_PREFIX}{digest[:60]}"
 
 
-def resolve(obj: CleanObject, mapping: dict[str, str]) -> SpiceTarget:
+def resolve(
+    obj: CleanObject, mapping: Mapping[str, str], mapped_by: str | None = None
+) -> SpiceTarget:
+    """The dataset of the longest prefix of ``mapping`` the key starts with (``mapped_by`` it)."""
     matches = [prefix for prefix in mapping if obj.key.startswith(prefix)]
     if not matches:
         return SpiceTarget(dataset_id=None, ingestion_id=ingestion_id(obj), prefix=None)
     prefix = max(matches, key=len)
-    return SpiceTarget(dataset_id=mapping[prefix], ingestion_id=ingestion_id(obj), prefix=prefix)
+    return SpiceTarget(mapping[prefix], ingestion_id(obj), prefix, mapped_by)
+
+
+def find_target(
+    obj: CleanObject, mapping: Mapping[str, str], workbook_datasets: PrefixDatasets | None
+) -> SpiceTarget:
+    """SPICE_DATASETS' dataset for the key, else (QuickSight on) its workbook table's."""
+    target = resolve(obj, mapping, BY_SETTING)
+    if target.dataset_id is None and workbook_datasets is not None:
+        target = resolve(obj, workbook_datasets.mapping_for(obj.key), BY_WORKBOOK_TABLES)
+    return target

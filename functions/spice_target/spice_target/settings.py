@@ -1,8 +1,10 @@
-"""spice_target settings: the prefix -> dataset mapping, validated once."""
+"""spice_target settings: the prefix -> dataset mapping and where the workbook tables are,
+validated once."""
 
 from functools import cache
+from typing import Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from datalake_shared.settings import EnvSettings, load_settings
 from spice_target.service import parse_mapping
@@ -10,12 +12,29 @@ from spice_target.service import parse_mapping
 
 class SpiceTargetSettings(EnvSettings):
     spice_datasets: str = Field(default="{}", alias="SPICE_DATASETS")
+    # The workbook tables' datasets (WORKBOOK_DATASETS true: QuickSight is on), found from the
+    # tables the config loader made in this database for this stack (datalake_shared
+    # .workbook_tables): the fallback for a key SPICE_DATASETS does not map.
+    workbook_datasets: bool = Field(default=False, alias="WORKBOOK_DATASETS")
+    workbook_table_database: str = Field(default="", alias="WORKBOOK_TABLE_DATABASE")
+    workbook_table_owner: str = Field(default="", alias="WORKBOOK_TABLE_OWNER")
 
     @field_validator("spice_datasets")
     @classmethod
     def _is_a_mapping(cls, value: str) -> str:
         parse_mapping(value)  # MappingError is a ValueError: pydantic reports it by name
         return value
+
+    @model_validator(mode="after")
+    def _workbook_tables_are_named(self) -> Self:
+        if self.workbook_datasets and not (
+            self.workbook_table_database and self.workbook_table_owner
+        ):
+            raise ValueError(
+                "WORKBOOK_DATASETS is true: WORKBOOK_TABLE_DATABASE and WORKBOOK_TABLE_OWNER "
+                "(the stack's name) say where its workbook tables are, and are required"
+            )
+        return self
 
     @property
     def mapping(self) -> dict[str, str]:

@@ -76,6 +76,7 @@ from datalake_shared.schedule_expressions import (
     default_schedule,
 )
 from datalake_shared.table_maintenance import TableMaintenance
+from datalake_shared.workbook_tables import WorkbookTables
 
 # Each BatchConfig / TableConfig is stored as its JSON in one DynamoDB item (config_store), and
 # an item holds at most 400 KB (409,600 bytes) with its keys and bookkeeping attributes (about
@@ -285,6 +286,8 @@ class PipelineConfig(_ConfigModel):
     cdc_tables: CdcTables = Field(default_factory=list)
     # Absent: this file leaves the Redshift subscriptions as they are (redshift_log_groups).
     redshift_log_groups: RedshiftLogGroups | None = None
+    # Athena tables over cleaned workbooks (workbook_tables); absent: left as they are.
+    workbook_tables: WorkbookTables | None = None
 
     @model_validator(mode="after")
     def _items_agree(self) -> "PipelineConfig":

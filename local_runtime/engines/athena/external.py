@@ -235,6 +235,10 @@ def _csv_source(table: CatalogTable, files: Sequence[Path]) -> str:
     )
 
 
+def _null_for_invalid_data(table: CatalogTable) -> bool:
+    return table.parameters.get("use.null.for.invalid.data", "").lower() == "true"
+
+
 def _external_select(
     table: CatalogTable, groups: Sequence[tuple[tuple[str | None, ...], list[Path]]]
 ) -> str:
@@ -244,7 +248,10 @@ def _external_select(
         fields: list[str] = []
         if table.format in ("opencsv", "lazy"):
             source = _csv_source(table, files)
-            cast = "CAST" if table.format == "opencsv" else "TRY_CAST"
+            # LazySimpleSerDe reads a value not of its column's type as NULL, and so does
+            # OpenCSVSerDe with use.null.for.invalid.data; otherwise the query fails.
+            lenient = table.format == "lazy" or _null_for_invalid_data(table)
+            cast = "TRY_CAST" if lenient else "CAST"
             for index, (name, glue_type) in enumerate(table.columns):
                 raw = quote_identifier(f"c{index}")
                 value = (

@@ -451,6 +451,23 @@ def test_csv_columns_take_their_declared_types(
     assert [c.type for c in outcome.columns] == ["bigint", "date", "boolean", "decimal", "varchar"]
 
 
+@pytest.mark.parametrize(("lenient", "fails"), [("true", False), ("", True)])
+def test_a_value_not_of_its_column_type_is_null_only_with_use_null_for_invalid_data(
+    engine: AthenaOnDuckDB, glue: "GlueClient", s3: "S3Client", lenient: str, fails: bool
+) -> None:
+    # Given a CSV table whose bigint column holds a word, with or without the property
+    parameters = {"skip.header.line.count": "1", "use.null.for.invalid.data": lenient}
+    external_table(glue, "invalid", [("n", "bigint"), ("s", "string")], parameters=parameters)
+    put_csv(s3, "invalid/a.csv", [["7", "a"], ["seven", "b"]])
+    # When it is selected
+    outcome = engine.execute("SELECT n, s FROM invalid ORDER BY s", DB)
+    # Then the word is NULL with the property, and fails the query without it
+    if fails:
+        assert "seven" in failure(outcome)
+    else:
+        assert rows(outcome) == [["7", "a"], [None, "b"]]
+
+
 def metrics_table(glue: "GlueClient", template: str, range_: str = "2026-11-01,NOW") -> None:
     external_table(
         glue,
