@@ -4,11 +4,22 @@ moto creates the resources but leaves out a few properties our wiring depends on
 moto 5.2.x): S3 bucket versioning and the bucket's EventBridge notification switch. We read
 those properties from the same translated template and apply them with the S3 API, so the
 template stays the only description of the wiring.
+
+moto refuses a whole template when a resource or an output reads an attribute (Fn::GetAtt,
+``${Name.Attribute}``) of a resource type its CloudFormation does not create (the runtime
+creates those afterwards, local_runtime.emulated). moto is given the template with such an
+attribute in a resource replaced by a placeholder (``unresolved-by-moto:<Name>.<Attribute>``),
+and without such outputs; an attribute the runtime cannot resolve itself (local_runtime.attributes)
+is refused here instead. Function environments, outputs and event patterns are resolved again
+once the emulated resources exist, and a placeholder left in one is an error there. One left in
+an IAM policy stays: moto does not enforce IAM, so nothing local reads it.
 """
 
 import contextlib
 import io
+import json
 import logging
+import re
 import time
 import warnings
 import zipfile
@@ -18,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from local_runtime.attributes import resolvable
 from local_runtime.bridges.eventbridge import string_event_patterns
 from local_runtime.kept_logs import keep_log
+from local_runtime.moto_adapter.services import cloudformation_creates
 from local_runtime.template import ARTIFACT_BUCKET, TranslatedTemplate
 
 if TYPE_CHECKING:
@@ -29,6 +42,8 @@ if TYPE_CHECKING:
 _DEPLOY_TIMEOUT_S = 60.0
 _DONE = {"CREATE_COMPLETE"}
 _FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS"}
+# What moto is given in place of an attribute of a resource it skips (see the module's docstring).
+UNRESOLVED_BY_MOTO = "unresolved-by-moto:"
 
 
 class DeployError(RuntimeError):
@@ -87,7 +102,7 @@ def deploy(
     with _moto_notes() as notes, string_event_patterns():
         cloudformation.create_stack(
             StackName=stack_name,
-            TemplateBody=translated.body,
+            TemplateBody=_body_for_moto(translated),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
         )
@@ -110,6 +125,57 @@ def deploy(
     )
     apply_bucket_settings(translated, deployed, s3)
     return deployed
+
+
+def _body_for_moto(translated: TranslatedTemplate) -> str:
+    """The template as moto's CloudFormation is given it (see the module's docstring)."""
+    template = translated.cloudformation
+    skipped = {
+        logical: resource["Type"]
+        for logical, resource in template["Resources"].items()
+        if not cloudformation_creates(resource["Type"])
+    }
+    if not skipped:
+        return translated.body
+    attribute_text = re.compile(r"\$\{(" + "|".join(map(re.escape, skipped)) + r")\.([\w.]+)\}")
+
+    def placeholder(reader: str, logical: str, attribute: str) -> str:
+        if not resolvable(skipped[logical], attribute):
+            raise DeployError(
+                f"{reader} reads {logical}.{attribute}: moto's CloudFormation does not create a "
+                f"{skipped[logical]} and the local runtime cannot resolve its {attribute}"
+            )
+        return f"{UNRESOLVED_BY_MOTO}{logical}.{attribute}"
+
+    def rewrite(reader: str, value: Any) -> Any:
+        if isinstance(value, list):
+            return [rewrite(reader, item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if list(value) == ["Fn::GetAtt"]:
+            target = value["Fn::GetAtt"]
+            logical, attribute = target.split(".", 1) if isinstance(target, str) else target
+            return placeholder(reader, logical, attribute) if logical in skipped else value
+        if list(value) == ["Fn::Sub"]:
+            text, variables = (value["Fn::Sub"], None)
+            if isinstance(text, list):
+                text, variables = text
+            text = attribute_text.sub(lambda m: placeholder(reader, m[1], m[2]), text)
+            return {"Fn::Sub": text if variables is None else [text, rewrite(reader, variables)]}
+        return {key: rewrite(reader, item) for key, item in value.items()}
+
+    resources = {
+        logical: rewrite(logical, resource) for logical, resource in template["Resources"].items()
+    }
+    outputs = {
+        name: output
+        for name, output in template.get("Outputs", {}).items()
+        if rewrite(f"output {name}", output["Value"]) == output["Value"]
+    }
+    body = {**template, "Resources": resources}
+    if "Outputs" in template:
+        body["Outputs"] = outputs
+    return json.dumps(body)
 
 
 @contextlib.contextmanager

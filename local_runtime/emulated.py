@@ -9,21 +9,26 @@
   ``table_type=ICEBERG`` parameter Glue gives it; the local Athena reads the catalog).
 - AWS::Athena::WorkGroup / AWS::Athena::NamedQuery: created with the Athena API.
 - AWS::SecretsManager::Secret: created with its initial value.
+- AWS::QuickSight::DataSource / DataSet / Dashboard: created with the QuickSight API, which
+  checks their properties against its model (moto keeps datasets by id only; see
+  moto_adapter.services.quicksight_data_sets).
 - AWS::S3::Bucket NotificationConfiguration (topic, queue and function notifications): moto's
   CloudFormation ignores it; applied with the S3 API, filters included.
-- Function environments, stack outputs and EventBridge rule patterns: a value moto resolved
-  against one of these resources (it knows no physical id for them, e.g. a Glue database's
-  name in a pattern) is resolved again once they exist.
+- Function environments, stack outputs, dashboard bodies and EventBridge rule patterns: a value
+  moto resolved against one of these resources (it knows no physical id for them, e.g. a Glue
+  database's name in a pattern) is resolved again once they exist.
 - AWS::StepFunctions::StateMachine: moto's CloudFormation creates it in the backend that does
   not execute, and ignores DefinitionSubstitutions; it is created again where executions run,
   same name, with the substitutions applied.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from local_runtime.deploy import DeployedStack
+from local_runtime.attributes import attribute_value
+from local_runtime.deploy import UNRESOLVED_BY_MOTO, DeployedStack, DeployError
 from local_runtime.intrinsics import ACCOUNT_ID, Resolver, UnresolvableError, evaluate_conditions
 from local_runtime.moto_adapter.services import state_machine
 from local_runtime.template import TranslatedTemplate
@@ -64,21 +69,6 @@ class EmulatedResources:
     invoke_configs: dict[str, InvokeConfig] = field(default_factory=dict)
 
 
-def _arn(kind: str, physical: str, region: str) -> str:
-    name = physical.rsplit("/", 1)[-1]
-    arns = {
-        "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}",
-        "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{name}",
-        "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{physical}",
-        "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{physical}",
-        "AWS::S3::Bucket": f"arn:aws:s3:::{physical}",
-        "AWS::Scheduler::ScheduleGroup": (
-            f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule-group/{physical}"
-        ),
-    }
-    return arns.get(kind, physical)  # state machines, topics: the physical id is the ARN
-
-
 def resolver_for(
     translated: TranslatedTemplate,
     stack: DeployedStack,
@@ -93,11 +83,10 @@ def resolver_for(
         physical = stack.resources.get(logical)
         if physical is None:
             raise UnresolvableError(f"Fn::GetAtt {logical}.{name} (not created)")
-        if name == "Arn":
-            return _arn(stack.resource_types.get(logical, ""), physical, region)
-        if name == "QueueName":
-            return physical.rsplit("/", 1)[-1]
-        raise UnresolvableError(f"Fn::GetAtt {logical}.{name}")
+        try:
+            return attribute_value(stack.resource_types.get(logical, ""), physical, name, region)
+        except UnresolvableError:
+            raise UnresolvableError(f"Fn::GetAtt {logical}.{name}") from None
 
     def build(conditions: dict[str, bool]) -> Resolver:
         return Resolver(
@@ -166,9 +155,11 @@ def build_emulated(
         )
     _create_catalog_and_athena(translated, stack, session, resolver)
     _create_secrets(translated, stack, session, resolver)
+    _create_quicksight(translated, stack, session, resolver)
     resolver = resolver_for(translated, stack, parameters, session.region_name)
     _refresh_function_environments(translated, stack, session, resolver)
     _refresh_outputs(translated, stack, resolver)
+    _refresh_dashboards(translated, stack, session, resolver)
     _refresh_rule_patterns(translated, stack, session, resolver)
     _apply_bucket_notifications(translated, stack, session, resolver)
     _recreate_state_machines(translated, stack, session, resolver)
@@ -282,6 +273,36 @@ def _create_secrets(
         stack.resources[logical] = created["ARN"]  # Ref of a secret is its ARN
 
 
+# Created in this order: a dataset reads its data source's ARN, a dashboard its datasets'.
+_QUICKSIGHT_IDS = {
+    "AWS::QuickSight::DataSource": "DataSourceId",
+    "AWS::QuickSight::DataSet": "DataSetId",
+    "AWS::QuickSight::Dashboard": "DashboardId",
+}
+
+
+def _create_quicksight(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    quicksight = session.client("quicksight")
+    creators: dict[str, Callable[..., Any]] = {
+        "AWS::QuickSight::DataSource": quicksight.create_data_source,
+        "AWS::QuickSight::DataSet": quicksight.create_data_set,
+        "AWS::QuickSight::Dashboard": quicksight.create_dashboard,
+    }
+    for kind, id_property in _QUICKSIGHT_IDS.items():
+        for logical, resource in translated.resources_of_type(kind).items():
+            if not _enabled(resource, resolver):
+                continue
+            props = resolver.resolve(resource["Properties"])
+            creators[kind](**props)  # these properties are the Create* request's parameters
+            stack.resources[logical] = f"{props['AwsAccountId']}|{props[id_property]}"
+            stack.resource_types[logical] = kind
+
+
 def _refresh_function_environments(
     translated: TranslatedTemplate,
     stack: DeployedStack,
@@ -300,7 +321,12 @@ def _refresh_function_environments(
         for key, expression in declared.items():
             try:
                 value = str(resolver.resolve(expression))
-            except (UnresolvableError, KeyError):
+            except (UnresolvableError, KeyError) as error:
+                if UNRESOLVED_BY_MOTO in variables.get(key, ""):
+                    raise DeployError(
+                        f"function {logical}: environment variable {key} is "
+                        f"{variables[key]!r}, unresolvable locally ({error})"
+                    ) from error
                 continue  # what moto resolved stays
             if variables.get(key) != value:
                 variables[key] = value
@@ -314,15 +340,32 @@ def _refresh_function_environments(
 def _refresh_outputs(
     translated: TranslatedTemplate, stack: DeployedStack, resolver: Resolver
 ) -> None:
+    """The outputs moto left out (they read an attribute of a resource it skips): one that
+    cannot be resolved now is an error, as CloudFormation would fail the stack."""
     for name, output in translated.cloudformation.get("Outputs", {}).items():
-        if not _enabled(output, resolver):
+        if not _enabled(output, resolver) or stack.outputs.get(name):
             continue
         try:
-            value = str(resolver.resolve(output["Value"]))
-        except (UnresolvableError, KeyError):
+            stack.outputs[name] = str(resolver.resolve(output["Value"]))
+        except (UnresolvableError, KeyError) as error:
+            raise DeployError(f"output {name} is unresolvable locally ({error})") from error
+
+
+def _refresh_dashboards(
+    translated: TranslatedTemplate,
+    stack: DeployedStack,
+    session: "boto3.session.Session",
+    resolver: Resolver,
+) -> None:
+    """moto's CloudFormation puts a dashboard, but leaves the ${...} of the resources it skips
+    (the Glue job) in its body: put again, same name, with the body resolved now they exist.
+    The name is the physical id (DashboardName is optional: CloudFormation then makes one up)."""
+    cloudwatch = session.client("cloudwatch")
+    for logical, resource in translated.resources_of_type("AWS::CloudWatch::Dashboard").items():
+        if logical not in stack.resources:
             continue
-        if value and not stack.outputs.get(name):
-            stack.outputs[name] = value
+        body = resolver.resolve(resource["Properties"]["DashboardBody"])
+        cloudwatch.put_dashboard(DashboardName=stack.resources[logical], DashboardBody=body)
 
 
 def _refresh_rule_patterns(
@@ -338,13 +381,17 @@ def _refresh_rule_patterns(
         pattern = resource["Properties"].get("EventPattern")
         if logical not in stack.resources or not isinstance(pattern, dict):
             continue
+        rule = events.describe_rule(Name=stack.resources[logical])
         try:
             resolved = resolver.resolve(pattern)
-        except (UnresolvableError, KeyError):
+        except (UnresolvableError, KeyError) as error:
+            if UNRESOLVED_BY_MOTO in rule.get("EventPattern", ""):
+                raise DeployError(
+                    f"rule {logical}: its pattern is unresolvable locally ({error})"
+                ) from error
             continue  # what moto resolved stays
         if isinstance(resolved, str):  # a pattern written as JSON text (Fn::Sub)
             resolved = json.loads(resolved)
-        rule = events.describe_rule(Name=stack.resources[logical])
         if json.loads(rule.get("EventPattern") or "{}") != resolved:
             events.put_rule(
                 Name=rule["Name"],

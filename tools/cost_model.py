@@ -50,6 +50,7 @@ class Prices:
     s3_get: float = 0.0004 / 1000
     s3_gb_month: float = 0.023
     cloudwatch_alarm: float = 0.10  # standard resolution, per alarm-month
+    cloudwatch_dashboard: float = 3.00  # per dashboard-month (3 free per account not counted)
     cloudwatch_logs_ingest_gb: float = 0.50
     secret_month: float = 0.40
     kms_key_month: float = 1.00
@@ -106,6 +107,7 @@ class TemplateFacts:
     memory_mb: Mapping[str, int]  # per function logical id that sets its own
     file_tracker_batch_size: int
     alarms: int
+    dashboards: int
 
     @classmethod
     def read(cls, template: Mapping[str, Any] | None = None) -> "TemplateFacts":
@@ -122,6 +124,7 @@ class TemplateFacts:
             memory_mb=memory,
             file_tracker_batch_size=int(template["Parameters"]["FileTrackerBatchSize"]["Default"]),
             alarms=sum(r["Type"] == "AWS::CloudWatch::Alarm" for r in resources.values()),
+            dashboards=sum(r["Type"] == "AWS::CloudWatch::Dashboard" for r in resources.values()),
         )
 
     def memory_gb(self, function: str) -> float:
@@ -330,6 +333,12 @@ def platform(w: Workload, facts: TemplateFacts) -> list[LineItem]:
     return [
         LineItem(
             c, "CloudWatch alarms", f"{facts.alarms} alarms", facts.alarms * PRICES.cloudwatch_alarm
+        ),
+        LineItem(
+            c,
+            "CloudWatch dashboard",
+            f"{facts.dashboards} dashboard",
+            facts.dashboards * PRICES.cloudwatch_dashboard,
         ),
         LineItem(
             c,

@@ -1,4 +1,4 @@
-SELECT dt AS day, severity, count(*) AS events
+SELECT CAST(dt AS date) AS day, severity, count(*) AS events
 FROM monitoring_events
 WHERE dt >= CAST(current_date - INTERVAL '30' DAY AS varchar)
 GROUP BY dt, severity

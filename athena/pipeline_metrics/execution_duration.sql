@@ -48,8 +48,10 @@ SELECT
     CAST(starts.started_dt AS date) AS day,
     starts.pipeline,
     starts.execution_id,
-    starts.started_at,
-    finals.finished_at,
+    -- Without the zone (event times are EventBridge's, in UTC): QuickSight reads no
+    -- timestamp with time zone.
+    CAST(starts.started_at AS timestamp) AS started_at,
+    CAST(finals.finished_at AS timestamp) AS finished_at,
     finals.final_state,
     date_diff('second', starts.started_at, finals.finished_at) AS duration_seconds
 FROM starts

@@ -38,7 +38,9 @@ SELECT
     COUNT(*) FILTER (WHERE state = 'SUCCEEDED') AS successes,
     CAST(COUNT(*) FILTER (WHERE state = 'FAILED') AS double) / COUNT(*) AS failure_rate,
     COUNT(DISTINCT CASE WHEN state = 'FAILED' THEN execution_id END) AS failed_executions,
-    MAX(event_at) FILTER (WHERE state = 'FAILED') AS last_failed_at,
+    -- Without the zone (event times are EventBridge's, in UTC): QuickSight reads no
+    -- timestamp with time zone.
+    CAST(MAX(event_at) FILTER (WHERE state = 'FAILED') AS timestamp) AS last_failed_at,
     MAX_BY(failure_summary, event_at) FILTER (WHERE state = 'FAILED') AS last_failure_summary,
     MAX_BY(error_code, event_at) FILTER (WHERE state = 'FAILED') AS last_error_code
 FROM outcomes

@@ -4,10 +4,12 @@ from typing import Any, Final
 
 from moto import mock_aws
 from moto.athena.models import QueryResults
+from moto.cloudformation.parsing import get_model_map
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
+from moto.quicksight.models import quicksight_backends
 from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
@@ -17,11 +19,13 @@ from moto.utilities.arns import parse_arn
 __all__ = [
     "ApiError",
     "athena_query_results",
+    "cloudformation_creates",
     "dynamodb_table",
     "event_pattern_matches",
     "moto_aws",
     "parse_arn",
     "publish_to_topic",
+    "quicksight_data_sets",
     "render_input_template",
     "send_to_queue",
     "sqs_queue",
@@ -46,6 +50,18 @@ class ApiError(JsonRESTError):
     def __init__(self, error_type: str, message: str, status: int = 400) -> None:
         super().__init__(error_type, message)
         self.code = status
+
+
+def cloudformation_creates(resource_type: str) -> bool:
+    """Whether moto's CloudFormation creates resources of this type (it skips the others, and
+    refuses a template whose resources or outputs read an attribute of one)."""
+    return resource_type.startswith("Custom::") or resource_type in get_model_map()
+
+
+def quicksight_data_sets(account_id: str, region: str) -> dict[str, Any]:
+    """moto's QuickSight datasets by id: moto answers CreateDataSet but neither DescribeDataSet
+    nor ListDataSets."""
+    return dict(quicksight_backends[account_id][region].data_sets)
 
 
 def send_to_queue(queue_arn: str, body: str, group_id: str | None = None) -> None:

@@ -262,7 +262,8 @@ def test_failing_actions_carry_their_last_failure_summary_and_time(
     result = run_query(metrics, "failing_stages_and_actions.sql")
     actions = {r["pipeline"]: r for r in result if r["level"] == "action"}
     # Then the last failure is the latest one, its summary as stored (line breaks as \n)
-    assert actions["billing-api"]["last_failed_at"] == at(D2, 9) + 2 * STEP
+    # In UTC, without the zone (QuickSight reads no timestamp with time zone)
+    assert actions["billing-api"]["last_failed_at"] == (at(D2, 9) + 2 * STEP).replace(tzinfo=None)
     assert actions["billing-api"]["last_failure_summary"] == DEPLOY_FAILURE
     assert actions["orders-service"]["last_failure_summary"] == (
         BUILD_FAILURE.replace("\r\n", "\\n").replace("\n", "\\n")
@@ -324,7 +325,11 @@ def test_execution_duration_spans_midnight(metrics: "duckdb.DuckDBPyConnection")
     # Given the execution started at 23:58 and finished after midnight / When the query runs
     (row,) = [r for r in run_query(metrics, "execution_duration.sql") if r["execution_id"] == "O6"]
     # Then its start and end are the two events' times, a day apart in date
-    assert (row["started_at"], row["finished_at"]) == (at(D2, 23, 58), at(D3, 0, 3))
+    # In UTC, without the zone (QuickSight reads no timestamp with time zone)
+    assert (row["started_at"], row["finished_at"]) == (
+        at(D2, 23, 58).replace(tzinfo=None),
+        at(D3, 0, 3).replace(tzinfo=None),
+    )
 
 
 @pytest.mark.parametrize("name", QUERIES)
