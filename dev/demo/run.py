@@ -17,6 +17,7 @@ from typing import Any
 from dev.demo import (
     catalog,
     cdc,
+    dashboards,
     excel,
     maintenance,
     monitoring,
@@ -24,6 +25,7 @@ from dev.demo import (
     pipeline_metrics,
     redshift,
 )
+from dev.demo.support import shown
 from dev.glue_merge.job import (
     CDC_MERGE_SCRIPT,
     CdcMergeJob,
@@ -251,7 +253,11 @@ def run_demo(
     lake = lake_path(workdir)
     lake.unlink(missing_ok=True)  # every demo starts from an empty lake
     shutil.rmtree(iceberg_warehouse(workdir), ignore_errors=True)
-    parameters = {"SpiceDatasets": json.dumps(excel.SPICE_DATASETS), **monitoring.MONITORING_SCOPE}
+    parameters = {
+        "SpiceDatasets": json.dumps(excel.SPICE_DATASETS),
+        "WorkbookCleaningSpecs": json.dumps(excel.CLEANING_SPECS),
+        **monitoring.MONITORING_SCOPE,
+    }
     with project_runtime(
         workdir=workdir, parameters=parameters, dynamodb=dynamodb, glue_engine=glue_engine
     ) as runtime:
@@ -320,17 +326,17 @@ def run_demo(
         broken_run = monitoring.break_a_batch(runtime)
         monitoring.run(runtime, broken_run)
         redshift.run(runtime, EXAMPLE_CONFIG)
-        object_tasks.run(runtime)
-        catalog.run(runtime)
+        for last_section in (object_tasks.run, catalog.run, dashboards.run):
+            last_section(runtime)  # the dashboards' preview last: it draws what the rest stored
         lake_tables = merge_job.lake_tables(workdir)  # before the runtime stops its engine
     if merge_job.engine_name == "spark":
-        print(f"\nThe lake (Iceberg tables) is kept in {_shown(iceberg_warehouse(workdir))}:")
+        print(f"\nThe lake (Iceberg tables) is kept in {shown(iceberg_warehouse(workdir))}:")
         print(table(["table", "rows"], [list(row) for row in lake_tables]))
     else:
-        print(f"\nThe lake (Iceberg tables on AWS; DuckDB locally) is kept in {_shown(lake)}:")
+        print(f"\nThe lake (Iceberg tables on AWS; DuckDB locally) is kept in {shown(lake)}:")
         print(table(["table", "rows"], [list(row) for row in lake_tables]))
         query = "SELECT * FROM sales.orders"
-        connect = f"duckdb.connect('{_shown(lake)}', read_only=True)"
+        connect = f"duckdb.connect('{shown(lake)}', read_only=True)"
         print(
             f"  query it:  .venv/bin/python -c \"import duckdb; print({connect}.sql('{query}'))\""
         )
@@ -343,7 +349,3 @@ def _execution_row(execution: dict[str, Any]) -> list[Any]:
     results = summary.get("results", [])
     failed = sum(1 for result in results if result.get("status") == "FAILED")
     return [execution["name"], execution["status"], summary.get("batch_count", 0), failed]
-
-
-def _shown(path: Path) -> str:
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)

@@ -1,6 +1,7 @@
 """What the demo's sections share: Athena queries on the local stand-in, and waiting for them."""
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,3 +49,8 @@ def named_query(runtime: "LocalRuntime", name_starts_with: str) -> dict[str, Any
         if query["Name"].startswith(name_starts_with):
             return dict(query)
     raise KeyError(f"no named query starting with {name_starts_with!r}")
+
+
+def shown(path: Path) -> str:
+    """A path as the demo prints it: relative to the working directory when inside it."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)

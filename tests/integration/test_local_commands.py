@@ -84,3 +84,7 @@ def test_demo_prints_what_happened_and_the_tracked_files(tmp_path: Path) -> None
     merged = [line.split() for line in out.splitlines() if line.startswith("  sales.orders ")]
     assert ["sales.orders", "hourly", "succeeded", "4", "4", "1", "1", "yes"] in merged
     assert (tmp_path / "lake.duckdb").exists()
+    # ...and, last, drew every dashboard visual with data in a preview page it names
+    assert (tmp_path / "dashboards.html").is_file()
+    assert str(tmp_path / "dashboards.html") in out
+    assert "no rows" not in out
