@@ -18,12 +18,16 @@ space := $(empty) $(empty)
 # names differ, so tooling sees every function at once (pytest's pythonpath does the same).
 ALL_CODE_PATH := layers/shared:glue:$(subst $(space),:,$(FUNCTION_DIRS))
 REGION      ?= us-east-1
+# pytest-xdist: the unit and integration tiers on every core, at most 4 (each integration worker
+# deploys its own local stacks; DynamoDB Local listens on a free port per worker). PARALLEL= runs
+# them in one process.
+PARALLEL    ?= --numprocesses=auto --maxprocesses=4
 CONFIG_ENV  ?= default
 
 .PHONY: help venv engines demo test lint format typecheck validate test-unit test-integration \
         test-engines test-e2e invoke build glue-bundle load-config deploy deploy-guided destroy lock \
         bench clean static-checks static-lock named-queries clean-workbook cost table-status \
-        test-alert mutation
+        test-alert mutation dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -87,22 +91,23 @@ static-lock: $(STATIC_STAMP) ## re-pin the static-check venv into constraints-st
 	mv constraints-static.tmp constraints-static.txt
 
 test-unit: $(STAMP) ## unit tests: pure logic and handlers with fakes, network blocked
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q $(PARALLEL)
 
 test-integration: $(STAMP) ## template.yaml deployed into moto, events end to end
-	$(PY) -m pytest tests/integration -q --ignore=tests/integration/engines
+	$(PY) -m pytest tests/integration -q --ignore=tests/integration/engines $(PARALLEL)
 
-# The real engines (DynamoDB Local, Spark + Iceberg, asl-validator) need Java >= 17 and npm: one
-# that cannot be installed is skipped with one line saying why, unless REQUIRE_ENGINES=1 (CI).
+# The real engines (DynamoDB Local, Spark + Iceberg, asl-validator, Chromium) need Java >= 17, npm
+# and root with apt-get: one that cannot be installed is skipped with one line saying why, unless
+# REQUIRE_ENGINES=1 (CI).
 engines: ## install the real engines of the engine tier (into ~/.cache/datalake-events/engines)
 	@scripts/install-engines
 
 # Then the integration tier again with DynamoDB (tables and streams) served by DynamoDB Local.
-test-engines: $(STAMP) engines ## the engine tier: the same code on DynamoDB Local, Spark + Iceberg, ASL validators, strict Trino SQL
+test-engines: $(STAMP) engines ## the engine tier: the same code on DynamoDB Local, Spark + Iceberg, ASL validators, strict Trino SQL, the dashboards' preview in Chromium
 	$(PY) -m pytest tests/integration/engines -q
 	@if [ -f "$${ENGINES_HOME:-$$HOME/.cache/datalake-events/engines}/dynamodb-local-3.3.1/.installed" ]; then \
 	  echo "integration tier on DynamoDB Local (LOCAL_DYNAMODB=dynamodb-local)"; \
-	  LOCAL_DYNAMODB=dynamodb-local $(PY) -m pytest tests/integration -q --ignore=tests/integration/engines; \
+	  LOCAL_DYNAMODB=dynamodb-local $(PY) -m pytest tests/integration -q --ignore=tests/integration/engines $(PARALLEL); \
 	else echo "engine tier: integration tier on DynamoDB Local skipped: DynamoDB Local is not installed"; fi
 
 test-e2e: $(STAMP) ## against a deployed stack: AWS_SAM_STACK_NAME=<stack> make test-e2e
@@ -128,6 +133,9 @@ glue-bundle: $(STAMP) ## glue/cdc_merge_job.py: the Glue job as one deployable f
 # when the two differ.
 named-queries: $(STAMP) ## template.yaml: each named query's QueryString rewritten from its athena/<capability>/*.sql
 	$(PY) scripts/sync_named_queries.py
+
+dashboards: $(STAMP) ## template.yaml: the generated CloudWatch and QuickSight dashboard blocks rewritten (tools/dashboards)
+	$(PY) -m tools.dashboards
 
 build: glue-bundle ## sam build (cached, parallel, arm64, no container)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --config-env $(CONFIG_ENV)

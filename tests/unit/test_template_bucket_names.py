@@ -62,7 +62,7 @@ def _stack_ids() -> list[str]:
     return [str(uuid.uuid1()), str(uuid.uuid4()), "51af3dc0-da77-11e4-872e-1234567890ab"]
 
 
-@pytest.mark.parametrize("stack_uuid", _stack_ids())
+@pytest.mark.parametrize("stack_uuid", _stack_ids(), ids=["time-based", "random", "fixed"])
 def test_the_raw_bucket_name_is_valid_in_every_region_for_the_longest_stack_name(
     sam_template: dict[str, Any], stack_uuid: str
 ) -> None:
