@@ -27,6 +27,7 @@ __all__ = [
     "publish_to_topic",
     "quicksight_data_sets",
     "render_input_template",
+    "scheduler_schedules",
     "send_to_queue",
     "sqs_queue",
     "state_machine",

@@ -13,7 +13,7 @@ from template_support import ROOT, Template, resources
 
 from local_runtime.intrinsics import evaluate_conditions
 from tools.dashboards import quicksight, template_regions
-from tools.dashboards.definitions import DASHBOARDS, ColumnType, all_datasets
+from tools.dashboards.definitions import DASHBOARDS, ColumnType, all_datasets, slug
 
 TEMPLATE_TEXT = (ROOT / "template.yaml").read_text(encoding="utf-8")
 QUICKSIGHT_TYPES = ("AWS::QuickSight::DataSource", "AWS::QuickSight::DataSet")
@@ -94,8 +94,8 @@ def test_every_dataset_and_dashboard_of_the_definitions_is_in_the_template(
     # Then there is one Athena source, and one dataset / dashboard per definition, no more
     assert list(sources) == ["athena"]
     assert sources["athena"] is sam_template["Resources"][quicksight.DATA_SOURCE]
-    assert sorted(datasets) == sorted(d.key.replace("_", "-") for d in all_datasets())
-    assert sorted(dashboards) == sorted(d.key.replace("_", "-") for d in DASHBOARDS)
+    assert sorted(datasets) == sorted(slug(d.key) for d in all_datasets())
+    assert sorted(dashboards) == sorted(slug(d.key) for d in DASHBOARDS)
 
 
 def test_the_data_source_queries_through_the_stacks_workgroup(sam_template: Template) -> None:
@@ -113,7 +113,7 @@ def test_each_dataset_runs_its_sql_file_on_the_lake_database(
 ) -> None:
     # Given the generated dataset of a definition
     generated = _by_id(sam_template, "AWS::QuickSight::DataSet", "DataSetId")
-    text, variables = _sql_of(generated[dataset.key.replace("_", "-")])
+    text, variables = _sql_of(generated[slug(dataset.key)])
     # Then its SQL is the file's text with the database named before each table...
     placeholder = f"${{{quicksight.DATABASE_VARIABLE}}}"
     assert text.replace(f'"{placeholder}".', "").replace("${!", "${") == dataset.sql
@@ -129,9 +129,7 @@ def test_each_dataset_runs_its_sql_file_on_the_lake_database(
 def test_each_dataset_declares_the_columns_of_its_definition(sam_template: Template) -> None:
     generated = _by_id(sam_template, "AWS::QuickSight::DataSet", "DataSetId")
     for dataset in all_datasets():
-        [table] = generated[dataset.key.replace("_", "-")]["Properties"][
-            "PhysicalTableMap"
-        ].values()
+        [table] = generated[slug(dataset.key)]["Properties"]["PhysicalTableMap"].values()
         declared = [(c["Name"], c["Type"]) for c in table["CustomSql"]["Columns"]]
         assert declared == [(c.name, c.type.value) for c in dataset.columns], dataset.key
 
@@ -186,7 +184,7 @@ def _field_wrappers(visual: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def test_bars_are_vertical_stacked_or_clustered_as_defined(sam_template: Template) -> None:
     dashboards = _by_id(sam_template, DASHBOARD, "DashboardId")
     for definition in DASHBOARDS:
-        sheet = dashboards[definition.key.replace("_", "-")]["Properties"]["Definition"]["Sheets"]
+        sheet = dashboards[slug(definition.key)]["Properties"]["Definition"]["Sheets"]
         drawn = {next(iter(v.values()))["VisualId"]: v for v in sheet[0]["Visuals"]}
         for visual in definition.visuals:
             if visual.chart.value not in {"bar", "stacked_bar"}:
@@ -205,7 +203,7 @@ def test_a_visual_with_only_is_filtered_to_those_rows_and_nothing_else_is(
     # Given the definitions' visuals that draw only some rows (e.g. action rows, not stages)
     dashboards = _by_id(sam_template, DASHBOARD, "DashboardId")
     for definition in DASHBOARDS:
-        body = dashboards[definition.key.replace("_", "-")]["Properties"]["Definition"]
+        body = dashboards[slug(definition.key)]["Properties"]["Definition"]
         filtered = {}
         for group in body.get("FilterGroups", []):
             (scope,) = group["ScopeConfiguration"]["SelectedSheets"][
@@ -229,7 +227,7 @@ def test_charts_by_a_date_sort_their_days_ascending_and_no_other_chart_is_sorted
 ) -> None:
     dashboards = _by_id(sam_template, DASHBOARD, "DashboardId")
     for definition in DASHBOARDS:
-        sheet = dashboards[definition.key.replace("_", "-")]["Properties"]["Definition"]["Sheets"]
+        sheet = dashboards[slug(definition.key)]["Properties"]["Definition"]["Sheets"]
         drawn = {next(iter(v.values()))["VisualId"]: v for v in sheet[0]["Visuals"]}
         for visual in definition.visuals:
             # Given a chart of the definitions, as the template draws it

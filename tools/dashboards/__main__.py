@@ -18,6 +18,8 @@ from tools.dashboards.definitions import ROOT
 TEMPLATE: Final = ROOT / "template.yaml"
 type ResourcesOf = Callable[[Mapping[str, Any]], dict[str, Any]]
 # Block name (its marker and its module) -> the resources it holds, from the parsed template.
+# No generator reads a block's resources (cloudwatch charts functions, queues, alarms, machines
+# and Glue jobs; quicksight reads named queries), so one parse serves every block.
 BLOCKS: Final[dict[str, ResourcesOf]] = {
     "cloudwatch": cloudwatch.resources,
     "quicksight": quicksight.resources,
@@ -26,9 +28,9 @@ BLOCKS: Final[dict[str, ResourcesOf]] = {
 
 def generated(template_text: str) -> str:
     """The template with every block as the generators write it now."""
+    template = yaml_parse(template_text)
     text = template_text
     for name, resources_of in BLOCKS.items():
-        template = yaml_parse(text)
         text = template_regions.splice(text, name, template_regions.render(resources_of(template)))
     return text
 

@@ -103,6 +103,16 @@ class Visual:
         if problems:
             raise ValueError(f"visual {self.key}: " + "; ".join(problems))
 
+    @property
+    def date_category(self) -> str | None:
+        """The category when it is a date-time, else None: drawn by day, days in calendar order
+        (QuickSight sorts bars by value unless told; the preview sorts as the dashboards do)."""
+        if self.category is None or self.dataset.column(self.category).type is not (
+            ColumnType.DATETIME
+        ):
+            return None
+        return self.category
+
     def _numeric(self, column: str) -> bool:
         return self.dataset.column(column).type.numeric
 

@@ -8,7 +8,7 @@ the shaping is tested without a stack or a browser.
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from tools.dashboards.definitions import Aggregation, Chart, ColumnType, Dataset, Visual
+from tools.dashboards.definitions import Aggregation, Chart, Dataset, Visual
 
 # Runs SQL on Athena; returns the header and the rows as GetQueryResults gives them (text, NULL
 # as ""): dev.demo.support.athena_rows over the local runtime.
@@ -115,10 +115,10 @@ def _shown(cell: Cell) -> str:
     return "" if cell is None else str(cell)
 
 
-def _category_label(dataset: Dataset, category: str, cell: Cell) -> str:
+def _category_label(visual: Visual, cell: Cell) -> str:
     """A category as the chart labels it; a date-time by its day (QuickSight's DAY granularity)."""
     label = _label(cell)
-    if dataset.column(category).type is ColumnType.DATETIME and label != "null":
+    if visual.date_category is not None and label != "null":
         return label[:10]  # YYYY-MM-DD of an ISO date or timestamp
     return label
 
@@ -128,7 +128,7 @@ def _series(name: str, rows: Sequence[Row], visual: Visual, value: str) -> Serie
     category = visual.category or ""  # a chart's category is set (Visual checks)
     by_category: dict[str, list[Cell]] = {}
     for row in rows:
-        label = _category_label(visual.dataset, category, row[category])
+        label = _category_label(visual, row[category])
         by_category.setdefault(label, []).append(row[value])
     points = [
         (label, total)

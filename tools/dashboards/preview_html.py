@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from tools.dashboards.definitions import Chart, ColumnType, Dashboard, Visual
+from tools.dashboards.definitions import Chart, Dashboard, Visual
 from tools.dashboards.preview_data import ChartData
 
 PLOTLY_DISTRIBUTION: Final = "plotly"
@@ -86,8 +86,7 @@ def _layout(chart: ChartData) -> dict[str, Any]:
 
 def _date_order(chart: ChartData) -> dict[str, str]:
     """Days in calendar order, as the dashboards sort them (else the order traces show them)."""
-    visual = chart.visual
-    if visual.category and visual.dataset.column(visual.category).type is ColumnType.DATETIME:
+    if chart.visual.date_category is not None:
         return {"categoryorder": "category ascending"}
     return {}
 

@@ -110,11 +110,12 @@ def _query_text(query_string: Any) -> tuple[str | None, bool]:
 
 def named_query_of(template: Mapping[str, Any], dataset: Dataset) -> dict[str, Any]:
     """The properties of the named query whose QueryString is the dataset's SQL file."""
+    sql = dataset.sql  # read once, not once per named query
     found: list[dict[str, Any]] = [
         resource["Properties"]
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::Athena::NamedQuery"
-        and _query_text(resource["Properties"]["QueryString"])[0] == dataset.sql
+        and _query_text(resource["Properties"]["QueryString"])[0] == sql
     ]
     if len(found) != 1:
         raise GenerationError(
@@ -218,11 +219,10 @@ def measure(visual: Visual, column: str) -> dict[str, Any]:
 
 def _date_order(visual: Visual) -> dict[str, Any]:
     """Days in calendar order (QuickSight's default sorts bars by value); the preview too."""
-    if visual.category is None or visual.dataset.column(visual.category).type is not (
-        ColumnType.DATETIME
-    ):
+    category = visual.date_category
+    if category is None:
         return {}
-    field_sort = {"FieldId": _field_id(visual, visual.category), "Direction": "ASC"}
+    field_sort = {"FieldId": _field_id(visual, category), "Direction": "ASC"}
     return {"SortConfiguration": {"CategorySort": [{"FieldSort": field_sort}]}}
 
 
