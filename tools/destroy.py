@@ -35,7 +35,7 @@ from samcli.yamlhelper import yaml_parse
 
 from datalake_shared.redshift_log_groups import subscription_filter_name
 from datalake_shared.redshift_subscriptions import CloudWatchLogsSubscriptions, GroupMissingError
-from datalake_shared.workbook_datasets import QuickSightDatasets
+from datalake_shared.workbook_datasets import QuickSightDatasets, account_of
 from datalake_shared.workbook_tables import GlueWorkbookTables, dataset_id
 
 if TYPE_CHECKING:
@@ -210,8 +210,7 @@ def _workbook_datasets(
         }
     if _DATA_SOURCE not in physical and not marked:
         return []
-    account = stack_id.split(":")[4]  # arn:aws:cloudformation:<region>:<account>:stack/...
-    datasets = QuickSightDatasets(account, "", client("quicksight"))
+    datasets = QuickSightDatasets(account_of(stack_id), "", client("quicksight"))
     return [
         MadeByConfig(
             "QuickSight dataset",

@@ -313,6 +313,16 @@ def _apply(
     return 0
 
 
+def _loader_variables(
+    loader_function: str, clients: dict[str, Any], session: boto3.session.Session
+) -> dict[str, str]:
+    """The config loader function's environment: the settings its reconcilers read."""
+    functions = clients.get("lambda") or session.client("lambda")
+    environment = functions.get_function_configuration(FunctionName=loader_function)
+    variables: dict[str, str] = environment.get("Environment", {}).get("Variables", {})
+    return variables
+
+
 def _reconcile_schedules(
     config: PipelineConfig,
     store: PipelineConfigStore,
@@ -326,9 +336,7 @@ def _reconcile_schedules(
             "Cadence schedules: not changed (give --stack, or upload the file under the config "
             "bucket's prefix, to create or update them)."
         )
-    functions = clients.get("lambda") or session.client("lambda")
-    environment = functions.get_function_configuration(FunctionName=loader_function)
-    variables = environment.get("Environment", {}).get("Variables", {})
+    variables = _loader_variables(loader_function, clients, session)
     settings = CadenceScheduleSettings.model_validate(variables)
     scheduler = clients.get("scheduler") or session.client("scheduler")
     done = cadence_schedule_reconciler(store, settings, scheduler).reconcile(config)
@@ -348,9 +356,7 @@ def _reconcile_redshift_log_groups(
         return ""
     if loader_function is None:
         return "\nRedshift log groups: not changed (give --stack, or upload the file)."
-    functions = clients.get("lambda") or session.client("lambda")
-    environment = functions.get_function_configuration(FunctionName=loader_function)
-    variables = environment.get("Environment", {}).get("Variables", {})
+    variables = _loader_variables(loader_function, clients, session)
     settings = RedshiftSubscriptionSettings.model_validate(variables)
     logs = clients.get("logs") or session.client("logs")
     done = redshift_subscription_reconciler(settings, logs).reconcile(config)
@@ -379,9 +385,7 @@ def _cdc_settings(
     is written, for a cdc table outside the stack's CdcSourceTablePattern."""
     if loader_function is None:
         return None
-    functions = clients.get("lambda") or session.client("lambda")
-    environment = functions.get_function_configuration(FunctionName=loader_function)
-    variables = environment.get("Environment", {}).get("Variables", {})
+    variables = _loader_variables(loader_function, clients, session)
     settings = CdcStreamSettings.model_validate(variables)
     outside = sources_outside(config.cdc_tables, settings.cdc_source_table_pattern)
     if outside:
@@ -427,9 +431,7 @@ def _workbook_reconciler(
     no workbook_tables, or when the stack keeps none)."""
     if loader_function is None or config.workbook_tables is None:
         return None
-    functions = clients.get("lambda") or session.client("lambda")
-    environment = functions.get_function_configuration(FunctionName=loader_function)
-    variables = environment.get("Environment", {}).get("Variables", {})
+    variables = _loader_variables(loader_function, clients, session)
     settings = WorkbookTableSettings.model_validate(variables)
     glue = clients.get("glue") or session.client("glue")
     quicksight = clients.get("quicksight") or session.client("quicksight")

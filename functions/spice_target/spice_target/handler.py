@@ -18,7 +18,6 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from datalake_shared.event_shapes import NameText, Utf8Text, validated_event
 from datalake_shared.observability import logger, metrics
-from datalake_shared.workbook_tables import GlueWorkbookTables
 from spice_target.service import CleanObject, PrefixDatasets, find_target
 from spice_target.settings import get_settings
 from spice_target.workbook_datasets import WorkbookDatasets
@@ -50,9 +49,7 @@ def default_workbook_datasets() -> WorkbookDatasets | None:
     settings = get_settings()
     if not settings.workbook_datasets:
         return None
-    return WorkbookDatasets(
-        GlueWorkbookTables(settings.workbook_table_database, settings.workbook_table_owner)
-    )
+    return WorkbookDatasets(settings.workbook_glue_tables())
 
 
 @logger.inject_lambda_context

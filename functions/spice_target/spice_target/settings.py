@@ -6,18 +6,18 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from datalake_shared.settings import EnvSettings, load_settings
+from datalake_shared.settings import load_settings
+from datalake_shared.workbook_tables import WorkbookTableSite
 from spice_target.service import parse_mapping
 
 
-class SpiceTargetSettings(EnvSettings):
+# WorkbookTableSite: where the config loader made this stack's workbook tables.
+class SpiceTargetSettings(WorkbookTableSite):
     spice_datasets: str = Field(default="{}", alias="SPICE_DATASETS")
     # The workbook tables' datasets (WORKBOOK_DATASETS true: QuickSight is on), found from the
-    # tables the config loader made in this database for this stack (datalake_shared
-    # .workbook_tables): the fallback for a key SPICE_DATASETS does not map.
+    # tables the config loader made (datalake_shared.workbook_tables): the fallback for a key
+    # SPICE_DATASETS does not map.
     workbook_datasets: bool = Field(default=False, alias="WORKBOOK_DATASETS")
-    workbook_table_database: str = Field(default="", alias="WORKBOOK_TABLE_DATABASE")
-    workbook_table_owner: str = Field(default="", alias="WORKBOOK_TABLE_OWNER")
 
     @field_validator("spice_datasets")
     @classmethod

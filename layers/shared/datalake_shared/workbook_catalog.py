@@ -28,9 +28,9 @@ from pydantic import Field, model_validator
 
 from datalake_shared.config_reconcile import Reconciliation
 from datalake_shared.pipeline_config import PipelineConfig
-from datalake_shared.settings import EnvSettings
 from datalake_shared.workbook_datasets import (
     MAX_SQL_QUERY,
+    DatasetDefinition,
     QuickSightDatasets,
     account_of,
     dataset_definition,
@@ -40,6 +40,7 @@ from datalake_shared.workbook_tables import (
     GlueWorkbookTables,
     OwnedTable,
     WorkbookTable,
+    WorkbookTableSite,
     dataset_id,
     differs,
     table_input,
@@ -49,15 +50,12 @@ RECONCILER_NAME: Final = WORKBOOK_TABLES
 MAX_DATASET_ID: Final = 128
 
 
-class WorkbookTableSettings(EnvSettings):
+class WorkbookTableSettings(WorkbookTableSite):
     """Settings of a config loader that keeps the workbook tables (mixin). Empty
     ``WORKBOOK_TABLE_DATABASE``: the stack has none; the reconciler is off."""
 
-    workbook_table_database: str = Field(default="", alias="WORKBOOK_TABLE_DATABASE")
     clean_bucket: str = Field(default="", alias="CLEAN_BUCKET")
     workbook_upload_prefix: str = Field(default="", alias="WORKBOOK_UPLOAD_PREFIX")
-    # The stack's name: marks the tables it owns, and starts its dataset ids.
-    workbook_table_owner: str = Field(default="", alias="WORKBOOK_TABLE_OWNER")
     # Both set (QuickSightEnabled): each table also has its SPICE dataset.
     quicksight_data_source_arn: str = Field(default="", alias="QUICKSIGHT_DATA_SOURCE_ARN")
     quicksight_principal_arn: str = Field(default="", alias="QUICKSIGHT_PRINCIPAL_ARN")
@@ -114,6 +112,15 @@ class _Changes:
             tuple(self.created), tuple(self.updated), tuple(self.removed), tuple(self.unchanged)
         )
 
+    def with_datasets(self, datasets: "_Changes | None") -> WorkbookTableChanges:
+        return WorkbookTableChanges(
+            tuple(self.created),
+            tuple(self.updated),
+            tuple(self.removed),
+            tuple(self.unchanged),
+            datasets.frozen() if datasets is not None else None,
+        )
+
 
 class WorkbookTableReconciler:
     """Implements ``ConfigReconciler`` for ``workbook_tables``."""
@@ -136,7 +143,7 @@ class WorkbookTableReconciler:
             return []
         found: list[str] = []
         upload = self.settings.workbook_upload_prefix
-        owned = self.glue.owned()
+        _, taken = self.glue.read()  # other tables' names (one GetTables, not one per table)
         for index, table in enumerate(listed):
             where = f"{WORKBOOK_TABLES}[{index}]"
             if not table.prefix.startswith(upload):
@@ -144,7 +151,7 @@ class WorkbookTableReconciler:
                     f"{where}.prefix: {table.prefix!r} is outside the workbook upload prefix "
                     f"{upload!r} (WorkbookUploadPrefix): no workbook is cleaned there"
                 )
-            if table.glue_name not in owned and self.glue.exists(table.glue_name):
+            if table.glue_name in taken:
                 found.append(
                     f"{where}.name: the database {self.glue.database} already has a table "
                     f"{table.glue_name!r} this stack's config loader did not make: pick another "
@@ -156,13 +163,7 @@ class WorkbookTableReconciler:
 
     def _dataset_problems(self, table: WorkbookTable, where: str) -> list[str]:
         """What QuickSight would refuse of the table's dataset (moto checks no length)."""
-        settings = self.settings
-        definition = dataset_definition(
-            table,
-            settings.workbook_table_owner,
-            settings.workbook_table_database,
-            settings.quicksight_data_source_arn,
-        )
+        definition = self._dataset(table)
         found = []
         if len(definition.data_set_id) > MAX_DATASET_ID:
             found.append(
@@ -195,13 +196,15 @@ class WorkbookTableReconciler:
                     datasets.removed.append(data_set_id)
             self.glue.delete(glue_name)
             tables.removed.append(glue_name)
-        frozen = tables.frozen()
-        return WorkbookTableChanges(
-            created=frozen.created,
-            updated=frozen.updated,
-            removed=frozen.removed,
-            unchanged=frozen.unchanged,
-            datasets=datasets.frozen() if self.datasets is not None else None,
+        return tables.with_datasets(datasets if self.datasets is not None else None)
+
+    def _dataset(self, table: WorkbookTable) -> DatasetDefinition:
+        settings = self.settings
+        return dataset_definition(
+            table,
+            settings.workbook_table_owner,
+            settings.workbook_table_database,
+            settings.quicksight_data_source_arn,
         )
 
     def _keep(
@@ -225,12 +228,7 @@ class WorkbookTableReconciler:
         else:
             tables.unchanged.append(table.glue_name)
         if self.datasets is not None:  # after the table it reads
-            definition = dataset_definition(
-                table,
-                settings.workbook_table_owner,
-                settings.workbook_table_database,
-                settings.quicksight_data_source_arn,
-            )
+            definition = self._dataset(table)
             datasets.add(self.datasets.ensure(definition), definition.data_set_id)
             if marked != definition.data_set_id:  # it exists now: spice_target may refresh it
                 self.glue.update(table_input(table, bucket, owner, definition.data_set_id))
@@ -242,9 +240,7 @@ def workbook_table_reconciler(
     """The reconciler a config loader with these settings runs (None: the stack has none)."""
     if not settings.workbook_tables_on:
         return None
-    glue = GlueWorkbookTables(
-        settings.workbook_table_database, settings.workbook_table_owner, glue_client
-    )
+    glue = settings.workbook_glue_tables(glue_client)
     datasets = None
     if settings.quicksight_on:
         datasets = QuickSightDatasets(

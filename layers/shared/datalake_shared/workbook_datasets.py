@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from datalake_shared.athena_names import quote_identifier
 from datalake_shared.workbook_csv import WorkbookColumnType
-from datalake_shared.workbook_tables import TYPED_SQL, WorkbookTable, dataset_id
+from datalake_shared.workbook_tables import TYPED_SQL, WorkbookTable, dataset_id, projected
 
 PHYSICAL_TABLE: Final = "workbook"
 MAX_NAME: Final = 128
@@ -94,7 +94,7 @@ def input_columns(table: WorkbookTable) -> list[dict[str, str]]:
 
 
 def account_of(arn: str) -> str:
-    """arn:aws:quicksight:<region>:<account>:datasource/<id> -> <account>."""
+    """arn:<partition>:<service>:<region>:<account>:<resource> -> <account>."""
     parts = arn.split(":")
     return parts[4] if len(parts) > _ACCOUNT_FIELD else ""
 
@@ -125,21 +125,7 @@ class DatasetDefinition:
         ``request`` sets is compared, so a field QuickSight adds (a column's SubType, say)
         starts no refresh."""
         wanted = self.request()
-        return bool(_projected(described, wanted) != wanted)
-
-
-def _projected(described: Any, wanted: Any) -> Any:
-    """``described`` cut to the fields ``wanted`` sets: keys of objects it does not set are
-    left out, lists compared item by item (at any depth)."""
-    if isinstance(wanted, Mapping) and isinstance(described, Mapping):
-        return {
-            key: _projected(described[key], value)
-            for key, value in wanted.items()
-            if key in described
-        }
-    if isinstance(wanted, list) and isinstance(described, list) and len(wanted) == len(described):
-        return [_projected(item, want) for item, want in zip(described, wanted, strict=True)]
-    return described
+        return bool(projected(described, wanted) != wanted)
 
 
 def dataset_definition(

@@ -51,6 +51,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from datalake_shared.athena_names import quote_identifier
 from datalake_shared.glue_types import TABLE_INPUT_KEYS
 from datalake_shared.s3_keys import check_prefix
+from datalake_shared.settings import EnvSettings
 from datalake_shared.workbook_csv import COLUMN_NAME, WorkbookColumnType
 
 if TYPE_CHECKING:
@@ -235,27 +236,29 @@ def _storage(table: Mapping[str, Any]) -> Mapping[str, Any]:
     return storage
 
 
+def projected(described: Any, wanted: Any) -> Any:
+    """``described`` (as AWS reads it back) cut to the fields ``wanted`` (a request) sets: keys
+    of objects it does not set are left out, lists compared item by item (at any depth)."""
+    if isinstance(wanted, Mapping) and isinstance(described, Mapping):
+        return {
+            key: projected(described[key], value)
+            for key, value in wanted.items()
+            if key in described
+        }
+    if isinstance(wanted, list) and isinstance(described, list) and len(wanted) == len(described):
+        return [projected(item, want) for item, want in zip(described, wanted, strict=True)]
+    return described
+
+
 def differs(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Whether the Glue table read (GetTable) must be updated to be ``wanted``: only what
-    ``table_input`` sets is compared (Glue adds fields of its own)."""
-    have, want = _storage(current), _storage(wanted)
-    parameters = current.get("Parameters") or {}
-    serde = have.get("SerdeInfo") or {}
-    columns = [
-        {"Name": c.get("Name"), "Type": c.get("Type"), "Comment": c.get("Comment")}
-        for c in have.get("Columns") or []
-    ]
+    ``table_input`` sets is compared (Glue adds fields of its own), but the SerDe's parameters
+    whole, and partition keys (never set) make it differ."""
+    serde = (_storage(current).get("SerdeInfo") or {}).get("Parameters") or {}
     return (
-        current.get("Description") != wanted["Description"]
-        or current.get("TableType") != wanted["TableType"]
-        or any(parameters.get(k) != v for k, v in wanted["Parameters"].items())
+        projected(current, wanted) != wanted
         or bool(current.get("PartitionKeys"))
-        or columns != want["Columns"]
-        or have.get("Location") != want["Location"]
-        or have.get("InputFormat") != want["InputFormat"]
-        or have.get("OutputFormat") != want["OutputFormat"]
-        or serde.get("SerializationLibrary") != want["SerdeInfo"]["SerializationLibrary"]
-        or (serde.get("Parameters") or {}) != want["SerdeInfo"]["Parameters"]
+        or serde != wanted["StorageDescriptor"]["SerdeInfo"]["Parameters"]
     )
 
 
@@ -285,6 +288,18 @@ def owned_table(table: Mapping[str, Any], owner: str) -> OwnedTable | None:
 # ------------------------------------------------------------------------------ the catalog
 
 
+class WorkbookTableSite(EnvSettings):
+    """Where a stack's workbook tables are (mixin of the settings of the functions that read
+    or make them). Empty ``WORKBOOK_TABLE_DATABASE``: the stack has none."""
+
+    workbook_table_database: str = Field(default="", alias="WORKBOOK_TABLE_DATABASE")
+    # The stack's name: marks the tables it owns, and starts its dataset ids.
+    workbook_table_owner: str = Field(default="", alias="WORKBOOK_TABLE_OWNER")
+
+    def workbook_glue_tables(self, client: "GlueClient | None" = None) -> "GlueWorkbookTables":
+        return GlueWorkbookTables(self.workbook_table_database, self.workbook_table_owner, client)
+
+
 class GlueWorkbookTables:
     """The workbook tables of one Glue database (the boto3 client is made on first use)."""
 
@@ -305,19 +320,20 @@ class GlueWorkbookTables:
 
     def owned(self) -> dict[str, tuple[OwnedTable, dict[str, Any]]]:
         """This stack's workbook tables by Glue name, each as read."""
-        found: dict[str, tuple[OwnedTable, dict[str, Any]]] = {}
-        for table in self.tables():
-            owned = owned_table(table, self.owner)
-            if owned is not None:
-                found[owned.glue_name] = (owned, table)
-        return found
+        return self.read()[0]
 
-    def exists(self, glue_name: str) -> bool:
-        try:
-            self.client.get_table(DatabaseName=self.database, Name=glue_name)
-        except self.client.exceptions.EntityNotFoundException:
-            return False
-        return True
+    def read(self) -> tuple[dict[str, tuple[OwnedTable, dict[str, Any]]], set[str]]:
+        """One listing of the database: this stack's workbook tables by Glue name (each as
+        read), and the names of every other table."""
+        owned: dict[str, tuple[OwnedTable, dict[str, Any]]] = {}
+        others: set[str] = set()
+        for table in self.tables():
+            mine = owned_table(table, self.owner)
+            if mine is None:
+                others.add(str(table.get("Name", "")))
+            else:
+                owned[mine.glue_name] = (mine, table)
+        return owned, others
 
     def create(self, wanted: dict[str, Any]) -> None:
         self.client.create_table(DatabaseName=self.database, TableInput=wanted)  # type: ignore[arg-type]
