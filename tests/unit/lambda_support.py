@@ -5,9 +5,11 @@ Importable from any test folder under tests/unit (pytest puts this folder on sys
 conftest.py).
 """
 
+import copy
 import importlib
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +37,18 @@ def load_sample_event(function: str, name: str) -> dict[str, Any]:
 def sample_event_names(function: str) -> list[str]:
     """The file names of events/<function>/'s sample events, sorted."""
     return sorted(path.name for path in (ROOT / "events" / function).glob("*.json"))
+
+
+def sqs_batch_like(record: Mapping[str, Any], *bodies: Mapping[str, Any] | str) -> dict[str, Any]:
+    """An SQS batch of copies of ``record`` (a sample event's) carrying ``bodies`` (JSON text as
+    it is, anything else JSON-encoded), message ids m0, m1..."""
+    records = []
+    for index, body in enumerate(bodies):
+        copied = copy.deepcopy(dict(record))
+        copied["messageId"] = f"m{index}"
+        copied["body"] = body if isinstance(body, str) else json.dumps(body)
+        records.append(copied)
+    return {"Records": records}
 
 
 def create_template_table(

@@ -3,11 +3,10 @@
 Thin handler: Powertools parses each SQS record into a typed Glue event (a table state change,
 UpdateTable; or a database state change, CreateTable, naming its tables) and
 ``CatalogTypeFixer`` fixes each table it names (GetTable, then UpdateTable at the version read).
-Failed
-records are reported in ``batchItemFailures`` so SQS redelivers only them: a table a crawler
-changed between the read and the write (ConcurrentModificationException) is read afresh by the
-retry, and any other Glue error is logged and retried until the queue's DLQ takes it. Malformed
-bodies fail alone; an event that is not an SQS batch is rejected whole
+Failed records are reported in ``batchItemFailures`` so SQS redelivers only them: a table a
+crawler changed between the read and the write (ConcurrentModificationException) is read afresh
+by the retry, and any other Glue error is logged and retried until the queue's DLQ takes it.
+Malformed bodies fail alone; an event that is not an SQS batch is rejected whole
 (``datalake_shared.event_shapes``). Partition and delete changes, other databases, views and
 deleted tables are skipped, saying why; Iceberg tables are refused.
 """
@@ -31,6 +30,7 @@ from catalog_type_fixer.settings import get_settings
 from datalake_shared.batch_response import SqsRecordProcessor
 from datalake_shared.event_shapes import sqs_records
 from datalake_shared.observability import logger, metrics, tracer
+from datalake_shared.validation import MAX_REPORTED_PROBLEMS, describe_error
 
 OUTCOME_METRICS: Final = {
     FixOutcome.FIXED: "TablesFixed",
@@ -53,7 +53,7 @@ class _LoggingBatchProcessor(SqsRecordProcessor):
             "message_id": record.messageId,
             "database": detail.database_name,
             "tables": list(detail.tables),
-            "error": f"{type(error).__name__}: {error}",
+            "error": describe_error(error, most=MAX_REPORTED_PROBLEMS),
         }
         if isinstance(error, TableChangedMeanwhileError):
             # Expected when a crawler runs: the retry reads the new version.

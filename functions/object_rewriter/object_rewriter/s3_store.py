@@ -13,6 +13,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from datalake_shared.object_tasks import real_version_id
+from datalake_shared.s3_objects import is_missing
 from object_rewriter.service import ObjectHead, Replacement
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ KEPT_HEADERS: Final = (
 )
 # Kept as booleans (PutObject refuses text there).
 KEPT_FLAGS: Final = ("BucketKeyEnabled",)
-_MISSING_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 _GONE_VERSION_CODES: Final = frozenset({"404", "NoSuchVersion", "NoSuchKey"})
 _READ_CHUNK: Final = 1024**2
 
@@ -84,7 +84,7 @@ class S3ObjectStore:
             response = self.client.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
             # A delete marker answers 404 too. (Without s3:ListBucket S3 says 403 instead.)
-            if _code(error) in _MISSING_CODES:
+            if is_missing(error):
                 return None
             raise
         return head_from_response(response)

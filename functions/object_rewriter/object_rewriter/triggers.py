@@ -17,6 +17,7 @@ from datalake_shared.object_tasks import (
     TaskMessage,
     TaskStatus,
     item_status,
+    item_text,
     task_from_item,
 )
 from object_rewriter.fallback import ExpiredTask
@@ -46,12 +47,6 @@ def _is_ttl_removal(record: Mapping[str, Any]) -> bool:
     )
 
 
-def _text(image: Mapping[str, Any], name: str) -> str | None:
-    value = image.get(name)
-    text = value.get("S") if isinstance(value, Mapping) else None
-    return text if isinstance(text, str) else None
-
-
 def _count(image: Mapping[str, Any], name: str) -> int:
     value = image.get(name)
     number = value.get("N") if isinstance(value, Mapping) else None
@@ -68,8 +63,8 @@ def expired_task(image: Mapping[str, Any]) -> ExpiredTask:
         task=task_from_item(dict(image)),
         fallbacks=_count(image, FALLBACKS),
         attempts=_count(image, ATTEMPTS),
-        last_error=_text(image, LAST_ERROR),
-        scheduled_at=_text(image, SCHEDULED_AT),
+        last_error=item_text(image, LAST_ERROR),
+        scheduled_at=item_text(image, SCHEDULED_AT),
     )
 
 

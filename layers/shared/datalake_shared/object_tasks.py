@@ -240,14 +240,19 @@ def scheduled_item(
     }
 
 
-def item_status(item: object) -> str | None:
-    """The ``status`` of an item (GetItem's, a stream image, a failed put's old item); None
-    when it has none."""
+def item_text(item: object, name: str) -> str | None:
+    """The string attribute ``name`` of an item (GetItem's, a stream image, a failed put's old
+    item); None when it has none."""
     if not isinstance(item, Mapping):
         return None
-    value = item.get(STATUS)
-    status = value.get("S") if isinstance(value, Mapping) else None
-    return status if isinstance(status, str) else None
+    value = item.get(name)
+    text = value.get("S") if isinstance(value, Mapping) else None
+    return text if isinstance(text, str) else None
+
+
+def item_status(item: object) -> str | None:
+    """The ``status`` of an item; None when it has none."""
+    return item_text(item, STATUS)
 
 
 def task_from_item(item: dict[str, Any]) -> ObjectTask:

@@ -9,7 +9,7 @@ from typing import Any
 
 import botocore.session
 from botocore.exceptions import ClientError
-from lambda_support import load_handler_module, load_sample_event
+from lambda_support import load_handler_module, load_sample_event, sqs_batch_like
 
 from catalog_type_fixer.models import CatalogChangeEvent
 from catalog_type_fixer.service import (
@@ -77,14 +77,7 @@ def database_event(
 
 def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
     """An SQS batch (sample record shape) carrying the given bodies, message ids m0, m1..."""
-    template = load_event("table_updated.json")["Records"][0]
-    records = []
-    for index, body in enumerate(bodies):
-        record = copy.deepcopy(template)
-        record["messageId"] = f"m{index}"
-        record["body"] = body if isinstance(body, str) else json.dumps(body)
-        records.append(record)
-    return {"Records": records}
+    return sqs_batch_like(load_event("table_updated.json")["Records"][0], *bodies)
 
 
 def event_body(event: CatalogChangeEvent) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from lambda_support import load_handler_module, load_sample_event
+from lambda_support import load_handler_module, load_sample_event, sqs_batch_like
 from object_task_samples import PURGE
 
 from datalake_shared.object_tasks import ObjectTask, ObjectTaskRule, TaskStatus
@@ -69,14 +69,7 @@ def event_of(body: dict[str, Any]) -> S3ObjectEvent:
 
 def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
     """An SQS batch (sample record shape) carrying the given bodies, message ids m0, m1..."""
-    template = load_event("object_created.json")["Records"][0]
-    records = []
-    for index, body in enumerate(bodies):
-        record = json.loads(json.dumps(template))
-        record["messageId"] = f"m{index}"
-        record["body"] = body if isinstance(body, str) else json.dumps(body)
-        records.append(record)
-    return {"Records": records}
+    return sqs_batch_like(load_event("object_created.json")["Records"][0], *bodies)
 
 
 class FakeAwsError(RuntimeError):
