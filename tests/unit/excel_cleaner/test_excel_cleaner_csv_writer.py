@@ -1,9 +1,11 @@
-"""The second pass's fast formatting writes exactly what value-by-value formatting would."""
+"""The writer's column-at-a-time formatting writes exactly what value-by-value formatting would."""
 
 import csv
 import io
 import math
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -40,18 +42,28 @@ column_kinds = st.sampled_from(
 
 
 @st.composite
-def tables(draw: st.DrawFn) -> list[list[Cell]]:
+def tables(draw: st.DrawFn, max_rows: int = 12) -> list[list[Cell]]:
     columns = draw(st.lists(column_kinds, min_size=1, max_size=5))
-    rows = draw(st.integers(min_value=1, max_value=12))
-    return [[draw(column) for column in columns] for _ in range(rows)]
+    # Some columns repeat a few values (the quantity, the day): they are formatted per value.
+    pools = [
+        draw(st.lists(column, min_size=1, max_size=3)) if draw(st.booleans()) else None
+        for column in columns
+    ]
+    rows = draw(st.integers(min_value=1, max_value=max_rows))
+    return [
+        [
+            draw(column if pool is None else st.sampled_from(pool))
+            for column, pool in zip(columns, pools, strict=True)
+        ]
+        for _ in range(rows)
+    ]
 
 
 def expected_rows(rows: list[list[Cell]]) -> list[list[str]]:
-    width = len(rows[0])
-    with_datetimes = [any(isinstance(row[c], datetime) for row in rows) for c in range(width)]
+    with_datetimes = date_time_columns(rows)
     formatted = [
         [
-            format_cell_in_datetime_column(value) if with_datetimes[c] else format_cell(value)
+            format_cell_in_datetime_column(value) if c in with_datetimes else format_cell(value)
             for c, value in enumerate(row)
         ]
         for row in rows
@@ -59,15 +71,23 @@ def expected_rows(rows: list[list[Cell]]) -> list[list[str]]:
     return [row for row in formatted if any(row)]
 
 
-def written_rows(rows: list[list[Cell]]) -> tuple[list[list[str]], CsvTable]:
+def written_rows(
+    rows: list[list[Cell]], chunks: Sequence[int] = (), date_times: Collection[int] = ()
+) -> tuple[list[list[str]], CsvTable]:
+    """The rows written in chunks starting at ``chunks`` (one chunk if none), read back."""
     width = len(rows[0])
-    kinds = [{type(row[c]) for row in rows} for c in range(width)]
     names = [f"c{c}" for c in range(width)]
-    table = CsvTable(names, list(range(width)), kinds, [None] * width)
-    table.write(rows)
-    parsed = list(csv.reader(io.StringIO(table.text(), newline="")))
+    table = CsvTable(names, list(range(width)), [None] * width, date_times=date_times)
+    starts = [0, *sorted(set(chunks) - {0}), len(rows)]
+    for start, end in pairwise(starts):
+        table.write(rows[start:end])
+    parsed = list(csv.reader(io.StringIO(table.csv().decode(), newline="")))
     assert parsed[0] == names
     return parsed[1:], table
+
+
+def date_time_columns(rows: list[list[Cell]]) -> set[int]:
+    return {c for c in range(len(rows[0])) if any(isinstance(row[c], datetime) for row in rows)}
 
 
 @settings(max_examples=200, deadline=None)
@@ -79,6 +99,37 @@ def test_fast_formatting_writes_what_value_by_value_formatting_would(
     parsed, _ = written_rows(rows)
     # Then the CSV reads back as format_cell of every value, blank rows left out
     assert parsed == expected_rows(rows)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables(max_rows=40), st.lists(st.integers(min_value=0, max_value=40), max_size=4))
+def test_chunks_written_knowing_the_date_time_columns_read_as_one_table(
+    rows: list[list[Cell]], chunks: list[int]
+) -> None:
+    # Given any table, cut into chunks, and its date-time columns known (as the second pass
+    # knows them) / When written chunk after chunk
+    parsed, table = written_rows(rows, chunks, date_times=date_time_columns(rows))
+    # Then it reads back as format_cell of every value, and nothing is to be written again
+    assert parsed == expected_rows(rows)
+    assert table.plain_dates.isdisjoint(table.date_times)
+
+
+def test_a_date_time_below_plain_dates_in_an_earlier_chunk_is_reported() -> None:
+    # Given a column of dates, then a date-time in the next chunk
+    rows: list[list[Cell]] = [[date(2025, 1, 2)], [datetime(2025, 1, 3, 4, 5)]]
+    # When written in two chunks, the plan knowing no date-time column
+    _, table = written_rows(rows, chunks=[1])
+    # Then the column's plain dates are reported, for the sheet to be written again
+    assert (table.plain_dates, table.date_times) == ({0}, {0})
+
+
+def test_a_date_time_above_dates_writes_them_at_midnight() -> None:
+    rows: list[list[Cell]] = [[datetime(2025, 1, 3, 4, 5)], [date(2025, 1, 2)]]
+    parsed, table = written_rows(rows, chunks=[1])
+    assert (parsed, table.plain_dates) == (
+        [["2025-01-03T04:05:00"], ["2025-01-02T00:00:00"]],
+        set(),
+    )
 
 
 def test_suspect_numbers_take_the_exact_path() -> None:
@@ -93,6 +144,6 @@ def test_error_codes_in_a_text_column_are_emptied_and_counted() -> None:
 
 
 def test_columns_can_be_picked() -> None:
-    table = CsvTable(["b", "d"], [1, 3], [{float}, {str}], [None, None])
+    table = CsvTable(["b", "d"], [1, 3], [None, None])
     table.write([["x", 1.0, "y", " z "], ["x", 2.5, "y", "w"]])
-    assert table.text() == "b,d\n1,z\n2.5,w\n"
+    assert table.csv() == b"b,d\n1,z\n2.5,w\n"

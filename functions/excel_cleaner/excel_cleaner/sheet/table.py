@@ -1,24 +1,28 @@
-"""One sheet's rows → a clean table → CSV text, in two passes over the rows.
+"""One sheet's rows → a clean table → CSV text, in one pass over the rows where it can be.
 
-The first pass reads the header window (``header``), then every data row for what the output
-depends on (``data_scan``): the value types of each column, the blank rows, where the data ends
-(the footer), which unnamed columns hold anything. The columns are then fixed (``columns``),
-and the second pass formats and writes the rows, chunk by chunk (``csv_writer``). So nothing
-but the CSV text is held: calamine keeps the sheet in Rust, and each pass only costs the
-conversion of rows to Python lists. Values are written as ``excel_cleaner.values`` says; a
-spec's ``types`` convert their columns instead; dates typed as text are written as dates where
-the column fixes their meaning (``text_dates``).
+The pass reads the header window (``header``: a bounded prefix) and makes a plan from it: the
+kept columns (``columns``; the unnamed ones holding data in the window), their names and the
+spec's types. The data rows (``data_scan``: blank rows and the footer left out) are then
+formatted and written as they are read, a chunk at a time (``csv_writer``), while the writer
+notes what the plan could not know: which unnamed columns hold data further down, which
+columns hold date-times (their dates are written at midnight), which hold dates typed as text
+(``text_dates``). When the whole sheet bears the plan out, the text is done; else (data in an
+unnamed column below the window, a date-time below plain dates in a column, dates typed as
+text) the rows are read and written a second time with the plan the sheet calls for. Nothing
+but the CSV text is held: calamine keeps the sheet in Rust. Values are written as
+``excel_cleaner.values`` says; a spec's ``types`` convert their columns instead.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from itertools import count, islice
+from itertools import chain, count, islice
 
+from excel_cleaner.sheet.column_text import CellFormatter
 from excel_cleaner.sheet.columns import column_converters, final_names, kept_columns
-from excel_cleaner.sheet.csv_writer import CHUNK_ROWS, CellFormatter, CsvTable
-from excel_cleaner.sheet.data_scan import DataScan
+from excel_cleaner.sheet.csv_writer import CHUNK_ROWS, CsvTable
+from excel_cleaner.sheet.data_scan import DataRows
 from excel_cleaner.sheet.header import HeaderWindow, detect_layout, fixed_layout
 from excel_cleaner.sheet.hidden import HiddenBlanker, HiddenCells
 from excel_cleaner.sheet.merges import MergedRange, MergeFiller
@@ -67,9 +71,10 @@ def clean_sheet(
 ) -> CleanedSheet | None:
     """The sheet as a clean CSV table, or None when it holds no table.
 
-    ``rows`` is called twice (two passes); ``first_column`` is the 0-based spreadsheet column
-    of the rows' first cell (for ``column_<n>`` names); ``hidden``: the hidden rows and columns
-    to drop (``hidden``).
+    ``rows`` is called once, or twice when the sheet proves the first plan wrong (see the
+    module docstring); ``first_column`` is the 0-based spreadsheet column of the rows' first
+    cell (for ``column_<n>`` names); ``hidden``: the hidden rows and columns to drop
+    (``hidden``).
     """
     overrides = overrides or SheetOverrides()
     if width <= 0:
@@ -77,7 +82,6 @@ def clean_sheet(
     blanker = None
     if hidden:
         rows = blanker = HiddenBlanker(rows, hidden, width)
-    # Pass 1: the header, then which columns hold data and where the data ends.
     source = iter(rows())
     skipped = hidden.rows if hidden else ()
     window = HeaderWindow(source, MergeFiller(merges, skipped), width)
@@ -89,56 +93,99 @@ def clean_sheet(
         layout = detect_layout(window.non_blank(), merges, width)
     if layout.data_start is None:
         return None
+    data_start = layout.data_start
     unnamed = [c for c in range(width) if not layout.headers[c]]
-    scan = DataScan(unnamed, named_columns=width - len(unnamed), width=width)
-    for row in window.rows:
-        if row.index >= layout.data_start:
-            scan.add(row.index, row.filled)
-    scan.add_rows(source, window.next_index, width, window.filler.apply if merges else None)
-
-    keep = kept_columns(layout.headers, scan.unnamed_with_data, width)
-    if hidden and hidden.columns:
-        keep = [c for c in keep if c not in hidden.columns]
-    if not keep:
+    # The first plan keeps the unnamed columns holding data in the window.
+    in_window = [row.filled for row in window.rows if row.index >= data_start]
+    with_data = {c for c in unnamed if any(row[c] != "" for row in in_window)}
+    planner = _Planner(layout.headers, first_column, overrides, hidden)
+    plan = planner.plan(with_data)
+    rest = _blocks(source, width, window.filler if merges else None, window.next_index)
+    written = _write(plan, chain(_blocks(iter(in_window), width, None, 0), rest), unnamed, width)
+    plan, rewrite = planner.checked(plan, written[0])
+    if rewrite:  # the sheet proved the first plan wrong: written again, knowing
+        # Every row is filled again: a merge may start above the data.
+        again = _blocks(iter(rows()), width, MergeFiller(merges, skipped) if merges else None, 0)
+        written = _write(plan, _from_row(again, data_start), unnamed, width)
+    if not plan.keep:
         return None
-    names, renames_used = final_names(
-        [layout.headers[c] for c in keep],
-        [first_column + c + 1 for c in keep],
-        overrides.renames,
-    )
-    converters = column_converters(names, overrides.types)
-    kinds = [scan.kinds(c) for c in keep]
-    dated, ambiguous = scan.text_dates.decide(overrides.date_order)
-    formatters = _text_date_writers(
-        names, keep, kinds, dated, types=overrides.types, converters=converters
-    )
-    table = CsvTable(names, keep, kinds, converters, formatters)
-
-    # Pass 2: format and write the data rows, a chunk at a time.
-    _write_rows(
-        table,
-        rows(),
-        filler=MergeFiller(merges, skipped) if merges else None,
-        width=width,
-        data_start=layout.data_start,
-        scan=scan,
-    )
+    table, data = written
     return CleanedSheet(
         sheet=name,
-        columns=tuple(names),
+        columns=tuple(plan.names),
         rows=table.rows,
-        csv=table.text().encode("utf-8"),
+        csv=table.csv(),
         header_row=layout.header_rows[-1] + 1 if layout.header_rows else None,
-        footer_rows=scan.footer_rows,
+        footer_rows=data.footer_rows,
         error_cells=table.cells.errors,
         invalid_values=table.invalid,
-        renames_used=frozenset(renames_used),
-        types_used=frozenset(n for n in names if n in overrides.types),
-        text_date_columns=tuple(names[p] for p in formatters),
-        ambiguous_date_columns=tuple(names[p] for p, c in enumerate(keep) if c in ambiguous),
+        renames_used=frozenset(plan.renames_used),
+        types_used=frozenset(n for n in plan.names if n in overrides.types),
+        text_date_columns=tuple(plan.names[p] for p in plan.formatters),
+        ambiguous_date_columns=tuple(
+            plan.names[p] for p, c in enumerate(plan.keep) if c in plan.ambiguous
+        ),
         hidden_rows_dropped=blanker.rows_with_values if blanker is not None else 0,
         hidden_columns_dropped=len(hidden.columns) if hidden else 0,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the writing needs to know of the whole sheet before its first row is written."""
+
+    keep: list[int]  # sheet columns, in order; none: the sheet holds no table
+    names: list[str]
+    renames_used: set[str]
+    converters: list[Converter | None]
+    date_times: frozenset[int] = frozenset()  # output positions holding date-times
+    formatters: dict[int, Callable[[CellFormatter], CellFormatter]] = field(default_factory=dict)
+    ambiguous: frozenset[int] = frozenset()  # sheet columns of text dates of no fixed order
+
+
+@dataclass(frozen=True, slots=True)
+class _Planner:
+    """Plans from what is known of the sheet's columns: their headers, and what the spec and
+    the hidden columns say."""
+
+    headers: Sequence[str]
+    first_column: int
+    overrides: SheetOverrides
+    hidden: HiddenCells | None
+
+    def plan(self, with_data: Collection[int]) -> _Plan:
+        """The kept columns (``with_data``: the unnamed ones holding data), their names and
+        the spec's types for them."""
+        headers, hidden = self.headers, self.hidden
+        keep = kept_columns(headers, with_data, len(headers))
+        if hidden and hidden.columns:
+            keep = [c for c in keep if c not in hidden.columns]
+        names, renames_used = final_names(
+            [headers[c] for c in keep],
+            [self.first_column + c + 1 for c in keep],
+            self.overrides.renames,
+        )
+        return _Plan(keep, names, renames_used, column_converters(names, self.overrides.types))
+
+    def checked(self, plan: _Plan, table: CsvTable) -> tuple[_Plan, bool]:
+        """The plan the whole sheet calls for, and whether the text ``table`` wrote with
+        ``plan`` must be written again with it: other unnamed columns hold data, a date-time
+        column had dates written as plain dates, or dates typed as text are to be converted."""
+        final = self.plan(table.unnamed_with_data)
+        dated, ambiguous = table.text_dates.decide(self.overrides.date_order)
+        kinds = [table.kinds[c] for c in final.keep]
+        types = self.overrides.types
+        writers = _text_date_writers(
+            final.names, final.keep, kinds, dated, types=types, converters=final.converters
+        )
+        date_times = frozenset(p for p, found in enumerate(kinds) if datetime in found)
+        rewrite = (
+            final.keep != plan.keep or bool(writers) or not table.plain_dates.isdisjoint(date_times)
+        )
+        final = replace(
+            final, date_times=date_times, formatters=writers, ambiguous=frozenset(ambiguous)
+        )
+        return final, rewrite
 
 
 def _text_date_writers(
@@ -173,30 +220,46 @@ def _text_date_writers(
     return writers
 
 
-def _write_rows(
-    table: CsvTable,
-    rows: Iterable[Row],
-    *,
-    filler: MergeFiller | None,
-    width: int,
-    data_start: int,
-    scan: DataScan,
-) -> None:
-    """Writes the rows the first pass found to be data (blank ones and the footer left out),
-    merged ranges filled and short rows padded, CHUNK_ROWS at a time."""
-    if data_start > scan.last_row:
-        return
-    if filler is not None:  # every row is filled: a merge may start above the data
-        fill = filler.apply
-        rows = (fill(index, row) for index, row in enumerate(rows))
-    data = islice(rows, data_start, scan.last_row + 1)
-    blank_rows = scan.blank_rows
-    for start in count(data_start, CHUNK_ROWS):
-        chunk = list(islice(data, CHUNK_ROWS))
-        if not chunk:
+def _blocks(
+    rows: Iterator[Row], width: int, filler: MergeFiller | None, start: int
+) -> Iterator[list[Row]]:
+    """The rows, CHUNK_ROWS at a time, padded to ``width``, merged ranges filled (``start``:
+    the first one's index)."""
+    for first in count(start, CHUNK_ROWS):
+        block = list(islice(rows, CHUNK_ROWS))
+        if not block:
             return
-        if blank_rows and not blank_rows.isdisjoint(range(start, start + len(chunk))):
-            chunk = [row for index, row in enumerate(chunk, start) if index not in blank_rows]
-        if min(map(len, chunk), default=width) < width:
-            chunk = [pad(row, width) for row in chunk]
+        if min(map(len, block)) < width:
+            block = [pad(row, width) for row in block]
+        if filler is not None:
+            block = list(map(filler.apply, count(first), block))
+        yield block
+
+
+def _from_row(blocks: Iterable[list[Row]], start: int) -> Iterator[list[Row]]:
+    """The blocks' rows from index ``start`` on."""
+    seen = 0
+    for block in blocks:
+        if seen + len(block) > start:
+            yield block[max(start - seen, 0) :]
+        seen += len(block)
+
+
+def _write(
+    plan: _Plan, blocks: Iterable[list[Row]], unnamed: Collection[int], width: int
+) -> tuple[CsvTable, DataRows]:
+    """The data rows among the rows of ``blocks`` (those below the header), written with ``plan``;
+    ``unnamed``: the columns without a header (watched for data)."""
+    table = CsvTable(
+        plan.names,
+        plan.keep,
+        plan.converters,
+        width=width,
+        date_times=plan.date_times,
+        formatters=plan.formatters,
+        unnamed=unnamed,
+    )
+    data = DataRows(named_columns=width - len(unnamed))
+    for chunk in data.chunks(blocks):
         table.write(chunk)
+    return table, data

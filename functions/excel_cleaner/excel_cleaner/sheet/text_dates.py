@@ -1,5 +1,6 @@
 """Dates typed as text (``31/12/2025``, ``2025-12-31``, ``31 Dec 2025``): found column by column
-in the first pass, written as ISO dates in the second when the column fixes their meaning.
+as the sheet is read, and written as ISO dates when the column fixes their meaning (the
+sheet's text is then written again, knowing: ``table``).
 
 A column is a *text-date column* when every text value in it (empty cells aside) reads as a
 date, and its other values are date cells: a column with a number, a boolean or one text that
@@ -62,6 +63,7 @@ _MONTHS: Final = {
 } | {"sept": 9}
 _MAX_TEXT: Final = 32  # longer text is no date: not even tried
 _DATE_TYPES: Final = frozenset({date, datetime})
+_TEXT_OR_DATE_TYPES: Final = _DATE_TYPES | {str}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,40 +145,33 @@ class TextDateColumn:
 
 
 class TextDateScan:
-    """The first pass's watch over columns that may hold text dates (``observe`` every data
-    row); candidates drop out at their first value that is no date, so a sheet without text
-    dates costs a few checks per row, then none."""
+    """The pass's watch over columns that may hold text dates (``observe_columns`` on every
+    chunk of data rows); candidates drop out at their first value that is no date, so a sheet
+    without text dates costs a few checks per chunk, then none."""
 
     def __init__(self, width: int) -> None:
         self._columns = {column: _ColumnDates() for column in range(width)}
         self._watching = list(range(width))
-        # Per row signature (its cells' types): True when the watched columns hold only date
-        # cells there, so a sheet's real date columns cost one lookup per row.
-        self._only_dates: dict[tuple[type, ...], bool] = {}
 
     @property
     def watching(self) -> bool:
         return bool(self._watching)
 
-    def observe(self, row: Sequence[Cell], signature: tuple[type, ...]) -> None:
-        only_dates = self._only_dates.get(signature)
-        if only_dates is None:
-            only_dates = all(signature[c] in _DATE_TYPES for c in self._watching)
-            self._only_dates[signature] = only_dates
-        if only_dates:
-            return
-        dropped = False
+    def observe_columns(
+        self, columns: Sequence[Sequence[Cell]], kinds: Sequence[frozenset[type]]
+    ) -> None:
+        """``columns``: a chunk of data rows by sheet column; ``kinds``: each one's cell types."""
         for column in self._watching:
-            value = row[column]
-            if value.__class__ is str:
-                if value and not self._add(column, value):
-                    dropped = True
-            elif not isinstance(value, date):  # a number, a boolean, a time: no date column
+            found = kinds[column]
+            if found <= _DATE_TYPES:  # date cells only: a real date column, nothing to read
+                continue
+            if not found <= _TEXT_OR_DATE_TYPES:  # a number, a boolean, a time: no date column
                 del self._columns[column]
-                dropped = True
-        if dropped:
-            self._watching = [c for c in self._watching if c in self._columns]
-            self._only_dates.clear()
+                continue
+            for value in columns[column]:
+                if value.__class__ is str and value and not self._add(column, value):
+                    break
+        self._watching = [c for c in self._watching if c in self._columns]
 
     def _add(self, column: int, text: str) -> bool:
         parsed = parse_text_date(text)
