@@ -65,7 +65,9 @@ class DecodeError(PathError):
 
 def parse_number(text: str, path: str = "") -> Decimal:
     """The exact value of a DynamoDB number (also used for numeric strings)."""
-    if _NUMBER.fullmatch(text) is None:
+    # ASCII digits with at most one point (most numbers) always match _NUMBER: no regex for them.
+    plain = text.isascii() and text.replace(".", "", 1).isdigit()
+    if not plain and _NUMBER.fullmatch(text) is None:
         raise DecodeError(path, f"not a number: {text!r:.60}")
     number = Decimal(text)
     if number and not MIN_ADJUSTED_EXPONENT <= number.adjusted() <= MAX_ADJUSTED_EXPONENT:
@@ -94,6 +96,16 @@ def _members(value: object) -> list[object]:
     return value
 
 
+_ONLY_STR: Final = frozenset({str})
+
+
+def _string_set(raw: object) -> frozenset[str]:
+    members = _members(raw)
+    if _ONLY_STR.issuperset(map(type, members)):  # every member a str, checked at C speed
+        return frozenset(members)  # type: ignore[arg-type]
+    return frozenset(map(_string, members))  # raises for the first that is not
+
+
 def _decode_null(raw: object, depth: int) -> None:
     if raw is not True:
         raise DecodeError("", "NULL must be true")
@@ -105,28 +117,64 @@ def _decode_bool(raw: object, depth: int) -> bool:
     return raw
 
 
-def _decode_map(raw: object, depth: int) -> dict[str, DynamoValue]:
-    if type(raw) is not dict and not isinstance(raw, Mapping):
-        raise DecodeError("", "M must be an object")
+# Maps and lists decode their S, N and M members inline, exactly as _decode would, without a
+# call per value (most values are S, N or M); _decode does the rest and every error.
+
+
+def _decode_members(raw: Mapping[Any, object], depth: int) -> dict[str, DynamoValue]:
+    """The members of a map (or the attributes of an image), each at ``depth``."""
     decoded: dict[str, DynamoValue] = {}
+    inline = depth <= MAX_DEPTH
     for name, member in raw.items():
         try:
-            decoded[_string(name)] = _decode(member, depth + 1)
+            if inline and type(member) is dict and type(name) is str and len(member) == 1:
+                if type(text := member.get("S")) is str:
+                    decoded[name] = text
+                    continue
+                if type(text := member.get("N")) is str:
+                    decoded[name] = parse_number(text)
+                    continue
+                if type(members := member.get("M")) is dict:
+                    decoded[name] = _decode_members(members, depth + 1)
+                    continue
+            decoded[_string(name)] = _decode(member, depth)
         except DecodeError as error:
             raise error.within(f".{name}") from None
     return decoded
 
 
-def _decode_list(raw: object, depth: int) -> list[DynamoValue]:
-    if type(raw) is not list:
-        raise DecodeError("", "L must be a list")
+def _decode_elements(raw: list[object], depth: int) -> list[DynamoValue]:
+    """The members of a list, each at ``depth``."""
     decoded: list[DynamoValue] = []
+    inline = depth <= MAX_DEPTH
     for index, member in enumerate(raw):
         try:
-            decoded.append(_decode(member, depth + 1))
+            if inline and type(member) is dict and len(member) == 1:
+                if type(text := member.get("S")) is str:
+                    decoded.append(text)
+                    continue
+                if type(text := member.get("N")) is str:
+                    decoded.append(parse_number(text))
+                    continue
+                if type(members := member.get("M")) is dict:
+                    decoded.append(_decode_members(members, depth + 1))
+                    continue
+            decoded.append(_decode(member, depth))
         except DecodeError as error:
             raise error.within(f"[{index}]") from None
     return decoded
+
+
+def _decode_map(raw: object, depth: int) -> dict[str, DynamoValue]:
+    if type(raw) is not dict and not isinstance(raw, Mapping):
+        raise DecodeError("", "M must be an object")
+    return _decode_members(raw, depth + 1)
+
+
+def _decode_list(raw: object, depth: int) -> list[DynamoValue]:
+    if type(raw) is not list:
+        raise DecodeError("", "L must be a list")
+    return _decode_elements(raw, depth + 1)
 
 
 _DECODERS: Final[dict[str, Callable[[object, int], DynamoValue]]] = {
@@ -135,9 +183,9 @@ _DECODERS: Final[dict[str, Callable[[object, int], DynamoValue]]] = {
     "NULL": _decode_null,
     "M": _decode_map,
     "L": _decode_list,
-    "SS": lambda raw, _: frozenset(_string(member) for member in _members(raw)),
+    "SS": lambda raw, _: _string_set(raw),
     "NS": lambda raw, _: frozenset(parse_number(_string(member)) for member in _members(raw)),
-    "BS": lambda raw, _: frozenset(_binary(member) for member in _members(raw)),
+    "BS": lambda raw, _: frozenset(map(_binary, _members(raw))),
 }
 
 
@@ -152,6 +200,12 @@ def _decode(attribute: object, depth: int) -> DynamoValue:
         return _string(raw)
     if tag == "N":
         return parse_number(_string(raw))
+    if tag == "M" and type(raw) is dict:
+        return _decode_members(raw, depth + 1)
+    if tag == "L" and type(raw) is list:
+        return _decode_elements(raw, depth + 1)
+    if tag == "BOOL" and type(raw) is bool:
+        return raw
     decoder = _DECODERS.get(tag) if type(tag) is str else None
     if decoder is None:
         raise DecodeError("", f"unknown DynamoDB type {str(tag)[:20]!r}")
@@ -168,15 +222,12 @@ def decode_value(attribute: object, path: str = "$") -> DynamoValue:
 
 def decode_item(image: Mapping[str, Any], path: str = "$") -> Item:
     """A whole image (NewImage, OldImage or Keys)."""
-    if not isinstance(image, Mapping):
+    if type(image) is not dict and not isinstance(image, Mapping):
         raise DecodeError(path, "an image must be an object of attributes")
-    decoded: Item = {}
-    for name, value in image.items():
-        try:
-            decoded[_string(name)] = _decode(value, 0)
-        except DecodeError as error:
-            raise error.within(f"{path}.{name}") from None
-    return decoded
+    try:
+        return _decode_members(image, 0)
+    except DecodeError as error:
+        raise error.within(path) from None
 
 
 _TAGS: Final[dict[type, str]] = {

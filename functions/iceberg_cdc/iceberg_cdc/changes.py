@@ -186,44 +186,41 @@ class ChangeReader:
         self.ttl_policy = ttl_policy
 
     def _key(self, record: StreamRecord) -> tuple[tuple[str, Hashable], ...]:
-        keys = decode_item(record.dynamodb.Keys, "$.Keys")
+        change = record.dynamodb
+        keys = decode_item(change.Keys, "$.Keys")
         names = self.key_attributes or tuple(sorted(keys))
         if not names:
             raise DecodeError("$.Keys", "the record has no key attributes")
-        raw_images = (record.dynamodb.NewImage or {}, record.dynamodb.OldImage or {})
         pairs: list[tuple[str, Hashable]] = []
         for name in names:
             if name in keys:
                 value = keys[name]
             else:
+                raw_images = (change.NewImage or {}, change.OldImage or {})
                 image = next((image for image in raw_images if name in image), None)
                 if image is None:
                     raise DecodeError(f"$.{name}", "key attribute missing from Keys and images")
                 value = decode_value(image[name], f"$.{name}")
-            pairs.append((name, _hashable(value, name)))
+            pairs.append((name, value if type(value) is str else _hashable(value, name)))
         return tuple(pairs)
 
     def _change(self, record: StreamRecord, key: tuple[tuple[str, Hashable], ...]) -> Change:
-        base = {
-            "key": key,
-            "sequence_number": record.sequence_number,
-            "event_name": record.eventName,
-            "event_id": record.eventID,
-        }
-        if record.eventName == "REMOVE":
-            return Change(kind=ChangeKind.DELETE, **base)  # type: ignore[arg-type]
-        if record.dynamodb.NewImage is None:
+        sequence_number, name, event_id = record.sequence_number, record.eventName, record.eventID
+        if name == "REMOVE":
+            return Change(key, ChangeKind.DELETE, sequence_number, name, event_id)
+        new_image = record.dynamodb.NewImage
+        if new_image is None:
             reason = (
-                f"{record.eventName} record without NewImage: the stream must use "
+                f"{name} record without NewImage: the stream must use "
                 "NEW_IMAGE or NEW_AND_OLD_IMAGES"
             )
-            return Change(kind=ChangeKind.INVALID, reason=reason, **base)  # type: ignore[arg-type]
+            return Change(key, ChangeKind.INVALID, sequence_number, name, event_id, None, reason)
         try:
-            image = decode_item(record.dynamodb.NewImage, "$.NewImage")
+            image = decode_item(new_image, "$.NewImage")
         except DecodeError as error:
             reason = _short(f"undecodable NewImage: {error}")
-            return Change(kind=ChangeKind.INVALID, reason=reason, **base)  # type: ignore[arg-type]
-        return Change(kind=ChangeKind.UPSERT, image=image, **base)  # type: ignore[arg-type]
+            return Change(key, ChangeKind.INVALID, sequence_number, name, event_id, None, reason)
+        return Change(key, ChangeKind.UPSERT, sequence_number, name, event_id, image)
 
     def read(self, raw_records: Sequence[Mapping[str, Any]]) -> ParsedBatch:
         by_key: dict[tuple[tuple[str, Hashable], ...], KeyChanges] = {}
@@ -240,7 +237,7 @@ class ChangeReader:
                     RecordFailure(sequence_number, _event_id(raw), _short(_validation(error)))
                 )
                 continue
-            if record.is_ttl_removal and self.ttl_policy is TtlPolicy.IGNORE:
+            if self.ttl_policy is TtlPolicy.IGNORE and record.is_ttl_removal:
                 ttl_ignored += 1
                 continue
             try:
@@ -249,7 +246,10 @@ class ChangeReader:
                 reason = _short(f"undecodable key: {error}")
                 failures.append(RecordFailure(sequence_number, record.eventID, reason))
                 continue
-            by_key.setdefault(key, KeyChanges(key)).changes.append(self._change(record, key))
+            changes = by_key.get(key)
+            if changes is None:
+                changes = by_key[key] = KeyChanges(key)
+            changes.changes.append(self._change(record, key))
         return ParsedBatch(
             keys=list(by_key.values()),
             failures=failures,
@@ -264,8 +264,11 @@ class MalformedBatchError(ValueError):
 
 
 def _sequence_number(raw: Mapping[str, Any], index: int) -> str:
-    change = raw.get("dynamodb") if isinstance(raw, Mapping) else None
-    number = change.get("SequenceNumber") if isinstance(change, Mapping) else None
+    # type() first: the event's JSON gives dicts, and an ABC check costs more than the rest.
+    change = raw.get("dynamodb") if type(raw) is dict or isinstance(raw, Mapping) else None
+    number = None
+    if type(change) is dict or isinstance(change, Mapping):
+        number = change.get("SequenceNumber")
     if not isinstance(number, str) or SEQUENCE_NUMBER.fullmatch(number) is None:
         raise MalformedBatchError(
             f"record {index} has no dynamodb.SequenceNumber (1 to 40 digits): not a DynamoDB "

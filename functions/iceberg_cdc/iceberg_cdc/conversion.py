@@ -14,8 +14,9 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation, localcontext
-from typing import Final
+from decimal import Context, Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, Final
 
 from iceberg_cdc.attribute_values import (
     DecodeError,
@@ -68,37 +69,58 @@ _JSON_PLAIN: Final = re.compile(r'[^"\\\x00-\x1f]*')
 
 
 def _json_string(text: str) -> str:
-    if _JSON_PLAIN.fullmatch(text):
+    # Printable ASCII without '"' or '\\' (most text) is plain: no need to ask the pattern.
+    if (text.isascii() and text.isprintable() and '"' not in text and "\\" not in text) or (
+        _JSON_PLAIN.fullmatch(text)
+    ):
         return f'"{text}"'
     return json.dumps(text, ensure_ascii=False)
 
 
-def json_text(value: DynamoValue) -> str:  # noqa: PLR0911 - one return per DynamoDB type
+def _json_object(value: dict[str, DynamoValue]) -> str:
+    members = [
+        f"{_json_string(name) if type(name) is str else json_text(name)}:{json_text(value[name])}"
+        for name in sorted(value)
+    ]
+    return "{" + ",".join(members) + "}"
+
+
+def _json_array(value: list[DynamoValue]) -> str:
+    return "[" + ",".join([json_text(member) for member in value]) + "]"
+
+
+def _json_set(value: frozenset[str] | frozenset[Decimal] | frozenset[bytes]) -> str:
+    return "[" + ",".join([json_text(member) for member in sorted_members(value)]) + "]"
+
+
+# By the value's type, found once per value (a subclass by the first of its bases listed).
+_JSON_WRITERS: Final[dict[type, Callable[[Any], str]]] = {
+    str: _json_string,
+    dict: _json_object,
+    list: _json_array,
+    Decimal: str,
+    type(None): lambda _: "null",
+    bool: lambda value: "true" if value else "false",
+    bytes: lambda value: json.dumps(base64.b64encode(value).decode("ascii")),
+    frozenset: _json_set,
+}
+
+
+def json_text(value: DynamoValue) -> str:
     """Canonical JSON for a value stored in a string column (maps, lists, sets).
 
     Keys sorted, compact separators, unicode kept as is; numbers written exactly as DynamoDB
     holds them (never through float); sets become sorted arrays, binaries base64 strings.
     Written by hand because ``json.dumps`` can only emit Decimals through float.
     """
-    match value:
-        case None:
-            return "null"
-        case bool():
-            return "true" if value else "false"
-        case str():
-            return _json_string(value)
-        case Decimal():
-            return str(value)
-        case bytes():
-            return json.dumps(base64.b64encode(value).decode("ascii"))
-        case dict():
-            members = (f"{json_text(name)}:{json_text(value[name])}" for name in sorted(value))
-            return "{" + ",".join(members) + "}"
-        case list():
-            return "[" + ",".join(json_text(member) for member in value) + "]"
-        case frozenset():
-            return "[" + ",".join(json_text(member) for member in sorted_members(value)) + "]"
-    raise TypeError(f"not a decoded DynamoDB value: {type(value).__name__}")  # pragma: no cover
+    if type(value) is str:  # the most common member, without the table
+        return _json_string(value)
+    write = _JSON_WRITERS.get(type(value))
+    if write is None:
+        write = next((w for base in type(value).__mro__ if (w := _JSON_WRITERS.get(base))), None)
+        if write is None:
+            raise TypeError(f"not a decoded DynamoDB value: {type(value).__name__}")
+    return write(value)
 
 
 # ------------------------------------------------------------------------------ scalars
@@ -127,17 +149,18 @@ def _to_integer(value: DynamoValue, name: str) -> int:
     return integer
 
 
-def _to_decimal(value: DynamoValue, precision: int, scale: int) -> Decimal:
+# Exponents are bounded (|e| <= 130): 400 digits hold any quantized value exactly. One context
+# for every call (what localcontext() would give, without setting one up per value).
+_EXACT: Final = Context(prec=400)
+
+
+def _to_decimal(value: DynamoValue, precision: int, scale: int, step: Decimal) -> Decimal:
+    """``step`` is 1E-scale (the column's quantum)."""
     number = _number(value)
-    with localcontext() as context:
-        # Exponents are bounded (|e| <= 130): 400 digits hold any quantized value exactly.
-        context.prec = 400
-        try:
-            quantized = number.quantize(Decimal(1).scaleb(-scale))
-        except InvalidOperation:  # pragma: no cover - the precision above makes it exact
-            raise ConversionError(
-                "", f"{number} does not fit decimal({precision},{scale})"
-            ) from None
+    try:
+        quantized = number.quantize(step, context=_EXACT)
+    except InvalidOperation:  # pragma: no cover - the precision above makes it exact
+        raise ConversionError("", f"{number} does not fit decimal({precision},{scale})") from None
     if quantized != number:
         kind = f"decimal({precision},{scale})"
         raise ConversionError("", f"{number} has more than {scale} decimal places ({kind})")
@@ -225,7 +248,63 @@ def _to_binary(value: DynamoValue) -> bytes:
     raise ConversionError("", f"expected B (binary), got {_describe(value)}")
 
 
-_CONVERTERS: Final[dict[str, Callable[[DynamoValue], ColumnValue]]] = {
+# ------------------------------------------------------------------------------ converters
+#
+# A converter is built once per column type (per table schema): the type's dispatch is done
+# while building it, never per value. It takes a non-NULL value (NULL stays None: the caller's
+# check, cheaper than a call) and raises ConversionError with a path below the value.
+
+type Converter = Callable[[DynamoValue], ColumnValue]
+
+
+# Each converter below first tries the common case, and returns for it exactly what the
+# general function it falls back on would: one call per value instead of two or three.
+
+
+def _string_converter(limit: int | None) -> Converter:
+    def to_string(value: DynamoValue) -> ColumnValue:
+        if type(value) is str and (limit is None or len(value) <= limit) and value.isascii():
+            return value
+        return _to_string(value, limit)
+
+    return to_string
+
+
+def _integer_converter(name: str) -> Converter:
+    low, high = INTEGER_RANGES[name]
+
+    def to_integer(value: DynamoValue) -> ColumnValue:
+        if type(value) is Decimal and value.is_finite():
+            integer = int(value)
+            if integer == value and low <= integer <= high:  # a whole number in range
+                return integer
+        return _to_integer(value, name)
+
+    return to_integer
+
+
+def _decimal_converter(precision: int, scale: int) -> Converter:
+    step = Decimal(1).scaleb(-scale)
+    digits = precision - scale  # at most this many before the point
+
+    def to_decimal(value: DynamoValue) -> ColumnValue:
+        if type(value) is Decimal:
+            try:
+                quantized = value.quantize(step, context=_EXACT)
+            except InvalidOperation:
+                quantized = None  # not a value of the column: the general function says why
+            if quantized == value and (not quantized or quantized.adjusted() < digits):
+                return quantized
+        return _to_decimal(value, precision, scale, step)
+
+    return to_decimal
+
+
+def _float_converter(name: str) -> Converter:
+    return lambda value: _to_float(value, name)
+
+
+_CONVERTERS: Final[dict[str, Converter]] = {
     "boolean": _to_boolean,
     "date": _to_date,
     "timestamp": _to_timestamp,
@@ -233,22 +312,19 @@ _CONVERTERS: Final[dict[str, Callable[[DynamoValue], ColumnValue]]] = {
 }
 
 
-def _scalar(value: DynamoValue, column_type: ScalarType) -> ColumnValue:
+def _scalar_converter(column_type: ScalarType) -> Converter:
     name = column_type.name
     if name in ("string", "varchar", "char"):
-        return _to_string(value, column_type.precision)
+        return _string_converter(column_type.precision)
     if name in INTEGER_RANGES:
-        return _to_integer(value, name)
+        return _integer_converter(name)
     if name == "decimal":
         assert column_type.precision is not None
         assert column_type.scale is not None
-        return _to_decimal(value, column_type.precision, column_type.scale)
+        return _decimal_converter(column_type.precision, column_type.scale)
     if name in ("float", "double"):
-        return _to_float(value, name)
-    return _CONVERTERS[name](value)
-
-
-# ------------------------------------------------------------------------------ nested
+        return _float_converter(name)
+    return _CONVERTERS[name]
 
 
 def _elements(value: DynamoValue) -> list[DynamoValue]:
@@ -260,72 +336,92 @@ def _elements(value: DynamoValue) -> list[DynamoValue]:
     raise ConversionError("", f"expected L, SS, NS or BS for an array, got {_describe(value)}")
 
 
-def _to_array(value: DynamoValue, column_type: ArrayType) -> list[ColumnValue]:
-    element_type = column_type.element
-    converted: list[ColumnValue] = []
-    for index, member in enumerate(_elements(value)):
-        try:
-            converted.append(_convert(member, element_type))
-        except ConversionError as error:
-            raise error.within(f"[{index}]") from None
-    return converted
+def _array_converter(column_type: ArrayType) -> Converter:
+    element = converter(column_type.element)
+
+    def to_array(value: DynamoValue) -> list[ColumnValue]:
+        converted: list[ColumnValue] = []
+        for index, member in enumerate(_elements(value)):
+            try:
+                converted.append(None if member is None else element(member))
+            except ConversionError as error:
+                raise error.within(f"[{index}]") from None
+        return converted
+
+    return to_array
 
 
-def _to_map(value: DynamoValue, column_type: MapType) -> dict[object, ColumnValue]:
-    if not isinstance(value, dict):
-        raise ConversionError("", f"expected M for a map, got {_describe(value)}")
-    converted: dict[object, ColumnValue] = {}
-    for name, member in value.items():
-        try:
-            key = _convert(name, column_type.key)
-            if key is None or isinstance(key, list | dict):
-                raise ConversionError("", "map keys must be scalar values")
-            if key in converted:
-                raise ConversionError("", f"two keys become the same map key {key!r:.30}")
-            converted[key] = _convert(member, column_type.value)
-        except ConversionError as error:
-            raise error.within(f".{name}") from None
-    return converted
+def _map_converter(column_type: MapType) -> Converter:
+    key_converter, value_converter = converter(column_type.key), converter(column_type.value)
+
+    def to_map(value: DynamoValue) -> dict[object, ColumnValue]:
+        if not isinstance(value, dict):
+            raise ConversionError("", f"expected M for a map, got {_describe(value)}")
+        converted: dict[object, ColumnValue] = {}
+        for name, member in value.items():
+            try:
+                key = None if name is None else key_converter(name)
+                if key is None or isinstance(key, list | dict):
+                    raise ConversionError("", "map keys must be scalar values")
+                if key in converted:
+                    raise ConversionError("", f"two keys become the same map key {key!r:.30}")
+                converted[key] = None if member is None else value_converter(member)
+            except ConversionError as error:
+                raise error.within(f".{name}") from None
+        return converted
+
+    return to_map
 
 
-def _to_struct(value: DynamoValue, column_type: StructType) -> dict[object, ColumnValue]:
+def _struct_converter(column_type: StructType) -> Converter:
     """M -> every field of the struct (None when absent); names match exactly, else ignoring
     case (Glue lowercases struct field names). Attributes the struct lacks are left out."""
-    if not isinstance(value, dict):
-        raise ConversionError("", f"expected M for a struct, got {_describe(value)}")
-    by_lower: dict[str, str] | None = None
-    converted: dict[object, ColumnValue] = {}
-    for field in column_type.fields:
-        name: str | None = field.name
-        if name not in value:
-            if by_lower is None:
-                by_lower = {key.lower(): key for key in reversed(list(value))}
-            name = by_lower.get(field.name.lower())
-        try:
-            converted[field.name] = _convert(value[name] if name else None, field.type)
-        except ConversionError as error:
-            raise error.within(f".{field.name}") from None
-    return converted
+    fields = [(f.name, f.name.lower(), converter(f.type)) for f in column_type.fields]
+
+    def to_struct(value: DynamoValue) -> dict[object, ColumnValue]:
+        if not isinstance(value, dict):
+            raise ConversionError("", f"expected M for a struct, got {_describe(value)}")
+        by_lower: dict[str, str] | None = None
+        converted: dict[object, ColumnValue] = {}
+        for field_name, lower_name, field_converter in fields:
+            name: str | None = field_name
+            if name not in value:
+                if by_lower is None:
+                    by_lower = {key.lower(): key for key in reversed(list(value))}
+                name = by_lower.get(lower_name)
+            member = value[name] if name else None
+            try:
+                converted[field_name] = None if member is None else field_converter(member)
+            except ConversionError as error:
+                raise error.within(f".{field_name}") from None
+        return converted
+
+    return to_struct
 
 
-def _convert(value: DynamoValue, column_type: ColumnType) -> ColumnValue:
-    if value is None:
-        return None
+def _build_converter(column_type: ColumnType) -> Converter:
     match column_type:
         case ScalarType():
-            return _scalar(value, column_type)
+            return _scalar_converter(column_type)
         case ArrayType():
-            return _to_array(value, column_type)
+            return _array_converter(column_type)
         case MapType():
-            return _to_map(value, column_type)
+            return _map_converter(column_type)
         case StructType():
-            return _to_struct(value, column_type)
+            return _struct_converter(column_type)
+
+
+# Column types are frozen (hashable) values: a table's columns share their converters.
+converter: Final[Callable[[ColumnType], Converter]] = lru_cache(maxsize=1024)(_build_converter)
+"""The converter of a column type (built on first use, then reused)."""
 
 
 def convert(value: DynamoValue, column_type: ColumnType, path: str) -> ColumnValue:
     """``value`` as a value of ``column_type``; NULL (or absent, None) stays None. A
     ConversionError's path starts with ``path`` (the column)."""
+    if value is None:
+        return None
     try:
-        return _convert(value, column_type)
+        return converter(column_type)(value)
     except ConversionError as error:
         raise error.within(path) from None

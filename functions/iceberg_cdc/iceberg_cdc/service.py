@@ -32,8 +32,8 @@ from iceberg_cdc.athena import RunResult, RunStatus
 from iceberg_cdc.attribute_values import DynamoValue
 from iceberg_cdc.catalog import CatalogError, TableSchema
 from iceberg_cdc.changes import ChangeKind, ChangeReader, KeyChanges, RecordFailure, TtlPolicy
-from iceberg_cdc.column_types import ColumnType, infer_glue_type
-from iceberg_cdc.conversion import ColumnValue, ConversionError, convert
+from iceberg_cdc.column_types import infer_glue_type
+from iceberg_cdc.conversion import ColumnValue, ConversionError, Converter, converter
 from iceberg_cdc.sql import (
     ATHENA_MAX_QUERY_BYTES,
     MergeBuilder,
@@ -157,6 +157,45 @@ class _Pending:
     row: RowChange
 
 
+def _image_values(
+    image: Mapping[str, DynamoValue], schema: TableSchema, converters: Mapping[str, Converter]
+) -> dict[str, ColumnValue]:
+    """Each attribute converted into the column of its name, else of its name ignoring case,
+    unless an attribute of the column's exact name came earlier (an exact name wins).
+    Attributes without a column are left out; raises ConversionError naming the column."""
+    if converters.keys() >= image.keys():
+        # Every attribute has a column's exact name (the usual image): one comprehension.
+        try:
+            return {
+                name: None if value is None else converters[name](value)
+                for name, value in image.items()
+            }
+        except ConversionError:
+            pass  # converted again below, attribute by attribute, to name the column
+    values: dict[str, ColumnValue] = {}
+    loose: set[str] = set()  # columns last set by an attribute named so but for case
+    column_name = ""
+    try:
+        for name, value in image.items():
+            convert = converters.get(name)
+            if convert is not None:  # the attribute has the column's exact name
+                column_name = name
+                loose.discard(name)
+            else:
+                column = schema.column_for(name)
+                if column is None:
+                    continue
+                column_name = column.name
+                if column_name in values and column_name not in loose:
+                    continue
+                loose.add(column_name)
+                convert = converters[column_name]
+            values[column_name] = None if value is None else convert(value)
+    except ConversionError as error:
+        raise error.within(column_name) from None
+    return values
+
+
 class _Budget:
     def __init__(self, options: ApplyOptions, remaining: Callable[[], float]) -> None:
         self.statements_left = options.max_statements
@@ -241,9 +280,12 @@ class CdcApplier:
         self, live: Sequence[KeyChanges], schema: TableSchema
     ) -> dict[str, list[DynamoValue]]:
         unknown: dict[str, list[DynamoValue]] = {}
+        column_names = frozenset(column.name for column in schema.columns)
         for key in live:
             image = key.final.image
             if key.final.kind is not ChangeKind.UPSERT or image is None:
+                continue
+            if column_names.issuperset(image):  # every attribute named exactly as a column
                 continue
             for name, value in image.items():
                 if schema.column_for(name) is None:
@@ -319,7 +361,7 @@ class CdcApplier:
         """Keys grouped by the names of their key attributes (one group in practice)."""
         groups: dict[tuple[str, ...], list[KeyChanges]] = {}
         for key in live:
-            groups.setdefault(tuple(name for name, _ in key.key), []).append(key)
+            groups.setdefault(tuple([name for name, _ in key.key]), []).append(key)
         return list(groups.values())
 
     def _target(self, names: Sequence[str], schema: TableSchema) -> TargetTable:
@@ -341,31 +383,28 @@ class CdcApplier:
         key: KeyChanges,
         target: TargetTable,
         schema: TableSchema,
-        key_types: Mapping[str, ColumnType],
+        converters: Mapping[str, Converter],
     ) -> RowChange:
-        """The key's final state as a row; raises ConversionError."""
+        """The key's final state as a row; raises ConversionError. ``converters``: each
+        column's, by column name (built once per batch)."""
         change = key.final
         values: dict[str, ColumnValue] = {}
         if change.kind is ChangeKind.UPSERT and change.image is not None:
-            exact: set[str] = set()
-            for name, value in change.image.items():
-                column = schema.column_for(name)
-                if column is None or (column.name in exact and name != column.name):
-                    continue
-                if name == column.name:
-                    exact.add(name)
-                values[column.name] = convert(value, column.type, column.name)
+            values = _image_values(change.image, schema, converters)
         for (attribute, raw), column_name in zip(key.key, target.key_columns, strict=True):
-            # Never None: a key value is S, N or B (changes._hashable); only NULL converts to None.
-            converted = convert(raw, key_types[column_name], column_name)  # type: ignore[arg-type]
+            try:
+                # Never None: a key value is S, N or B (changes._hashable).
+                converted = converters[column_name](raw)  # type: ignore[arg-type]
+            except ConversionError as error:
+                raise error.within(column_name) from None
             if change.kind is ChangeKind.UPSERT and values.get(column_name) not in (
                 None,
                 converted,
             ):
                 raise ConversionError(attribute, "the image's key differs from the record's Keys")
             values[column_name] = converted
-        row_key: tuple[Hashable, ...] = tuple(values[name] for name in target.key_columns)  # type: ignore[misc]
-        return RowChange(key=row_key, values=values, delete=change.kind is ChangeKind.DELETE)
+        row_key: tuple[Hashable, ...] = tuple([values[name] for name in target.key_columns])  # type: ignore[misc]
+        return RowChange(row_key, values, change.kind is ChangeKind.DELETE)
 
     def _apply_group(
         self,
@@ -380,11 +419,11 @@ class CdcApplier:
             for key in group:
                 report.fail_key(key, str(error))
             return
-        key_types = {c.name: c.type for c in target.columns if c.name in target.key_columns}
+        converters = {column.name: converter(column.type) for column in target.columns}
         pending: dict[tuple[object, ...], _Pending] = {}
         for key in group:
             try:
-                row = self._row(key, target, schema, key_types)
+                row = self._row(key, target, schema, converters)
             except ConversionError as error:
                 report.fail_key(key, f"cannot convert: {error}")
                 continue

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 
 # Moved to the shared layer (the maintenance planner writes Athena names too) and re-exported
@@ -57,6 +58,9 @@ DELETE_OP: Final = "delete"
 UPSERT_OP: Final = "upsert"
 OP_COLUMN_BASE: Final = "__cdc_op"
 _ROW_SEPARATOR: Final = ",\n"
+# How a row's VALUES tuple ends: its operation.
+_DELETE_LITERAL: Final = f",'{DELETE_OP}')"
+_UPSERT_LITERAL: Final = f",'{UPSERT_OP}')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,9 @@ def string_literal(text: str) -> str:
 
 
 def _timestamp_text(moment: datetime) -> str:
+    """Date, time and microseconds; an offset, if any, left out."""
+    if moment.tzinfo is None:  # what the conversion gives: isoformat writes exactly this
+        return moment.isoformat(" ", "microseconds")
     return (
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
         f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
@@ -139,41 +146,105 @@ _SCALAR_LITERALS: Final[dict[type, Callable[[Any], str]]] = {
 }
 
 
-def _scalar_literal(value: ColumnValue, column_type: ScalarType) -> str:
-    render = _SCALAR_LITERALS.get(type(value))
-    if render is None:
-        raise TypeError(f"no {column_type.glue} literal for {type(value).__name__}")
-    return render(value)
+# ------------------------------------------------------------------------------ renderers
+#
+# A renderer writes the literals of one column type. It is built once per type (per table
+# schema), so the type's dispatch is done while building it, never per value.
+
+type Renderer = Callable[[ColumnValue], str]
+
+
+def _scalar_renderer(column_type: ScalarType) -> Renderer:
+    def render(value: ColumnValue) -> str:
+        if value is None:
+            return "NULL"
+        write = _SCALAR_LITERALS.get(type(value))
+        if write is None:
+            raise TypeError(f"no {column_type.glue} literal for {type(value).__name__}")
+        return write(value)
+
+    return render
+
+
+def _array_renderer(column_type: ArrayType) -> Renderer:
+    element = renderer(column_type.element)
+
+    def render(value: ColumnValue) -> str:
+        if value is None:
+            return "NULL"
+        assert isinstance(value, list)
+        return "ARRAY[" + ",".join([element(member) for member in value]) + "]"
+
+    return render
+
+
+def _map_renderer(column_type: MapType) -> Renderer:
+    key, member = renderer(column_type.key), renderer(column_type.value)
+
+    def render(value: ColumnValue) -> str:
+        if value is None:
+            return "NULL"
+        assert isinstance(value, dict)
+        keys = ",".join([key(k) for k in value])  # type: ignore[arg-type]
+        values = ",".join([member(v) for v in value.values()])
+        return f"MAP(ARRAY[{keys}],ARRAY[{values}])"
+
+    return render
+
+
+def _struct_renderer(column_type: StructType) -> Renderer:
+    fields = [(f.name, renderer(f.type)) for f in column_type.fields]
+
+    def render(value: ColumnValue) -> str:
+        if value is None:
+            return "NULL"
+        assert isinstance(value, dict)
+        return "ROW(" + ",".join([write(value.get(name)) for name, write in fields]) + ")"
+
+    return render
+
+
+def _build_renderer(column_type: ColumnType) -> Renderer:
+    match column_type:
+        case ScalarType():  # the common case, matched first
+            return _scalar_renderer(column_type)
+        case ArrayType():
+            return _array_renderer(column_type)
+        case MapType():
+            return _map_renderer(column_type)
+        case StructType():
+            return _struct_renderer(column_type)
+
+
+# Column types are frozen (hashable) values: a table's columns share their renderers.
+renderer: Final[Callable[[ColumnType], Renderer]] = lru_cache(maxsize=1024)(_build_renderer)
+"""The renderer of a column type (built on first use, then reused)."""
 
 
 def literal(value: ColumnValue, column_type: ColumnType) -> str:
     """``value`` as SQL whose CAST to ``column_type`` yields exactly ``value``."""
-    if value is None:
-        return "NULL"
-    match column_type:
-        case ScalarType():  # the common case, matched first
-            return _scalar_literal(value, column_type)
-        case ArrayType():
-            assert isinstance(value, list)
-            return "ARRAY[" + ",".join(literal(v, column_type.element) for v in value) + "]"
-        case MapType():
-            assert isinstance(value, dict)
-            keys = ",".join(literal(k, column_type.key) for k in value)  # type: ignore[arg-type]
-            values = ",".join(literal(v, column_type.value) for v in value.values())
-            return f"MAP(ARRAY[{keys}],ARRAY[{values}])"
-        case StructType():
-            assert isinstance(value, dict)
-            members = (literal(value.get(f.name), f.type) for f in column_type.fields)
-            return "ROW(" + ",".join(members) + ")"
+    return renderer(column_type)(value)
+
+
+def _build_row_value_renderer(column_type: ColumnType) -> Renderer:
+    inner = renderer(column_type)
+    if not contains_struct(column_type):
+        return inner
+    cast_to = column_type.trino
+    return lambda value: "NULL" if value is None else f"CAST({inner(value)} AS {cast_to})"
+
+
+row_value_renderer: Final[Callable[[ColumnType], Renderer]] = lru_cache(maxsize=1024)(
+    _build_row_value_renderer
+)
+"""What ``row_value`` does for one column type, built once."""
 
 
 def row_value(value: ColumnValue, column_type: ColumnType) -> str:
     """A value inside VALUES. A value holding a row carries its own CAST (a ROW literal has no
     field names: only a CAST gives them, and sqlglot rewrites a ROW outside a CAST into a DuckDB
     struct with made-up names); the others are cast once per column, in the projection."""
-    if value is not None and contains_struct(column_type):
-        return f"CAST({literal(value, column_type)} AS {column_type.trino})"
-    return literal(value, column_type)
+    return row_value_renderer(column_type)(value)
 
 
 # ------------------------------------------------------------------------------ MERGE
@@ -197,6 +268,11 @@ class MergeBuilder:
     op_column: str = field(init=False)
     _prefix: str = field(init=False)
     _suffix: str = field(init=False)
+    _names: tuple[str, ...] = field(init=False)
+    _keys: tuple[bool, ...] = field(init=False)
+    """Per column (as ``_names``): whether it is a key column."""
+    _writers: tuple[Renderer, ...] = field(init=False)
+    """Per column (as ``_names``): its row value renderer."""
 
     def __post_init__(self) -> None:
         columns = self.table.columns
@@ -233,18 +309,19 @@ class MergeBuilder:
         fixed = len(self._prefix.encode()) + len(self._suffix.encode())
         if fixed >= self.max_bytes:
             raise ValueError(f"max_bytes {self.max_bytes} cannot hold even an empty MERGE")
+        self._names = tuple(column.name for column in columns)
+        self._keys = tuple(column.name in keys for column in columns)
+        self._writers = tuple(row_value_renderer(column.type) for column in columns)
 
     def row_sql(self, row: RowChange) -> str:
-        keys = set(self.table.key_columns)
-        values = [
-            row_value(
-                row.values.get(column.name) if (not row.delete or column.name in keys) else None,
-                column.type,
-            )
-            for column in self.table.columns
-        ]
-        values.append(f"'{DELETE_OP if row.delete else UPSERT_OP}'")
-        return "(" + ",".join(values) + ")"
+        cells = zip(self._writers, map(row.values.get, self._names), strict=True)
+        if row.delete:  # the key, every other column NULL
+            texts = [
+                write(value) if key else "NULL"
+                for (write, value), key in zip(cells, self._keys, strict=True)
+            ]
+            return "(" + ",".join(texts) + _DELETE_LITERAL
+        return "(" + ",".join([write(value) for write, value in cells]) + _UPSERT_LITERAL
 
     def statement(self, rows_sql: Sequence[str], rows: Sequence[RowChange]) -> Statement:
         sql = self._prefix + _ROW_SEPARATOR.join(rows_sql) + self._suffix
@@ -264,7 +341,7 @@ class MergeBuilder:
         size = fixed
         for row in rows:
             text = self.row_sql(row)
-            row_bytes = len(text.encode("utf-8"))
+            row_bytes = len(text) if text.isascii() else len(text.encode("utf-8"))
             if fixed + row_bytes > self.max_bytes:
                 too_large.append(
                     (row, f"its row needs {fixed + row_bytes} bytes of SQL; limit {self.max_bytes}")
