@@ -95,7 +95,7 @@ def date_time_columns(rows: list[list[Cell]]) -> set[int]:
 def test_fast_formatting_writes_what_value_by_value_formatting_would(
     rows: list[list[Cell]],
 ) -> None:
-    # Given any table of calamine-like values / When written by the second pass
+    # Given any table of calamine-like values / When written
     parsed, _ = written_rows(rows)
     # Then the CSV reads back as format_cell of every value, blank rows left out
     assert parsed == expected_rows(rows)
@@ -106,8 +106,8 @@ def test_fast_formatting_writes_what_value_by_value_formatting_would(
 def test_chunks_written_knowing_the_date_time_columns_read_as_one_table(
     rows: list[list[Cell]], chunks: list[int]
 ) -> None:
-    # Given any table, cut into chunks, and its date-time columns known (as the second pass
-    # knows them) / When written chunk after chunk
+    # Given any table, cut into chunks, and its date-time columns known (as a second pass
+    # over a sheet knows them) / When written chunk after chunk
     parsed, table = written_rows(rows, chunks, date_times=date_time_columns(rows))
     # Then it reads back as format_cell of every value, and nothing is to be written again
     assert parsed == expected_rows(rows)
@@ -141,6 +141,21 @@ def test_suspect_numbers_take_the_exact_path() -> None:
 def test_error_codes_in_a_text_column_are_emptied_and_counted() -> None:
     parsed, table = written_rows([["#N/A", "x"], ["ok", " #REF! "]])
     assert (parsed, table.cells.errors) == ([["", "x"], ["ok", ""]], 2)
+
+
+def test_an_error_code_beside_a_number_to_redo_is_counted_once() -> None:
+    # Given a row holding an error code (text) and -0 (formatted again, value by value)
+    _, table = written_rows([["#N/A", -0.0], [1.0, 2.0]])
+    # Then the error code is counted once
+    assert table.cells.errors == 1
+
+
+def test_text_of_a_str_subclass_is_quoted() -> None:
+    class Text(str):
+        __slots__ = ()
+
+    parsed, _ = written_rows([[Text("x, y"), 1.0], [Text('say "hi"'), 2.0]])
+    assert parsed == [["x, y", "1"], ['say "hi"', "2"]]
 
 
 def test_columns_can_be_picked() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from excel_cleaner.names import IDENTIFIER, column_names, sheet_file_names, snake_case, unique_names
 from excel_cleaner.sheet import SheetOverrides, clean_sheet
-from excel_cleaner.sheet.data_scan import TOTAL_WORDS
+from excel_cleaner.sheet.data_rows import TOTAL_WORDS
 from excel_cleaner.values import format_cell, format_duration, format_float
 
 PROPERTY = settings(max_examples=150, deadline=None)

@@ -43,7 +43,7 @@ _DATE_TYPES: Final = frozenset({date, datetime})
 _MIDNIGHT: Final = "T00:00:00"
 # Distinct values at most this share of a column: each distinct value is formatted once.
 _MEMO_SHARE: Final = 4
-_MEMO_RETRY: Final = 16  # chunks between two looks at a column found to have many values
+_MEMO_RETRY: Final = 16  # a column found to have many values is looked at every 16th chunk
 
 
 class CellFormatters:

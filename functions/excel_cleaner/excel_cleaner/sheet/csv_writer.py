@@ -18,7 +18,7 @@ columns hold anything (``unnamed_with_data``) and which columns hold dates typed
 import csv
 import io
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from excel_cleaner.sheet.column_text import CellFormatter, CellFormatters, ColumnTexts
@@ -30,6 +30,8 @@ from excel_cleaner.values import Cell
 CHUNK_ROWS: Final = 4096
 
 _NEEDS_QUOTING: Final = (",", '"', "\n", "\r")
+# Cell types whose text never holds one of those (text, and any other type, may).
+_NEVER_QUOTED: Final = frozenset({float, int, bool, date, datetime, time, timedelta})
 
 
 class CsvTable:
@@ -55,7 +57,7 @@ class CsvTable:
         self._keep = list(keep)
         self._width = width if width is not None else max(self._keep, default=-1) + 1
         self._columns = [ColumnTexts(self.cells) for _ in self._keep]
-        self._replaced = {p: make for p, make in (formatters or {}).items()}
+        self._replaced = dict(formatters or {})
         self._converters = list(converters)
         self._typed = any(converter is not None for converter in converters)
         self.date_times = set(date_times)
@@ -96,7 +98,7 @@ class CsvTable:
         maybe_quoted = (
             position
             for position, column in enumerate(self._keep)
-            if str in kinds[column] or self._converters[position] is not None
+            if not kinds[column] <= _NEVER_QUOTED or self._converters[position] is not None
         )
         quoting = any(_needs_quoting("".join(texts[position])) for position in maybe_quoted)
         self._write_lines(lines, quoting=quoting)

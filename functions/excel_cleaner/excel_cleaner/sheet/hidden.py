@@ -30,7 +30,7 @@ class HiddenCells:
 
 class HiddenBlanker:
     """Wraps a row source so hidden rows and columns read as empty; counts the hidden rows that
-    held a value (on the first pass: every pass reads the same rows)."""
+    held a value (on the first pass: a second pass reads the same rows)."""
 
     def __init__(self, rows: RowSource, hidden: HiddenCells, width: int) -> None:
         self._rows = rows

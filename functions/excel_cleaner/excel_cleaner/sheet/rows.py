@@ -14,7 +14,6 @@ from excel_cleaner.values import EXCEL_ERRORS, Cell
 _TEXT_EDGES: Final = frozenset(" \t\n\r\x0b\x0c\xa0\u3000#")
 
 type Row = Sequence[Cell]
-type Fill = Callable[[int, Row], Row]
 type RowSource = Callable[[], Iterable[Row]]
 
 

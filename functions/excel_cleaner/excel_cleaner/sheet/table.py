@@ -2,15 +2,15 @@
 
 The pass reads the header window (``header``: a bounded prefix) and makes a plan from it: the
 kept columns (``columns``; the unnamed ones holding data in the window), their names and the
-spec's types. The data rows (``data_scan``: blank rows and the footer left out) are then
+spec's types. The data rows (``data_rows``: blank rows and the footer left out) are then
 formatted and written as they are read, a chunk at a time (``csv_writer``), while the writer
 notes what the plan could not know: which unnamed columns hold data further down, which
 columns hold date-times (their dates are written at midnight), which hold dates typed as text
 (``text_dates``). When the whole sheet bears the plan out, the text is done; else (data in an
 unnamed column below the window, a date-time below plain dates in a column, dates typed as
-text) the rows are read and written a second time with the plan the sheet calls for. Nothing
-but the CSV text is held: calamine keeps the sheet in Rust. Values are written as
-``excel_cleaner.values`` says; a spec's ``types`` convert their columns instead.
+text) the rows are read and written a second time with the plan the sheet calls for. Besides
+the header window's rows, only the CSV text is held (calamine keeps the sheet in Rust). Values
+are written as ``excel_cleaner.values`` says; a spec's ``types`` convert their columns instead.
 """
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -22,7 +22,7 @@ from itertools import chain, count, islice
 from excel_cleaner.sheet.column_text import CellFormatter
 from excel_cleaner.sheet.columns import column_converters, final_names, kept_columns
 from excel_cleaner.sheet.csv_writer import CHUNK_ROWS, CsvTable
-from excel_cleaner.sheet.data_scan import DataRows
+from excel_cleaner.sheet.data_rows import DataRows
 from excel_cleaner.sheet.header import HeaderWindow, detect_layout, fixed_layout
 from excel_cleaner.sheet.hidden import HiddenBlanker, HiddenCells
 from excel_cleaner.sheet.merges import MergedRange, MergeFiller
@@ -132,7 +132,8 @@ def clean_sheet(
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """What the writing needs to know of the whole sheet before its first row is written."""
+    """What the writing needs to know of the sheet's columns: guessed from the header window
+    first, then as the whole sheet shows them (``_Planner.checked``)."""
 
     keep: list[int]  # sheet columns, in order; none: the sheet holds no table
     names: list[str]
@@ -179,7 +180,7 @@ class _Planner:
             final.names, final.keep, kinds, dated, types=types, converters=final.converters
         )
         date_times = frozenset(p for p, found in enumerate(kinds) if datetime in found)
-        rewrite = (
+        rewrite = bool(final.keep) and (
             final.keep != plan.keep or bool(writers) or not table.plain_dates.isdisjoint(date_times)
         )
         final = replace(
