@@ -101,15 +101,16 @@ def clean_sheet(
     planner = _Planner(layout.headers, first_column, overrides, hidden)
     plan = planner.plan(with_data)
     rest = _blocks(source, width, window.filler if merges else None, window.next_index)
-    written = _write(plan, chain(_blocks(iter(in_window), width, None, 0), rest), unnamed, width)
-    plan, rewrite = planner.checked(plan, written[0])
+    blocks = chain(_blocks(iter(in_window), width, None, 0), rest)
+    table, data = _write(plan, blocks, unnamed, width)
+    plan, rewrite = planner.checked(plan, table)
     if rewrite:  # the sheet proved the first plan wrong: written again, knowing
+        del table, data  # the first text is let go before the second is written
         # Every row is filled again: a merge may start above the data.
         again = _blocks(iter(rows()), width, MergeFiller(merges, skipped) if merges else None, 0)
-        written = _write(plan, _from_row(again, data_start), unnamed, width)
+        table, data = _write(plan, _from_row(again, data_start), unnamed, width)
     if not plan.keep:
         return None
-    table, data = written
     return CleanedSheet(
         sheet=name,
         columns=tuple(plan.names),
