@@ -46,7 +46,7 @@ venv: $(STAMP) ## create .venv from Python 3.13 and install the pinned dependenc
 demo: $(STAMP) ## run the event graph locally (template.yaml on moto, in-process) and print what happened
 	$(PY) -m dev demo
 
-test: lint typecheck validate static-checks test-unit test-integration test-engines ## everything CI runs
+test: lint typecheck validate static-checks test-unit engines test-integration test-engines ## everything CI runs (the engines installed before the integration tier: some of its tests start DynamoDB Local)
 
 lint: $(STAMP) ## ruff lint + format check
 	$(BIN)/ruff check .
