@@ -54,6 +54,8 @@ class CellFormatters:
         self.errors = 0
 
     def text(self, value: Cell) -> str:
+        """Any value: text trimmed (an error code emptied, counted), the others as
+        ``format_cell`` writes them."""
         if value.__class__ is str:
             stripped: str = value.strip()
             if stripped[:1] == "#" and stripped in EXCEL_ERRORS:
@@ -61,9 +63,6 @@ class CellFormatters:
                 return ""
             return stripped
         return format_cell(value)
-
-    def any(self, value: Cell) -> str:
-        return self.text(value) if value.__class__ is str else format_cell(value)
 
     def number(self, value: Cell) -> str:
         return format_float(value) if value.__class__ is float else self.text(value)
@@ -77,7 +76,7 @@ class CellFormatters:
             return format_datetime(value)
         if value.__class__ is date:
             return format_date_as_datetime(value)
-        return self.any(value)
+        return self.text(value)
 
     def exact(self, kinds: frozenset[type], *, date_time: bool) -> CellFormatter:
         """The formatter of a column whose cells are of these types."""
@@ -88,7 +87,7 @@ class CellFormatters:
             return self.number
         if values == {bool}:
             return self.boolean
-        return self.any
+        return self.text
 
 
 class ColumnTexts:
