@@ -167,7 +167,7 @@ def _short(reason: str) -> str:
 
 
 def _hashable(value: DynamoValue, name: str) -> Hashable:
-    if isinstance(value, str | Decimal | bytes):
+    if type(value) is str or isinstance(value, str | Decimal | bytes):  # S first: most keys
         return value
     raise DecodeError(f"$.{name}", "a key attribute must be S, N or B")
 
@@ -201,7 +201,7 @@ class ChangeReader:
                 if image is None:
                     raise DecodeError(f"$.{name}", "key attribute missing from Keys and images")
                 value = decode_value(image[name], f"$.{name}")
-            pairs.append((name, value if type(value) is str else _hashable(value, name)))
+            pairs.append((name, _hashable(value, name)))
         return tuple(pairs)
 
     def _change(self, record: StreamRecord, key: tuple[tuple[str, Hashable], ...]) -> Change:

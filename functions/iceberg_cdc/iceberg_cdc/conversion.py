@@ -79,7 +79,7 @@ def _json_string(text: str) -> str:
 
 def _json_object(value: dict[str, DynamoValue]) -> str:
     members = [
-        f"{_json_string(name) if type(name) is str else json_text(name)}:{json_text(value[name])}"
+        f"{_json_string(name)}:{json_text(value[name])}"  # decoded map keys are always text
         for name in sorted(value)
     ]
     return "{" + ",".join(members) + "}"

@@ -1,4 +1,4 @@
-# ruff: noqa: S608 - this module builds SQL: values go through literal() and names through
+# ruff: noqa: S608 - this module builds SQL: values go through renderer() and names through
 # quote_identifier() (or ddl_name(), which refuses anything but plain names); nothing else enters.
 """Athena (Trino) SQL for a batch of changes: one MERGE, split only at the query-size limit.
 
@@ -16,7 +16,7 @@ Shape of a statement (one row per changed key, every value a literal)::
 Every value is typed by a CAST to its column's type, once per column in the projection: the
 literals are text, booleans, ``from_base64(...)``, and ARRAY/MAP of those, whose common type
 across rows the engine finds on its own (an empty ``ARRAY[]`` is array(unknown), which fits any
-array). A value holding a row also carries its own CAST in its row (see ``row_value``).
+array). A value holding a row also carries its own CAST in its row (see ``row_value_renderer``).
 
 Values never become SQL: text goes into single-quoted literals with ``'`` doubled (Trino has no
 backslash escapes, so a backslash is just a character), a NUL character is spliced in with
@@ -227,6 +227,9 @@ def literal(value: ColumnValue, column_type: ColumnType) -> str:
 
 
 def _build_row_value_renderer(column_type: ColumnType) -> Renderer:
+    """Values inside VALUES. A value holding a row carries its own CAST (a ROW literal has no
+    field names: only a CAST gives them, and sqlglot rewrites a ROW outside a CAST into a DuckDB
+    struct with made-up names); the others are cast once per column, in the projection."""
     inner = renderer(column_type)
     if not contains_struct(column_type):
         return inner
@@ -237,14 +240,7 @@ def _build_row_value_renderer(column_type: ColumnType) -> Renderer:
 row_value_renderer: Final[Callable[[ColumnType], Renderer]] = lru_cache(maxsize=1024)(
     _build_row_value_renderer
 )
-"""What ``row_value`` does for one column type, built once."""
-
-
-def row_value(value: ColumnValue, column_type: ColumnType) -> str:
-    """A value inside VALUES. A value holding a row carries its own CAST (a ROW literal has no
-    field names: only a CAST gives them, and sqlglot rewrites a ROW outside a CAST into a DuckDB
-    struct with made-up names); the others are cast once per column, in the projection."""
-    return row_value_renderer(column_type)(value)
+"""The renderer of a column type's values inside VALUES (built on first use, then reused)."""
 
 
 # ------------------------------------------------------------------------------ MERGE
